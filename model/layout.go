@@ -1,0 +1,217 @@
+package model
+
+import (
+	"sort"
+)
+
+// Layout places the topology on a grid: one row (lane) per network and one
+// column per container, shared by every lane, so a container attached to
+// several networks sits in the same column in each of them.
+type Layout struct {
+	Lanes []Network
+	// Columns holds container IDs in column order.
+	Columns []string
+	// attached[lane][col] says whether that column's container is in that lane.
+	attached [][]bool
+	// span[col] is the first and last lane of a column's container.
+	span [][2]int
+	colOf  map[string]int
+	laneOf map[string]int
+}
+
+// LayoutOptions choose what the grid shows.
+type LayoutOptions struct {
+	WithBuiltIn bool
+	// Filter keeps only containers that Match it.
+	Filter string
+}
+
+// Layout computes the grid. Columns are ordered by the first and then the
+// last lane a container is on, so each lane's nodes stay together and a
+// container that bridges two lanes stands between their groups; within that,
+// compose containers group by project, service and number.
+func (t Topology) Layout(opts LayoutOptions) Layout {
+	l := Layout{Lanes: t.OrderedNetworks(opts.WithBuiltIn), colOf: map[string]int{}, laneOf: map[string]int{}}
+	for i, n := range l.Lanes {
+		l.laneOf[n.ID] = i
+	}
+	type placed struct {
+		c           Container
+		first, last int
+	}
+	var cols []placed
+	for _, c := range t.Containers {
+		if !c.Matches(opts.Filter) {
+			continue
+		}
+		first, last := -1, -1
+		for netID := range c.Endpoints {
+			lane, ok := l.laneOf[netID]
+			if !ok {
+				continue
+			}
+			if first < 0 || lane < first {
+				first = lane
+			}
+			if lane > last {
+				last = lane
+			}
+		}
+		if first < 0 {
+			continue
+		}
+		cols = append(cols, placed{c, first, last})
+	}
+	sort.Slice(cols, func(i, j int) bool {
+		a, b := cols[i], cols[j]
+		if a.first != b.first {
+			return a.first < b.first
+		}
+		if a.last != b.last {
+			return a.last < b.last
+		}
+		return lessContainer(a.c, b.c)
+	})
+	l.attached = make([][]bool, len(l.Lanes))
+	for i := range l.attached {
+		l.attached[i] = make([]bool, len(cols))
+	}
+	l.Columns = make([]string, len(cols))
+	l.span = make([][2]int, len(cols))
+	for col, p := range cols {
+		l.Columns[col] = p.c.ID
+		l.colOf[p.c.ID] = col
+		l.span[col] = [2]int{p.first, p.last}
+		for netID := range p.c.Endpoints {
+			if lane, ok := l.laneOf[netID]; ok {
+				l.attached[lane][col] = true
+			}
+		}
+	}
+	return l
+}
+
+// lessContainer orders containers by compose project, service and number,
+// then by name, so replicas of one service sit side by side in order.
+func lessContainer(a, b Container) bool {
+	if a.Project() != b.Project() {
+		return a.Project() < b.Project()
+	}
+	if a.Service() != b.Service() {
+		return a.Service() < b.Service()
+	}
+	if a.Number() != b.Number() {
+		return a.Number() < b.Number()
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.ID < b.ID
+}
+
+// Attached reports whether the container in col has a node in lane.
+func (l Layout) Attached(lane, col int) bool {
+	return lane >= 0 && lane < len(l.attached) && col >= 0 && col < len(l.Columns) && l.attached[lane][col]
+}
+
+// Passes reports whether the column's container spans lane without being
+// on it: a vertical connector passes through that lane.
+func (l Layout) Passes(lane, col int) bool {
+	if col < 0 || col >= len(l.span) {
+		return false
+	}
+	s := l.span[col]
+	return lane > s[0] && lane < s[1] && !l.Attached(lane, col)
+}
+
+// Span returns the first and last lane of the column's container.
+func (l Layout) Span(col int) (first, last int) { return l.span[col][0], l.span[col][1] }
+
+// LaneCount returns how many containers a lane holds.
+func (l Layout) LaneCount(lane int) int {
+	n := 0
+	for _, on := range l.attached[lane] {
+		if on {
+			n++
+		}
+	}
+	return n
+}
+
+// Position finds a container's node in a lane (by network ID); when the
+// network is empty or not one of the container's lanes, its first lane.
+func (l Layout) Position(containerID, networkID string) (lane, col int, ok bool) {
+	col, ok = l.colOf[containerID]
+	if !ok {
+		return 0, 0, false
+	}
+	if lane, onLane := l.laneOf[networkID]; onLane && l.attached[lane][col] {
+		return lane, col, true
+	}
+	return l.span[col][0], col, true
+}
+
+// Direction is a move of the selection.
+type Direction int
+
+// The four moves.
+const (
+	Left Direction = iota
+	Right
+	Up
+	Down
+)
+
+// Move returns the node reached from (lane, col) in a direction: the next
+// node in the same lane for Left/Right, and for Up/Down the node nearest to
+// the same column in the closest lane that has any. It returns the start
+// when there is nowhere to go.
+func (l Layout) Move(lane, col int, d Direction) (int, int) {
+	switch d {
+	case Left, Right:
+		step := 1
+		if d == Left {
+			step = -1
+		}
+		for c := col + step; c >= 0 && c < len(l.Columns); c += step {
+			if l.Attached(lane, c) {
+				return lane, c
+			}
+		}
+	case Up, Down:
+		step := 1
+		if d == Up {
+			step = -1
+		}
+		for ln := lane + step; ln >= 0 && ln < len(l.Lanes); ln += step {
+			if c, ok := l.nearest(ln, col); ok {
+				return ln, c
+			}
+		}
+	}
+	return lane, col
+}
+
+// nearest finds the node in lane closest to col, preferring the left one on
+// a tie so that moving down then up returns to where it started.
+func (l Layout) nearest(lane, col int) (int, bool) {
+	for dist := 0; dist < len(l.Columns); dist++ {
+		if l.Attached(lane, col-dist) {
+			return col - dist, true
+		}
+		if l.Attached(lane, col+dist) {
+			return col + dist, true
+		}
+	}
+	return 0, false
+}
+
+// First returns the first node of the grid, if any.
+func (l Layout) First() (lane, col int, ok bool) {
+	for ln := range l.Lanes {
+		if c, found := l.nearest(ln, 0); found {
+			return ln, c, true
+		}
+	}
+	return 0, 0, false
+}

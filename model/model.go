@@ -1,0 +1,295 @@
+// Package model is topo's domain: the networks and containers of one Docker
+// engine, the events that change them, and the pure functions over them
+// (applying an event, ordering lanes, laying containers out in columns,
+// filtering). It imports the standard library only, so every rule about what
+// the screen shows is testable without an engine or a terminal.
+package model
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// State is a container's lifecycle state, as the engine names it.
+type State string
+
+// The states the engine reports.
+const (
+	StateCreated    State = "created"
+	StateRunning    State = "running"
+	StatePaused     State = "paused"
+	StateRestarting State = "restarting"
+	StateRemoving   State = "removing"
+	StateExited     State = "exited"
+	StateDead       State = "dead"
+)
+
+// Health is the result of a container's Docker health check; empty when the
+// container has none.
+type Health string
+
+// The health values the engine reports.
+const (
+	HealthNone      Health = ""
+	HealthStarting  Health = "starting"
+	HealthHealthy   Health = "healthy"
+	HealthUnhealthy Health = "unhealthy"
+)
+
+// Compose labels, read to group containers into services.
+const (
+	LabelComposeProject = "com.docker.compose.project"
+	LabelComposeService = "com.docker.compose.service"
+	LabelComposeNumber  = "com.docker.compose.container-number"
+	LabelComposeOneoff  = "com.docker.compose.oneoff"
+)
+
+// Network is one Docker network: a lane on screen.
+type Network struct {
+	ID       string            `json:"id"`
+	Name     string            `json:"name"`
+	Driver   string            `json:"driver"`
+	Scope    string            `json:"scope"`
+	Subnets  []string          `json:"subnets,omitempty"`
+	Internal bool              `json:"internal,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+}
+
+// builtInRank orders the engine's own networks after every user network.
+func builtInRank(name string) int {
+	switch name {
+	case "bridge":
+		return 1
+	case "host":
+		return 2
+	case "none":
+		return 3
+	}
+	return 0
+}
+
+// BuiltIn reports whether the engine made this network itself.
+func (n Network) BuiltIn() bool { return builtInRank(n.Name) > 0 }
+
+// Endpoint is a container's attachment to one network.
+type Endpoint struct {
+	NetworkID   string   `json:"network_id"`
+	NetworkName string   `json:"network"`
+	IPv4        string   `json:"ipv4,omitempty"`
+	IPv6        string   `json:"ipv6,omitempty"`
+	Aliases     []string `json:"aliases,omitempty"`
+}
+
+// IP returns the address to show: IPv4 when there is one.
+func (e Endpoint) IP() string {
+	if e.IPv4 != "" {
+		return e.IPv4
+	}
+	return e.IPv6
+}
+
+// Port is an exposed container port and, when published, its host side.
+type Port struct {
+	Private  uint16 `json:"private"`
+	Public   uint16 `json:"public,omitempty"`
+	Protocol string `json:"protocol"`
+	HostIP   string `json:"host_ip,omitempty"`
+}
+
+// String renders the port the way `docker ps` does.
+func (p Port) String() string {
+	s := strconv.Itoa(int(p.Private)) + "/" + p.Protocol
+	if p.Public == 0 {
+		return s
+	}
+	host := p.HostIP
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return host + ":" + strconv.Itoa(int(p.Public)) + "->" + s
+}
+
+// Mount is a volume or bind mount of a container.
+type Mount struct {
+	Type        string `json:"type"`
+	Name        string `json:"name,omitempty"`
+	Source      string `json:"source,omitempty"`
+	Destination string `json:"destination"`
+	ReadWrite   bool   `json:"rw"`
+}
+
+// Container is one container: a node in every lane it is attached to.
+type Container struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Image     string            `json:"image"`
+	Command   string            `json:"command,omitempty"`
+	State     State             `json:"state"`
+	Health    Health            `json:"health,omitempty"`
+	HealthLog string            `json:"health_log,omitempty"`
+	ExitCode  int               `json:"exit_code,omitempty"`
+	Created   time.Time         `json:"created"`
+	StartedAt time.Time         `json:"started_at,omitempty"`
+	Ports     []Port            `json:"ports,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
+	Mounts    []Mount           `json:"mounts,omitempty"`
+	// NetworkMode is "host", "none", "container:<id>" or a network name.
+	NetworkMode string `json:"network_mode,omitempty"`
+	// Endpoints are keyed by network ID.
+	Endpoints map[string]Endpoint `json:"endpoints,omitempty"`
+	// Detailed is set once the adapter has inspected the container, which
+	// is what fills the health log, start time and aliases.
+	Detailed bool `json:"-"`
+}
+
+// Project is the compose project the container belongs to, if any.
+func (c Container) Project() string { return c.Labels[LabelComposeProject] }
+
+// Service is the compose service the container belongs to, if any.
+func (c Container) Service() string { return c.Labels[LabelComposeService] }
+
+// Number is the compose container number, 0 when absent.
+func (c Container) Number() int {
+	n, _ := strconv.Atoi(c.Labels[LabelComposeNumber])
+	return n
+}
+
+// DisplayName is the short name for a node: `service.N` for compose
+// containers (the project is shown once, elsewhere), else the name.
+func (c Container) DisplayName() string {
+	if svc := c.Service(); svc != "" {
+		if n := c.Number(); n > 0 {
+			return svc + "." + strconv.Itoa(n)
+		}
+		return svc
+	}
+	return c.Name
+}
+
+// ShortID is the 12-character ID the docker CLI shows.
+func (c Container) ShortID() string {
+	if len(c.ID) > 12 {
+		return c.ID[:12]
+	}
+	return c.ID
+}
+
+// Running reports whether the container's processes are up (paused counts:
+// it keeps its addresses).
+func (c Container) Running() bool {
+	return c.State == StateRunning || c.State == StatePaused || c.State == StateRestarting
+}
+
+// Topology is everything topo knows about one engine.
+type Topology struct {
+	Networks   map[string]Network   `json:"-"`
+	Containers map[string]Container `json:"-"`
+}
+
+// NewTopology returns an empty topology ready for Apply.
+func NewTopology() Topology {
+	return Topology{Networks: map[string]Network{}, Containers: map[string]Container{}}
+}
+
+// FindContainer looks a container up by ID, ID prefix, or name.
+func (t Topology) FindContainer(ref string) (Container, bool) {
+	if c, ok := t.Containers[ref]; ok {
+		return c, true
+	}
+	ref = strings.TrimPrefix(ref, "/")
+	var found []Container
+	for _, c := range t.Containers {
+		if c.Name == ref {
+			return c, true
+		}
+		if len(ref) >= 4 && strings.HasPrefix(c.ID, ref) {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return Container{}, false
+}
+
+// FindNetwork looks a network up by ID or name.
+func (t Topology) FindNetwork(ref string) (Network, bool) {
+	if n, ok := t.Networks[ref]; ok {
+		return n, true
+	}
+	for _, n := range t.Networks {
+		if n.Name == ref {
+			return n, true
+		}
+	}
+	return Network{}, false
+}
+
+// Counts returns the number of running containers and of all containers.
+func (t Topology) Counts() (running, total int) {
+	for _, c := range t.Containers {
+		if c.Running() {
+			running++
+		}
+	}
+	return running, len(t.Containers)
+}
+
+// OrderedNetworks returns the lanes in screen order: user networks by name,
+// then bridge, host and none; the built-in ones only when asked.
+func (t Topology) OrderedNetworks(withBuiltIn bool) []Network {
+	nets := make([]Network, 0, len(t.Networks))
+	for _, n := range t.Networks {
+		if !withBuiltIn && n.BuiltIn() {
+			continue
+		}
+		nets = append(nets, n)
+	}
+	sort.Slice(nets, func(i, j int) bool {
+		ri, rj := builtInRank(nets[i].Name), builtInRank(nets[j].Name)
+		if ri != rj {
+			return ri < rj
+		}
+		if nets[i].Name != nets[j].Name {
+			return nets[i].Name < nets[j].Name
+		}
+		return nets[i].ID < nets[j].ID
+	})
+	return nets
+}
+
+// Matches reports whether a container matches a filter query: a
+// case-insensitive substring of its name, display name, image, or any label
+// written as key=value.
+func (c Container) Matches(query string) bool {
+	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" {
+		return true
+	}
+	if strings.Contains(strings.ToLower(c.Name), q) ||
+		strings.Contains(strings.ToLower(c.DisplayName()), q) ||
+		strings.Contains(strings.ToLower(c.Image), q) {
+		return true
+	}
+	for k, v := range c.Labels {
+		if strings.Contains(strings.ToLower(k+"="+v), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// SharedNetworks returns the names of the networks both containers are
+// attached to, sorted.
+func SharedNetworks(a, b Container) []string {
+	var shared []string
+	for id, e := range a.Endpoints {
+		if _, ok := b.Endpoints[id]; ok {
+			shared = append(shared, e.NetworkName)
+		}
+	}
+	sort.Strings(shared)
+	return shared
+}
