@@ -14,7 +14,7 @@ type Layout struct {
 	// attached[lane][col] says whether that column's container is in that lane.
 	attached [][]bool
 	// span[col] is the first and last lane of a column's container.
-	span [][2]int
+	span   [][2]int
 	colOf  map[string]int
 	laneOf map[string]int
 }
