@@ -1,0 +1,226 @@
+// Package docker is topo's adapter to the Docker engine: it resolves which
+// engine to talk to, reads the topology, follows the event stream (with
+// reconnect and resync) and runs container actions. It turns SDK types into
+// model types at the boundary and never hands SDK structs upward.
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/client"
+
+	"topo/model"
+)
+
+// engineAPI lists exactly the client methods topo calls, so tests and
+// readers see the whole surface at a glance.
+type engineAPI interface {
+	Ping(ctx context.Context) (types.Ping, error)
+	ServerVersion(ctx context.Context) (types.Version, error)
+	Info(ctx context.Context) (system.Info, error)
+	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
+	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
+	ContainerKill(ctx context.Context, containerID, signal string) error
+	ContainerStop(ctx context.Context, containerID string, options container.StopOptions) error
+	ContainerStart(ctx context.Context, containerID string, options container.StartOptions) error
+	ContainerRestart(ctx context.Context, containerID string, options container.StopOptions) error
+	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
+	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
+	Events(ctx context.Context, options events.ListOptions) (<-chan events.Message, <-chan error)
+	DaemonHost() string
+	Close() error
+}
+
+var _ engineAPI = (*client.Client)(nil)
+
+// Engine is a connection to one Docker engine.
+type Engine struct {
+	api engineAPI
+	// Host is the address topo dialled, and Source says where it came
+	// from (--host, DOCKER_HOST, a docker context, the default).
+	Host   string
+	Source string
+	// Client is the SDK client, for the other adapters main.go wires
+	// (demo deployer, probe) that need calls beyond engineAPI.
+	Client *client.Client
+}
+
+// Info describes the engine for the status bar.
+type Info struct {
+	Host       string `json:"host"`
+	Source     string `json:"source"`
+	Version    string `json:"version"`
+	APIVersion string `json:"api_version"`
+	OS         string `json:"os"`
+	Name       string `json:"name"`
+	// SwarmState is the engine's swarm membership (inactive, active...),
+	// and SwarmManager whether it can answer cluster calls.
+	SwarmState   string `json:"swarm_state,omitempty"`
+	SwarmManager bool   `json:"swarm_manager,omitempty"`
+}
+
+// Connect builds a client for the engine named by host (the --host flag),
+// else DOCKER_HOST, else the current docker context, else the default
+// socket. It does not dial: Probe does, so the caller decides how long to
+// wait and how to report failure.
+func Connect(host string) (*Engine, error) {
+	target, err := ResolveHost(host)
+	if err != nil {
+		return nil, err
+	}
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if target.Host != "" {
+		if strings.HasPrefix(target.Host, "ssh://") {
+			return nil, fmt.Errorf("engine %s (%s): ssh hosts are not supported: forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and use --host unix:///tmp/docker.sock", target.Host, target.Source)
+		}
+		opts = append(opts, client.WithHost(target.Host))
+	}
+	cli, err := client.NewClientWithOpts(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("engine %s (%s): %w", target.Host, target.Source, err)
+	}
+	return &Engine{api: cli, Client: cli, Host: cli.DaemonHost(), Source: target.Source}, nil
+}
+
+// Close releases the client's connections.
+func (e *Engine) Close() error { return e.api.Close() }
+
+// Probe checks that the engine answers and describes it. Its errors are
+// written for a person: what failed, why, and what to do.
+func (e *Engine) Probe(ctx context.Context) (Info, error) {
+	info := Info{Host: e.Host, Source: e.Source}
+	if _, err := e.api.Ping(ctx); err != nil {
+		return info, e.explain(err)
+	}
+	v, err := e.api.ServerVersion(ctx)
+	if err != nil {
+		return info, e.explain(err)
+	}
+	info.Version, info.APIVersion, info.OS = v.Version, v.APIVersion, v.Os
+	if sys, err := e.api.Info(ctx); err == nil {
+		info.Name = sys.Name
+		info.SwarmState = string(sys.Swarm.LocalNodeState)
+		info.SwarmManager = sys.Swarm.ControlAvailable
+	}
+	return info, nil
+}
+
+// explain turns a dial failure into a one-line error that names the address
+// tried and what to do about it.
+func (e *Engine) explain(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "permission denied"):
+		return fmt.Errorf("cannot talk to the Docker engine at %s (%s): permission denied on the socket: add your user to the docker group (sudo usermod -aG docker $USER, then log in again) or run topo with sudo", e.Host, e.Source)
+	case client.IsErrConnectionFailed(err) || strings.Contains(msg, "no such file") || strings.Contains(msg, "connection refused") || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("cannot reach the Docker engine at %s (%s): is Docker running? Start it (sudo systemctl start docker, or Docker Desktop), or point topo at another engine with --host or DOCKER_HOST", e.Host, e.Source)
+	}
+	return fmt.Errorf("Docker engine at %s (%s): %w", e.Host, e.Source, err)
+}
+
+// Sync reads the whole topology: every network and every container. The
+// list calls carry what the lanes need, so a first frame costs two requests;
+// Details fills in the rest of one container on demand.
+func (e *Engine) Sync(ctx context.Context) (model.Topology, error) {
+	topo := model.NewTopology()
+	nets, err := e.api.NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		return topo, e.explain(err)
+	}
+	for _, n := range nets {
+		topo.Networks[n.ID] = fromNetwork(n)
+	}
+	list, err := e.api.ContainerList(ctx, container.ListOptions{All: true})
+	if err != nil {
+		return topo, e.explain(err)
+	}
+	for _, c := range list {
+		topo.Containers[c.ID] = fromSummary(c)
+	}
+	return topo, nil
+}
+
+// Details inspects one container, for the details pane.
+func (e *Engine) Details(ctx context.Context, id string) (model.Container, error) {
+	c, err := e.api.ContainerInspect(ctx, id)
+	if err != nil {
+		return model.Container{}, e.actionError(err, id, "inspect")
+	}
+	return fromInspect(c), nil
+}
+
+// Action is something a person can do to a container.
+type Action string
+
+// The container actions.
+const (
+	ActionKill    Action = "kill"
+	ActionStop    Action = "stop"
+	ActionStart   Action = "start"
+	ActionRestart Action = "restart"
+)
+
+// stopTimeout bounds stop and restart, so that a container ignoring SIGTERM
+// is killed after a short wait instead of holding the action for 10 s.
+const stopTimeout = 5
+
+// Do runs an action on a container.
+func (e *Engine) Do(ctx context.Context, action Action, id string) error {
+	timeout := stopTimeout
+	var err error
+	switch action {
+	case ActionKill:
+		err = e.api.ContainerKill(ctx, id, "KILL")
+	case ActionStop:
+		err = e.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout})
+	case ActionStart:
+		err = e.api.ContainerStart(ctx, id, container.StartOptions{})
+	case ActionRestart:
+		err = e.api.ContainerRestart(ctx, id, container.StopOptions{Timeout: &timeout})
+	default:
+		return fmt.Errorf("unknown action %q", action)
+	}
+	if err != nil {
+		return e.actionError(err, id, string(action))
+	}
+	return nil
+}
+
+// actionError says plainly when the container vanished under the action,
+// which on a live stage is the common case rather than a bug.
+func (e *Engine) actionError(err error, id, action string) error {
+	short := id
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	if client.IsErrNotFound(err) {
+		return fmt.Errorf("%s %s: the container no longer exists (removed meanwhile)", action, short)
+	}
+	if strings.Contains(err.Error(), "is not running") {
+		return fmt.Errorf("%s %s: the container is not running", action, short)
+	}
+	return fmt.Errorf("%s %s: %w", action, short, e.explainIfDown(err))
+}
+
+func (e *Engine) explainIfDown(err error) error {
+	if client.IsErrConnectionFailed(err) {
+		return e.explain(err)
+	}
+	return err
+}
+
+// isStreamEnd reports whether an event stream error means the connection
+// ended (engine restarted) rather than a bad request.
+func isStreamEnd(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || client.IsErrConnectionFailed(err) ||
+		strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "EOF")
+}

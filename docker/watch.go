@@ -1,0 +1,169 @@
+package docker
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+
+	"topo/model"
+)
+
+// Update is what Watch delivers: exactly one field is set.
+type Update struct {
+	// Snapshot is a full resync, after the first connect and every
+	// reconnect; it replaces the topology.
+	Snapshot *model.Topology
+	// Event is one engine event, to apply to the current topology.
+	Event *model.Event
+	// Lost says the stream broke: the screen keeps the last state marked
+	// stale while Watch reconnects. Retry is when the next attempt is.
+	Lost  error
+	Retry time.Time
+}
+
+// watchedEvents are the engine events that change the lanes; the rest
+// (exec, attach, top...) would only cost inspections.
+var watchedEvents = map[events.Type][]string{
+	events.ContainerEventType: {"create", "start", "restart", "die", "kill", "stop", "destroy", "rename", "pause", "unpause", "health_status", "update"},
+	events.NetworkEventType:   {"create", "destroy", "connect", "disconnect"},
+}
+
+// Backoff bounds for reconnecting to the event stream.
+const (
+	minBackoff = 250 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// Watch follows the engine until ctx ends: it subscribes to events, then
+// reads a full snapshot, then forwards each event enriched with the current
+// state of its object. When the stream breaks it reports Lost, retries with
+// capped exponential backoff, and on success resubscribes with `since` set
+// to the last event seen (so the event log misses nothing) and resyncs. The
+// channel is closed when Watch returns.
+func (e *Engine) Watch(ctx context.Context, out chan<- Update) {
+	defer close(out)
+	send := func(u Update) bool {
+		select {
+		case out <- u:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var since time.Time
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		err := e.stream(ctx, &since, send, &backoff)
+		if ctx.Err() != nil {
+			return
+		}
+		retry := time.Now().Add(backoff)
+		if !send(Update{Lost: err, Retry: retry}) {
+			return
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// stream runs one connection of the event stream and returns why it ended.
+func (e *Engine) stream(ctx context.Context, last *time.Time, send func(Update) bool, backoff *time.Duration) error {
+	streamCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if _, err := e.api.Ping(streamCtx); err != nil {
+		return e.explain(err)
+	}
+	f := filters.NewArgs()
+	for typ, actions := range watchedEvents {
+		f.Add("type", string(typ))
+		for _, a := range actions {
+			f.Add("event", a)
+		}
+	}
+	opts := events.ListOptions{Filters: f}
+	if !last.IsZero() {
+		opts.Since = strconv.FormatInt(last.Unix(), 10)
+	}
+	// Subscribe before listing: an event that lands between the two is
+	// then both in the snapshot and on the stream, and applying it twice
+	// is harmless, where missing it would not be.
+	msgs, errs := e.api.Events(streamCtx, opts)
+	topo, err := e.Sync(streamCtx)
+	if err != nil {
+		return err
+	}
+	if !send(Update{Snapshot: &topo}) {
+		return ctx.Err()
+	}
+	*backoff = minBackoff
+	for {
+		select {
+		case m := <-msgs:
+			ev := e.enrich(streamCtx, m)
+			if ev.Time.After(*last) {
+				*last = ev.Time
+			}
+			if !send(Update{Event: &ev}) {
+				return ctx.Err()
+			}
+		case err := <-errs:
+			if err == nil {
+				err = errStreamClosed
+			}
+			return e.explainIfDown(err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+type streamError string
+
+func (e streamError) Error() string { return string(e) }
+
+const errStreamClosed = streamError("the engine closed the event stream")
+
+// enrich turns an SDK event into a model event carrying the fresh state of
+// the container or network it names, so the model can apply it exactly. A
+// failed read (the object vanished since) leaves the state out and the
+// model applies what the event itself says.
+func (e *Engine) enrich(ctx context.Context, m events.Message) model.Event {
+	ev := model.Event{
+		Time: time.Unix(0, m.TimeNano), Type: string(m.Type), Action: string(m.Action),
+		ActorID: m.Actor.ID, Attributes: m.Actor.Attributes,
+	}
+	if m.TimeNano == 0 {
+		ev.Time = time.Unix(m.Time, 0)
+	}
+	inspect := func(id string) {
+		if c, err := e.api.ContainerInspect(ctx, id); err == nil {
+			mc := fromInspect(c)
+			ev.Container = &mc
+		}
+	}
+	switch m.Type {
+	case events.ContainerEventType:
+		if ev.BaseAction() != "destroy" {
+			inspect(m.Actor.ID)
+		}
+	case events.NetworkEventType:
+		switch ev.BaseAction() {
+		case "create":
+			if n, err := e.api.NetworkInspect(ctx, m.Actor.ID, network.InspectOptions{}); err == nil {
+				mn := fromNetwork(n)
+				ev.Network = &mn
+			}
+		case "connect", "disconnect":
+			inspect(m.Actor.Attributes["container"])
+		}
+	}
+	return ev
+}
