@@ -158,33 +158,22 @@ func (e *Engine) Details(ctx context.Context, id string) (model.Container, error
 	return fromInspect(c), nil
 }
 
-// Action is something a person can do to a container.
-type Action string
-
-// The container actions.
-const (
-	ActionKill    Action = "kill"
-	ActionStop    Action = "stop"
-	ActionStart   Action = "start"
-	ActionRestart Action = "restart"
-)
-
 // stopTimeout bounds stop and restart, so that a container ignoring SIGTERM
 // is killed after a short wait instead of holding the action for 10 s.
 const stopTimeout = 5
 
 // Do runs an action on a container.
-func (e *Engine) Do(ctx context.Context, action Action, id string) error {
+func (e *Engine) Do(ctx context.Context, action model.Action, id string) error {
 	timeout := stopTimeout
 	var err error
 	switch action {
-	case ActionKill:
+	case model.ActionKill:
 		err = e.api.ContainerKill(ctx, id, "KILL")
-	case ActionStop:
+	case model.ActionStop:
 		err = e.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout})
-	case ActionStart:
+	case model.ActionStart:
 		err = e.api.ContainerStart(ctx, id, container.StartOptions{})
-	case ActionRestart:
+	case model.ActionRestart:
 		err = e.api.ContainerRestart(ctx, id, container.StopOptions{Timeout: &timeout})
 	default:
 		return fmt.Errorf("unknown action %q", action)

@@ -12,19 +12,6 @@ import (
 	"topo/model"
 )
 
-// Update is what Watch delivers: exactly one field is set.
-type Update struct {
-	// Snapshot is a full resync, after the first connect and every
-	// reconnect; it replaces the topology.
-	Snapshot *model.Topology
-	// Event is one engine event, to apply to the current topology.
-	Event *model.Event
-	// Lost says the stream broke: the screen keeps the last state marked
-	// stale while Watch reconnects. Retry is when the next attempt is.
-	Lost  error
-	Retry time.Time
-}
-
 // watchedEvents are the engine events that change the lanes; the rest
 // (exec, attach, top...) would only cost inspections.
 var watchedEvents = map[events.Type][]string{
@@ -44,9 +31,9 @@ const (
 // capped exponential backoff, and on success resubscribes with `since` set
 // to the last event seen (so the event log misses nothing) and resyncs. The
 // channel is closed when Watch returns.
-func (e *Engine) Watch(ctx context.Context, out chan<- Update) {
+func (e *Engine) Watch(ctx context.Context, out chan<- model.Update) {
 	defer close(out)
-	send := func(u Update) bool {
+	send := func(u model.Update) bool {
 		select {
 		case out <- u:
 			return true
@@ -62,7 +49,7 @@ func (e *Engine) Watch(ctx context.Context, out chan<- Update) {
 			return
 		}
 		retry := time.Now().Add(backoff)
-		if !send(Update{Lost: err, Retry: retry}) {
+		if !send(model.Update{Lost: err, Retry: retry}) {
 			return
 		}
 		select {
@@ -75,7 +62,7 @@ func (e *Engine) Watch(ctx context.Context, out chan<- Update) {
 }
 
 // stream runs one connection of the event stream and returns why it ended.
-func (e *Engine) stream(ctx context.Context, last *time.Time, send func(Update) bool, backoff *time.Duration) error {
+func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Update) bool, backoff *time.Duration) error {
 	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if _, err := e.api.Ping(streamCtx); err != nil {
@@ -100,7 +87,7 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(Update) 
 	if err != nil {
 		return err
 	}
-	if !send(Update{Snapshot: &topo}) {
+	if !send(model.Update{Snapshot: &topo}) {
 		return ctx.Err()
 	}
 	*backoff = minBackoff
@@ -111,7 +98,7 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(Update) 
 			if ev.Time.After(*last) {
 				*last = ev.Time
 			}
-			if !send(Update{Event: &ev}) {
+			if !send(model.Update{Event: &ev}) {
 				return ctx.Err()
 			}
 		case err := <-errs:

@@ -214,3 +214,43 @@ func shortID(id string) string {
 	}
 	return id
 }
+
+// Update is what the engine adapter's watch delivers: exactly one field is
+// set.
+type Update struct {
+	// Snapshot is a full resync, after the first connect and every
+	// reconnect; it replaces the topology.
+	Snapshot *Topology
+	// Event is one engine event, to apply to the current topology.
+	Event *Event
+	// Lost says the stream broke: the screen keeps the last state marked
+	// stale while the adapter reconnects. Retry is when it next tries.
+	Lost  error
+	Retry time.Time
+}
+
+// Action is something a person can do to a container.
+type Action string
+
+// The container actions.
+const (
+	ActionKill    Action = "kill"
+	ActionStop    Action = "stop"
+	ActionStart   Action = "start"
+	ActionRestart Action = "restart"
+)
+
+// PastTense is the action's result word, for "killed web.1".
+func (a Action) PastTense() string {
+	switch a {
+	case ActionKill:
+		return "killed"
+	case ActionStop:
+		return "stopped"
+	case ActionStart:
+		return "started"
+	case ActionRestart:
+		return "restarted"
+	}
+	return string(a) + " done"
+}
