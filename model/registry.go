@@ -1,0 +1,527 @@
+package model
+
+import (
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CheckStatus is the state of a registry health check, as Consul names it.
+type CheckStatus string
+
+// The statuses a check can have. Consul reports maintenance as a critical
+// check with a reserved ID; the adapter turns that into CheckMaintenance so
+// the panel can tell "down on purpose" from "failing".
+const (
+	CheckPassing     CheckStatus = "passing"
+	CheckWarning     CheckStatus = "warning"
+	CheckCritical    CheckStatus = "critical"
+	CheckMaintenance CheckStatus = "maintenance"
+)
+
+// severity ranks statuses so that the worst one wins an aggregate.
+// Maintenance ranks worst, as in Consul's own aggregation: an instance in
+// maintenance takes no traffic whatever its other checks say.
+func (s CheckStatus) severity() int {
+	switch s {
+	case CheckPassing:
+		return 0
+	case CheckWarning:
+		return 1
+	case CheckCritical:
+		return 2
+	case CheckMaintenance:
+		return 3
+	}
+	// An unknown status is treated as failing rather than hidden.
+	return 2
+}
+
+// WorseStatus returns the worse of two statuses.
+func WorseStatus(a, b CheckStatus) CheckStatus {
+	if b.severity() > a.severity() {
+		return b
+	}
+	return a
+}
+
+// Check is one health check of an instance.
+type Check struct {
+	ID     string      `json:"id"`
+	Name   string      `json:"name"`
+	Status CheckStatus `json:"status"`
+	// Output is the first line of the check's last output: enough to say
+	// why it fails without flooding the panel with an HTTP body.
+	Output string `json:"output,omitempty"`
+	// Node marks a node-level check (such as serfHealth): it applies to
+	// every instance on that node.
+	Node bool `json:"node,omitempty"`
+}
+
+// FirstLine cuts a check's output to its first non-empty line, trimmed.
+func FirstLine(output string) string {
+	for _, line := range strings.Split(output, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			return line
+		}
+	}
+	return ""
+}
+
+// Instance is one registered instance of a service.
+type Instance struct {
+	ID      string `json:"id"`
+	Service string `json:"service"`
+	// Address is the service's own address; empty means the node's address,
+	// as in Consul.
+	Address     string            `json:"address,omitempty"`
+	Port        int               `json:"port,omitempty"`
+	Node        string            `json:"node"`
+	NodeAddress string            `json:"node_address,omitempty"`
+	Tags        []string          `json:"tags,omitempty"`
+	Meta        map[string]string `json:"meta,omitempty"`
+	Checks      []Check           `json:"checks,omitempty"`
+}
+
+// Key identifies an instance across the registry: instance IDs are only
+// unique per node.
+func (i Instance) Key() string { return i.Node + "/" + i.ID }
+
+// EffectiveAddress is the address clients are given: the service address,
+// else the node's.
+func (i Instance) EffectiveAddress() string {
+	if i.Address != "" {
+		return i.Address
+	}
+	return i.NodeAddress
+}
+
+// HostPort renders address:port (IPv6 in brackets); just the address when
+// the instance has no port.
+func (i Instance) HostPort() string {
+	addr := i.EffectiveAddress()
+	if i.Port == 0 {
+		return addr
+	}
+	return net.JoinHostPort(addr, strconv.Itoa(i.Port))
+}
+
+// Health aggregates the instance's checks: the worst status wins, and an
+// instance without checks is passing, as Consul treats it.
+func (i Instance) Health() CheckStatus {
+	h := CheckPassing
+	for _, c := range i.Checks {
+		h = WorseStatus(h, c.Status)
+	}
+	return h
+}
+
+// Service is one registered service and its instances.
+type Service struct {
+	Name string   `json:"name"`
+	Tags []string `json:"tags,omitempty"`
+	// Instances are sorted by node then ID.
+	Instances []Instance `json:"instances"`
+}
+
+// HealthCounts counts a service's instances by aggregate health.
+type HealthCounts struct {
+	Passing     int `json:"passing"`
+	Warning     int `json:"warning"`
+	Critical    int `json:"critical"`
+	Maintenance int `json:"maintenance,omitempty"`
+}
+
+// Counts counts the service's instances by their aggregate health.
+func (s Service) Counts() HealthCounts {
+	var n HealthCounts
+	for _, in := range s.Instances {
+		switch in.Health() {
+		case CheckPassing:
+			n.Passing++
+		case CheckWarning:
+			n.Warning++
+		case CheckMaintenance:
+			n.Maintenance++
+		default:
+			n.Critical++
+		}
+	}
+	return n
+}
+
+// Registry is one snapshot of the service registry. The adapter hands out a
+// new value for every change and never modifies one it has handed out, so a
+// holder may keep it and share its slices; nobody may write to them.
+type Registry struct {
+	// Addr is the agent's HTTP address (host:port).
+	Addr string `json:"addr,omitempty"`
+	// Source says how topo found the registry, for the status bar:
+	// "--consul 127.0.0.1:8500", "CONSUL_HTTP_ADDR 10.0.0.5:8500",
+	// "auto: container consul-1 (published 127.0.0.1:8500)".
+	Source     string `json:"source,omitempty"`
+	Datacenter string `json:"datacenter,omitempty"`
+	Leader     string `json:"leader,omitempty"`
+	// LastIndex is the highest Consul index behind the data.
+	LastIndex uint64 `json:"last_index,omitempty"`
+	// FetchedAt is when the registry last answered. While Error is empty
+	// the watch is live and the data current whatever FetchedAt says
+	// (blocking queries only answer on change); once Error is set it says
+	// how old the kept data is.
+	FetchedAt time.Time `json:"fetched_at"`
+	// Error says what is wrong with the watch, for a person; the data
+	// kept is the last good one.
+	Error      string    `json:"error,omitempty"`
+	ErrorSince time.Time `json:"error_since"`
+	// Services are sorted by name.
+	Services []Service `json:"services"`
+}
+
+// Live reports whether the registry has answered and the watch has no error.
+func (r Registry) Live() bool { return r.Error == "" && !r.FetchedAt.IsZero() }
+
+// Age is how long ago the registry last answered; zero before it ever has.
+func (r Registry) Age(now time.Time) time.Duration {
+	if r.FetchedAt.IsZero() {
+		return 0
+	}
+	return now.Sub(r.FetchedAt)
+}
+
+// ErrorAge is how long the current error has lasted; zero without one.
+func (r Registry) ErrorAge(now time.Time) time.Duration {
+	if r.Error == "" || r.ErrorSince.IsZero() {
+		return 0
+	}
+	return now.Sub(r.ErrorSince)
+}
+
+// Service looks a service up by name.
+func (r Registry) Service(name string) (Service, bool) {
+	i := sort.Search(len(r.Services), func(i int) bool { return r.Services[i].Name >= name })
+	if i < len(r.Services) && r.Services[i].Name == name {
+		return r.Services[i], true
+	}
+	return Service{}, false
+}
+
+// Instance looks an instance up by its Key.
+func (r Registry) Instance(key string) (Instance, bool) {
+	for _, s := range r.Services {
+		for _, in := range s.Instances {
+			if in.Key() == key {
+				return in, true
+			}
+		}
+	}
+	return Instance{}, false
+}
+
+// InstanceCount counts the instances of every service.
+func (r Registry) InstanceCount() int {
+	n := 0
+	for _, s := range r.Services {
+		n += len(s.Instances)
+	}
+	return n
+}
+
+// Conventions shared with the registrator (demo/registrator), which is what
+// ties an instance to its container without guessing.
+const (
+	// MetaContainerID is the instance meta key holding the container's ID.
+	MetaContainerID = "container_id"
+	// LabelServiceName names the service a container should be registered
+	// as (gliderlabs/registrator's SERVICE_NAME, here read from labels).
+	LabelServiceName = "SERVICE_NAME"
+)
+
+// MatchKind says how an instance was tied to a container.
+type MatchKind string
+
+// The ways an instance is matched, most trusted first.
+const (
+	MatchNone MatchKind = ""
+	// MatchMeta: the instance's meta container_id is the container's ID.
+	MatchMeta MatchKind = "meta"
+	// MatchID: the instance ID is "<container name>:<port>" (optionally
+	// preceded by "<host>:", as gliderlabs/registrator writes it).
+	MatchID MatchKind = "id"
+	// MatchAddress: the instance's address is the container's IP on one of
+	// its networks.
+	MatchAddress MatchKind = "address"
+)
+
+// InstanceLink ties one registered instance to the container behind it.
+type InstanceLink struct {
+	Key        string `json:"key"`
+	Service    string `json:"service"`
+	InstanceID string `json:"instance_id"`
+	// ContainerID is empty when no container matched, or when the one the
+	// instance names is gone.
+	ContainerID string      `json:"container_id,omitempty"`
+	By          MatchKind   `json:"by,omitempty"`
+	Health      CheckStatus `json:"health"`
+	// Stale marks an instance whose container is gone or not running: the
+	// registry still hands out an address nobody answers on.
+	Stale bool `json:"stale,omitempty"`
+	// Why says, for a person, why the instance is stale.
+	Why string `json:"why,omitempty"`
+}
+
+// Unregistered is a running container that belongs to a registered service
+// but has no instance in the registry.
+type Unregistered struct {
+	ContainerID string `json:"container_id"`
+	Service     string `json:"service"`
+}
+
+// Links is the result of matching a registry against a topology.
+type Links struct {
+	// Instances are keyed by Instance.Key.
+	Instances map[string]InstanceLink `json:"instances"`
+	// ByContainer lists, per container ID, the keys of its instances.
+	ByContainer map[string][]string `json:"by_container"`
+	// Stale and Unregistered are sorted by service, then instance or
+	// container ID.
+	Stale        []InstanceLink `json:"stale,omitempty"`
+	Unregistered []Unregistered `json:"unregistered,omitempty"`
+}
+
+// ContainerHealth is the registry health of a container, for its badge: the
+// worst of its instances' health.
+func (l Links) ContainerHealth(containerID string) (CheckStatus, bool) {
+	keys := l.ByContainer[containerID]
+	if len(keys) == 0 {
+		return "", false
+	}
+	h := CheckPassing
+	for _, k := range keys {
+		h = WorseStatus(h, l.Instances[k].Health)
+	}
+	return h, true
+}
+
+// UnregisteredService returns the registered service a container belongs to
+// but is not registered in, if any.
+func (l Links) UnregisteredService(containerID string) (string, bool) {
+	for _, u := range l.Unregistered {
+		if u.ContainerID == containerID {
+			return u.Service, true
+		}
+	}
+	return "", false
+}
+
+// Link matches every instance of the registry to a container of the
+// topology and finds the two mismatches a viewer should notice: stale
+// registrations and unregistered containers.
+//
+// An instance is only called stale on evidence that it belonged to a
+// container: its meta or ID names one, or its address lies in a Docker
+// network's subnet. Instances of things that never ran in a container (the
+// Consul agent itself, a service on the host) are simply left unmatched.
+func (r Registry) Link(t Topology) Links {
+	l := Links{Instances: map[string]InstanceLink{}, ByContainer: map[string][]string{}}
+	byName := make(map[string]Container, len(t.Containers))
+	for _, c := range t.Containers {
+		byName[c.Name] = c
+	}
+	for _, s := range r.Services {
+		for _, in := range s.Instances {
+			link := linkInstance(in, t, byName)
+			l.Instances[link.Key] = link
+			if link.ContainerID != "" {
+				l.ByContainer[link.ContainerID] = append(l.ByContainer[link.ContainerID], link.Key)
+			}
+			if link.Stale {
+				l.Stale = append(l.Stale, link)
+			}
+		}
+	}
+	for id := range l.ByContainer {
+		sort.Strings(l.ByContainer[id])
+	}
+	sort.Slice(l.Stale, func(i, j int) bool {
+		if l.Stale[i].Service != l.Stale[j].Service {
+			return l.Stale[i].Service < l.Stale[j].Service
+		}
+		return l.Stale[i].Key < l.Stale[j].Key
+	})
+	for _, c := range t.Containers {
+		if !c.Running() {
+			continue
+		}
+		name := ServiceNameOf(c)
+		if name == "" {
+			continue
+		}
+		if _, registered := r.Service(name); !registered {
+			continue
+		}
+		found := false
+		for _, k := range l.ByContainer[c.ID] {
+			if l.Instances[k].Service == name {
+				found = true
+				break
+			}
+		}
+		if !found {
+			l.Unregistered = append(l.Unregistered, Unregistered{ContainerID: c.ID, Service: name})
+		}
+	}
+	sort.Slice(l.Unregistered, func(i, j int) bool {
+		a, b := l.Unregistered[i], l.Unregistered[j]
+		if a.Service != b.Service {
+			return a.Service < b.Service
+		}
+		return a.ContainerID < b.ContainerID
+	})
+	return l
+}
+
+// ServiceNameOf is the service a container says it belongs to: its
+// SERVICE_NAME label, which overrides (as for the registrator), else its
+// compose service.
+func ServiceNameOf(c Container) string {
+	if name := c.Labels[LabelServiceName]; name != "" {
+		return name
+	}
+	return c.Service()
+}
+
+func linkInstance(in Instance, t Topology, byName map[string]Container) InstanceLink {
+	link := InstanceLink{Key: in.Key(), Service: in.Service, InstanceID: in.ID, Health: in.Health()}
+	claim := func(c Container, by MatchKind) InstanceLink {
+		link.ContainerID, link.By = c.ID, by
+		if !c.Running() {
+			link.Stale = true
+			link.Why = "container " + c.Name + " is " + string(c.State)
+		}
+		return link
+	}
+	if id := in.Meta[MetaContainerID]; id != "" {
+		if c, ok := containerByID(t, id); ok {
+			return claim(c, MatchMeta)
+		}
+		link.By, link.Stale = MatchMeta, true
+		link.Why = "container " + shortID(id) + " is gone"
+		return link
+	}
+	for _, name := range namesFromInstanceID(in.ID) {
+		if c, ok := byName[name]; ok {
+			return claim(c, MatchID)
+		}
+	}
+	addr := in.EffectiveAddress()
+	if addr == "" {
+		return link
+	}
+	var running, stopped []Container
+	for _, c := range t.Containers {
+		for _, e := range c.Endpoints {
+			if e.IPv4 == addr || e.IPv6 == addr {
+				if c.Running() {
+					running = append(running, c)
+				} else {
+					stopped = append(stopped, c)
+				}
+				break
+			}
+		}
+	}
+	switch {
+	case len(running) == 1:
+		return claim(running[0], MatchAddress)
+	case len(running) > 1:
+		// The same IP on two networks with overlapping subnets: only the
+		// service name can tell them apart, and if it cannot, no guess.
+		var named []Container
+		for _, c := range running {
+			if ServiceNameOf(c) == in.Service {
+				named = append(named, c)
+			}
+		}
+		if len(named) == 1 {
+			return claim(named[0], MatchAddress)
+		}
+		return link
+	case len(stopped) == 1:
+		return claim(stopped[0], MatchAddress)
+	}
+	if network, ok := dockerSubnetOf(t, addr); ok {
+		link.Stale = true
+		link.Why = "no container has " + addr + " on network " + network
+	}
+	return link
+}
+
+// containerByID finds a container by its full ID, or by a prefix of at least
+// 12 characters (the short ID a registrator may have written).
+func containerByID(t Topology, id string) (Container, bool) {
+	if c, ok := t.Containers[id]; ok {
+		return c, true
+	}
+	if len(id) < 12 {
+		return Container{}, false
+	}
+	var found []Container
+	for cid, c := range t.Containers {
+		if strings.HasPrefix(cid, id) {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return Container{}, false
+}
+
+// namesFromInstanceID reads the container names an instance ID may carry:
+// "<name>:<port>", "<host>:<name>:<port>" and either with a ":udp" suffix.
+// Both the part before the port and its last colon-separated segment are
+// candidates, longest first, because a container name may not contain a
+// colon but a host name prefix is optional.
+func namesFromInstanceID(id string) []string {
+	id = strings.TrimSuffix(id, ":udp")
+	i := strings.LastIndexByte(id, ':')
+	if i <= 0 {
+		return nil
+	}
+	if _, err := strconv.ParseUint(id[i+1:], 10, 16); err != nil {
+		return nil
+	}
+	prefix := id[:i]
+	names := []string{prefix}
+	if j := strings.LastIndexByte(prefix, ':'); j >= 0 && j+1 < len(prefix) {
+		names = append(names, prefix[j+1:])
+	}
+	return names
+}
+
+// dockerSubnetOf finds a network of the topology whose subnet holds addr.
+// The subnet's first host address is skipped: Docker gives it to the
+// gateway, which is the host, and a service registered there is not a
+// container's.
+func dockerSubnetOf(t Topology, addr string) (string, bool) {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return "", false
+	}
+	for _, n := range t.OrderedNetworks(true) {
+		for _, s := range n.Subnets {
+			prefix, err := netip.ParsePrefix(s)
+			if err != nil || !prefix.Contains(ip) {
+				continue
+			}
+			if ip == prefix.Masked().Addr().Next() {
+				continue
+			}
+			return n.Name, true
+		}
+	}
+	return "", false
+}
