@@ -1,0 +1,158 @@
+// Command topo shows the live topology of a Docker application in the
+// terminal (networks as lanes, containers as nodes, the service registry
+// beside them) and drives the reference demo on stage. Every key has a
+// plain command too, for scripts, tests and rehearsal.
+//
+// main.go is the only place that builds concrete clients and wires them.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"topo/docker"
+	"topo/model"
+	"topo/ui"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// probeTimeout bounds the first contact with the engine: a local socket
+// answers in milliseconds, so waiting longer only delays the error.
+const probeTimeout = 5 * time.Second
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "topo:", err)
+		os.Exit(1)
+	}
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	host string
+}
+
+func newRootCmd() *cobra.Command {
+	opts := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "topo",
+		Short: "Live topology of a Docker application: networks as lanes, containers as nodes",
+		Long: `topo draws what runs on a Docker engine, live: every network as a lane and
+every container as a node in each lane it is attached to.
+
+The engine is the one named by --host, else DOCKER_HOST, else the current
+docker context, else the default socket.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTUI(cmd.Context(), opts)
+		},
+	}
+	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
+	root.AddCommand(newSnapshotCmd(opts))
+	return root
+}
+
+// connect builds the engine client and checks it answers.
+func connect(ctx context.Context, opts *globalOptions) (*docker.Engine, docker.Info, error) {
+	engine, err := docker.Connect(opts.host)
+	if err != nil {
+		return nil, docker.Info{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	info, err := engine.Probe(ctx)
+	if err != nil {
+		engine.Close()
+		return nil, info, err
+	}
+	return engine, info, nil
+}
+
+func runTUI(ctx context.Context, opts *globalOptions) error {
+	// Contact the engine before taking over the terminal, so a failure is
+	// a plain line in the shell rather than a flash of the alternate screen.
+	engine, info, err := connect(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	updates := make(chan model.Update, 256)
+	go engine.Watch(ctx, updates)
+
+	app := ui.New(ui.Config{
+		Engine:     engine,
+		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
+		Updates:    updates,
+	})
+	p := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx))
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return fmt.Errorf("terminal: %w", err)
+	}
+	return nil
+}
+
+func newSnapshotCmd(opts *globalOptions) *cobra.Command {
+	var (
+		width   int
+		asJSON  bool
+		builtIn bool
+	)
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "Print the lanes once (or the topology as JSON) and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if width < 0 || (width > 0 && width < ui.MinWidth) {
+				return fmt.Errorf("--width %d is too narrow: use at least %d", width, ui.MinWidth)
+			}
+			engine, info, err := connect(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			defer engine.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			topo, err := engine.Sync(ctx)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Engine docker.Info `json:"engine"`
+					model.Export
+				}{info, topo.Export()})
+			}
+			if width == 0 {
+				width = 120
+				if w, _, err := term.GetSize(os.Stdout.Fd()); err == nil && w > 0 {
+					width = w
+				}
+			}
+			_, err = fmt.Fprint(out, ui.RenderSnapshot(topo, ui.NewStyles(ui.DefaultTheme()), width, builtIn))
+			return err
+		},
+	}
+	cmd.Flags().IntVar(&width, "width", 0, "width in columns (default: the terminal's, or 120)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the topology model as JSON")
+	cmd.Flags().BoolVarP(&builtIn, "all", "a", true, "include the built-in networks (bridge, host, none)")
+	return cmd
+}

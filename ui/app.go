@@ -1,0 +1,594 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"topo/model"
+)
+
+// The smallest terminal topo draws in; below it says so instead.
+const (
+	MinWidth  = 60
+	MinHeight = 16
+	// wideWidth is where the details pane fits beside the lanes.
+	wideWidth    = 150
+	detailsWidth = 52
+)
+
+type pane int
+
+const (
+	paneLanes pane = iota
+	paneDetails
+	paneLog
+)
+
+// mode is what the footer is doing: showing help, reading a filter, or
+// asking for a confirmation.
+type mode int
+
+const (
+	modeNormal mode = iota
+	modeFilter
+	modeConfirm
+	modeHelp
+)
+
+type pendingAction struct {
+	action model.Action
+	id     string
+	name   string
+}
+
+type flash struct {
+	text string
+	bad  bool
+	at   time.Time
+}
+
+// flashFor is how long an action's result stays in the footer.
+const flashFor = 8 * time.Second
+
+// Model is topo's root model: it owns the topology and delegates drawing
+// to the panes.
+type Model struct {
+	cfg    Config
+	styles Styles
+	keys   KeyMap
+	help   help.Model
+
+	topo    model.Topology
+	synced  bool
+	stale   error
+	retryAt time.Time
+	closed  bool
+	// lastEvent is when the engine last said anything.
+	lastEvent time.Time
+
+	lanes   *Lanes
+	details *Details
+	log     *EventLog
+
+	width, height int
+	focus         pane
+	// detailsOpen zooms the details over the lanes on narrow terminals.
+	detailsOpen bool
+	mode        mode
+	filter      textinput.Model
+	pending     pendingAction
+	busy        map[string]model.Action
+	spinner     spinner.Model
+	flash       flash
+	// inspected is the container whose details were last requested, so
+	// one selection costs one inspection.
+	inspected string
+}
+
+// New builds the root model.
+func New(cfg Config) *Model {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	styles := NewStyles(DefaultTheme())
+	if cfg.Styles != nil {
+		styles = *cfg.Styles
+	}
+	filter := textinput.New()
+	filter.Prompt = "/"
+	filter.Placeholder = "name, image or label=value"
+	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	m := &Model{
+		cfg: cfg, styles: styles, keys: DefaultKeyMap(), help: help.New(),
+		topo:  model.NewTopology(),
+		lanes: NewLanes(styles), details: NewDetails(styles, cfg.Now), log: NewEventLog(styles),
+		filter: filter, spinner: sp, busy: map[string]model.Action{},
+	}
+	m.help.Styles.ShortKey = styles.Key
+	m.help.Styles.FullKey = styles.Key
+	m.updateKeys()
+	return m
+}
+
+// Init starts the engine watch and the clock.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(waitForUpdate(m.cfg.Updates), tick())
+}
+
+// Topology returns what the UI currently shows.
+func (m *Model) Topology() model.Topology { return m.topo }
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case EngineUpdateMsg:
+		return m, tea.Batch(m.applyUpdate(msg.Update), waitForUpdate(m.cfg.Updates))
+	case EngineClosedMsg:
+		m.closed = true
+		return m, nil
+	case InspectedMsg:
+		m.details.SetInspection(msg.Container, msg.Err)
+		return m, nil
+	case ActionDoneMsg:
+		delete(m.busy, msg.ID)
+		if msg.Err != nil {
+			m.setFlash(msg.Err.Error(), true)
+		} else {
+			m.setFlash(msg.Action.PastTense()+" "+msg.Name, false)
+		}
+		return m, nil
+	case TickMsg:
+		if m.flash.text != "" && m.cfg.Now().Sub(m.flash.at) > flashFor {
+			m.flash = flash{}
+		}
+		return m, tick()
+	case spinner.TickMsg:
+		if len(m.busy) == 0 {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		return m, cmd
+	case tea.MouseMsg:
+		return m, m.handleMouse(msg)
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) applyUpdate(u model.Update) tea.Cmd {
+	now := m.cfg.Now()
+	switch {
+	case u.Snapshot != nil:
+		m.topo = *u.Snapshot
+		if m.stale != nil {
+			m.log.Add(now, "reconnected: resynced the whole topology", false)
+		}
+		m.synced, m.stale = true, nil
+		m.lastEvent = now
+	case u.Event != nil:
+		ev := *u.Event
+		// Describe before applying, while a destroyed container still
+		// has its name.
+		line := ev.Describe(m.topo)
+		m.topo.Apply(ev)
+		m.lastEvent = now
+		m.log.Add(ev.Time, line, isBadEvent(ev))
+	case u.Lost != nil:
+		if m.stale == nil {
+			m.log.Add(now, "lost the engine: "+u.Lost.Error(), true)
+		}
+		m.stale, m.retryAt = u.Lost, u.Retry
+		return nil
+	}
+	m.lanes.SetTopology(m.topo)
+	return m.selectionChanged()
+}
+
+func isBadEvent(ev model.Event) bool {
+	switch ev.BaseAction() {
+	case "kill", "oom":
+		return true
+	case "die":
+		return ev.Attributes["exitCode"] != "0"
+	case "health_status":
+		return strings.Contains(ev.Action, string(model.HealthUnhealthy))
+	}
+	return false
+}
+
+// selectionChanged keeps the details pane on the selection and asks for
+// an inspection when the selection is a new container.
+func (m *Model) selectionChanged() tea.Cmd {
+	m.updateKeys()
+	c, ok := m.lanes.Selected()
+	if !ok {
+		m.details.Show(model.Container{})
+		return nil
+	}
+	m.details.Show(c)
+	if !m.detailsVisible() || m.cfg.Engine == nil || c.ID == m.inspected {
+		return nil
+	}
+	m.inspected = c.ID
+	return inspect(m.cfg.Engine, c.ID)
+}
+
+func (m *Model) detailsVisible() bool { return m.wide() || m.detailsOpen }
+
+func (m *Model) wide() bool { return m.width >= wideWidth }
+
+func (m *Model) setFlash(text string, bad bool) {
+	m.flash = flash{text: text, bad: bad, at: m.cfg.Now()}
+}
+
+// updateKeys enables exactly the bindings that apply now.
+func (m *Model) updateKeys() {
+	c, ok := m.lanes.Selected()
+	normal := m.mode == modeNormal
+	canAct := normal && ok && m.busy[c.ID] == ""
+	m.keys.Kill.SetEnabled(canAct && c.Running())
+	m.keys.StopStart.SetEnabled(canAct)
+	m.keys.Restart.SetEnabled(canAct)
+	if ok && !c.Running() {
+		m.keys.StopStart.SetHelp("s", "start")
+	} else {
+		m.keys.StopStart.SetHelp("s", "stop")
+	}
+	m.keys.Details.SetEnabled(normal && ok)
+	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
+	m.keys.Deny.SetEnabled(m.mode == modeConfirm)
+	if m.lanes.ShowsBuiltIn() {
+		m.keys.BuiltIn.SetHelp("b", "hide built-in nets")
+	} else {
+		m.keys.BuiltIn.SetHelp("b", "show built-in nets")
+	}
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	switch m.mode {
+	case modeFilter:
+		return m.handleFilterKey(msg)
+	case modeConfirm:
+		return m.handleConfirmKey(msg)
+	case modeHelp:
+		if key.Matches(msg, m.keys.Quit) && msg.String() == "ctrl+c" {
+			return tea.Quit
+		}
+		m.mode = modeNormal
+		m.updateKeys()
+		return nil
+	}
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.mode = modeHelp
+		return nil
+	case key.Matches(msg, k.NextPane):
+		m.cycleFocus()
+		return nil
+	case key.Matches(msg, k.Back):
+		switch {
+		case m.detailsOpen:
+			m.detailsOpen = false
+			m.focus = paneLanes
+		case m.focus != paneLanes:
+			m.focus = paneLanes
+		case m.filter.Value() != "":
+			m.filter.SetValue("")
+			m.lanes.SetFilter("")
+			return m.selectionChanged()
+		}
+		return nil
+	case key.Matches(msg, k.Filter):
+		m.mode = modeFilter
+		m.focus = paneLanes
+		m.updateKeys()
+		return m.filter.Focus()
+	case key.Matches(msg, k.BuiltIn):
+		m.lanes.ToggleBuiltIn()
+		m.updateKeys()
+		return m.selectionChanged()
+	}
+	if m.focus != paneLanes {
+		// Arrows scroll the focused pane.
+		switch m.focus {
+		case paneDetails:
+			return m.details.Update(msg)
+		case paneLog:
+			return m.log.Update(msg)
+		}
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		m.lanes.Move(model.Up)
+	case key.Matches(msg, k.Down):
+		m.lanes.Move(model.Down)
+	case key.Matches(msg, k.Left):
+		m.lanes.Move(model.Left)
+	case key.Matches(msg, k.Right):
+		m.lanes.Move(model.Right)
+	case key.Matches(msg, k.Details):
+		if m.wide() {
+			m.focus = paneDetails
+		} else {
+			m.detailsOpen = true
+			m.focus = paneDetails
+		}
+	case key.Matches(msg, k.Kill):
+		return m.confirm(model.ActionKill)
+	case key.Matches(msg, k.StopStart):
+		if c, ok := m.lanes.Selected(); ok && !c.Running() {
+			return m.confirm(model.ActionStart)
+		}
+		return m.confirm(model.ActionStop)
+	case key.Matches(msg, k.Restart):
+		return m.confirm(model.ActionRestart)
+	default:
+		return nil
+	}
+	return m.selectionChanged()
+}
+
+func (m *Model) cycleFocus() {
+	order := []pane{paneLanes, paneLog}
+	if m.detailsVisible() {
+		order = []pane{paneLanes, paneDetails, paneLog}
+	}
+	for i, p := range order {
+		if p == m.focus {
+			m.focus = order[(i+1)%len(order)]
+			return
+		}
+	}
+	m.focus = paneLanes
+}
+
+func (m *Model) confirm(action model.Action) tea.Cmd {
+	c, ok := m.lanes.Selected()
+	if !ok {
+		return nil
+	}
+	m.pending = pendingAction{action: action, id: c.ID, name: c.DisplayName()}
+	m.mode = modeConfirm
+	m.updateKeys()
+	return nil
+}
+
+func (m *Model) handleConfirmKey(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Confirm):
+		p := m.pending
+		m.mode = modeNormal
+		m.busy[p.id] = p.action
+		m.setFlash("", false)
+		m.updateKeys()
+		var engine Engine = m.cfg.Engine
+		if engine == nil {
+			return nil
+		}
+		return tea.Batch(runAction(engine, p.action, p.id, p.name), m.spinner.Tick)
+	case key.Matches(msg, m.keys.Deny), msg.String() == "ctrl+c":
+		m.mode = modeNormal
+		m.setFlash("cancelled: nothing was done", false)
+		m.updateKeys()
+	}
+	return nil
+}
+
+func (m *Model) handleFilterKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		m.mode = modeNormal
+		m.filter.Blur()
+		m.updateKeys()
+		return nil
+	case "esc", "ctrl+c":
+		m.mode = modeNormal
+		m.filter.Blur()
+		m.filter.SetValue("")
+		m.lanes.SetFilter("")
+		return m.selectionChanged()
+	}
+	var cmd tea.Cmd
+	m.filter, cmd = m.filter.Update(msg)
+	m.lanes.SetFilter(m.filter.Value())
+	return tea.Batch(cmd, m.selectionChanged())
+}
+
+func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
+	if msg.Action != tea.MouseActionPress || msg.Button != tea.MouseButtonLeft || m.mode != modeNormal {
+		return nil
+	}
+	x, y, w, h := m.lanesRect()
+	if msg.X < x || msg.X >= x+w || msg.Y < y || msg.Y >= y+h {
+		return nil
+	}
+	if m.lanes.HitTest(msg.X-x, msg.Y-y) {
+		m.focus = paneLanes
+		return m.selectionChanged()
+	}
+	return nil
+}
+
+// Screen geometry: status bar, lanes title, lanes, log title, log, footer.
+func (m *Model) logHeight() int {
+	if m.height >= 40 {
+		return 8
+	}
+	return 4
+}
+
+// lanesRect is where the lanes are drawn.
+func (m *Model) lanesRect() (x, y, w, h int) {
+	w = m.width
+	if m.wide() {
+		w = m.width - detailsWidth - 1
+	}
+	h = m.height - 1 - 1 - 1 - m.logHeight() - 1
+	return 0, 2, w, h
+}
+
+func (m *Model) resize() {
+	_, _, w, h := m.lanesRect()
+	m.lanes.SetSize(w, h)
+	if m.wide() {
+		m.details.SetSize(detailsWidth, h)
+		m.detailsOpen = false
+	} else {
+		m.details.SetSize(m.width, h)
+	}
+	m.log.SetSize(m.width, m.logHeight())
+	m.help.Width = m.width
+	m.filter.Width = m.width - 20
+}
+
+// View draws the screen.
+func (m *Model) View() string {
+	if m.width == 0 {
+		return "starting topo…"
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		return fmt.Sprintf("terminal too small: need at least %d×%d (now %d×%d)", MinWidth, MinHeight, m.width, m.height)
+	}
+	_, _, lanesW, lanesH := m.lanesRect()
+	var main string
+	switch {
+	case m.mode == modeHelp:
+		main = m.helpView(m.width, lanesH+1)
+	case !m.synced:
+		main = m.title("lanes", paneLanes, m.width) + "\n" + lipgloss.NewStyle().Height(lanesH).Render(m.connectingView())
+	case m.detailsOpen:
+		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
+	case m.wide():
+		left := m.title(m.lanesTitle(), paneLanes, lanesW) + "\n" + m.lanes.View()
+		right := m.title("details", paneDetails, detailsWidth) + "\n" + m.details.View()
+		border := strings.TrimRight(strings.Repeat(m.styles.Muted.Render("│")+"\n", lanesH+1), "\n")
+		main = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(lanesW).Render(left), border, right)
+	default:
+		main = m.title(m.lanesTitle(), paneLanes, m.width) + "\n" + m.lanes.View()
+	}
+	main = lipgloss.NewStyle().Height(lanesH + 1).MaxHeight(lanesH + 1).Render(main)
+	logView := m.title("events", paneLog, m.width) + "\n" + m.log.View()
+	return strings.Join([]string{m.statusBar(), main, logView, m.footer()}, "\n")
+}
+
+func (m *Model) title(text string, p pane, w int) string {
+	style := m.styles.PaneTitle
+	if m.focus == p {
+		style = m.styles.Focused
+	}
+	return ansiFit(style.Render(strings.ToUpper(text[:1])+text[1:]), w)
+}
+
+func (m *Model) lanesTitle() string {
+	t := "lanes"
+	if projects := m.lanes.Projects(); len(projects) > 0 {
+		t += " · project " + strings.Join(projects, ", ")
+	}
+	if f := m.filter.Value(); f != "" {
+		t += " · filter “" + f + "”"
+	}
+	if !m.lanes.ShowsBuiltIn() {
+		t += " · b: built-in nets"
+	}
+	return t
+}
+
+func (m *Model) connectingView() string {
+	return m.styles.Muted.Render("connecting to " + m.cfg.EngineInfo.Host + "…")
+}
+
+func (m *Model) helpView(w, h int) string {
+	body := m.styles.PaneTitle.Render("Keys") + "\n\n" + m.help.FullHelpView(m.keys.FullHelp()) +
+		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead") +
+		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
+		"\n\n" + m.styles.Muted.Render("press any key to close")
+	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
+}
+
+func (m *Model) statusBar() string {
+	s := m.styles
+	now := m.cfg.Now()
+	engine := m.cfg.EngineInfo.Host
+	if v := m.cfg.EngineInfo.Version; v != "" {
+		engine += " · Docker " + v
+	}
+	running, total := m.topo.Counts()
+	counts := fmt.Sprintf("%d networks · %d/%d running", len(m.topo.Networks), running, total)
+	var conn string
+	switch {
+	case m.closed:
+		conn = s.Muted.Render("■ stopped")
+	case m.stale != nil:
+		wait := max(0, m.retryAt.Sub(now).Round(time.Second))
+		conn = s.Error.Render(fmt.Sprintf("◌ STALE · retry in %s", wait))
+	case !m.synced:
+		conn = s.Warning.Render("◌ connecting")
+	default:
+		conn = s.Healthy.Render("● live") + s.Muted.Render(" · last event "+humanDuration(now.Sub(m.lastEvent))+" ago")
+	}
+	bar := s.StatusBar.Render("topo") + s.Muted.Render(" │ ") + engine + s.Muted.Render(" │ ") + counts + s.Muted.Render(" │ ") + conn
+	return ansiFit(bar, m.width)
+}
+
+func (m *Model) footer() string {
+	s := m.styles
+	switch m.mode {
+	case modeFilter:
+		return ansiFit(m.filter.View()+s.Muted.Render("  enter keep · esc clear"), m.width)
+	case modeConfirm:
+		p := m.pending
+		q := fmt.Sprintf("%s %s (%s)? ", strings.ToUpper(string(p.action[:1]))+string(p.action[1:]), p.name, shortID(p.id))
+		return ansiFit(s.Warning.Bold(true).Render(q)+s.Key.Render("y")+" yes  "+s.Key.Render("n")+" no", m.width)
+	}
+	if len(m.busy) > 0 {
+		var parts []string
+		for id, a := range m.busy {
+			name := shortID(id)
+			if c, ok := m.topo.Containers[id]; ok {
+				name = c.DisplayName()
+			}
+			parts = append(parts, fmt.Sprintf("%s %s…", a, name))
+		}
+		return ansiFit(m.spinner.View()+" "+strings.Join(parts, ", "), m.width)
+	}
+	if m.flash.text != "" {
+		style := s.Healthy
+		if m.flash.bad {
+			style = s.Error
+		}
+		return ansiFit(style.Render(m.flash.text), m.width)
+	}
+	if m.stale != nil {
+		return ansiFit(s.Error.Render("engine lost: "+m.stale.Error()), m.width)
+	}
+	return ansiFit(m.help.ShortHelpView(m.keys.ShortHelp()), m.width)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// ansiFit truncates styled text to w cells.
+func ansiFit(s string, w int) string {
+	return lipgloss.NewStyle().MaxWidth(w).Render(s)
+}

@@ -1,0 +1,100 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"topo/model"
+)
+
+// Engine is what the UI asks of the Docker adapter; main.go passes the
+// real one and ui tests a fake.
+type Engine interface {
+	Details(ctx context.Context, id string) (model.Container, error)
+	Do(ctx context.Context, action model.Action, id string) error
+}
+
+// EngineInfo is what the status bar says about the engine.
+type EngineInfo struct {
+	Host    string
+	Source  string
+	Version string
+}
+
+// Config is everything the UI needs from main.go.
+type Config struct {
+	Engine     Engine
+	EngineInfo EngineInfo
+	// Updates is the engine watch: snapshots, events, losses.
+	Updates <-chan model.Update
+	// Now is the clock; tests pin it so golden files do not drift.
+	Now func() time.Time
+	// Styles default to DefaultTheme's.
+	Styles *Styles
+}
+
+// actionTimeout bounds one container action: stop waits up to 5 s for the
+// process before the engine kills it, so 20 s only trips on a stuck engine.
+const actionTimeout = 20 * time.Second
+
+// EngineUpdateMsg carries one update of the engine watch.
+type EngineUpdateMsg struct{ Update model.Update }
+
+// EngineClosedMsg says the watch ended (topo is quitting).
+type EngineClosedMsg struct{}
+
+// waitForUpdate is re-armed after every update so the watch reaches Update
+// one message at a time, in order.
+func waitForUpdate(ch <-chan model.Update) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		u, ok := <-ch
+		if !ok {
+			return EngineClosedMsg{}
+		}
+		return EngineUpdateMsg{u}
+	}
+}
+
+// InspectedMsg carries the result of inspecting a container.
+type InspectedMsg struct {
+	ID        string
+	Container model.Container
+	Err       error
+}
+
+func inspect(e Engine, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		c, err := e.Details(ctx, id)
+		return InspectedMsg{ID: id, Container: c, Err: err}
+	}
+}
+
+// ActionDoneMsg carries the result of a container action.
+type ActionDoneMsg struct {
+	Action model.Action
+	ID     string
+	Name   string
+	Err    error
+}
+
+func runAction(e Engine, action model.Action, id, name string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		return ActionDoneMsg{Action: action, ID: id, Name: name, Err: e.Do(ctx, action, id)}
+	}
+}
+
+// TickMsg refreshes the ages on screen once a second.
+type TickMsg time.Time
+
+func tick() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return TickMsg(t) })
+}

@@ -1,0 +1,221 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"topo/model"
+)
+
+// Details shows everything about the selected container. It renders what
+// the lanes know at once and fills in the rest (health log, start time,
+// aliases) when the inspection the root requested arrives.
+type Details struct {
+	styles   Styles
+	viewport viewport.Model
+	// container is the selection; detailed is its inspection, when it
+	// is the same container.
+	container model.Container
+	detailed  *model.Container
+	err       error
+	now       func() time.Time
+	width     int
+}
+
+// NewDetails returns an empty details pane.
+func NewDetails(styles Styles, now func() time.Time) *Details {
+	return &Details{styles: styles, viewport: viewport.New(0, 0), now: now}
+}
+
+// SetSize gives the pane its size.
+func (d *Details) SetSize(w, h int) {
+	d.width = w
+	d.viewport.Width, d.viewport.Height = w, h
+	d.refresh()
+}
+
+// Show sets the container to describe; an inspection of another container
+// is dropped.
+func (d *Details) Show(c model.Container) {
+	if c.ID != d.container.ID {
+		d.detailed, d.err = nil, nil
+		d.viewport.GotoTop()
+	}
+	d.container = c
+	if c.Detailed {
+		d.detailed = &c
+	}
+	d.refresh()
+}
+
+// SetInspection delivers an inspection result.
+func (d *Details) SetInspection(c model.Container, err error) {
+	if c.ID != "" && c.ID != d.container.ID {
+		return
+	}
+	d.err = err
+	if err == nil {
+		d.detailed = &c
+	}
+	d.refresh()
+}
+
+// Update scrolls the pane.
+func (d *Details) Update(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	d.viewport, cmd = d.viewport.Update(msg)
+	return cmd
+}
+
+// View renders the pane.
+func (d *Details) View() string { return d.viewport.View() }
+
+func (d *Details) refresh() {
+	d.viewport.SetContent(d.render())
+}
+
+func (d *Details) render() string {
+	c := d.container
+	if c.ID == "" {
+		return d.styles.Muted.Render("select a container to see its details")
+	}
+	if d.detailed != nil {
+		// The inspection has more; the live state from events wins.
+		full := *d.detailed
+		full.State, full.Health, full.Endpoints, full.Name = c.State, c.Health, mergeEndpoints(c.Endpoints, full.Endpoints), c.Name
+		c = full
+	}
+	s := d.styles
+	var b strings.Builder
+	row := func(label, value string) {
+		fmt.Fprintf(&b, "%s %s\n", s.Muted.Render(fmt.Sprintf("%-8s", label)), value)
+	}
+	b.WriteString(s.Bold.Render(c.Name) + "  " + s.Muted.Render(c.ShortID()) + "\n")
+	row("image", c.Image)
+	if c.Command != "" {
+		row("command", c.Command)
+	}
+	state := s.State(c.State).Render(StateSymbol(c.State)+" "+string(c.State)) + uptime(c, d.now())
+	row("state", state)
+	if c.Health != model.HealthNone {
+		health := s.HealthBadge(c.Health) + " " + string(c.Health)
+		if c.HealthLog != "" {
+			health += s.Muted.Render(" — " + firstLine(c.HealthLog))
+		}
+		row("health", health)
+	}
+	if len(c.Ports) > 0 {
+		var ports []string
+		for _, p := range c.Ports {
+			ports = append(ports, p.String())
+		}
+		row("ports", strings.Join(ports, ", "))
+	}
+	if c.NetworkMode != "" && c.NetworkMode != "default" && len(c.Endpoints) == 0 {
+		row("network", c.NetworkMode)
+	}
+	if len(c.Endpoints) > 0 {
+		b.WriteString(s.PaneTitle.Render("networks") + "\n")
+		var eps []model.Endpoint
+		for _, ep := range c.Endpoints {
+			eps = append(eps, ep)
+		}
+		sort.Slice(eps, func(i, j int) bool { return eps[i].NetworkName < eps[j].NetworkName })
+		for _, ep := range eps {
+			line := "  " + s.LaneTitle.Render(ep.NetworkName) + " " + ep.IP()
+			if len(ep.Aliases) > 0 {
+				line += s.Muted.Render(" aka " + strings.Join(ep.Aliases, ", "))
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	if len(c.Mounts) > 0 {
+		b.WriteString(s.PaneTitle.Render("mounts") + "\n")
+		for _, m := range c.Mounts {
+			src := m.Name
+			if src == "" {
+				src = m.Source
+			}
+			mode := "ro"
+			if m.ReadWrite {
+				mode = "rw"
+			}
+			fmt.Fprintf(&b, "  %s %s → %s %s\n", m.Type, src, m.Destination, s.Muted.Render(mode))
+		}
+	}
+	if len(c.Labels) > 0 {
+		b.WriteString(s.PaneTitle.Render("labels") + "\n")
+		keys := make([]string, 0, len(c.Labels))
+		for k := range c.Labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.WriteString("  " + s.Muted.Render(k+"=") + c.Labels[k] + "\n")
+		}
+	}
+	if d.err != nil {
+		b.WriteString(s.Error.Render(d.err.Error()) + "\n")
+	} else if d.detailed == nil {
+		b.WriteString(s.Muted.Render("reading details…") + "\n")
+	}
+	// Wrap long values instead of letting them run off the pane.
+	return wrap(strings.TrimRight(b.String(), "\n"), d.width)
+}
+
+// mergeEndpoints keeps the live set of networks and takes aliases from the
+// inspection where it has the same network.
+func mergeEndpoints(live, inspected map[string]model.Endpoint) map[string]model.Endpoint {
+	out := make(map[string]model.Endpoint, len(live))
+	for id, ep := range live {
+		if in, ok := inspected[id]; ok && len(ep.Aliases) == 0 {
+			ep.Aliases = in.Aliases
+		}
+		out[id] = ep
+	}
+	return out
+}
+
+func uptime(c model.Container, now time.Time) string {
+	if !c.Running() || c.StartedAt.IsZero() {
+		if c.State == model.StateExited {
+			return fmt.Sprintf(" (exit code %d)", c.ExitCode)
+		}
+		return ""
+	}
+	return " for " + humanDuration(now.Sub(c.StartedAt))
+}
+
+// humanDuration renders a duration the way `docker ps` does, coarsely.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "less than a second"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+// wrap folds lines longer than the pane onto the next line.
+func wrap(s string, w int) string {
+	if w <= 0 {
+		return s
+	}
+	return lipgloss.NewStyle().Width(w).Render(s)
+}

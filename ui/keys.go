@@ -1,0 +1,57 @@
+package ui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// KeyMap is every binding of topo in one place. A binding that does not
+// apply in the current context is disabled, so help never lists a dead key.
+type KeyMap struct {
+	Up, Down, Left, Right key.Binding
+	NextPane              key.Binding
+	Filter                key.Binding
+	Details               key.Binding
+	Back                  key.Binding
+	Kill                  key.Binding
+	StopStart             key.Binding
+	Restart               key.Binding
+	BuiltIn               key.Binding
+	Help                  key.Binding
+	Quit                  key.Binding
+	Confirm, Deny         key.Binding
+}
+
+// DefaultKeyMap returns topo's bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
+		Right:     key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
+		NextPane:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Details:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Kill:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill")),
+		StopStart: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop/start")),
+		Restart:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart")),
+		BuiltIn:   key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "built-in nets")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Confirm:   key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
+		Deny:      key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
+	}
+}
+
+// ShortHelp is the one-line help of the footer.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Help, k.Details, k.Filter, k.Kill, k.StopStart, k.Restart, k.NextPane, k.Quit}
+}
+
+// FullHelp is the help screen, in columns.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Left, k.Right, k.NextPane},
+		{k.Details, k.Filter, k.BuiltIn, k.Back},
+		{k.Kill, k.StopStart, k.Restart},
+		{k.Help, k.Quit},
+	}
+}

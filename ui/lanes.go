@@ -1,0 +1,509 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"topo/model"
+)
+
+// Geometry of the lanes grid, in terminal cells.
+const (
+	// columnWidth fits a full IPv4 address with its rail and badge.
+	columnWidth = 19
+	// railOffset is where a node's state symbol sits and where the
+	// vertical connector of a multi-network container runs.
+	railOffset = 1
+	nodeLines  = 2
+)
+
+// Overlay lets another feature (the isolation view, the registry) mark
+// nodes and lanes without the lanes knowing what it is.
+type Overlay interface {
+	// Dim reports whether a node or a lane should be drawn muted.
+	DimContainer(c model.Container) bool
+	DimNetwork(n model.Network) bool
+}
+
+// Badger adds a short mark after a node's address (e.g. registry health).
+type Badger func(c model.Container) string
+
+// Lanes draws networks as lanes and containers as nodes, and owns the
+// selection and scrolling of that grid.
+type Lanes struct {
+	styles        Styles
+	width, height int
+	topo          model.Topology
+	layout        model.Layout
+	opts          model.LayoutOptions
+	// The selection is kept as (container, network) so it survives a
+	// re-layout; lane and col are derived from it.
+	selID, selNet string
+	lane, col     int
+	colOffset     int
+	lineOffset    int
+	overlay       Overlay
+	badge         Badger
+	// cache holds the last rendering; topology, selection and size
+	// changes clear it, so the 1 s status tick costs no grid rendering.
+	cache string
+}
+
+// NewLanes returns an empty lanes pane.
+func NewLanes(styles Styles) *Lanes {
+	return &Lanes{styles: styles, topo: model.NewTopology()}
+}
+
+// SetSize gives the pane its size.
+func (l *Lanes) SetSize(w, h int) {
+	if w != l.width || h != l.height {
+		l.width, l.height = w, h
+		l.cache = ""
+		l.scrollToSelection()
+	}
+}
+
+// SetTopology replaces what the lanes show and keeps the selection on the
+// same container when it is still there.
+func (l *Lanes) SetTopology(t model.Topology) {
+	l.topo = t
+	l.relayout()
+}
+
+// SetFilter keeps only containers matching the query.
+func (l *Lanes) SetFilter(q string) {
+	l.opts.Filter = q
+	l.relayout()
+}
+
+// ToggleBuiltIn shows or hides the engine's own networks.
+func (l *Lanes) ToggleBuiltIn() {
+	l.opts.WithBuiltIn = !l.opts.WithBuiltIn
+	l.relayout()
+}
+
+// ShowsBuiltIn reports whether bridge, host and none are shown.
+func (l *Lanes) ShowsBuiltIn() bool { return l.opts.WithBuiltIn }
+
+// SetOverlay sets (or with nil clears) the overlay.
+func (l *Lanes) SetOverlay(o Overlay) {
+	l.overlay = o
+	l.cache = ""
+}
+
+// SetBadger sets the function that adds badges to nodes.
+func (l *Lanes) SetBadger(b Badger) {
+	l.badge = b
+	l.cache = ""
+}
+
+// Invalidate forces the next View to render again, for changes the lanes
+// cannot see (an overlay's or badger's data).
+func (l *Lanes) Invalidate() { l.cache = "" }
+
+func (l *Lanes) relayout() {
+	l.layout = l.topo.Layout(l.opts)
+	l.cache = ""
+	if lane, col, ok := l.layout.Position(l.selID, l.selNet); ok {
+		l.lane, l.col = lane, col
+	} else if lane, col, ok := l.layout.First(); ok {
+		// The selected container is gone: stay near where it was.
+		if l.col < len(l.layout.Columns) && l.lane < len(l.layout.Lanes) {
+			if ln, c := l.layout.Move(l.lane, l.col, model.Left); l.layout.Attached(ln, c) {
+				lane, col = ln, c
+			} else if ln, c := l.layout.Move(l.lane, l.col, model.Right); l.layout.Attached(ln, c) {
+				lane, col = ln, c
+			}
+		}
+		l.lane, l.col = lane, col
+		l.remember()
+	} else {
+		l.selID, l.selNet = "", ""
+	}
+	l.scrollToSelection()
+}
+
+func (l *Lanes) remember() {
+	if l.col < len(l.layout.Columns) && l.lane < len(l.layout.Lanes) {
+		l.selID = l.layout.Columns[l.col]
+		l.selNet = l.layout.Lanes[l.lane].ID
+	}
+}
+
+// Move moves the selection.
+func (l *Lanes) Move(d model.Direction) {
+	if len(l.layout.Columns) == 0 {
+		return
+	}
+	l.lane, l.col = l.layout.Move(l.lane, l.col, d)
+	l.remember()
+	l.cache = ""
+	l.scrollToSelection()
+}
+
+// Selected returns the selected container.
+func (l *Lanes) Selected() (model.Container, bool) {
+	c, ok := l.topo.Containers[l.selID]
+	return c, ok && l.layout.Attached(l.lane, l.col)
+}
+
+// Select selects a container (in its first lane) if it is on screen.
+func (l *Lanes) Select(id string) bool {
+	lane, col, ok := l.layout.Position(id, "")
+	if !ok {
+		return false
+	}
+	l.lane, l.col = lane, col
+	l.remember()
+	l.cache = ""
+	l.scrollToSelection()
+	return true
+}
+
+// visibleColumns is how many node columns fit the width.
+func (l *Lanes) visibleColumns() int {
+	return max(1, (l.width-1)/columnWidth)
+}
+
+// laneHeight is a lane's lines: a header and, unless empty, its nodes.
+func (l *Lanes) laneHeight(lane int) int {
+	if l.layout.LaneCount(lane) == 0 {
+		return 1
+	}
+	return 1 + nodeLines
+}
+
+// gridHeight is the lines available to lanes, leaving one for the
+// horizontal scroll hint when the columns overflow.
+func (l *Lanes) gridHeight() int {
+	if len(l.layout.Columns) > l.visibleColumns() {
+		return max(1, l.height-1)
+	}
+	return l.height
+}
+
+func (l *Lanes) scrollToSelection() {
+	vis := l.visibleColumns()
+	if l.col < l.colOffset {
+		l.colOffset = l.col
+	} else if l.col >= l.colOffset+vis {
+		l.colOffset = l.col - vis + 1
+	}
+	l.colOffset = max(0, min(l.colOffset, len(l.layout.Columns)-vis))
+	start := 0
+	for ln := 0; ln < l.lane && ln < len(l.layout.Lanes); ln++ {
+		start += l.laneHeight(ln)
+	}
+	end := start
+	if l.lane < len(l.layout.Lanes) {
+		end += l.laneHeight(l.lane)
+	}
+	h := l.gridHeight()
+	if start < l.lineOffset {
+		l.lineOffset = start
+	} else if end > l.lineOffset+h {
+		l.lineOffset = end - h
+	}
+	total := 0
+	for ln := range l.layout.Lanes {
+		total += l.laneHeight(ln)
+	}
+	l.lineOffset = max(0, min(l.lineOffset, total-h))
+}
+
+// HitTest selects the node drawn at (x, y), relative to the pane, and
+// reports whether there was one.
+func (l *Lanes) HitTest(x, y int) bool {
+	line := y + l.lineOffset
+	for ln := range l.layout.Lanes {
+		h := l.laneHeight(ln)
+		if line < h {
+			if line == 0 {
+				return false // a lane header, not a node
+			}
+			col := l.colOffset + x/columnWidth
+			if x/columnWidth >= l.visibleColumns() || !l.layout.Attached(ln, col) {
+				return false
+			}
+			l.lane, l.col = ln, col
+			l.remember()
+			l.cache = ""
+			return true
+		}
+		line -= h
+	}
+	return false
+}
+
+// Projects lists the compose projects on screen, to name them once.
+func (l *Lanes) Projects() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range l.layout.Columns {
+		if p := l.topo.Containers[id].Project(); p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// View renders the visible part of the grid.
+func (l *Lanes) View() string {
+	if l.cache != "" {
+		return l.cache
+	}
+	if len(l.layout.Lanes) == 0 {
+		msg := "no networks"
+		if !l.opts.WithBuiltIn {
+			msg = "no user networks: press b to show bridge, host and none"
+		}
+		l.cache = lipgloss.NewStyle().Width(l.width).Height(l.height).Render(l.styles.Muted.Render(msg))
+		return l.cache
+	}
+	var lines []string
+	for ln := range l.layout.Lanes {
+		lines = append(lines, l.renderLane(ln)...)
+	}
+	h := l.gridHeight()
+	end := min(len(lines), l.lineOffset+h)
+	visible := lines[min(l.lineOffset, end):end]
+	for len(visible) < h {
+		visible = append(visible, "")
+	}
+	if len(l.layout.Columns) > l.visibleColumns() {
+		first := l.colOffset + 1
+		last := min(len(l.layout.Columns), l.colOffset+l.visibleColumns())
+		hint := fmt.Sprintf("columns %d–%d of %d  ←/→ scroll", first, last, len(l.layout.Columns))
+		visible = append(visible, l.styles.Muted.Render(fit(hint, l.width)))
+	}
+	l.cache = strings.Join(visible, "\n")
+	return l.cache
+}
+
+// renderLane draws one lane: its header, then its two node lines.
+func (l *Lanes) renderLane(ln int) []string {
+	vis := l.visibleColumns()
+	first := l.colOffset
+	last := min(len(l.layout.Columns), first+vis)
+	net := l.layout.Lanes[ln]
+	dimLane := l.overlay != nil && l.overlay.DimNetwork(net)
+
+	count := l.layout.LaneCount(ln)
+	var crossings []int
+	for col := first; col < last; col++ {
+		if lo, hi := l.layout.Span(col); lo < ln && ln <= hi {
+			crossings = append(crossings, (col-first)*columnWidth+railOffset)
+		}
+	}
+	left, right := l.hiddenNodes(ln, first, last)
+	header := l.renderHeader(net, count, crossings, dimLane, [2]int{left, right})
+	if count == 0 {
+		return []string{header}
+	}
+	var top, bottom strings.Builder
+	for col := first; col < last; col++ {
+		a, b := l.renderCell(ln, col)
+		top.WriteString(a)
+		bottom.WriteString(b)
+	}
+	return []string{header, top.String(), bottom.String()}
+}
+
+// hiddenNodes counts a lane's nodes scrolled off to the left and right.
+func (l *Lanes) hiddenNodes(ln, first, last int) (left, right int) {
+	for col := range l.layout.Columns {
+		if !l.layout.Attached(ln, col) {
+			continue
+		}
+		if col < first {
+			left++
+		} else if col >= last {
+			right++
+		}
+	}
+	return left, right
+}
+
+// renderHeader draws a lane's rule with its title in the widest stretch
+// that no connector crosses, so a bridging container's rail is never cut
+// by text and the title is never cut by a rail.
+func (l *Lanes) renderHeader(n model.Network, count int, crossings []int, dim bool, hidden [2]int) string {
+	title := " " + n.Name + " "
+	meta := n.Driver
+	if n.Scope != "" {
+		meta += "/" + n.Scope
+	}
+	if len(n.Subnets) > 0 {
+		meta += " " + strings.Join(n.Subnets, ",")
+	}
+	if n.Internal {
+		meta += " internal"
+	}
+	switch count {
+	case 0:
+		meta += " · empty"
+	case 1:
+		meta += " · 1 container"
+	default:
+		meta += fmt.Sprintf(" · %d containers", count)
+	}
+	if hidden[0] > 0 {
+		meta += fmt.Sprintf(" · ◂%d", hidden[0])
+	}
+	if hidden[1] > 0 {
+		meta += fmt.Sprintf(" · %d▸", hidden[1])
+	}
+	meta += " "
+
+	// Find the widest gap between crossings (with a two-cell lead-in).
+	bounds := append([]int{-1}, crossings...)
+	bounds = append(bounds, l.width)
+	gapStart, gapLen := 0, 0
+	for i := 0; i+1 < len(bounds); i++ {
+		start, end := bounds[i]+1, bounds[i+1]
+		if end-start > gapLen {
+			gapStart, gapLen = start, end-start
+		}
+	}
+	lead := min(2, max(0, gapLen-len(title)))
+	text := fit(title+meta, max(0, gapLen-lead))
+	text = strings.TrimRight(text, " ")
+	if text != "" {
+		text += " "
+	}
+	titleWidth := min(ansi.StringWidth(title), ansi.StringWidth(text))
+
+	rule, railStyle, titleStyle, metaStyle := l.styles.LaneRule, l.styles.Rail, l.styles.LaneTitle, l.styles.Muted
+	if dim {
+		rule, railStyle, titleStyle, metaStyle = l.styles.Dimmed, l.styles.Dimmed, l.styles.Dimmed, l.styles.Dimmed
+	}
+	var b strings.Builder
+	pos := 0
+	ruleRun := func(to int) {
+		for pos < to {
+			if slicesContains(crossings, pos) {
+				b.WriteString(railStyle.Render("╂"))
+				pos++
+				continue
+			}
+			next := to
+			for _, c := range crossings {
+				if c > pos && c < next {
+					next = c
+				}
+			}
+			b.WriteString(rule.Render(strings.Repeat("━", next-pos)))
+			pos = next
+		}
+	}
+	ruleRun(gapStart + lead)
+	b.WriteString(titleStyle.Render(ansi.Truncate(text, titleWidth, "")))
+	b.WriteString(metaStyle.Render(ansi.TruncateLeft(text, titleWidth, "")))
+	pos += ansi.StringWidth(text)
+	ruleRun(l.width)
+	return b.String()
+}
+
+func slicesContains(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// renderCell draws one column of a lane as two lines of columnWidth cells:
+// the node (marker, state symbol, name; then rail, address, badges), or the
+// rail of a container passing through, or blank.
+func (l *Lanes) renderCell(ln, col int) (string, string) {
+	blank := strings.Repeat(" ", columnWidth)
+	id := l.layout.Columns[col]
+	c := l.topo.Containers[id]
+	_, hi := l.layout.Span(col)
+	dim := l.overlay != nil && l.overlay.DimContainer(c)
+	rail := l.styles.Rail
+	if dim {
+		rail = l.styles.Dimmed
+	}
+	if l.layout.Passes(ln, col) {
+		line := " " + rail.Render("│") + strings.Repeat(" ", columnWidth-railOffset-1)
+		return line, line
+	}
+	if !l.layout.Attached(ln, col) {
+		return blank, blank
+	}
+	selected := ln == l.lane && col == l.col
+	marker := " "
+	if selected {
+		marker = "▶"
+	}
+	nameWidth := columnWidth - 4
+	name := fit(c.DisplayName(), nameWidth)
+	stateStyle, nameStyle := l.styles.State(c.State), l.styles.Service(c)
+	if dim {
+		stateStyle, nameStyle = l.styles.Dimmed, l.styles.Dimmed
+	}
+	if selected {
+		nameStyle = nameStyle.Inherit(l.styles.Selected)
+	}
+	top := marker + stateStyle.Render(StateSymbol(c.State)) + " " + nameStyle.Render(name) + " "
+
+	down := " "
+	if ln < hi {
+		down = rail.Render("│")
+	}
+	addr := ""
+	if ep, ok := c.Endpoints[l.layout.Lanes[ln].ID]; ok && ep.IP() != "" && c.Running() {
+		addr = ep.IP()
+	} else if !c.Running() {
+		addr = string(c.State)
+		if c.State == model.StateExited {
+			addr = fmt.Sprintf("exited(%d)", c.ExitCode)
+		}
+	} else {
+		addr = "no address"
+	}
+	badges := l.styles.HealthBadge(c.Health)
+	if l.badge != nil {
+		if extra := l.badge(c); extra != "" {
+			badges += extra
+		}
+	}
+	addrWidth := columnWidth - 3 - ansi.StringWidth(badges)
+	if badges != "" {
+		addrWidth--
+	}
+	addrStyle := l.styles.Base
+	if !c.Running() || dim {
+		addrStyle = l.styles.Muted
+	}
+	bottom := " " + down + " " + addrStyle.Render(fit(addr, addrWidth))
+	if badges != "" {
+		bottom += " " + badges
+	}
+	return top, padTo(bottom, columnWidth)
+}
+
+// fit truncates plain text to w cells with an ellipsis and pads it to
+// exactly w, so columns line up with any name, unicode included.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
+
+// padTo pads styled text to w cells.
+func padTo(s string, w int) string {
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}

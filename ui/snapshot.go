@@ -1,0 +1,38 @@
+package ui
+
+import (
+	"strings"
+
+	"topo/model"
+)
+
+// RenderSnapshot draws the lanes once, for `topo snapshot`: every lane and
+// every node, in bands of as many columns as fit the width, with no
+// selection.
+func RenderSnapshot(t model.Topology, styles Styles, width int, withBuiltIn bool) string {
+	l := NewLanes(styles)
+	l.opts.WithBuiltIn = withBuiltIn
+	l.width, l.height = width, 1<<20
+	l.topo = t
+	l.layout = t.Layout(l.opts)
+	l.lane, l.col = -1, -1
+	if len(l.layout.Lanes) == 0 {
+		return "no networks\n"
+	}
+	var bands []string
+	vis := l.visibleColumns()
+	for l.colOffset = 0; ; l.colOffset += vis {
+		var lines []string
+		for ln := range l.layout.Lanes {
+			lines = append(lines, l.renderLane(ln)...)
+		}
+		for i := range lines {
+			lines[i] = strings.TrimRight(lines[i], " ")
+		}
+		bands = append(bands, strings.Join(lines, "\n"))
+		if l.colOffset+vis >= len(l.layout.Columns) {
+			break
+		}
+	}
+	return strings.Join(bands, "\n\n") + "\n"
+}
