@@ -17,6 +17,9 @@ type Layout struct {
 	span   [][2]int
 	colOf  map[string]int
 	laneOf map[string]int
+	// laneByName places endpoints keyed by network name: the engine gives
+	// a created, never started container no network ID yet.
+	laneByName map[string]int
 }
 
 // LayoutOptions choose what the grid shows.
@@ -31,9 +34,12 @@ type LayoutOptions struct {
 // container that bridges two lanes stands between their groups; within that,
 // compose containers group by project, service and number.
 func (t Topology) Layout(opts LayoutOptions) Layout {
-	l := Layout{Lanes: t.OrderedNetworks(opts.WithBuiltIn), colOf: map[string]int{}, laneOf: map[string]int{}}
+	l := Layout{Lanes: t.OrderedNetworks(opts.WithBuiltIn), colOf: map[string]int{}, laneOf: map[string]int{}, laneByName: map[string]int{}}
 	for i, n := range l.Lanes {
 		l.laneOf[n.ID] = i
+		if _, dup := l.laneByName[n.Name]; !dup {
+			l.laneByName[n.Name] = i
+		}
 	}
 	type placed struct {
 		c           Container
@@ -45,8 +51,8 @@ func (t Topology) Layout(opts LayoutOptions) Layout {
 			continue
 		}
 		first, last := -1, -1
-		for netID := range c.Endpoints {
-			lane, ok := l.laneOf[netID]
+		for netID, e := range c.Endpoints {
+			lane, ok := l.endpointLane(netID, e)
 			if !ok {
 				continue
 			}
@@ -82,13 +88,26 @@ func (t Topology) Layout(opts LayoutOptions) Layout {
 		l.Columns[col] = p.c.ID
 		l.colOf[p.c.ID] = col
 		l.span[col] = [2]int{p.first, p.last}
-		for netID := range p.c.Endpoints {
-			if lane, ok := l.laneOf[netID]; ok {
+		for netID, e := range p.c.Endpoints {
+			if lane, ok := l.endpointLane(netID, e); ok {
 				l.attached[lane][col] = true
 			}
 		}
 	}
 	return l
+}
+
+// endpointLane finds the lane of an endpoint keyed by network ID, or by
+// network name when the engine has not given it an ID yet.
+func (l Layout) endpointLane(key string, e Endpoint) (int, bool) {
+	if lane, ok := l.laneOf[key]; ok {
+		return lane, true
+	}
+	if e.NetworkID != key || e.NetworkName != key {
+		return 0, false
+	}
+	lane, ok := l.laneByName[key]
+	return lane, ok
 }
 
 // lessContainer orders containers by compose project, service and number,
