@@ -531,6 +531,14 @@ func (m *Model) statusBar() string {
 	}
 	running, total := m.topo.Counts()
 	counts := fmt.Sprintf("%d networks · %d/%d running", len(m.topo.Networks), running, total)
+	if m.width < 120 {
+		// Narrow: the connection state matters more than the words.
+		engine = strings.TrimPrefix(strings.TrimPrefix(m.cfg.EngineInfo.Host, "unix://"), "tcp://")
+		if v := m.cfg.EngineInfo.Version; v != "" {
+			engine += " " + v
+		}
+		counts = fmt.Sprintf("%d nets · %d/%d up", len(m.topo.Networks), running, total)
+	}
 	var conn string
 	switch {
 	case m.closed:
@@ -541,9 +549,16 @@ func (m *Model) statusBar() string {
 	case !m.synced:
 		conn = s.Warning.Render("◌ connecting")
 	default:
-		conn = s.Healthy.Render("● live") + s.Muted.Render(" · last event "+humanDuration(now.Sub(m.lastEvent))+" ago")
+		age := "just now"
+		if d := now.Sub(m.lastEvent); d >= time.Second {
+			age = humanDuration(d) + " ago"
+		}
+		conn = s.Healthy.Render("● live") + s.Muted.Render(" · last event "+age)
 	}
-	bar := s.StatusBar.Render("topo") + s.Muted.Render(" │ ") + engine + s.Muted.Render(" │ ") + counts + s.Muted.Render(" │ ") + conn
+	sep := s.Muted.Render(" │ ")
+	// The connection state goes first after the name, so a narrow
+	// terminal cuts the engine address rather than the word STALE.
+	bar := s.StatusBar.Render("topo") + sep + conn + sep + counts + sep + engine
 	return ansiFit(bar, m.width)
 }
 

@@ -330,9 +330,8 @@ func (l *Lanes) hiddenNodes(ln, first, last int) (left, right int) {
 	return left, right
 }
 
-// renderHeader draws a lane's rule with its title in the widest stretch
-// that no connector crosses, so a bridging container's rail is never cut
-// by text and the title is never cut by a rail.
+// renderHeader draws a lane's rule, its title, and a crossing mark where a
+// bridging container's rail passes through.
 func (l *Lanes) renderHeader(n model.Network, count int, crossings []int, dim bool, hidden [2]int) string {
 	title := " " + n.Name + " "
 	meta := n.Driver
@@ -361,23 +360,12 @@ func (l *Lanes) renderHeader(n model.Network, count int, crossings []int, dim bo
 	}
 	meta += " "
 
-	// Find the widest gap between crossings (with a two-cell lead-in).
-	bounds := append([]int{-1}, crossings...)
-	bounds = append(bounds, l.width)
-	gapStart, gapLen := 0, 0
-	for i := 0; i+1 < len(bounds); i++ {
-		start, end := bounds[i]+1, bounds[i+1]
-		if end-start > gapLen {
-			gapStart, gapLen = start, end-start
-		}
-	}
-	lead := min(2, max(0, gapLen-len(title)))
-	text := fit(title+meta, max(0, gapLen-lead))
-	text = strings.TrimRight(text, " ")
-	if text != "" {
-		text += " "
-	}
+	// The title sits at the left of every lane, where the eye looks for
+	// it; a rail it covers shows again on the node lines either side.
+	const lead = 3
+	text := strings.TrimRight(fit(title+meta, max(0, l.width-lead-2)), " ") + " "
 	titleWidth := min(ansi.StringWidth(title), ansi.StringWidth(text))
+	gapStart := 0
 
 	rule, railStyle, titleStyle, metaStyle := l.styles.LaneRule, l.styles.Rail, l.styles.LaneTitle, l.styles.Muted
 	if dim {

@@ -1,0 +1,41 @@
+# topo's entry points. `make run` and `make test` do all set-up themselves,
+# on a fresh machine too (see README.md).
+
+GO ?= go
+BIN := bin/topo
+# Static, so the same binary can run inside FROM scratch images (probe,
+# demo app, registrator).
+export CGO_ENABLED := 0
+
+.PHONY: run build test test-go check bench consul test-images clean
+
+run: build
+	./$(BIN)
+
+build:
+	$(GO) build -trimpath -o $(BIN) .
+
+# Everything the tests need is built or started here, then the whole suite
+# runs against the real engine, a real Consul agent and local images.
+test: check
+	./scripts/ensure-engine.sh
+	./scripts/consul.sh >/dev/null
+	./scripts/ferretdb.sh >/dev/null
+	eval "$$(./scripts/test-images.sh)" && PATH="$(CURDIR)/bin:$$PATH" $(GO) test -count=1 -timeout 40m ./...
+
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+bench: build
+	./scripts/ensure-engine.sh
+	./scripts/bench.sh
+
+consul:
+	./scripts/consul.sh
+
+test-images:
+	@./scripts/test-images.sh
+
+clean:
+	rm -rf bin

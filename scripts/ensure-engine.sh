@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Makes sure what the tests need from the machine is there: a Docker engine
+# that answers (installing Debian's docker.io and starting dockerd when it
+# does not) and tmux for the end-to-end tests. Skips whatever is present.
+set -euo pipefail
+
+log() { echo "ensure-engine: $*" >&2; }
+
+missing=()
+command -v tmux >/dev/null || missing+=(tmux)
+command -v docker >/dev/null || missing+=(docker.io)
+if ((${#missing[@]})); then
+	if [ "$(id -u)" != 0 ]; then
+		log "missing ${missing[*]}: install them (apt-get install -y ${missing[*]}) or run as root"
+		exit 1
+	fi
+	log "installing ${missing[*]}"
+	apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+if docker info >/dev/null 2>&1; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	log "the Docker engine does not answer and only root can start it: start Docker (sudo systemctl start docker)"
+	exit 1
+fi
+log "the Docker engine does not answer: starting dockerd"
+nohup dockerd >/var/log/topo-dockerd.log 2>&1 &
+for _ in $(seq 1 60); do
+	if docker info >/dev/null 2>&1; then
+		log "dockerd is up"
+		exit 0
+	fi
+	sleep 1
+done
+log "dockerd did not answer within 60 s; see /var/log/topo-dockerd.log"
+exit 1
