@@ -152,7 +152,13 @@ func (c Container) Service() string { return c.Labels[LabelComposeService] }
 
 // Number is the compose container number, 0 when absent.
 func (c Container) Number() int {
-	n, _ := strconv.Atoi(c.Labels[LabelComposeNumber])
+	// Layout's sort calls this thousands of times, and parsing a missing
+	// label would allocate strconv's error each time.
+	s, ok := c.Labels[LabelComposeNumber]
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.Atoi(s)
 	return n
 }
 
