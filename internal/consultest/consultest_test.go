@@ -1,0 +1,33 @@
+package consultest
+
+import (
+	"testing"
+
+	"github.com/hashicorp/consul/api"
+)
+
+var apiService = api.AgentServiceRegistration{Name: "probe", Port: 1}
+
+func TestStartRestart(t *testing.T) {
+	a := Start(t)
+	c := a.Client()
+	if err := c.Agent().ServiceRegister(&apiService); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	a.Restart()
+	leader, err := c.Status().Leader()
+	if err != nil || leader == "" {
+		t.Fatalf("leader after restart = %q, %v", leader, err)
+	}
+	services, _, err := c.Catalog().Services(nil)
+	if err != nil {
+		t.Fatalf("catalog after restart: %v", err)
+	}
+	if _, ok := services["probe"]; ok {
+		t.Error("a dev agent should forget registrations across a restart")
+	}
+	a.Stop()
+	if _, err := c.Status().Leader(); err == nil {
+		t.Error("a stopped agent answered")
+	}
+}
