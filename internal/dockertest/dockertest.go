@@ -5,29 +5,26 @@
 package dockertest
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+
+	"topo/docker"
 )
 
 // LabelKey marks every object a test creates; its value is the test's prefix.
@@ -205,59 +202,15 @@ func buildGoImage(repo, pkg string, env []string) (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	tag := repo + ":" + hex.EncodeToString(sum[:])[:12]
-	return tag, BuildScratchImage(tag, map[string][]byte{"app": data}, `ENTRYPOINT ["/app"]`)
-}
-
-// BuildScratchImage builds a FROM scratch image holding files (all made
-// executable) with the given extra Dockerfile lines, unless tag exists.
-func BuildScratchImage(tag string, files map[string][]byte, dockerfileTail string) error {
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := cli.ImageInspect(ctx, tag); err == nil {
-		return nil
-	}
-	var context bytes.Buffer
-	tw := tar.NewWriter(&context)
-	dockerfile := "FROM scratch\n"
-	for name := range files {
-		dockerfile += fmt.Sprintf("COPY %s /%s\n", name, name)
-	}
-	dockerfile += dockerfileTail + "\n"
-	files["Dockerfile"] = []byte(dockerfile)
-	for name, data := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data))}); err != nil {
-			return err
-		}
-		if _, err := tw.Write(data); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	resp, err := cli.ImageBuild(ctx, &context, build.ImageBuildOptions{
-		Tags: []string{tag}, Remove: true, ForceRemove: true, Version: build.BuilderV1,
-		Labels: map[string]string{"topo.test-image": "1"},
-	})
-	if err != nil {
-		return fmt.Errorf("build %s: %w", tag, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if _, err := cli.ImageInspect(ctx, tag); err != nil {
-		return fmt.Errorf("build %s produced no image: %s", tag, lastLines(string(out), 5))
-	}
-	return nil
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	return tag, docker.BuildScratchImage(ctx, cli, tag, map[string][]byte{"app": data}, `ENTRYPOINT ["/app"]`,
+		map[string]string{"topo.test-image": "1"})
 }
 
 func randomHex(n int) string {

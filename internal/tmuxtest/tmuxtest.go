@@ -109,7 +109,6 @@ func (s *Session) WaitForText(within time.Duration, text string) string {
 	return s.WaitFor(within, strconv.Quote(text), func(screen string) bool { return strings.Contains(screen, text) })
 }
 
-
 var built struct {
 	once sync.Once
 	path string
