@@ -35,6 +35,9 @@ type Config struct {
 	// ConsulToken is the ACL token; empty means CONSUL_HTTP_TOKEN. Only
 	// New reads it.
 	ConsulToken string
+	// DockerHost is the engine's address; empty means DOCKER_HOST, else the
+	// default socket. Only New reads it.
+	DockerHost string
 	// Network names the network (name or ID) whose IP is registered; empty
 	// means each container's first network in name order.
 	Network string
@@ -75,11 +78,15 @@ type Registrator struct {
 	log    *slog.Logger
 }
 
-// New builds the Docker client from the environment (DOCKER_HOST and
-// friends) and the Consul client from cfg, CONSUL_HTTP_ADDR and
+// New builds the Docker client from cfg and the environment (DOCKER_HOST
+// and friends) and the Consul client from cfg, CONSUL_HTTP_ADDR and
 // CONSUL_HTTP_TOKEN. It does not contact either: Run waits for them.
 func New(cfg Config, log *slog.Logger) (*Registrator, error) {
-	docker, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if cfg.DockerHost != "" {
+		opts = append(opts, client.WithHost(cfg.DockerHost))
+	}
+	docker, err := client.NewClientWithOpts(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("docker client (check DOCKER_HOST): %w", err)
 	}
