@@ -140,15 +140,16 @@ func (t *Topology) applyNetwork(ev Event) {
 		c.Endpoints = endpoints
 		t.Containers[c.ID] = c
 	case "disconnect":
-		id := ev.Attributes["container"]
+		// The engine also sends disconnect when a container stops, while
+		// the container stays configured on the network (and comes back
+		// to it on start). The state read after the event tells the two
+		// apart; without it, the event is taken at its word.
 		if ev.Container != nil {
 			t.Containers[ev.Container.ID] = *ev.Container
-			id = ev.Container.ID
+			return
 		}
-		// The fresh state may predate the disconnect when events race, so
-		// the endpoint the event names is removed either way.
-		if c, ok := t.Containers[id]; ok {
-			t.Containers[id] = c.withoutEndpoint(ev.ActorID)
+		if c, ok := t.Containers[ev.Attributes["container"]]; ok {
+			t.Containers[c.ID] = c.withoutEndpoint(ev.ActorID)
 		}
 	}
 }
