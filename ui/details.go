@@ -129,8 +129,8 @@ func (d *Details) render() string {
 		sort.Slice(eps, func(i, j int) bool { return eps[i].NetworkName < eps[j].NetworkName })
 		for _, ep := range eps {
 			line := "  " + s.LaneTitle.Render(ep.NetworkName) + " " + ep.IP()
-			if len(ep.Aliases) > 0 {
-				line += s.Muted.Render(" aka " + strings.Join(ep.Aliases, ", "))
+			if aliases := meaningfulAliases(ep.Aliases, c); len(aliases) > 0 {
+				line += s.Muted.Render(" aka " + strings.Join(aliases, ", "))
 			}
 			b.WriteString(line + "\n")
 		}
@@ -218,4 +218,16 @@ func wrap(s string, w int) string {
 		return s
 	}
 	return lipgloss.NewStyle().Width(w).Render(s)
+}
+
+// meaningfulAliases drops the aliases the engine adds by itself (the short
+// ID and the container's own name), leaving the ones someone chose.
+func meaningfulAliases(aliases []string, c model.Container) []string {
+	var out []string
+	for _, a := range aliases {
+		if a != c.ShortID() && a != c.Name {
+			out = append(out, a)
+		}
+	}
+	return out
 }
