@@ -61,7 +61,7 @@ docker context, else the default socket.`,
 		},
 	}
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
-	root.AddCommand(newSnapshotCmd(opts))
+	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd())
 	return root
 }
 
