@@ -216,9 +216,11 @@ func (a *Agent) Stop() {
 	a.cmd = nil
 }
 
-// Restart kills the agent and starts it again on the same ports. A dev
-// agent keeps nothing: the restarted one has an empty catalog and indexes
-// starting low again.
+// Restart kills the agent and starts it again on the same ports and data
+// directory, and waits for its leader. Its raft state is in memory, so the
+// catalog's indexes start low again; the services registered through the
+// agent come back from its data directory (TTL checks critical until
+// updated), as they would on a real agent.
 func (a *Agent) Restart() {
 	a.t.Helper()
 	a.Stop()

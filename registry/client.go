@@ -1,0 +1,130 @@
+// Package registry is topo's adapter to the Consul service registry. It
+// decides which agent to talk to (a flag, CONSUL_HTTP_ADDR, or a Consul
+// container found on the engine), and keeps a model.Registry current with
+// blocking queries on the catalog and on the health of each service,
+// following the rules of consul-template's watcher. Consul API types never
+// leave this package: it hands out model values only.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// The Consul client calls this package makes, one small interface per
+// endpoint group of the client, so the list of what topo asks Consul is in
+// one place.
+type (
+	catalogAPI interface {
+		Services(q *api.QueryOptions) (map[string][]string, *api.QueryMeta, error)
+	}
+	healthAPI interface {
+		Service(service, tag string, passingOnly bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error)
+	}
+	statusAPI interface {
+		LeaderWithQueryOptions(q *api.QueryOptions) (string, error)
+	}
+	// rawAPI reads /v1/agent/self: Agent.Self takes no context, and every
+	// call here must end with the caller's.
+	rawAPI interface {
+		Query(endpoint string, out any, q *api.QueryOptions) (*api.QueryMeta, error)
+	}
+)
+
+var (
+	_ catalogAPI = (*api.Catalog)(nil)
+	_ healthAPI  = (*api.Health)(nil)
+	_ statusAPI  = (*api.Status)(nil)
+	_ rawAPI     = (*api.Raw)(nil)
+)
+
+// consulAPI bundles the calls of one agent.
+type consulAPI struct {
+	catalog catalogAPI
+	health  healthAPI
+	status  statusAPI
+	raw     rawAPI
+}
+
+// newClient builds a Consul client for addr, a function that closes its idle
+// connections once the caller is done with it, and whether a token is set. api.DefaultConfig reads
+// CONSUL_HTTP_TOKEN (and the TLS variables) from the environment; only the
+// address is ours.
+func newClient(addr string, pooled bool) (*api.Client, func(), bool, error) {
+	cfg := api.DefaultConfig()
+	if !pooled {
+		cfg = api.DefaultNonPooledConfig()
+	}
+	cfg.Address = addr
+	if pooled {
+		// Each watched service holds one connection in a blocking query;
+		// keep them all idle between queries instead of reconnecting.
+		cfg.Transport.MaxIdleConnsPerHost = 1024
+	}
+	transport := cfg.Transport
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("consul client for %s: %w (check --consul/CONSUL_HTTP_ADDR and the CONSUL_HTTP_SSL/CONSUL_CACERT variables)", addr, err)
+	}
+	return c, transport.CloseIdleConnections, cfg.Token != "" || cfg.TokenFile != "", nil
+}
+
+func apiOf(c *api.Client) consulAPI {
+	return consulAPI{catalog: c.Catalog(), health: c.Health(), status: c.Status(), raw: c.Raw()}
+}
+
+// ErrPermissionDenied is what a 403 from Consul means for topo.
+var ErrPermissionDenied = errors.New("permission denied: set CONSUL_HTTP_TOKEN to a token that can read the catalog")
+
+// explain wraps an error of the Consul client so that it says what failed,
+// why, and what to do; what is the thing being read ("the catalog").
+func explain(what, addr string, err error) error {
+	var se api.StatusError
+	if errors.As(err, &se) {
+		if se.Code == 403 {
+			return fmt.Errorf("reading %s from consul at %s: %w (consul said %q)", what, addr, ErrPermissionDenied, se.Body)
+		}
+		return fmt.Errorf("reading %s from consul at %s: it answered %d: %w; retrying", what, addr, se.Code, err)
+	}
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("consul at %s unreachable while reading %s: %w; start it or point --consul/CONSUL_HTTP_ADDR at it (retrying)", addr, what, err)
+	}
+	return fmt.Errorf("reading %s from consul at %s: %w; retrying", what, addr, err)
+}
+
+// hidden is the error for an answer ACLs filtered: the data shown is
+// incomplete, and the fix is the same as for a 403.
+func hidden(what, addr, why string) error {
+	return fmt.Errorf("reading %s from consul at %s: %w (%s)", what, addr, ErrPermissionDenied, why)
+}
+
+// isPermission reports whether err is a 403 from Consul.
+func isPermission(err error) bool {
+	var se api.StatusError
+	return errors.As(err, &se) && se.Code == 403
+}
+
+// probe asks addr for its leader with a short timeout: the cheapest call
+// that proves a Consul agent answers there. A 403 proves it too (an
+// ACL-protected agent is still the registry).
+func probe(ctx context.Context, addr string, timeout time.Duration) error {
+	c, closeIdle, _, err := newClient(addr, false)
+	if err != nil {
+		return err
+	}
+	defer closeIdle()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err = c.Status().LeaderWithQueryOptions((&api.QueryOptions{}).WithContext(ctx))
+	if err != nil && !isPermission(err) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"topo/model"
+)
+
+// Target is the Consul agent to watch and how topo found it.
+type Target struct {
+	// Addr is the agent's HTTP address, host:port (a scheme such as
+	// https:// is kept and honoured).
+	Addr string
+	// Source says how it was found, for the status bar: "--consul ADDR",
+	// "CONSUL_HTTP_ADDR ADDR" or "auto: container NAME (published ADDR)".
+	Source string
+}
+
+// ErrNoRegistry says no registry was named or found. topo runs without one.
+var ErrNoRegistry = errors.New("no registry: start one, or name it with --consul ADDR or CONSUL_HTTP_ADDR")
+
+// Consul's HTTP port inside a container, and the label that marks a
+// container as the registry whatever its image.
+const (
+	consulHTTPPort = 8500
+	LabelRole      = "topo.role"
+	RoleRegistry   = "registry"
+)
+
+// DefaultProbeTimeout bounds each reachability probe during auto-detection:
+// an address on an isolated network drops packets rather than refusing, and
+// topo's start must not wait on it.
+const DefaultProbeTimeout = 400 * time.Millisecond
+
+// Find decides which agent to use: flagAddr when set, else
+// CONSUL_HTTP_ADDR, else a running Consul container of topo whose HTTP port
+// answers. An explicit address is not probed: Consul may start later, and
+// the watch reports and retries. The error wraps ErrNoRegistry when nothing
+// was found.
+func Find(ctx context.Context, flagAddr string, topo model.Topology) (Target, error) {
+	if flagAddr != "" {
+		return Target{Addr: flagAddr, Source: "--consul " + flagAddr}, nil
+	}
+	if env := os.Getenv("CONSUL_HTTP_ADDR"); env != "" {
+		return Target{Addr: env, Source: "CONSUL_HTTP_ADDR " + env}, nil
+	}
+	return Detect(ctx, topo, DefaultProbeTimeout)
+}
+
+// candidate is one address of one container that may be Consul's API.
+type candidate struct {
+	addr, source string
+}
+
+// Detect looks for a Consul agent among the topology's running containers:
+// image or name containing "consul", or label topo.role=registry. For each,
+// its published 8500 comes first (reachable from anywhere the host is),
+// then its IP on each network (routable from the host on Linux). All are
+// probed at once; the first reachable in that order wins, so the answer does
+// not depend on which probe finishes first.
+func Detect(ctx context.Context, topo model.Topology, timeout time.Duration) (Target, error) {
+	cands := candidates(topo)
+	if len(cands) == 0 {
+		return Target{}, ErrNoRegistry
+	}
+	errs := make([]error, len(cands))
+	done := make(chan int, len(cands))
+	for i, c := range cands {
+		go func() {
+			// Bound by ctx and timeout inside probe.
+			errs[i] = probe(ctx, c.addr, timeout)
+			done <- i
+		}()
+	}
+	for range cands {
+		<-done
+	}
+	var tried []string
+	for i, c := range cands {
+		if errs[i] == nil {
+			return Target{Addr: c.addr, Source: "auto: " + c.source}, nil
+		}
+		tried = append(tried, c.addr+": "+shortErr(errs[i]))
+	}
+	return Target{}, fmt.Errorf("%w (found a consul container but none answered: %s)", ErrNoRegistry, strings.Join(tried, "; "))
+}
+
+func candidates(topo model.Topology) []candidate {
+	var cs []model.Container
+	for _, c := range topo.Containers {
+		if !c.Running() {
+			continue
+		}
+		if c.Labels[LabelRole] == RoleRegistry ||
+			strings.Contains(strings.ToLower(c.Image), "consul") ||
+			strings.Contains(strings.ToLower(c.Name), "consul") {
+			cs = append(cs, c)
+		}
+	}
+	// A container labelled as the registry was chosen on purpose: it goes
+	// first. Then by name, for a stable choice.
+	sort.Slice(cs, func(i, j int) bool {
+		li, lj := cs[i].Labels[LabelRole] == RoleRegistry, cs[j].Labels[LabelRole] == RoleRegistry
+		if li != lj {
+			return li
+		}
+		return cs[i].Name < cs[j].Name
+	})
+	var out []candidate
+	for _, c := range cs {
+		for _, p := range c.Ports {
+			if p.Private != consulHTTPPort || p.Public == 0 || (p.Protocol != "" && p.Protocol != "tcp") {
+				continue
+			}
+			addr := net.JoinHostPort(hostIP(p.HostIP), strconv.Itoa(int(p.Public)))
+			out = append(out, candidate{addr, "container " + c.Name + " (published " + addr + ")"})
+		}
+		var eps []model.Endpoint
+		for _, e := range c.Endpoints {
+			if e.IP() != "" {
+				eps = append(eps, e)
+			}
+		}
+		sort.Slice(eps, func(i, j int) bool { return eps[i].NetworkName < eps[j].NetworkName })
+		for _, e := range eps {
+			addr := net.JoinHostPort(e.IP(), strconv.Itoa(consulHTTPPort))
+			out = append(out, candidate{addr, "container " + c.Name + " (" + addr + " on network " + e.NetworkName + ")"})
+		}
+	}
+	return out
+}
+
+// hostIP turns a published port's bind address into one to dial: the
+// wildcard addresses mean "every interface", of which loopback is one.
+func hostIP(ip string) string {
+	switch ip {
+	case "", "0.0.0.0", "::":
+		return "127.0.0.1"
+	}
+	return ip
+}
+
+// shortErr keeps the cause of a probe failure short enough for one line.
+func shortErr(err error) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err.Error()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer (timeout)"
+	}
+	return err.Error()
+}
