@@ -19,9 +19,9 @@ import (
 const (
 	MinWidth  = 60
 	MinHeight = 16
-	// wideWidth is where the details pane fits beside the lanes.
+	// wideWidth is where the side panels fit beside the lanes.
 	wideWidth    = 150
-	detailsWidth = 52
+	sideWidth = 52
 )
 
 type pane int
@@ -249,6 +249,7 @@ func (m *Model) updateKeys() {
 		m.keys.StopStart.SetHelp("s", "stop")
 	}
 	m.keys.Details.SetEnabled(normal && ok)
+	m.keys.Back.SetEnabled(normal)
 	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
 	m.keys.Deny.SetEnabled(m.mode == modeConfirm)
 	if m.lanes.ShowsBuiltIn() {
@@ -416,6 +417,9 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 		return nil
 	}
 	x, y, w, h := m.lanesRect()
+	if m.detailsOpen || m.mode == modeHelp {
+		return nil
+	}
 	if msg.X < x || msg.X >= x+w || msg.Y < y || msg.Y >= y+h {
 		return nil
 	}
@@ -434,29 +438,41 @@ func (m *Model) logHeight() int {
 	return 4
 }
 
-// lanesRect is where the lanes are drawn.
-func (m *Model) lanesRect() (x, y, w, h int) {
-	w = m.width
+// visiblePanels are the side panels shown now, in order.
+func (m *Model) visiblePanels() []sidePanel {
+	var out []sidePanel
 	if m.wide() {
-		w = m.width - detailsWidth - 1
+		out = append(out, sidePanel{paneDetails, "details", m.details})
 	}
-	h = m.height - 1 - 1 - 1 - m.logHeight() - 1
-	return 0, 2, w, h
+	return out
+}
+
+// lanesRect is where the lanes grid is drawn.
+func (m *Model) lanesRect() (x, y, w, h int) {
+	r := m.arrange(m.visiblePanels()).lanes
+	return r.x, r.y, r.w, r.h
 }
 
 func (m *Model) resize() {
-	_, _, w, h := m.lanesRect()
-	m.lanes.SetSize(w, h)
-	if m.wide() {
-		m.details.SetSize(detailsWidth, h)
-		m.detailsOpen = false
+	panels := m.visiblePanels()
+	l := m.arrange(panels)
+	m.lanes.SetSize(l.lanes.w, l.lanes.h)
+	for i, p := range panels {
+		p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
+	}
+	if !m.wide() {
+		// Narrow: details zoom over the whole main area on enter.
+		m.details.SetSize(m.width, m.mainHeight()-1)
 	} else {
-		m.details.SetSize(m.width, h)
+		m.detailsOpen = false
 	}
 	m.log.SetSize(m.width, m.logHeight())
 	m.help.Width = m.width
 	m.filter.Width = m.width - 20
 }
+
+// mainHeight is the lines between the status bar and the event log.
+func (m *Model) mainHeight() int { return m.height - 1 - 1 - 1 - m.logHeight() }
 
 // View draws the screen.
 func (m *Model) View() string {
@@ -466,24 +482,31 @@ func (m *Model) View() string {
 	if m.width < MinWidth || m.height < MinHeight {
 		return fmt.Sprintf("terminal too small: need at least %d×%d (now %d×%d)", MinWidth, MinHeight, m.width, m.height)
 	}
-	_, _, lanesW, lanesH := m.lanesRect()
+	mainH := m.mainHeight()
+	panels := m.visiblePanels()
+	l := m.arrange(panels)
 	var main string
 	switch {
 	case m.mode == modeHelp:
-		main = m.helpView(m.width, lanesH+1)
-	case !m.synced:
-		main = m.title("lanes", paneLanes, m.width) + "\n" + lipgloss.NewStyle().Height(lanesH).Render(m.connectingView())
+		main = m.helpView(m.width, mainH)
 	case m.detailsOpen:
 		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
-	case m.wide():
-		left := m.title(m.lanesTitle(), paneLanes, lanesW) + "\n" + m.lanes.View()
-		right := m.title("details", paneDetails, detailsWidth) + "\n" + m.details.View()
-		border := strings.TrimRight(strings.Repeat(m.styles.Muted.Render("│")+"\n", lanesH+1), "\n")
-		main = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(lanesW).Render(left), border, right)
 	default:
-		main = m.title(m.lanesTitle(), paneLanes, m.width) + "\n" + m.lanes.View()
+		lanes := m.lanes.View()
+		if !m.synced {
+			lanes = lipgloss.NewStyle().Height(l.lanes.h).Render(m.connectingView())
+		}
+		lanesBlock := m.title(m.lanesTitle(), paneLanes, l.lanes.w) + "\n" + lipgloss.NewStyle().Width(l.lanes.w).Height(l.lanes.h).MaxHeight(l.lanes.h).Render(lanes)
+		switch {
+		case len(panels) == 0:
+			main = lanesBlock
+		case l.beside:
+			main = lipgloss.JoinHorizontal(lipgloss.Top, lanesBlock, m.renderPanels(panels, l.panels, true))
+		default:
+			main = lanesBlock + "\n" + m.renderPanels(panels, l.panels, false)
+		}
 	}
-	main = lipgloss.NewStyle().Height(lanesH + 1).MaxHeight(lanesH + 1).Render(main)
+	main = lipgloss.NewStyle().Height(mainH).MaxHeight(mainH).Render(main)
 	logView := m.title("events", paneLog, m.width) + "\n" + m.log.View()
 	return strings.Join([]string{m.statusBar(), main, logView, m.footer()}, "\n")
 }
