@@ -78,6 +78,12 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 	opts := events.ListOptions{Filters: f}
 	if !last.IsZero() {
 		opts.Since = strconv.FormatInt(last.Unix(), 10)
+	} else {
+		// Nothing seen yet: a break before the first event must still
+		// resume from here, or the events of the gap never reach the
+		// log. (The local clock stands in for the engine's; a second's
+		// overlap only replays events, which Apply tolerates.)
+		*last = time.Now().Add(-time.Second)
 	}
 	// Subscribe before listing: an event that lands between the two is
 	// then both in the snapshot and on the stream, and applying it twice
