@@ -330,3 +330,71 @@ func TestShutdownFinishesInFlightRequest(t *testing.T) {
 		t.Fatal("Serve did not return after the last request finished")
 	}
 }
+
+// Instances scaled up together race to seed; the fixed _id values make the
+// database keep each talk once, and every racer must count a duplicate as
+// success rather than fail and retry forever.
+func TestConcurrentSeedInsertsEachTalkOnce(t *testing.T) {
+	port := freePort(t)
+	startFerretDB(t, port)
+	const racers = 4
+	stores := make([]*store, racers)
+	for i := range stores {
+		st, err := openStore(mongoURI(port), "race")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.close()
+		if err := st.ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = st
+	}
+	start := make(chan struct{})
+	type result struct {
+		n   int
+		err error
+	}
+	results := make(chan result, racers)
+	for _, st := range stores {
+		go func() {
+			<-start
+			n, err := st.seed(context.Background())
+			results <- result{n, err}
+		}()
+	}
+	close(start)
+	total := 0
+	for range racers {
+		r := <-results
+		if r.err != nil {
+			t.Errorf("seed: %v", r.err)
+		}
+		t.Logf("a racer inserted %d talks", r.n)
+		total += r.n
+	}
+	if want := len(Catalogue()); total != want {
+		t.Errorf("racers inserted %d talks in total, want %d", total, want)
+	}
+	n, err := stores[0].talks.CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(len(Catalogue())) {
+		t.Errorf("collection holds %d talks, want %d", n, len(Catalogue()))
+	}
+
+	// A half-seeded catalogue (an instance killed mid-seed) is completed:
+	// the talks present fail as duplicates, the missing ones go in.
+	del, err := stores[0].talks.DeleteMany(context.Background(), bson.D{{Key: "year", Value: 2020}})
+	if err != nil || del.DeletedCount == 0 {
+		t.Fatalf("delete some talks: %v (%+v)", err, del)
+	}
+	got, err := stores[1].seed(context.Background())
+	if err != nil {
+		t.Fatalf("seed a half-seeded catalogue: %v", err)
+	}
+	if got != int(del.DeletedCount) {
+		t.Errorf("re-seed inserted %d talks, want the %d missing", got, del.DeletedCount)
+	}
+}
