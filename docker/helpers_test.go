@@ -34,6 +34,7 @@ type watcher struct {
 	mu        sync.Mutex
 	topo      model.Topology
 	updates   []model.Update // every update, in order
+	times     []time.Time    // when each was applied
 	snapshots int
 	lost      []model.Update
 	applied   time.Time // when the latest update was applied
@@ -87,8 +88,9 @@ func (w *watcher) apply(u model.Update) {
 	default:
 		w.lost = append(w.lost, u)
 	}
-	w.updates = append(w.updates, u)
 	w.applied = time.Now()
+	w.updates = append(w.updates, u)
+	w.times = append(w.times, w.applied)
 	close(w.changed)
 	w.changed = make(chan struct{})
 }
@@ -160,6 +162,17 @@ func (w *watcher) eventsAfter(snapshot int) []model.Event {
 		}
 	}
 	return out
+}
+
+// eventApplied finds the first event matching match and when it was
+// applied.
+func (w *watcher) eventApplied(match func(model.Event) bool) (model.Event, time.Time, bool) {
+	for i, u := range w.updates {
+		if u.Event != nil && match(*u.Event) {
+			return *u.Event, w.times[i], true
+		}
+	}
+	return model.Event{}, time.Time{}, false
 }
 
 // latencies returns the timed events' latencies, sorted.

@@ -343,3 +343,51 @@ func TestWatchEndsWithItsContext(t *testing.T) {
 		})
 	}
 }
+
+// Regression: Watch read each event's object with an inspect that the
+// engine holds while it works on the container (the whole of a start, a
+// kill until the process died), so every later event waited behind it:
+// events reached the model up to 0.6 s after the engine sent them. (The
+// kill is only logged: other tests' events on the shared stream can delay
+// it by a bounded read each.)
+func TestWatchDoesNotHoldEventsWhileTheEngineWorksOnAContainer(t *testing.T) {
+	t.Parallel()
+	env := dockertest.New(t)
+	image := dockertest.TestServerImage(t)
+	ctx := context.Background()
+	front := env.Name("front")
+	env.CreateNetwork(t, "front", nil)
+	w := startWatch(t, connectTest(t, ""), env.Prefix)
+	w.waitFor(t, 5*time.Second, "first snapshot", func(w *watcher) (bool, string) { return w.snapshots == 1, "no snapshot" })
+
+	id := env.Run(t, dockertest.ContainerSpec{Suffix: "node", Image: image, Networks: []string{front}})
+	if err := env.Client.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.ContainerKill(ctx, id, "KILL"); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(t, 2*within, "die", func(w *watcher) (bool, string) {
+		return w.topo.Containers[id].State == model.StateExited, "not yet"
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	find := func(typ, action string) (model.Event, time.Time) {
+		ev, at, ok := w.eventApplied(func(ev model.Event) bool {
+			return ev.Type == typ && ev.BaseAction() == action && (ev.ActorID == id || ev.Attributes["container"] == id)
+		})
+		if !ok {
+			t.Fatalf("no %s %s event", typ, action)
+		}
+		return ev, at
+	}
+	connect, connectAt := find(model.EventNetwork, "connect")
+	start, _ := find(model.EventContainer, "start")
+	kill, killAt := find(model.EventContainer, "kill")
+	die, _ := find(model.EventContainer, "die")
+	t.Logf("connect→model %v (start took %v after it); kill→model %v (die %v after it)",
+		connectAt.Sub(connect.Time), start.Time.Sub(connect.Time), killAt.Sub(kill.Time), die.Time.Sub(kill.Time))
+	if !connectAt.Before(start.Time) {
+		t.Errorf("the connect made by start reached the model %v after the start ended", connectAt.Sub(start.Time))
+	}
+}
