@@ -19,8 +19,11 @@ type logEntry struct {
 
 // EventLog shows the latest engine events, newest at the bottom.
 type EventLog struct {
-	styles   Styles
-	entries  []logEntry
+	styles  Styles
+	entries []logEntry
+	// lines are the entries rendered for the current width: an event
+	// renders its own line only, not the whole log again.
+	lines    []string
 	viewport viewport.Model
 	// follow keeps the newest entry in view until the person scrolls up.
 	follow bool
@@ -34,6 +37,12 @@ func NewEventLog(styles Styles) *EventLog {
 
 // SetSize gives the pane its size.
 func (e *EventLog) SetSize(w, h int) {
+	if w != e.width {
+		e.lines = e.lines[:0]
+		for _, en := range e.entries {
+			e.lines = append(e.lines, e.render(en, w))
+		}
+	}
 	e.width = w
 	e.viewport.Width, e.viewport.Height = w, h
 	e.refresh()
@@ -41,9 +50,12 @@ func (e *EventLog) SetSize(w, h int) {
 
 // Add appends an entry; bad entries (errors, deaths) stand out.
 func (e *EventLog) Add(at time.Time, text string, bad bool) {
-	e.entries = append(e.entries, logEntry{at, text, bad})
+	en := logEntry{at, text, bad}
+	e.entries = append(e.entries, en)
+	e.lines = append(e.lines, e.render(en, e.width))
 	if len(e.entries) > maxLogEntries {
 		e.entries = e.entries[len(e.entries)-maxLogEntries:]
+		e.lines = e.lines[len(e.lines)-maxLogEntries:]
 	}
 	e.refresh()
 }
@@ -59,23 +71,20 @@ func (e *EventLog) Update(msg tea.Msg) tea.Cmd {
 // View renders the log.
 func (e *EventLog) View() string { return e.viewport.View() }
 
+func (e *EventLog) render(en logEntry, width int) string {
+	style := e.styles.Base
+	if en.bad {
+		style = e.styles.Failing
+	}
+	return e.styles.Muted.Render(en.at.Local().Format("15:04:05")) + " " + style.Render(fit(en.text, max(1, width-9)))
+}
+
 func (e *EventLog) refresh() {
-	var b strings.Builder
-	for i, en := range e.entries {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		style := e.styles.Base
-		if en.bad {
-			style = e.styles.Failing
-		}
-		line := e.styles.Muted.Render(en.at.Local().Format("15:04:05")) + " " + style.Render(fit(en.text, max(1, e.width-9)))
-		b.WriteString(line)
-	}
+	content := strings.Join(e.lines, "\n")
 	if len(e.entries) == 0 {
-		b.WriteString(e.styles.Muted.Render("no events yet: start or stop a container"))
+		content = e.styles.Muted.Render("no events yet: start or stop a container")
 	}
-	e.viewport.SetContent(b.String())
+	e.viewport.SetContent(content)
 	if e.follow {
 		e.viewport.GotoBottom()
 	}

@@ -275,13 +275,13 @@ func detailedFrom(c model.Container) model.Container {
 // their messages back. Commands that wait (ticks, cursor blinks, the engine
 // watch) are never run by it.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	m      *Model
 	engine *fakeEngine
 	now    time.Time
 }
 
-func newHarness(t *testing.T, w, h int, topo *model.Topology) *harness {
+func newHarness(t testing.TB, w, h int, topo *model.Topology) *harness {
 	t.Helper()
 	hs := &harness{t: t, now: testNow, engine: &fakeEngine{details: map[string]model.Container{}}}
 	if topo != nil {
@@ -353,7 +353,7 @@ func (hs *harness) run(cmd tea.Cmd) {
 // runCmd runs a command, expanding batches, and returns its messages. A
 // command that does not answer within the deadline fails the test: ui's
 // immediate commands must never block.
-func runCmd(t *testing.T, cmd tea.Cmd) []tea.Msg {
+func runCmd(t testing.TB, cmd tea.Cmd) []tea.Msg {
 	t.Helper()
 	if cmd == nil {
 		return nil
@@ -442,7 +442,7 @@ func (hs *harness) view() string {
 	return v
 }
 
-func checkFits(t *testing.T, v string, w, h int) {
+func checkFits(t testing.TB, v string, w, h int) {
 	t.Helper()
 	lines := strings.Split(v, "\n")
 	if len(lines) != h {

@@ -329,8 +329,20 @@ func TestKillErrorShowsTheErrorText(t *testing.T) {
 	if strings.Contains(v, "killed worker") {
 		t.Errorf("a failed kill says killed:\n%s", v)
 	}
-	if !hs.m.keys.Kill.Enabled() {
-		t.Errorf("x stays disabled after the failed kill")
+}
+
+// Regression: when an action ended, the container's action keys stayed
+// disabled (and out of the footer's help) until the selection moved,
+// because ActionDoneMsg cleared the busy mark without updating the keys.
+func TestActionKeysComeBackWhenTheActionEnds(t *testing.T) {
+	for _, doErr := range []error{nil, errors.New("cannot kill worker: engine said no")} {
+		topo := basicTopo()
+		hs := newHarness(t, 120, 40, &topo)
+		hs.engine.doErr = doErr
+		hs.press("x", "y")
+		if !hs.m.keys.Kill.Enabled() || !hs.m.keys.Restart.Enabled() {
+			t.Errorf("after a kill that ended with error %v, x or r is still disabled", doErr)
+		}
 	}
 }
 
@@ -375,7 +387,15 @@ func TestStartOnAStoppedContainerStartsIt(t *testing.T) {
 func TestStopAndRestartOnARunningContainer(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 120, 40, &topo)
-	hs.press("s", "y", "r", "y")
+	hs.press("s", "y")
+	// The engine reports the stop; the lanes follow its events.
+	worker := hs.m.topo.Containers[ctrID("worker")]
+	worker.State, worker.ExitCode = model.StateExited, 0
+	hs.event(model.Event{Type: model.EventContainer, Action: "die", ActorID: worker.ID, Container: &worker, Attributes: map[string]string{"exitCode": "0"}})
+	if v := hs.view(); !strings.Contains(v, "exited(0)") || !strings.Contains(v, "stopped worker") {
+		t.Errorf("after the stop the screen does not show it:\n%s", v)
+	}
+	hs.press("r", "y")
 	want := []string{"stop " + ctrID("worker"), "restart " + ctrID("worker")}
 	if got := hs.engine.Actions(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("engine got %v, want %v", got, want)

@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"topo/model"
+)
+
+// The issue's performance setup (benchTopology: 300 containers over 5
+// networks, every fifth on two) on a 200×50 terminal. Target: one render
+// ≤ 5 ms. `make bench` runs these; tests never assert timings.
+
+func benchHarness(b *testing.B) *harness {
+	b.Helper()
+	topo := benchTopology()
+	hs := newHarness(b, 200, 50, &topo)
+	// A log full of entries, as after a long session.
+	for i := range maxLogEntries {
+		hs.m.log.Add(testNow, fmt.Sprintf("start container-%03d", i%300), false)
+	}
+	return hs
+}
+
+// BenchmarkLanesView renders the lanes grid from scratch (the cache
+// dropped), as after any topology, selection or size change.
+func BenchmarkLanesView(b *testing.B) {
+	hs := benchHarness(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		hs.m.lanes.Invalidate()
+		_ = hs.m.lanes.View()
+	}
+}
+
+// BenchmarkView renders the whole screen: "grid" with the lanes re-rendered
+// (a frame after a change), "tick" with the lanes cached (the once-a-second
+// status refresh).
+func BenchmarkView(b *testing.B) {
+	b.Run("grid", func(b *testing.B) {
+		hs := benchHarness(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			hs.m.lanes.Invalidate()
+			_ = hs.m.View()
+		}
+	})
+	b.Run("tick", func(b *testing.B) {
+		hs := benchHarness(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = hs.m.View()
+		}
+	})
+}
+
+// BenchmarkRenderSnapshot is `topo snapshot --width 200`.
+func BenchmarkRenderSnapshot(b *testing.B) {
+	topo := benchTopology()
+	styles := NewStyles(DefaultTheme())
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = RenderSnapshot(topo, styles, 200, true)
+	}
+}
+
+// BenchmarkEventToFrame is the work between one engine event and the next
+// frame: Update with the event (apply, log line, re-layout), then View.
+func BenchmarkEventToFrame(b *testing.B) {
+	hs := benchHarness(b)
+	c := hs.m.topo.Containers[ctrID("container-042")]
+	running, exited := c, c
+	exited.State, exited.ExitCode = model.StateExited, 0
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ev := model.Event{Time: testNow.Add(time.Duration(i) * time.Millisecond), Type: model.EventContainer, ActorID: c.ID,
+			Action: "start", Container: &running, Attributes: map[string]string{"name": c.Name}}
+		if i%2 == 1 {
+			ev.Action, ev.Container = "die", &exited
+			ev.Attributes = map[string]string{"name": c.Name, "exitCode": "0"}
+		}
+		hs.m.Update(EngineUpdateMsg{Update: model.Update{Event: &ev}})
+		_ = hs.m.View()
+		i++
+	}
+}
+
+// Regression: every event re-rendered all 500 lines of the event log
+// (~4,000 allocations and most of an event's cost at 300 containers); an
+// event now renders its own line only.
+func TestEventLogAddRendersOnlyTheNewLine(t *testing.T) {
+	log := NewEventLog(NewStyles(DefaultTheme()))
+	log.SetSize(200, 8)
+	for i := range maxLogEntries {
+		log.Add(testNow, fmt.Sprintf("start container-%03d", i), false)
+	}
+	allocs := testing.AllocsPerRun(20, func() { log.Add(testNow, "die container-042 (exit 0)", true) })
+	if allocs > 100 {
+		t.Errorf("one Add to a full log allocates %.0f times: it re-renders the whole log", allocs)
+	}
+	if got := strings.Count(log.viewport.View(), "container-"); got == 0 {
+		t.Errorf("the log shows no entries:\n%s", log.View())
+	}
+}
