@@ -112,7 +112,9 @@ func TestProbeAgentDialsConcurrently(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
-	op := func(err error) error { return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)} }
+	op := func(err error) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)}
+	}
 	for _, tc := range []struct {
 		err  error
 		want model.ProbeOutcome
