@@ -66,28 +66,33 @@ type candidate struct {
 // then its IP on each network (routable from the host on Linux). All are
 // probed at once; the first reachable in that order wins, so the answer does
 // not depend on which probe finishes first.
+//
+// The returned error wraps ErrNoRegistry and lists what was tried.
 func Detect(ctx context.Context, topo model.Topology, timeout time.Duration) (Target, error) {
 	cands := candidates(topo)
 	if len(cands) == 0 {
 		return Target{}, ErrNoRegistry
 	}
-	errs := make([]error, len(cands))
-	done := make(chan int, len(cands))
+	// Probes run at once, but answers are taken in preference order, and
+	// the first good one ends the search (and cancels the rest).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]chan error, len(cands))
 	for i, c := range cands {
+		results[i] = make(chan error, 1)
 		go func() {
-			// Bound by ctx and timeout inside probe.
-			errs[i] = probe(ctx, c.addr, timeout)
-			done <- i
+			// Ends with ctx or the probe timeout.
+			results[i] <- probe(ctx, c.addr, timeout)
 		}()
 	}
-	for range cands {
-		<-done
+	errs := make([]error, len(cands))
+	for i, c := range cands {
+		if errs[i] = <-results[i]; errs[i] == nil {
+			return Target{Addr: c.addr, Source: "auto: " + c.source}, nil
+		}
 	}
 	var tried []string
 	for i, c := range cands {
-		if errs[i] == nil {
-			return Target{Addr: c.addr, Source: "auto: " + c.source}, nil
-		}
 		tried = append(tried, c.addr+": "+shortErr(errs[i]))
 	}
 	return Target{}, fmt.Errorf("%w (found a consul container but none answered: %s)", ErrNoRegistry, strings.Join(tried, "; "))
