@@ -6,12 +6,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
 	"topo/model"
 )
 
 // The issue's performance setup (benchTopology: 300 containers over 5
 // networks, every fifth on two) on a 200×50 terminal. Target: one render
 // ≤ 5 ms. `make bench` runs these; tests never assert timings.
+//
+// Each runs in monochrome (the golden files' profile, where lipgloss skips
+// styling) and in 256 colours (tmux's TERM), where every style costs escape
+// sequences: the second is what a person's terminal gets.
+
+// profiles runs fn under each colour profile, restoring the tests' ASCII.
+func profiles(b *testing.B, fn func(b *testing.B)) {
+	for _, p := range []struct {
+		name    string
+		profile termenv.Profile
+	}{{"ascii", termenv.Ascii}, {"ansi256", termenv.ANSI256}} {
+		b.Run(p.name, func(b *testing.B) {
+			lipgloss.SetColorProfile(p.profile)
+			b.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
+			fn(b)
+		})
+	}
+}
 
 func benchHarness(b *testing.B) *harness {
 	b.Helper()
@@ -27,65 +48,73 @@ func benchHarness(b *testing.B) *harness {
 // BenchmarkLanesView renders the lanes grid from scratch (the cache
 // dropped), as after any topology, selection or size change.
 func BenchmarkLanesView(b *testing.B) {
-	hs := benchHarness(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		hs.m.lanes.Invalidate()
-		_ = hs.m.lanes.View()
-	}
+	profiles(b, func(b *testing.B) {
+		hs := benchHarness(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			hs.m.lanes.Invalidate()
+			_ = hs.m.lanes.View()
+		}
+	})
 }
 
 // BenchmarkView renders the whole screen: "grid" with the lanes re-rendered
 // (a frame after a change), "tick" with the lanes cached (the once-a-second
 // status refresh).
 func BenchmarkView(b *testing.B) {
-	b.Run("grid", func(b *testing.B) {
-		hs := benchHarness(b)
-		b.ReportAllocs()
-		for b.Loop() {
-			hs.m.lanes.Invalidate()
-			_ = hs.m.View()
-		}
-	})
-	b.Run("tick", func(b *testing.B) {
-		hs := benchHarness(b)
-		b.ReportAllocs()
-		for b.Loop() {
-			_ = hs.m.View()
-		}
+	profiles(b, func(b *testing.B) {
+		b.Run("grid", func(b *testing.B) {
+			hs := benchHarness(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				hs.m.lanes.Invalidate()
+				_ = hs.m.View()
+			}
+		})
+		b.Run("tick", func(b *testing.B) {
+			hs := benchHarness(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = hs.m.View()
+			}
+		})
 	})
 }
 
 // BenchmarkRenderSnapshot is `topo snapshot --width 200`.
 func BenchmarkRenderSnapshot(b *testing.B) {
-	topo := benchTopology()
-	styles := NewStyles(DefaultTheme())
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = RenderSnapshot(topo, styles, 200, true)
-	}
+	profiles(b, func(b *testing.B) {
+		topo := benchTopology()
+		styles := NewStyles(DefaultTheme())
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = RenderSnapshot(topo, styles, 200, true)
+		}
+	})
 }
 
 // BenchmarkEventToFrame is the work between one engine event and the next
 // frame: Update with the event (apply, log line, re-layout), then View.
 func BenchmarkEventToFrame(b *testing.B) {
-	hs := benchHarness(b)
-	c := hs.m.topo.Containers[ctrID("container-042")]
-	running, exited := c, c
-	exited.State, exited.ExitCode = model.StateExited, 0
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		ev := model.Event{Time: testNow.Add(time.Duration(i) * time.Millisecond), Type: model.EventContainer, ActorID: c.ID,
-			Action: "start", Container: &running, Attributes: map[string]string{"name": c.Name}}
-		if i%2 == 1 {
-			ev.Action, ev.Container = "die", &exited
-			ev.Attributes = map[string]string{"name": c.Name, "exitCode": "0"}
+	profiles(b, func(b *testing.B) {
+		hs := benchHarness(b)
+		c := hs.m.topo.Containers[ctrID("container-042")]
+		running, exited := c, c
+		exited.State, exited.ExitCode = model.StateExited, 0
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			ev := model.Event{Time: testNow.Add(time.Duration(i) * time.Millisecond), Type: model.EventContainer, ActorID: c.ID,
+				Action: "start", Container: &running, Attributes: map[string]string{"name": c.Name}}
+			if i%2 == 1 {
+				ev.Action, ev.Container = "die", &exited
+				ev.Attributes = map[string]string{"name": c.Name, "exitCode": "0"}
+			}
+			hs.m.Update(EngineUpdateMsg{Update: model.Update{Event: &ev}})
+			_ = hs.m.View()
+			i++
 		}
-		hs.m.Update(EngineUpdateMsg{Update: model.Update{Event: &ev}})
-		_ = hs.m.View()
-		i++
-	}
+	})
 }
 
 // Regression: every event re-rendered all 500 lines of the event log
