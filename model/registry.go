@@ -325,14 +325,11 @@ func (l Links) UnregisteredService(containerID string) (string, bool) {
 // network's subnet. Instances of things that never ran in a container (the
 // Consul agent itself, a service on the host) are simply left unmatched.
 func (r Registry) Link(t Topology) Links {
-	l := Links{Instances: map[string]InstanceLink{}, ByContainer: map[string][]string{}}
-	byName := make(map[string]Container, len(t.Containers))
-	for _, c := range t.Containers {
-		byName[c.Name] = c
-	}
+	l := Links{Instances: make(map[string]InstanceLink, r.InstanceCount()), ByContainer: map[string][]string{}}
+	idx := indexTopology(t)
 	for _, s := range r.Services {
 		for _, in := range s.Instances {
-			link := linkInstance(in, t, byName)
+			link := linkInstance(in, t, idx)
 			l.Instances[link.Key] = link
 			if link.ContainerID != "" {
 				l.ByContainer[link.ContainerID] = append(l.ByContainer[link.ContainerID], link.Key)
@@ -393,7 +390,32 @@ func ServiceNameOf(c Container) string {
 	return c.Service()
 }
 
-func linkInstance(in Instance, t Topology, byName map[string]Container) InstanceLink {
+// topologyIndex finds containers by name and by address without a scan per
+// instance: Link runs on every engine event, with hundreds of instances. It
+// holds IDs, not Container values, which are large to copy.
+type topologyIndex struct {
+	byName map[string]string
+	byIP   map[string][]string
+}
+
+func indexTopology(t Topology) topologyIndex {
+	idx := topologyIndex{byName: make(map[string]string, len(t.Containers)), byIP: make(map[string][]string, len(t.Containers))}
+	for id, c := range t.Containers {
+		idx.byName[c.Name] = id
+		for _, e := range c.Endpoints {
+			for _, ip := range [2]string{e.IPv4, e.IPv6} {
+				// A container has the same IP once, unless two of its
+				// networks overlap; then it is listed twice, harmlessly.
+				if ip != "" {
+					idx.byIP[ip] = append(idx.byIP[ip], id)
+				}
+			}
+		}
+	}
+	return idx
+}
+
+func linkInstance(in Instance, t Topology, idx topologyIndex) InstanceLink {
 	link := InstanceLink{Key: in.Key(), Service: in.Service, InstanceID: in.ID, Health: in.Health()}
 	claim := func(c Container, by MatchKind) InstanceLink {
 		link.ContainerID, link.By = c.ID, by
@@ -412,8 +434,8 @@ func linkInstance(in Instance, t Topology, byName map[string]Container) Instance
 		return link
 	}
 	for _, name := range namesFromInstanceID(in.ID) {
-		if c, ok := byName[name]; ok {
-			return claim(c, MatchID)
+		if id, ok := idx.byName[name]; ok {
+			return claim(t.Containers[id], MatchID)
 		}
 	}
 	addr := in.EffectiveAddress()
@@ -421,16 +443,14 @@ func linkInstance(in Instance, t Topology, byName map[string]Container) Instance
 		return link
 	}
 	var running, stopped []Container
-	for _, c := range t.Containers {
-		for _, e := range c.Endpoints {
-			if e.IPv4 == addr || e.IPv6 == addr {
-				if c.Running() {
-					running = append(running, c)
-				} else {
-					stopped = append(stopped, c)
-				}
-				break
-			}
+	for i, id := range idx.byIP[addr] {
+		if i > 0 && idx.byIP[addr][i-1] == id {
+			continue
+		}
+		if c := t.Containers[id]; c.Running() {
+			running = append(running, c)
+		} else {
+			stopped = append(stopped, c)
 		}
 	}
 	switch {
