@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"topo/docker"
+	"topo/internal/dockertest"
 	"topo/model"
 )
 
@@ -292,4 +294,34 @@ func (p *cutProxy) restore(t *testing.T) {
 	p.ln = ln
 	p.mu.Unlock()
 	go p.serve(ln)
+}
+
+// waitServing waits until the test server in container id answers HTTP on
+// its first network's address. Stopping it earlier races its signal
+// handler: as PID 1 it then exits with status 2 instead of 0.
+func waitServing(t *testing.T, env *dockertest.Env, id string) {
+	t.Helper()
+	c, err := env.Client.ContainerInspect(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ip string
+	for _, es := range c.NetworkSettings.Networks {
+		if es.IPAddress != "" {
+			ip = es.IPAddress
+			break
+		}
+	}
+	if ip == "" {
+		t.Fatalf("container %s has no address", c.Name)
+	}
+	client := http.Client{Timeout: 200 * time.Millisecond}
+	dockertest.Eventually(t, 5*time.Second, func() (bool, string) {
+		resp, err := client.Get("http://" + ip + ":8080/")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
 }

@@ -51,6 +51,7 @@ func TestSyncShowsNetworksContainersIPsAndStates(t *testing.T) {
 		Labels: map[string]string{model.LabelComposeProject: "shop", model.LabelComposeService: "api", model.LabelComposeNumber: "2"}})
 	fresh := env.Run(t, dockertest.ContainerSpec{Suffix: "fresh", Image: image, Networks: []string{back, front}})
 	done := env.Run(t, dockertest.ContainerSpec{Suffix: "done", Image: image, Networks: []string{back}, Start: true})
+	waitServing(t, env, done)
 	timeout := 5
 	if err := env.Client.ContainerStop(ctx, done, container.StopOptions{Timeout: &timeout}); err != nil {
 		t.Fatal(err)
