@@ -1,0 +1,453 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"topo/model"
+)
+
+// RegistryMsg carries one snapshot of the registry watch (registry.Watch):
+// the panel replaces its copy with it.
+type RegistryMsg struct{ Registry model.Registry }
+
+// RegistryClosedMsg says the registry watch ended (topo is quitting).
+type RegistryClosedMsg struct{}
+
+// waitForRegistry waits for the next registry snapshot. Like
+// waitForUpdate, it is re-armed after every RegistryMsg, so snapshots reach
+// Update one at a time; the watch keeps only the newest for a slow reader.
+func waitForRegistry(ch <-chan model.Registry) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		r, ok := <-ch
+		if !ok {
+			return RegistryClosedMsg{}
+		}
+		return RegistryMsg{r}
+	}
+}
+
+// registryHeaderLines is the fixed header above the scrolling list: where,
+// how current, and through what. Its height never changes, so the list
+// below does not jump when an error comes and goes.
+const registryHeaderLines = 3
+
+// RegistryPanel shows the service registry beside the lanes: each service
+// with its health counts, each instance with its checks and the container
+// it belongs to, and the mismatches a viewer should notice (stale
+// registrations, unregistered containers). It also gives the lanes their
+// registry badges.
+type RegistryPanel struct {
+	styles   Styles
+	now      func() time.Time
+	viewport viewport.Model
+	width    int
+	height   int
+
+	reg   model.Registry
+	topo  model.Topology
+	links model.Links
+	// absent says why there is no registry at all (nothing found or
+	// named); the panel then shows only that and how to name one.
+	absent string
+
+	// items are the selectable rows in screen order; sel indexes them and
+	// selKey keeps the selection on the same row across snapshots.
+	items  []registryItem
+	sel    int
+	selKey string
+}
+
+type registryItem struct {
+	key         string
+	containerID string
+	first, last int // lines of the body the item spans
+}
+
+// NewRegistryPanel returns a panel waiting for its first snapshot.
+func NewRegistryPanel(styles Styles, now func() time.Time) *RegistryPanel {
+	return &RegistryPanel{styles: styles, now: now, viewport: viewport.New(0, 0), topo: model.NewTopology()}
+}
+
+// SetSize gives the panel its size.
+func (p *RegistryPanel) SetSize(w, h int) {
+	p.width, p.height = w, h
+	p.refresh()
+}
+
+// SetRegistry replaces the snapshot shown. A snapshot with only Addr and
+// Source set means "connecting".
+func (p *RegistryPanel) SetRegistry(r model.Registry) {
+	p.reg, p.absent = r, ""
+	p.relink()
+}
+
+// SetAbsent says there is no registry, and why (registry.ErrNoRegistry's
+// text says how to name one).
+func (p *RegistryPanel) SetAbsent(reason string) {
+	p.reg, p.absent = model.Registry{}, reason
+	p.relink()
+}
+
+// SetTopology gives the containers instances are matched to.
+func (p *RegistryPanel) SetTopology(t model.Topology) {
+	p.topo = t
+	p.relink()
+}
+
+// Links is the current matching of instances to containers.
+func (p *RegistryPanel) Links() model.Links { return p.links }
+
+// Registry is the snapshot shown.
+func (p *RegistryPanel) Registry() model.Registry { return p.reg }
+
+func (p *RegistryPanel) relink() {
+	p.links = p.reg.Link(p.topo)
+	p.refresh()
+}
+
+// Move moves the selection by delta rows (instances and unregistered
+// containers).
+func (p *RegistryPanel) Move(delta int) {
+	if len(p.items) == 0 {
+		return
+	}
+	p.sel = min(max(p.sel+delta, 0), len(p.items)-1)
+	p.selKey = p.items[p.sel].key
+	p.refresh()
+}
+
+// Selected returns the container of the selected row, for the lanes to
+// select; false when the row has none (an instance of no container).
+func (p *RegistryPanel) Selected() (containerID string, ok bool) {
+	if p.sel >= len(p.items) {
+		return "", false
+	}
+	id := p.items[p.sel].containerID
+	return id, id != ""
+}
+
+// SelectContainer selects the first row of a container, so that selecting
+// a node in the lanes shows its registration. It reports whether the
+// container has a row.
+func (p *RegistryPanel) SelectContainer(id string) bool {
+	for i, it := range p.items {
+		if it.containerID == id {
+			if i != p.sel {
+				p.sel, p.selKey = i, it.key
+				p.refresh()
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// Update scrolls the list (page keys, mouse wheel).
+func (p *RegistryPanel) Update(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	p.viewport, cmd = p.viewport.Update(msg)
+	return cmd
+}
+
+// View renders the panel. The header is rendered on every call, because
+// its ages move with the clock; the list is rendered only when it changes.
+func (p *RegistryPanel) View() string {
+	if p.absent != "" {
+		return p.viewport.View()
+	}
+	return p.header() + "\n" + p.viewport.View()
+}
+
+// Badge is the lanes' Badger: a container's registry state in two cells,
+// readable without colour. R plus the health symbol for a registered
+// container; R⚠ when its registration is stale (it is stopped); R? when it
+// belongs to a registered service but is not registered.
+func (p *RegistryPanel) Badge(c model.Container) string {
+	s := p.styles
+	if keys := p.links.ByContainer[c.ID]; len(keys) > 0 {
+		for _, k := range keys {
+			if p.links.Instances[k].Stale {
+				return s.Error.Render("R⚠")
+			}
+		}
+		h, _ := p.links.ContainerHealth(c.ID)
+		return p.statusStyle(h).Render("R" + checkSymbol(h))
+	}
+	if _, ok := p.links.UnregisteredService(c.ID); ok {
+		return s.Warning.Render("R?")
+	}
+	return ""
+}
+
+// checkSymbol shows a status without colour.
+func checkSymbol(st model.CheckStatus) string {
+	switch st {
+	case model.CheckPassing:
+		return "✓"
+	case model.CheckWarning:
+		return "!"
+	case model.CheckCritical:
+		return "✗"
+	case model.CheckMaintenance:
+		return "‖"
+	}
+	return "?"
+}
+
+func (p *RegistryPanel) statusStyle(st model.CheckStatus) lipgloss.Style {
+	switch st {
+	case model.CheckPassing:
+		return p.styles.Healthy
+	case model.CheckWarning, model.CheckMaintenance:
+		return p.styles.Warning
+	}
+	return p.styles.Failing
+}
+
+func (p *RegistryPanel) header() string {
+	s, r, now := p.styles, p.reg, p.now()
+	var where, status string
+	switch {
+	case r.Datacenter != "" || r.Leader != "":
+		where = s.Bold.Render(orDash(r.Datacenter)) + s.Muted.Render(" · leader ") + orDash(r.Leader) +
+			s.Muted.Render(fmt.Sprintf(" · index %d", r.LastIndex))
+	default:
+		where = s.Bold.Render("consul") + s.Muted.Render(" "+r.Addr)
+	}
+	switch {
+	case r.Error != "":
+		status = s.Error.Render("✗ failing for "+humanDuration(r.ErrorAge(now))) + s.Muted.Render(dataAge(r, now))
+	case r.FetchedAt.IsZero():
+		status = s.Warning.Render("◌ connecting to " + r.Addr + "…")
+	default:
+		status = s.Healthy.Render("● live") + s.Muted.Render(fmt.Sprintf(" · %d services · %d instances", len(r.Services), r.InstanceCount()))
+	}
+	source := s.Muted.Render("via " + orDash(r.Source))
+	return strings.Join([]string{clip(where, p.width), clip(status, p.width), clip(source, p.width)}, "\n")
+}
+
+// dataAge says how old the kept data is, once there is some.
+func dataAge(r model.Registry, now time.Time) string {
+	if r.FetchedAt.IsZero() {
+		return " · no data yet"
+	}
+	return " · data from " + humanDuration(r.Age(now)) + " ago"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// clip cuts styled text to w cells.
+func clip(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// refresh renders the list and keeps the selection in view.
+func (p *RegistryPanel) refresh() {
+	p.viewport.Width, p.viewport.Height = p.width, p.height
+	if p.absent == "" {
+		p.viewport.Height = max(0, p.height-registryHeaderLines)
+	}
+	lines, items := p.render()
+	found := false
+	for i, it := range items {
+		if it.key == p.selKey {
+			p.sel, found = i, true
+			break
+		}
+	}
+	if !found && len(items) > 0 {
+		// The selected row left (deregistered): stay at the same place.
+		p.sel = min(p.sel, len(items)-1)
+		p.selKey = items[p.sel].key
+		lines, items = p.render()
+	}
+	p.items = items
+	p.viewport.SetContent(strings.Join(lines, "\n"))
+	if p.sel < len(items) {
+		it, off, h := items[p.sel], p.viewport.YOffset, max(1, p.viewport.Height)
+		switch {
+		case it.first < off:
+			p.viewport.SetYOffset(it.first)
+		case it.last >= off+h:
+			// The whole row when it fits, else from its first line.
+			p.viewport.SetYOffset(min(it.first, it.last-h+1))
+		}
+	}
+}
+
+// render builds the list below the header, one styled line per entry,
+// each cut to the width.
+func (p *RegistryPanel) render() ([]string, []registryItem) {
+	s, w := p.styles, p.width
+	var lines []string
+	add := func(line string) { lines = append(lines, clip(line, w)) }
+	if p.absent != "" {
+		add(s.Bold.Render("Registry"))
+		for _, l := range strings.Split(wrap(p.absent, w), "\n") {
+			add(s.Muted.Render(l))
+		}
+		add("")
+		add(s.Muted.Render("topo works without one; the lanes are unaffected."))
+		return lines, nil
+	}
+	r := p.reg
+	if r.Error != "" {
+		for _, l := range strings.Split(wrap(r.Error, w), "\n") {
+			add(s.Error.Render(l))
+		}
+	}
+	if n, u := len(p.links.Stale), len(p.links.Unregistered); n+u > 0 {
+		var parts []string
+		if n > 0 {
+			parts = append(parts, s.Error.Render(fmt.Sprintf("⚠ %d stale", n)))
+		}
+		if u > 0 {
+			parts = append(parts, s.Warning.Render(fmt.Sprintf("? %d unregistered", u)))
+		}
+		add(strings.Join(parts, s.Muted.Render(" · ")))
+	}
+	if r.Live() && len(r.Services) == 0 {
+		add(s.Muted.Render("no services registered"))
+	}
+	unregistered := map[string][]string{}
+	for _, u := range p.links.Unregistered {
+		unregistered[u.Service] = append(unregistered[u.Service], u.ContainerID)
+	}
+	var items []registryItem
+	for _, svc := range r.Services {
+		add("")
+		// Scrolling to a service's first row shows the service's line too.
+		first := len(lines)
+		add(p.serviceLine(svc))
+		row := func(key, containerID string, render func(selected bool) []string) {
+			it := registryItem{key: key, containerID: containerID, first: first}
+			for _, l := range render(key == p.selKey) {
+				add(l)
+			}
+			it.last = len(lines) - 1
+			items = append(items, it)
+			first = len(lines)
+		}
+		for _, in := range svc.Instances {
+			link := p.links.Instances[in.Key()]
+			row(in.Key(), link.ContainerID, func(sel bool) []string { return p.instanceLines(in, link, sel) })
+		}
+		for _, id := range unregistered[svc.Name] {
+			row("unregistered/"+id, id, func(sel bool) []string { return p.unregisteredLines(id, svc.Name, sel) })
+		}
+	}
+	return lines, items
+}
+
+func (p *RegistryPanel) serviceLine(svc model.Service) string {
+	s := p.styles
+	n := svc.Counts()
+	noun := "instances"
+	if len(svc.Instances) == 1 {
+		noun = "instance"
+	}
+	line := s.Bold.Render(svc.Name) + s.Muted.Render(fmt.Sprintf("  %d %s  ", len(svc.Instances), noun)) +
+		s.Healthy.Render(fmt.Sprintf("✓%d", n.Passing)) + " " +
+		s.Warning.Render(fmt.Sprintf("!%d", n.Warning)) + " " +
+		s.Failing.Render(fmt.Sprintf("✗%d", n.Critical))
+	if n.Maintenance > 0 {
+		line += " " + s.Warning.Render(fmt.Sprintf("‖%d", n.Maintenance))
+	}
+	return line
+}
+
+// marker starts a row: the selection cursor, readable without colour.
+func marker(selected bool) string {
+	if selected {
+		return "›"
+	}
+	return " "
+}
+
+func (p *RegistryPanel) instanceLines(in model.Instance, link model.InstanceLink, selected bool) []string {
+	s := p.styles
+	h := in.Health()
+	id := s.Base.Render(in.ID)
+	if selected {
+		id = s.Selected.Render(in.ID)
+	}
+	first := marker(selected) + " " + p.statusStyle(h).Render(checkSymbol(h)) + " " + id
+	if link.Stale {
+		// Right after the ID, so that a narrow panel cuts the node
+		// rather than the mark.
+		first += " " + s.Error.Render("⚠ STALE")
+	}
+	first += "  " + in.HostPort() + s.Muted.Render("  "+in.Node)
+	lines := []string{first}
+	const indent = "     "
+	if len(in.Tags) > 0 {
+		lines = append(lines, indent+s.Muted.Render("tags "+strings.Join(in.Tags, ", ")))
+	}
+	switch {
+	case link.Stale:
+		lines = append(lines, indent+s.Error.Render("⚠ "+link.Why))
+	case link.ContainerID != "":
+		if c, ok := p.topo.Containers[link.ContainerID]; ok {
+			// Docker's own view next to the registry's, where both exist.
+			ctr := "↳ " + c.DisplayName() + " " + s.State(c.State).Render(StateSymbol(c.State)+" "+string(c.State))
+			if c.Health != model.HealthNone {
+				ctr += " " + s.HealthBadge(c.Health) + " " + string(c.Health)
+			}
+			lines = append(lines, indent+ctr+s.Muted.Render(" (by "+string(link.By)+")"))
+		}
+	}
+	for _, ch := range in.Checks {
+		if ch.Node && ch.Status == model.CheckPassing {
+			// A node check (serfHealth) is the same for every instance
+			// on the node: it is worth a line only when it explains a
+			// failure. It still counts in the instance's health.
+			continue
+		}
+		line := indent + p.statusStyle(ch.Status).Render(checkSymbol(ch.Status)+" "+ch.Name+" "+string(ch.Status))
+		if ch.Output != "" {
+			line += s.Muted.Render("  " + ch.Output)
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+func (p *RegistryPanel) unregisteredLines(containerID, service string, selected bool) []string {
+	s := p.styles
+	c := p.topo.Containers[containerID]
+	name := s.Base.Render(c.DisplayName())
+	if selected {
+		name = s.Selected.Render(c.DisplayName())
+	}
+	var ips []string
+	for _, n := range p.topo.OrderedNetworks(true) {
+		if e, ok := c.Endpoints[n.ID]; ok && e.IP() != "" {
+			ips = append(ips, e.IP())
+		}
+	}
+	return []string{
+		marker(selected) + " " + s.Warning.Render("? UNREGISTERED") + " " + name + "  " + strings.Join(ips, ", "),
+		"     " + s.Muted.Render("running, but no instance of "+service),
+	}
+}
