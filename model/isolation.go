@@ -514,6 +514,22 @@ type ProbeLine struct {
 	Why     string      `json:"why,omitempty"`
 }
 
+// ResultText is the result as a person reads it: the outcome and how long
+// it took, or "" for a target that was not probed.
+func (l ProbeLine) ResultText() string {
+	if l.Result.Outcome == "" {
+		return ""
+	}
+	switch ms := l.Result.Millis; {
+	case ms <= 0:
+		return string(l.Result.Outcome)
+	case ms < 10:
+		return fmt.Sprintf("%s %.1f ms", l.Result.Outcome, ms)
+	default:
+		return fmt.Sprintf("%s %.0f ms", l.Result.Outcome, ms)
+	}
+}
+
 // Judge compares one result with its target's expectation and says why in
 // words a person acts on.
 func Judge(t ProbeTarget, r ProbeResult) (Verdict, string) {

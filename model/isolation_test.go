@@ -488,3 +488,16 @@ func TestProbeReport(t *testing.T) {
 		t.Errorf("a reachable target that stopped during the probe: %+v, want %q and no mismatch", rep.Lines[0], model.VerdictGone)
 	}
 }
+
+func TestProbeLineResultText(t *testing.T) {
+	for want, l := range map[string]model.ProbeLine{
+		"":                 {Verdict: model.VerdictSkipped},
+		"connected 0.4 ms": {Result: model.ProbeResult{Outcome: model.OutcomeConnected, Millis: 0.42}},
+		"timeout 401 ms":   {Result: model.ProbeResult{Outcome: model.OutcomeTimeout, Millis: 400.7}},
+		"error":            {Result: model.ProbeResult{Outcome: model.OutcomeError}},
+	} {
+		if got := l.ResultText(); got != want {
+			t.Errorf("ResultText = %q, want %q", got, want)
+		}
+	}
+}
