@@ -1,0 +1,457 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"topo/demo/deploy"
+	"topo/demo/traffic"
+)
+
+// demoFlags are the flags every `topo demo` command shares: which project,
+// where its load balancer listens, which images and binary it runs.
+type demoFlags struct {
+	project    string
+	lbPort     int
+	lbBind     string
+	selfBinary string
+	images     deploy.Images
+}
+
+func (f *demoFlags) options() deploy.Options {
+	return deploy.Options{
+		Project: f.project, LBPort: f.lbPort, LBBind: f.lbBind,
+		SelfBinary: f.selfBinary, Images: f.images,
+	}
+}
+
+// newDemoCmd is `topo demo`: the reference demo's deployer and its load
+// generator, the commands behind the TUI's D, +, -, T and g keys.
+func newDemoCmd(opts *globalOptions) *cobra.Command {
+	f := &demoFlags{images: deploy.ImagesFromEnv(os.Getenv)}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Deploy and drive the reference demo: NGINX, the app, MongoDB, Consul and the registrator",
+		Long: `The reference demo: an NGINX load balancer finds N instances of a REST app
+through Consul's DNS; the registrator registers them in Consul; the app
+searches a catalogue in MongoDB. Tiers sit on networks <project>_front and
+<project>_back, MongoDB keeps its data in a volume, and only the load
+balancer is published (127.0.0.1:8080 by default).
+
+Every object carries Docker Compose's labels, so docker compose -p topo-demo
+ps lists them. The app and the registrator run topo's own binary in a
+FROM scratch image built locally (it must be a static Linux binary: make
+build makes one; on macOS or Windows pass --self-binary with one built by
+CGO_ENABLED=0 GOOS=linux go build). The other images default to the official
+ones, pinned, pulled when missing; override them with the flags or with
+TOPO_DEMO_IMAGE_CONSUL, TOPO_DEMO_IMAGE_MONGO and TOPO_DEMO_IMAGE_NGINX.`,
+		Args: cobra.NoArgs,
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.project, "project", deploy.DefaultProject, "project name: prefixes and labels every object")
+	pf.IntVar(&f.lbPort, "lb-port", deploy.DefaultLBPort, "host port of the load balancer")
+	pf.StringVar(&f.lbBind, "lb-bind", deploy.DefaultLBBind, "host address the load balancer is published on (0.0.0.0: every interface)")
+	pf.StringVar(&f.selfBinary, "self-binary", "", "static Linux build of topo to run as app and registrator (default: this executable)")
+	pf.StringVar(&f.images.Consul, "image-consul", f.images.Consul, "Consul image (env "+deploy.EnvImageConsul+")")
+	pf.StringVar(&f.images.Mongo, "image-mongo", f.images.Mongo, "MongoDB image (env "+deploy.EnvImageMongo+")")
+	pf.StringVar(&f.images.Nginx, "image-nginx", f.images.Nginx, "NGINX image (env "+deploy.EnvImageNginx+")")
+
+	cmd.AddCommand(
+		newDemoUpCmd(opts, f), newDemoDownCmd(opts, f), newDemoScaleCmd(opts, f),
+		newDemoStatusCmd(opts, f), newDemoImagesCmd(opts, f), newDemoComposeCmd(opts, f),
+		newDemoTrafficCmd(opts, f), newDemoAppCmd(), newDemoHealthcheckCmd(),
+	)
+	return cmd
+}
+
+// withDeployer connects to the engine, builds the deployer and runs fn
+// with a context that Ctrl-C cancels, so an interrupted deploy stops
+// between steps and a second `up` finishes it.
+func withDeployer(cmd *cobra.Command, opts *globalOptions, f *demoFlags, fn func(ctx context.Context, d *deploy.Deployer) error) error {
+	ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	engine, _, err := connect(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	d, err := deploy.New(engine.Client, f.options())
+	if err != nil {
+		return err
+	}
+	return fn(ctx, d)
+}
+
+func cmdContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
+	var up deploy.UpOptions
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Deploy the demo, or finish a deploy left halfway (creates nothing twice)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
+				p := newStepPrinter(cmd.OutOrStdout())
+				res, err := d.Up(ctx, up, p.print)
+				p.flush()
+				if err != nil {
+					return err
+				}
+				if res.Ready {
+					fmt.Fprintln(cmd.OutOrStdout(), "ready:", res.URL)
+				} else {
+					fmt.Fprintln(cmd.OutOrStdout(), "deployed:", res.URL, "(add --wait to wait until it answers)")
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&up.Wait, "wait", false, "wait until every app instance is healthy and the load balancer answers")
+	cmd.Flags().IntVar(&up.Replicas, "replicas", 0, "app instances (default: keep the current count, 2 on a first deploy)")
+	cmd.Flags().DurationVar(&up.WaitTimeout, "timeout", time.Minute, "with --wait, give up after this long")
+	return cmd
+}
+
+func newDemoDownCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
+	var volumes bool
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "Remove every container and network of the project (and its volume with --volumes)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
+				p := newStepPrinter(cmd.OutOrStdout())
+				defer p.flush()
+				return d.Down(ctx, volumes, p.print)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&volumes, "volumes", false, "also remove the MongoDB volume (the catalogue is seeded again on the next up)")
+	return cmd
+}
+
+func newDemoScaleCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "scale SERVICE=N",
+		Short:   "Run N instances of a service (only app scales)",
+		Example: "  topo demo scale app=4",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			service, n, err := parseScale(args[0])
+			if err != nil {
+				return err
+			}
+			if err := deploy.ValidateScale(service, n); err != nil {
+				return err
+			}
+			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
+				p := newStepPrinter(cmd.OutOrStdout())
+				defer p.flush()
+				return d.Scale(ctx, service, n, p.print)
+			})
+		},
+	}
+}
+
+// parseScale reads SERVICE=N.
+func parseScale(arg string) (string, int, error) {
+	service, count, ok := strings.Cut(arg, "=")
+	if !ok || service == "" {
+		return "", 0, fmt.Errorf("%q is not SERVICE=N: write for example app=4", arg)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(count))
+	if err != nil {
+		return "", 0, fmt.Errorf("%q: %q is not a whole number of instances: write for example app=4", arg, count)
+	}
+	return strings.TrimSpace(service), n, nil
+}
+
+func newDemoStatusCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the project's services, replicas, registry health and load balancer",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
+				st, err := d.Status(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					enc.SetIndent("", "  ")
+					return enc.Encode(st)
+				}
+				return printStatus(cmd.OutOrStdout(), st)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return cmd
+}
+
+func printStatus(out io.Writer, st deploy.Status) error {
+	if !st.Deployed {
+		_, err := fmt.Fprintf(out, "project %s is not deployed: run `topo demo up`\n", st.Project)
+		return err
+	}
+	fmt.Fprintf(out, "project %s\n\n", st.Project)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE\tRUNNING/DESIRED\tCONTAINERS")
+	for _, s := range st.Services {
+		var cs []string
+		for _, c := range s.Containers {
+			cs = append(cs, c.Name+" ("+c.Status+")")
+		}
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\n", s.Name, s.Running, s.Desired, strings.Join(cs, ", "))
+	}
+	tw.Flush()
+	fmt.Fprintln(out)
+	if st.Registry.Error != "" {
+		fmt.Fprintf(out, "registry  unknown: %s\n", st.Registry.Error)
+	} else {
+		fmt.Fprintf(out, "registry  consul at %s\n", st.Registry.Address)
+		for _, s := range st.Registry.Services {
+			fmt.Fprintf(out, "  %-12s %d passing, %d warning, %d critical\n", s.Name, s.Passing, s.Warning, s.Critical)
+		}
+	}
+	if st.LB.Answers {
+		fmt.Fprintf(out, "lb        %s answers (served by %s)\n", st.LB.URL, st.LB.ServedBy)
+	} else {
+		fmt.Fprintf(out, "lb        %s does not answer: %s\n", st.LB.URL, st.LB.Error)
+	}
+	fmt.Fprintf(out, "networks  %s\nvolumes   %s\n", strings.Join(st.Networks, ", "), strings.Join(st.Volumes, ", "))
+	return nil
+}
+
+func newDemoImagesCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
+	var pull bool
+	cmd := &cobra.Command{
+		Use:   "images",
+		Short: "List the images the demo needs and whether the engine has them; --pull fetches the missing ones",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
+				if pull {
+					p := newStepPrinter(cmd.OutOrStdout())
+					err := d.Pull(ctx, false, p.print)
+					p.flush()
+					if err != nil {
+						return err
+					}
+				}
+				list, err := d.Images(ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "SERVICES\tIMAGE\tSTATE\tOVERRIDE")
+				missing := 0
+				for _, im := range list {
+					state := "present"
+					switch {
+					case im.Local && !im.Present:
+						state = "built by `topo demo up` (no pull)"
+					case im.Local:
+						state = "present (topo's own binary)"
+					case !im.Present:
+						state, missing = "missing", missing+1
+					}
+					override := "--self-binary"
+					if im.Env != "" {
+						override = im.Flag + " or " + im.Env
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.Join(im.Services, ", "), im.Ref, state, override)
+				}
+				tw.Flush()
+				if missing > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "\n%d image(s) missing: `topo demo images --pull` fetches them (needs the network; do it before the talk)\n", missing)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&pull, "pull", false, "pull the images the engine lacks")
+	return cmd
+}
+
+func newDemoComposeCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
+	var replicas int
+	cmd := &cobra.Command{
+		Use:   "compose",
+		Short: "Print a compose.yaml equivalent to the demo (for docker compose -p PROJECT -f - up)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
+				if !cmd.Flags().Changed("replicas") {
+					// Describe what runs, when something does.
+					if st, err := d.Status(ctx); err == nil {
+						for _, s := range st.Services {
+							if s.Name == deploy.ServiceApp {
+								replicas = s.Desired
+							}
+						}
+					}
+				}
+				y, err := d.Compose(ctx, replicas)
+				if err != nil {
+					return err
+				}
+				_, err = io.WriteString(cmd.OutOrStdout(), y)
+				return err
+			})
+		},
+	}
+	cmd.Flags().IntVar(&replicas, "replicas", 0, "app instances (default: as deployed, else 2)")
+	return cmd
+}
+
+func newDemoTrafficCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
+	var (
+		rate     float64
+		duration time.Duration
+		target   string
+	)
+	cmd := &cobra.Command{
+		Use:   "traffic",
+		Short: "Send searches through the load balancer and print requests/s per instance, errors and latency each second",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if duration > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, duration)
+				defer cancel()
+			}
+			if target == "" {
+				d, err := deploy.New(nil, f.options())
+				if err != nil {
+					return err
+				}
+				target = d.LBURL()
+			}
+			snaps := make(chan traffic.Snapshot, 1)
+			errc := make(chan error, 1)
+			go func() {
+				errc <- traffic.Run(ctx, traffic.Config{URL: target, Rate: rate, Interval: time.Second}, snaps)
+			}()
+			var last traffic.Snapshot
+			for s := range snaps {
+				last = s
+				fmt.Fprintln(cmd.OutOrStdout(), s.Summary())
+			}
+			if err := <-errc; err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "sent %d requests to %s: %d failed, %d skipped (too many in flight)\n",
+				last.TotalRequests, target, last.TotalErrors, last.Skipped)
+			return nil
+		},
+	}
+	cmd.Flags().Float64Var(&rate, "rate", traffic.DefaultRate, "requests per second")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (default: until Ctrl-C)")
+	cmd.Flags().StringVar(&target, "url", "", "load balancer URL (default: from --lb-bind and --lb-port)")
+	return cmd
+}
+
+// newDemoHealthcheckCmd is the app image's Docker healthcheck: the image
+// holds nothing but topo, so topo probes its own /health.
+func newDemoHealthcheckCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "healthcheck URL",
+		Short:  "Exit 0 when URL answers 2xx within a second (the app image's Docker healthcheck)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmdContext(cmd), time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			if resp.StatusCode/100 != 2 {
+				return fmt.Errorf("%s answered %s: %s", args[0], resp.Status, strings.TrimSpace(string(body)))
+			}
+			return nil
+		},
+	}
+}
+
+// stepPrinter prints an operation's steps as lines: one per finished step,
+// and on a terminal a line rewritten in place while a pull progresses.
+type stepPrinter struct {
+	out  io.Writer
+	tty  bool
+	live bool // a progress line is on screen, unterminated
+}
+
+func newStepPrinter(out io.Writer) *stepPrinter {
+	p := &stepPrinter{out: out}
+	if f, ok := out.(*os.File); ok {
+		p.tty = term.IsTerminal(f.Fd())
+	}
+	return p
+}
+
+func (p *stepPrinter) print(s deploy.Step) {
+	switch s.State {
+	case deploy.StepRunning:
+		if !p.tty || s.Fraction < 0 {
+			return
+		}
+		fmt.Fprintf(p.out, "\r\033[K… %s %s %s", s.Title, bar(s.Fraction, 20), s.Detail)
+		p.live = true
+	case deploy.StepDone:
+		p.endLive()
+		line := "✓ " + s.Title
+		if s.Detail != "" {
+			line += "  " + s.Detail
+		}
+		fmt.Fprintln(p.out, line)
+	case deploy.StepFailed:
+		p.endLive()
+		fmt.Fprintf(p.out, "✗ %s: %v\n", s.Title, s.Err)
+	}
+}
+
+func (p *stepPrinter) endLive() {
+	if p.live {
+		fmt.Fprint(p.out, "\r\033[K")
+		p.live = false
+	}
+}
+
+func (p *stepPrinter) flush() { p.endLive() }
+
+func bar(fraction float64, width int) string {
+	n := int(fraction*float64(width) + 0.5)
+	n = min(max(n, 0), width)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}

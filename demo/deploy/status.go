@@ -1,0 +1,162 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+)
+
+// Status is the project as the engine and its registry see it now.
+type Status struct {
+	Project  string          `json:"project"`
+	Deployed bool            `json:"deployed"`
+	Services []ServiceStatus `json:"services"`
+	Networks []string        `json:"networks"`
+	Volumes  []string        `json:"volumes"`
+	Registry RegistryStatus  `json:"registry"`
+	LB       LBStatus        `json:"lb"`
+}
+
+// ServiceStatus is one service: Desired counts its containers (scaling
+// down removes them, so each one is wanted) and Running those running; a
+// killed instance makes the two differ.
+type ServiceStatus struct {
+	Name       string           `json:"name"`
+	Running    int              `json:"running"`
+	Desired    int              `json:"desired"`
+	Containers []ContainerState `json:"containers"`
+}
+
+// ContainerState is one container of a service.
+type ContainerState struct {
+	Name   string `json:"name"`
+	Number int    `json:"number"`
+	State  string `json:"state"`
+	// Status is the engine's phrase ("Up 3 minutes (healthy)").
+	Status string `json:"status"`
+	Image  string `json:"image"`
+}
+
+// RegistryStatus is what the demo's consul says, or why it could not be
+// asked.
+type RegistryStatus struct {
+	Address  string            `json:"address,omitempty"`
+	Error    string            `json:"error,omitempty"`
+	Services []RegistryService `json:"services,omitempty"`
+}
+
+// RegistryService counts one registered service's instances by health.
+type RegistryService struct {
+	Name      string             `json:"name"`
+	Passing   int                `json:"passing"`
+	Warning   int                `json:"warning"`
+	Critical  int                `json:"critical"`
+	Instances []RegistryInstance `json:"instances"`
+}
+
+// LBStatus is the load balancer's address and whether it answered.
+type LBStatus struct {
+	URL      string `json:"url"`
+	Answers  bool   `json:"answers"`
+	ServedBy string `json:"served_by,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Status reads the project's containers, networks and volumes, asks its
+// consul for the registered services' health and sends one request
+// through the load balancer. Failing to reach consul or the load balancer
+// is part of the status, not an error.
+func (d *Deployer) Status(ctx context.Context) (Status, error) {
+	st := Status{Project: d.opts.Project, LB: LBStatus{URL: d.LBURL()}}
+	byService, err := d.containers(ctx)
+	if err != nil {
+		return st, err
+	}
+	for _, s := range servicesInOrder(byService) {
+		ss := ServiceStatus{Name: s, Desired: len(byService[s])}
+		for _, c := range byService[s] {
+			if c.State == "running" {
+				ss.Running++
+			}
+			ss.Containers = append(ss.Containers, ContainerState{Name: c.Name, Number: c.Number, State: c.State, Status: c.Status, Image: c.Image})
+		}
+		st.Services = append(st.Services, ss)
+	}
+	nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.projectFilter()})
+	if err != nil {
+		return st, fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range nets {
+		st.Networks = append(st.Networks, n.Name)
+	}
+	vols, err := d.api.VolumeList(ctx, volume.ListOptions{Filters: d.projectFilter()})
+	if err != nil {
+		return st, fmt.Errorf("list volumes: %w", err)
+	}
+	for _, v := range vols.Volumes {
+		st.Volumes = append(st.Volumes, v.Name)
+	}
+	st.Deployed = len(byService) > 0 || len(nets) > 0
+	if !st.Deployed {
+		st.Registry.Error = "not deployed"
+		st.LB.Error = "not deployed"
+		return st, nil
+	}
+
+	// The published port may differ from the options (deployed earlier
+	// with another --lb-port): report the one in use.
+	if lb := first(byService[ServiceLB]); lb != nil {
+		if in, err := d.api.ContainerInspect(ctx, lb.ID); err == nil && in.HostConfig != nil {
+			for _, b := range in.HostConfig.PortBindings {
+				if len(b) > 0 {
+					if p, err := strconv.Atoi(b[0].HostPort); err == nil {
+						st.LB.URL = lbURL(b[0].HostIP, p)
+					}
+				}
+			}
+		}
+	}
+	d.registryStatus(ctx, &st.Registry)
+	if who, err := d.probeURL(ctx, st.LB.URL); err != nil {
+		st.LB.Error = err.Error()
+	} else {
+		st.LB.Answers, st.LB.ServedBy = true, who
+	}
+	return st, nil
+}
+
+func (d *Deployer) registryStatus(ctx context.Context, rs *RegistryStatus) {
+	addr, err := d.consulEndpoint(ctx)
+	if err != nil {
+		rs.Error = err.Error()
+		return
+	}
+	rs.Address = addr
+	names, err := d.registryServices(ctx, addr)
+	if err != nil {
+		rs.Error = "ask consul: " + err.Error()
+		return
+	}
+	for _, name := range names {
+		list, err := d.registryHealth(ctx, addr, name)
+		if err != nil {
+			rs.Error = "ask consul: " + err.Error()
+			return
+		}
+		svc := RegistryService{Name: name, Instances: list}
+		for _, in := range list {
+			switch in.Status {
+			case "passing":
+				svc.Passing++
+			case "warning":
+				svc.Warning++
+			default:
+				svc.Critical++
+			}
+		}
+		rs.Services = append(rs.Services, svc)
+	}
+}

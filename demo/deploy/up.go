@@ -1,0 +1,445 @@
+package deploy
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+)
+
+// UpOptions say how far Up goes.
+type UpOptions struct {
+	// Replicas is the app's instance count; zero keeps the current count,
+	// or DefaultReplicas on a first deploy.
+	Replicas int
+	// Wait makes Up return only once every app instance passes its
+	// registry check and the load balancer answers a search.
+	Wait bool
+	// WaitTimeout bounds the wait; one minute when zero.
+	WaitTimeout time.Duration
+}
+
+// Result is what a finished Up reports.
+type Result struct {
+	// URL is the load balancer's address.
+	URL string
+	// Ready is set when Up waited and everything answered.
+	Ready bool
+}
+
+// Up deploys the project, or finishes a deploy left halfway: it creates
+// what is missing, recreates what has other settings than asked for,
+// starts what is stopped, and leaves the rest alone, so running it twice
+// creates nothing twice. Images are made sure of before anything is
+// created. Killed app instances are started again, as `docker compose up`
+// does.
+func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (Result, error) {
+	res := Result{URL: d.LBURL()}
+	if opts.Replicas < 0 || opts.Replicas > MaxReplicas {
+		return res, fmt.Errorf("%w: --replicas %d: use 1 to %d", ErrBadInput, opts.Replicas, MaxReplicas)
+	}
+	d.op.Lock()
+	defer d.op.Unlock()
+	r := newReporter(progress)
+
+	if err := d.ensureImages(ctx, r, false); err != nil {
+		return res, err
+	}
+	self, err := d.ensureSelfImage(ctx, r)
+	if err != nil {
+		return res, err
+	}
+	for _, n := range []string{NetworkFront, NetworkBack} {
+		if err := d.ensureNetwork(ctx, r, n); err != nil {
+			return res, err
+		}
+	}
+	if err := d.ensureVolume(ctx, r); err != nil {
+		return res, err
+	}
+
+	existing, err := d.containers(ctx)
+	if err != nil {
+		return res, err
+	}
+	// Dependency order, one tier at a time, each tier at once: consul and
+	// mongo need nothing; the registrator needs consul and the app needs
+	// mongo (both retry until their dependency answers, and the
+	// registrator resyncs at start, so starting them together loses
+	// nothing); nginx resolves consul's name when it starts.
+	var consulChanged bool
+	err = parallel(
+		func() (err error) {
+			consulChanged, err = d.ensureContainer(ctx, r, d.specFor(ServiceConsul, 1, self), first(existing[ServiceConsul]))
+			return err
+		},
+		func() error {
+			_, err := d.ensureContainer(ctx, r, d.specFor(ServiceMongo, 1, self), first(existing[ServiceMongo]))
+			return err
+		},
+	)
+	if err != nil {
+		return res, err
+	}
+	apps := existing[ServiceApp]
+	want := opts.Replicas
+	if want == 0 {
+		want = max(len(apps), DefaultReplicas)
+	}
+	err = parallel(
+		func() error {
+			_, err := d.ensureContainer(ctx, r, d.specFor(ServiceRegistrator, 1, self), first(existing[ServiceRegistrator]))
+			return err
+		},
+		func() error { return d.scaleApps(ctx, r, apps, want, self, true) },
+	)
+	if err != nil {
+		return res, err
+	}
+
+	lbChanged, err := d.ensureContainer(ctx, r, d.specFor(ServiceLB, 1, self), first(existing[ServiceLB]))
+	if err != nil {
+		return res, err
+	}
+	if consulChanged && !lbChanged && first(existing[ServiceLB]) != nil {
+		// nginx resolved consul's name once, at start: a new consul may
+		// have another address.
+		if err := d.restart(ctx, r, first(existing[ServiceLB]).ID, d.ContainerName(ServiceLB, 1), "consul was recreated: restarting to find it"); err != nil {
+			return res, err
+		}
+	}
+
+	if opts.Wait {
+		timeout := opts.WaitTimeout
+		if timeout == 0 {
+			timeout = time.Minute
+		}
+		if err := d.waitReady(ctx, r, timeout); err != nil {
+			return res, err
+		}
+		res.Ready = true
+		r.done("ready", "ready: "+res.URL, "")
+	} else {
+		r.done("ready", "deployed: "+res.URL, "not waiting for health (use --wait)")
+	}
+	return res, nil
+}
+
+// instance is one container of the project, as listed.
+type instance struct {
+	ID      string
+	Name    string
+	Number  int
+	State   string
+	Status  string
+	Spec    string
+	Image   string
+	Service string
+}
+
+func first(list []instance) *instance {
+	if len(list) == 0 {
+		return nil
+	}
+	return &list[0]
+}
+
+// containers lists the project's containers by service, each service's
+// sorted by container number.
+func (d *Deployer) containers(ctx context.Context) (map[string][]instance, error) {
+	list, err := d.api.ContainerList(ctx, container.ListOptions{All: true, Filters: d.projectFilter()})
+	if err != nil {
+		return nil, fmt.Errorf("list the containers of project %s: %w", d.opts.Project, err)
+	}
+	out := map[string][]instance{}
+	for _, c := range list {
+		n, _ := strconv.Atoi(c.Labels[LabelNumber])
+		name := ""
+		if len(c.Names) > 0 {
+			name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		svc := c.Labels[LabelService]
+		out[svc] = append(out[svc], instance{
+			ID: c.ID, Name: name, Number: n, State: string(c.State), Status: c.Status,
+			Spec: c.Labels[labelSpec], Image: c.Image, Service: svc,
+		})
+	}
+	for _, l := range out {
+		sort.Slice(l, func(i, j int) bool { return l[i].Number < l[j].Number })
+	}
+	return out, nil
+}
+
+// ensureNetwork creates one of the project's networks unless it exists. A
+// network of that name that is not the project's is refused rather than
+// adopted: removing the project later would remove it.
+func (d *Deployer) ensureNetwork(ctx context.Context, r *reporter, short string) error {
+	name := d.NetworkName(short)
+	key, title := "network "+short, "network "+name
+	list, err := d.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+	if err != nil {
+		return r.fail(key, title, fmt.Errorf("list networks: %w", err))
+	}
+	for _, n := range list {
+		if n.Name != name { // the name filter matches substrings
+			continue
+		}
+		if n.Labels[LabelProject] != d.opts.Project {
+			return r.fail(key, title, fmt.Errorf("network %s exists but is not part of project %s: remove it (docker network rm %s) or choose another --project", name, d.opts.Project, name))
+		}
+		r.done(key, title, "exists")
+		return nil
+	}
+	r.start(key, title)
+	_, err = d.api.NetworkCreate(ctx, name, network.CreateOptions{
+		Driver: "bridge",
+		Labels: d.labels(map[string]string{LabelNetwork: short, LabelComposeV: composeVersion}),
+	})
+	if err != nil {
+		return r.fail(key, title, fmt.Errorf("create network %s: %w", name, err))
+	}
+	r.done(key, title, "created")
+	return nil
+}
+
+func (d *Deployer) ensureVolume(ctx context.Context, r *reporter) error {
+	name := d.VolumeName()
+	key, title := "volume", "volume "+name
+	list, err := d.api.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+	if err != nil {
+		return r.fail(key, title, fmt.Errorf("list volumes: %w", err))
+	}
+	for _, v := range list.Volumes {
+		if v.Name != name {
+			continue
+		}
+		if v.Labels[LabelProject] != d.opts.Project {
+			return r.fail(key, title, fmt.Errorf("volume %s exists but is not part of project %s: remove it (docker volume rm %s) or choose another --project", name, d.opts.Project, name))
+		}
+		r.done(key, title, "exists (data kept)")
+		return nil
+	}
+	r.start(key, title)
+	_, err = d.api.VolumeCreate(ctx, volume.CreateOptions{
+		Name:   name,
+		Labels: d.labels(map[string]string{LabelVolume: VolumeMongo, LabelComposeV: composeVersion}),
+	})
+	if err != nil {
+		return r.fail(key, title, fmt.Errorf("create volume %s: %w", name, err))
+	}
+	r.done(key, title, "created")
+	return nil
+}
+
+// ensureContainer brings one container to its spec and running: created
+// on its first network, connected to the others, files copied in, then
+// started (the engine refuses several networks at create, and starting
+// last means the start event already carries every address). It reports
+// whether the container was created anew.
+func (d *Deployer) ensureContainer(ctx context.Context, r *reporter, s spec, have *instance) (bool, error) {
+	key := fmt.Sprintf("container %s-%d", s.Service, s.Number)
+	title := s.Name
+	created := false
+	id := ""
+	if have != nil {
+		id = have.ID
+		switch {
+		case have.Spec != s.hash():
+			r.progress(key, title, "settings changed: recreating", -1)
+			if err := d.remove(ctx, id); err != nil {
+				return false, r.fail(key, title, fmt.Errorf("recreate %s: %w", s.Name, err))
+			}
+			id = ""
+		case have.State == "dead" || have.State == "removing":
+			r.progress(key, title, have.State+": recreating", -1)
+			if err := d.remove(ctx, id); err != nil {
+				return false, r.fail(key, title, fmt.Errorf("recreate %s: %w", s.Name, err))
+			}
+			id = ""
+		case have.State == "running" || have.State == "paused" || have.State == "restarting":
+			r.done(key, title, have.State)
+			return false, nil
+		}
+	}
+	if id == "" {
+		r.progress(key, title, "creating", -1)
+		cfg, host := d.containerConfig(s)
+		resp, err := d.api.ContainerCreate(ctx, cfg, host, &network.NetworkingConfig{
+			EndpointsConfig: map[string]*network.EndpointSettings{s.Networks[0]: {Aliases: s.Aliases}},
+		}, nil, s.Name)
+		if err != nil {
+			if errdefsConflict(err) {
+				err = fmt.Errorf("the name %s is taken by a container outside project %s: remove it (docker rm -f %s) or choose another --project", s.Name, d.opts.Project, s.Name)
+			}
+			return false, r.fail(key, title, fmt.Errorf("create %s: %w", s.Name, err))
+		}
+		id, created = resp.ID, true
+	}
+	c, err := d.api.ContainerInspect(ctx, id)
+	if err != nil {
+		return created, r.fail(key, title, fmt.Errorf("inspect %s: %w", s.Name, err))
+	}
+	for _, n := range s.Networks[1:] {
+		if c.NetworkSettings != nil && c.NetworkSettings.Networks[n] != nil {
+			continue
+		}
+		if err := d.api.NetworkConnect(ctx, n, id, &network.EndpointSettings{Aliases: s.Aliases}); err != nil {
+			return created, r.fail(key, title, fmt.Errorf("connect %s to network %s: %w", s.Name, n, err))
+		}
+	}
+	for p, content := range s.Files {
+		if err := d.copyFile(ctx, id, p, content); err != nil {
+			return created, r.fail(key, title, fmt.Errorf("put %s into %s: %w", p, s.Name, err))
+		}
+	}
+	if err := d.api.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return created, r.fail(key, title, d.explainStart(s, err))
+	}
+	detail := "started"
+	if created {
+		detail = "created and started"
+	}
+	r.done(key, title, detail)
+	return created, nil
+}
+
+func errdefsConflict(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "Conflict") || strings.Contains(err.Error(), "is already in use"))
+}
+
+// explainStart turns the usual start failure on stage, a port already
+// taken, into what to do about it.
+func (d *Deployer) explainStart(s spec, err error) error {
+	msg := err.Error()
+	if len(s.Publish) > 0 && (strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use")) {
+		return fmt.Errorf("start %s: port %d on %s is already in use: stop what uses it, or choose another port with --lb-port", s.Name, d.opts.LBPort, d.opts.LBBind)
+	}
+	return fmt.Errorf("start %s: %w", s.Name, err)
+}
+
+// copyFile puts one file into a created container, which is how the load
+// balancer gets its configuration without a bind mount (so it works with
+// a remote engine and Docker Desktop alike).
+func (d *Deployer) copyFile(ctx context.Context, id, file, content string) error {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: path.Base(file), Mode: 0o644, Size: int64(len(content)), ModTime: time.Now()}); err != nil {
+		return err
+	}
+	if _, err := tw.Write([]byte(content)); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return d.api.CopyToContainer(ctx, id, path.Dir(file), &buf, container.CopyToContainerOptions{})
+}
+
+// remove stops a container gracefully and removes it with its anonymous
+// volumes (the official mongo image declares some).
+func (d *Deployer) remove(ctx context.Context, id string) error {
+	timeout := stopTimeout
+	if err := d.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout}); err != nil && !client.IsErrNotFound(err) {
+		return fmt.Errorf("stop: %w", err)
+	}
+	if err := d.api.ContainerRemove(ctx, id, container.RemoveOptions{RemoveVolumes: true, Force: true}); err != nil && !client.IsErrNotFound(err) {
+		return fmt.Errorf("remove: %w", err)
+	}
+	return nil
+}
+
+func (d *Deployer) restart(ctx context.Context, r *reporter, id, name, why string) error {
+	key := "restart " + name
+	r.start(key, name+": "+why)
+	timeout := stopTimeout
+	if err := d.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout}); err != nil {
+		return r.fail(key, name, fmt.Errorf("stop %s: %w", name, err))
+	}
+	if err := d.api.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return r.fail(key, name, fmt.Errorf("start %s: %w", name, err))
+	}
+	r.done(key, name+": "+why, "restarted")
+	return nil
+}
+
+// scaleApps makes want app instances exist: new ones get the numbers after
+// the highest, and the highest numbers go first when there are too many.
+// With startStopped (Up), stopped instances are started again; Scale
+// leaves a killed instance dead, so that the audience keeps seeing it.
+func (d *Deployer) scaleApps(ctx context.Context, r *reporter, apps []instance, want int, self string, startStopped bool) error {
+	var jobs []func() error
+	run := func(f func() error) { jobs = append(jobs, f) }
+	keep := apps[:min(want, len(apps))]
+	for _, a := range apps[len(keep):] {
+		run(func() error { return d.removeInstance(ctx, r, a) })
+	}
+	for _, a := range keep {
+		if startStopped {
+			run(func() error {
+				_, err := d.ensureContainer(ctx, r, d.specFor(ServiceApp, a.Number, self), &a)
+				return err
+			})
+		}
+	}
+	next := 1
+	if len(apps) > 0 {
+		next = apps[len(apps)-1].Number + 1
+	}
+	for i := len(keep); i < want; i++ {
+		n := next + i - len(keep)
+		run(func() error {
+			_, err := d.ensureContainer(ctx, r, d.specFor(ServiceApp, n, self), nil)
+			return err
+		})
+	}
+	return parallel(jobs...)
+}
+
+// parallel runs fns at once and joins their errors.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, f := range fns {
+		wg.Go(func() { errs[i] = f() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (d *Deployer) removeInstance(ctx context.Context, r *reporter, a instance) error {
+	key := fmt.Sprintf("container %s-%d", a.Service, a.Number)
+	r.progress(key, a.Name, "stopping", -1)
+	if err := d.remove(ctx, a.ID); err != nil {
+		return r.fail(key, a.Name, fmt.Errorf("remove %s: %w", a.Name, err))
+	}
+	r.done(key, a.Name, "removed")
+	return nil
+}
+
+// servicesInOrder returns the services present, in dependency order, then
+// any unknown ones carrying the project's label.
+func servicesInOrder(byService map[string][]instance) []string {
+	out := slices.Clone(Services)
+	var extra []string
+	for s := range byService {
+		if !slices.Contains(Services, s) {
+			extra = append(extra, s)
+		}
+	}
+	sort.Strings(extra)
+	return append(out, extra...)
+}
