@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -20,6 +21,7 @@ import (
 
 	"topo/docker"
 	"topo/model"
+	"topo/registry"
 	"topo/ui"
 )
 
@@ -39,7 +41,8 @@ func main() {
 
 // globalOptions are the flags every command shares.
 type globalOptions struct {
-	host string
+	host   string
+	consul string
 }
 
 func newRootCmd() *cobra.Command {
@@ -61,6 +64,7 @@ docker context, else the default socket.`,
 		},
 	}
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
+	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
 	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd())
 	return root
 }
@@ -99,6 +103,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Engine:     engine,
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
+		Registry:   registryConnector{flagAddr: opts.consul, ctx: ctx},
 	})
 	p := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
@@ -155,4 +160,26 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the topology model as JSON")
 	cmd.Flags().BoolVarP(&builtIn, "all", "a", true, "include the built-in networks (bridge, host, none)")
 	return cmd
+}
+
+// registryConnector finds the registry and starts its watch under topo's
+// own context, so quitting ends every watcher goroutine.
+type registryConnector struct {
+	flagAddr string
+	ctx      context.Context
+}
+
+func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui.RegistryConn, error) {
+	target, err := registry.Find(ctx, r.flagAddr, topo)
+	if err != nil {
+		return ui.RegistryConn{}, err
+	}
+	watchCtx, cancel := context.WithCancel(r.ctx)
+	ch, err := registry.Watch(watchCtx, target, registry.Options{})
+	if err != nil {
+		cancel()
+		return ui.RegistryConn{}, err
+	}
+	auto := strings.HasPrefix(target.Source, "auto")
+	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: auto, Stop: cancel}, nil
 }

@@ -20,7 +20,7 @@ const (
 	MinWidth  = 60
 	MinHeight = 16
 	// wideWidth is where the side panels fit beside the lanes.
-	wideWidth    = 150
+	wideWidth = 150
 	sideWidth = 52
 )
 
@@ -29,6 +29,7 @@ type pane int
 const (
 	paneLanes pane = iota
 	paneDetails
+	paneRegistry
 	paneLog
 )
 
@@ -74,9 +75,16 @@ type Model struct {
 	// lastEvent is when the engine last said anything.
 	lastEvent time.Time
 
-	lanes   *Lanes
-	details *Details
-	log     *EventLog
+	lanes    *Lanes
+	details  *Details
+	log      *EventLog
+	registry *RegistryPanel
+	// showRegistry is the registry panel's toggle.
+	showRegistry bool
+	// regConn is the registry watch; regSearching says a look for one is
+	// under way, so events do not start a second.
+	regConn      RegistryConn
+	regSearching bool
 
 	width, height int
 	focus         pane
@@ -110,8 +118,14 @@ func New(cfg Config) *Model {
 		cfg: cfg, styles: styles, keys: DefaultKeyMap(), help: help.New(),
 		topo:  model.NewTopology(),
 		lanes: NewLanes(styles), details: NewDetails(styles, cfg.Now), log: NewEventLog(styles),
+		registry: NewRegistryPanel(styles, cfg.Now), showRegistry: true,
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
 	}
+	if cfg.Registry == nil {
+		m.registry.SetAbsent("no registry")
+		m.showRegistry = false
+	}
+	m.lanes.SetBadger(m.registry.Badge)
 	m.help.Styles.ShortKey = styles.Key
 	m.help.Styles.FullKey = styles.Key
 	m.updateKeys()
@@ -137,6 +151,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.applyUpdate(msg.Update), waitForUpdate(m.cfg.Updates))
 	case EngineClosedMsg:
 		m.closed = true
+		return m, nil
+	case RegistryConnectedMsg:
+		return m, m.registryConnected(msg)
+	case RegistryMsg:
+		m.registry.SetRegistry(msg.Registry)
+		m.lanes.Invalidate()
+		return m, waitForRegistry(m.regConn.Updates)
+	case RegistryClosedMsg:
 		return m, nil
 	case InspectedMsg:
 		m.details.SetInspection(msg.Container, msg.Err)
@@ -195,7 +217,50 @@ func (m *Model) applyUpdate(u model.Update) tea.Cmd {
 		return nil
 	}
 	m.lanes.SetTopology(m.topo)
-	return m.selectionChanged()
+	m.registry.SetTopology(m.topo)
+	return tea.Batch(m.selectionChanged(), m.maybeFindRegistry(u))
+}
+
+// maybeFindRegistry looks for the registry after the first snapshot, and
+// again when a container starts while none was found (or the one found
+// automatically is failing): a demo deployed from topo brings its Consul.
+func (m *Model) maybeFindRegistry(u model.Update) tea.Cmd {
+	if m.cfg.Registry == nil || m.regSearching {
+		return nil
+	}
+	switch {
+	case m.regConn.Updates == nil && (u.Snapshot != nil || isStart(u.Event)):
+	case m.regConn.Auto && m.registry.Registry().Error != "" && isStart(u.Event):
+	default:
+		return nil
+	}
+	m.regSearching = true
+	return connectRegistry(m.cfg.Registry, m.topo)
+}
+
+func isStart(ev *model.Event) bool {
+	return ev != nil && ev.Type == model.EventContainer && ev.BaseAction() == "start"
+}
+
+func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
+	m.regSearching = false
+	if msg.Err != nil {
+		if m.regConn.Updates == nil {
+			m.registry.SetAbsent(msg.Err.Error())
+		}
+		return nil
+	}
+	if m.regConn.Updates != nil {
+		if m.regConn.Addr == msg.Conn.Addr {
+			msg.Conn.Stop()
+			return nil
+		}
+		m.regConn.Stop()
+	}
+	m.regConn = msg.Conn
+	m.registry.SetRegistry(model.Registry{Addr: msg.Conn.Addr, Source: msg.Conn.Source})
+	m.log.Add(m.cfg.Now(), "registry: "+msg.Conn.Source, false)
+	return waitForRegistry(msg.Conn.Updates)
 }
 
 func isBadEvent(ev model.Event) bool {
@@ -220,6 +285,9 @@ func (m *Model) selectionChanged() tea.Cmd {
 		return nil
 	}
 	m.details.Show(c)
+	if m.focus != paneRegistry {
+		m.registry.SelectContainer(c.ID)
+	}
 	if !m.detailsVisible() || m.cfg.Engine == nil || c.ID == m.inspected {
 		return nil
 	}
@@ -301,6 +369,13 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.focus = paneLanes
 		m.updateKeys()
 		return m.filter.Focus()
+	case key.Matches(msg, k.Registry):
+		m.showRegistry = !m.showRegistry
+		if !m.showRegistry && m.focus == paneRegistry {
+			m.focus = paneLanes
+		}
+		m.resize()
+		return nil
 	case key.Matches(msg, k.BuiltIn):
 		m.lanes.ToggleBuiltIn()
 		m.updateKeys()
@@ -313,6 +388,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return m.details.Update(msg)
 		case paneLog:
 			return m.log.Update(msg)
+		case paneRegistry:
+			return m.registryKey(msg)
 		}
 	}
 	switch {
@@ -346,11 +423,32 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	return m.selectionChanged()
 }
 
-func (m *Model) cycleFocus() {
-	order := []pane{paneLanes, paneLog}
-	if m.detailsVisible() {
-		order = []pane{paneLanes, paneDetails, paneLog}
+// registryKey moves the registry panel's selection, and the lanes' with
+// it: picking an instance picks its container.
+func (m *Model) registryKey(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.registry.Move(-1)
+	case key.Matches(msg, m.keys.Down):
+		m.registry.Move(1)
+	default:
+		return m.registry.Update(msg)
 	}
+	if id, ok := m.registry.Selected(); ok && m.lanes.Select(id) {
+		return m.selectionChanged()
+	}
+	return nil
+}
+
+func (m *Model) cycleFocus() {
+	order := []pane{paneLanes}
+	if m.detailsVisible() {
+		order = append(order, paneDetails)
+	}
+	if m.showRegistry {
+		order = append(order, paneRegistry)
+	}
+	order = append(order, paneLog)
 	for i, p := range order {
 		if p == m.focus {
 			m.focus = order[(i+1)%len(order)]
@@ -443,6 +541,9 @@ func (m *Model) visiblePanels() []sidePanel {
 	var out []sidePanel
 	if m.wide() {
 		out = append(out, sidePanel{paneDetails, "details", m.details})
+	}
+	if m.showRegistry {
+		out = append(out, sidePanel{paneRegistry, "registry", m.registry})
 	}
 	return out
 }
@@ -541,6 +642,7 @@ func (m *Model) helpView(w, h int) string {
 	body := m.styles.PaneTitle.Render("Keys") + "\n\n" + m.help.FullHelpView(m.keys.FullHelp()) +
 		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead") +
 		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
+		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maintenance  R⚠ stale  R? unregistered") +
 		"\n\n" + m.styles.Muted.Render("press any key to close")
 	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
 }
@@ -579,10 +681,35 @@ func (m *Model) statusBar() string {
 		conn = s.Healthy.Render("● live") + s.Muted.Render(" · last event "+age)
 	}
 	sep := s.Muted.Render(" │ ")
+	reg := m.registryStatus(m.width >= 120)
 	// The connection state goes first after the name, so a narrow
 	// terminal cuts the engine address rather than the word STALE.
-	bar := s.StatusBar.Render("topo") + sep + conn + sep + counts + sep + engine
+	bar := s.StatusBar.Render("topo") + sep + conn + sep + counts + sep + reg + sep + engine
 	return ansiFit(bar, m.width)
+}
+
+// registryStatus says which registry is in use, how it was found, and
+// whether it answers.
+func (m *Model) registryStatus(long bool) string {
+	s := m.styles
+	if m.regConn.Updates == nil {
+		if m.regSearching {
+			return s.Muted.Render("registry …")
+		}
+		return s.Muted.Render("no registry")
+	}
+	r := m.registry.Registry()
+	mark := s.Warning.Render("◌")
+	switch {
+	case r.Error != "":
+		mark = s.Error.Render("✗")
+	case r.Live():
+		mark = s.Healthy.Render("●")
+	}
+	if !long {
+		return "registry " + mark
+	}
+	return "registry " + mark + " " + m.regConn.Source
 }
 
 func (m *Model) footer() string {

@@ -33,6 +33,8 @@ type Config struct {
 	Now func() time.Time
 	// Styles default to DefaultTheme's.
 	Styles *Styles
+	// Registry finds and watches the service registry; nil for none.
+	Registry RegistryConnector
 }
 
 // actionTimeout bounds one container action: stop waits up to 5 s for the
@@ -97,4 +99,41 @@ type TickMsg time.Time
 
 func tick() tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return TickMsg(t) })
+}
+
+// RegistryConnector finds the service registry (the address named, or a
+// Consul container of the topology) and starts watching it.
+type RegistryConnector interface {
+	Connect(ctx context.Context, topo model.Topology) (RegistryConn, error)
+}
+
+// RegistryConn is a running registry watch.
+type RegistryConn struct {
+	Updates <-chan model.Registry
+	Addr    string
+	Source  string
+	// Auto says it was found in the topology rather than named, so it
+	// may be looked for again when that container goes away.
+	Auto bool
+	// Stop ends the watch.
+	Stop func()
+}
+
+// registryFindTimeout bounds auto-detection, which probes candidates
+// concurrently, each for at most 400 ms.
+const registryFindTimeout = 2 * time.Second
+
+// RegistryConnectedMsg carries the result of looking for the registry.
+type RegistryConnectedMsg struct {
+	Conn RegistryConn
+	Err  error
+}
+
+func connectRegistry(c RegistryConnector, topo model.Topology) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), registryFindTimeout)
+		defer cancel()
+		conn, err := c.Connect(ctx, topo)
+		return RegistryConnectedMsg{Conn: conn, Err: err}
+	}
 }

@@ -14,6 +14,7 @@ type KeyMap struct {
 	StopStart             key.Binding
 	Restart               key.Binding
 	BuiltIn               key.Binding
+	Registry              key.Binding
 	Help                  key.Binding
 	Quit                  key.Binding
 	Confirm, Deny         key.Binding
@@ -34,6 +35,7 @@ func DefaultKeyMap() KeyMap {
 		StopStart: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop/start")),
 		Restart:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart")),
 		BuiltIn:   key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "built-in nets")),
+		Registry:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "registry panel")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:   key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -50,7 +52,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane},
-		{k.Details, k.Filter, k.BuiltIn, k.Back},
+		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Back},
 		{k.Kill, k.StopStart, k.Restart},
 		{k.Help, k.Quit},
 	}
