@@ -348,15 +348,32 @@ func (r Registry) Link(t Topology) Links {
 		}
 		return l.Stale[i].Key < l.Stale[j].Key
 	})
+	// A compose service name alone is weak evidence (every project has an
+	// "app"), so it counts only where an instance of the same service is a
+	// container of the same project.
+	projects := map[string]map[string]bool{}
+	for _, link := range l.Instances {
+		if c, ok := t.Containers[link.ContainerID]; ok && c.Project() != "" {
+			if projects[link.Service] == nil {
+				projects[link.Service] = map[string]bool{}
+			}
+			projects[link.Service][c.Project()] = true
+		}
+	}
 	for _, c := range t.Containers {
 		if !c.Running() {
 			continue
 		}
 		name := ServiceNameOf(c)
-		if name == "" {
+		// The agent registers itself as "consul"; its own container is
+		// not an instance that is missing.
+		if name == "" || name == consulSelfService {
 			continue
 		}
 		if _, registered := r.Service(name); !registered {
+			continue
+		}
+		if c.Labels[LabelServiceName] == "" && !projects[name][c.Project()] {
 			continue
 		}
 		found := false
@@ -379,6 +396,9 @@ func (r Registry) Link(t Topology) Links {
 	})
 	return l
 }
+
+// consulSelfService is the service every Consul agent registers for itself.
+const consulSelfService = "consul"
 
 // ServiceNameOf is the service a container says it belongs to: its
 // SERVICE_NAME label, which overrides (as for the registrator), else its

@@ -362,3 +362,30 @@ func BenchmarkLink(b *testing.B) {
 		_ = r.Link(topo)
 	}
 }
+
+// TestLinkUnregisteredIgnoresOtherProjectsAndTheAgent is the regression for
+// a second compose project's "app" containers, and the Consul container
+// itself, being flagged unregistered because their service names match.
+func TestLinkUnregisteredIgnoresOtherProjectsAndTheAgent(t *testing.T) {
+	topo := linkTopology()
+	add := func(id, project, service, ip string) {
+		topo.Containers[id] = Container{ID: id, Name: project + "-" + service, State: StateRunning,
+			Labels:    map[string]string{LabelComposeProject: project, LabelComposeService: service},
+			Endpoints: map[string]Endpoint{"n-app": {NetworkID: "n-app", NetworkName: "app", IPv4: ip}}}
+	}
+	add("111111111111aaaa", "other", "api", "172.20.0.50")
+	add("222222222222bbbb", "shop", "consul", "172.20.0.51")
+	r := Registry{Services: []Service{
+		{Name: "api", Instances: []Instance{{ID: "shop-api-1:80", Service: "api", Node: "n"}}},
+		{Name: "consul", Instances: []Instance{{ID: "consul", Service: "consul", Node: "n", NodeAddress: "127.0.0.1"}}},
+	}}
+	l := r.Link(topo)
+	for _, u := range l.Unregistered {
+		if u.ContainerID == "111111111111aaaa" || u.ContainerID == "222222222222bbbb" {
+			t.Errorf("%s flagged unregistered for %s", topo.Containers[u.ContainerID].Name, u.Service)
+		}
+	}
+	if _, ok := l.UnregisteredService("dddddddddddd4444"); !ok {
+		t.Error("shop-api-2, of the project whose api is registered, is no longer flagged")
+	}
+}
