@@ -137,14 +137,22 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
+				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
+				reg, regErr := registrySnapshot(ctx, opts.consul, topo)
+				out := struct {
 					Engine docker.Info `json:"engine"`
 					model.Export
-				}{info, topo.Export()})
+					Registry      *model.Registry `json:"registry,omitempty"`
+					RegistryLinks *model.Links    `json:"registry_links,omitempty"`
+					RegistryError string          `json:"registry_error,omitempty"`
+				}{Engine: info, Export: topo.Export(), RegistryError: regErr}
+				if reg != nil {
+					links := reg.Link(topo)
+					out.Registry, out.RegistryLinks = reg, &links
+				}
+				return enc.Encode(out)
 			}
 			if width == 0 {
 				width = 120
@@ -152,7 +160,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 					width = w
 				}
 			}
-			_, err = fmt.Fprint(out, ui.RenderSnapshot(topo, ui.NewStyles(ui.DefaultTheme()), width, builtIn))
+			_, err = fmt.Fprint(cmd.OutOrStdout(), ui.RenderSnapshot(topo, ui.NewStyles(ui.DefaultTheme()), width, builtIn))
 			return err
 		},
 	}
@@ -182,4 +190,32 @@ func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui
 	}
 	auto := strings.HasPrefix(target.Source, "auto")
 	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: auto, Stop: cancel}, nil
+}
+
+// registrySnapshotTimeout bounds how long a snapshot waits for the
+// registry's first answer; a registry that is down is reported, not awaited.
+const registrySnapshotTimeout = 3 * time.Second
+
+// registrySnapshot reads the registry once for `topo snapshot --json`:
+// the first complete answer of a watch, which is then cancelled.
+func registrySnapshot(ctx context.Context, flagAddr string, topo model.Topology) (*model.Registry, string) {
+	ctx, cancel := context.WithTimeout(ctx, registrySnapshotTimeout)
+	defer cancel()
+	target, err := registry.Find(ctx, flagAddr, topo)
+	if err != nil {
+		return nil, err.Error()
+	}
+	ch, err := registry.Watch(ctx, target, registry.Options{})
+	if err != nil {
+		return nil, err.Error()
+	}
+	for r := range ch {
+		if r.Error != "" {
+			return &r, r.Error
+		}
+		if !r.FetchedAt.IsZero() {
+			return &r, ""
+		}
+	}
+	return nil, "no answer from the registry at " + target.Addr + " within " + registrySnapshotTimeout.String()
 }
