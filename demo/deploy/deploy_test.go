@@ -1,0 +1,169 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestValidateScale(t *testing.T) {
+	for _, tc := range []struct {
+		service string
+		n       int
+		want    string // empty: accepted
+	}{
+		{"app", 0, ""},
+		{"app", 4, ""},
+		{"app", MaxReplicas, ""},
+		{"web", 2, `unknown service "web"`},
+		{"", 2, `unknown service ""`},
+		{"mongo", 2, "mongo runs exactly one instance"},
+		{"lb", 2, "published port"},
+		{"app", -1, "cannot scale app to -1"},
+		{"app", MaxReplicas + 1, "more than this demo allows"},
+		{"app", 400, "more than this demo allows"},
+	} {
+		err := ValidateScale(tc.service, tc.n)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("ValidateScale(%q, %d) = %v, want nil", tc.service, tc.n, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrBadInput) {
+			t.Errorf("ValidateScale(%q, %d) = %v, want an ErrBadInput saying %q", tc.service, tc.n, err, tc.want)
+		}
+	}
+}
+
+func TestNewChecksOptions(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Project: "Topo Demo"}, "project name"},
+		{Options{Project: "-x"}, "project name"},
+		{Options{LBBind: "localhost"}, "not an IP address"},
+		{Options{LBPort: 70000}, "not a TCP port"},
+		{Options{LBPort: -1}, "not a TCP port"},
+	} {
+		if _, err := New(nil, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want an error saying %q", tc.opts, err, tc.want)
+		}
+	}
+	d, err := New(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := d.Options()
+	if o.Project != "topo-demo" || o.LBPort != 8080 || o.LBBind != "127.0.0.1" || o.Images != DefaultImages() {
+		t.Errorf("defaults: %+v", o)
+	}
+	if got := d.LBURL(); got != "http://127.0.0.1:8080" {
+		t.Errorf("LBURL = %s", got)
+	}
+	d, _ = New(nil, Options{LBBind: "0.0.0.0", LBPort: 9000})
+	if got := d.LBURL(); got != "http://127.0.0.1:9000" {
+		t.Errorf("LBURL with 0.0.0.0 = %s, want the loopback address a browser can open", got)
+	}
+}
+
+func TestDefaultImagesArePinnedAndEnvOverrides(t *testing.T) {
+	im := DefaultImages()
+	if im.Consul != "hashicorp/consul:1.14.11" {
+		t.Errorf("consul image %s: must stay at 1.14.11, the last MPL release", im.Consul)
+	}
+	for _, ref := range []string{im.Consul, im.Mongo, im.Nginx} {
+		if !strings.Contains(ref, ":") || strings.HasSuffix(ref, ":latest") {
+			t.Errorf("image %s is not pinned to a tag", ref)
+		}
+	}
+	env := map[string]string{EnvImageMongo: "local/mongo:1", EnvImageNginx: "  "}
+	got := ImagesFromEnv(func(k string) string { return env[k] })
+	want := Images{Consul: im.Consul, Mongo: "local/mongo:1", Nginx: im.Nginx}
+	if got != want {
+		t.Errorf("ImagesFromEnv = %+v, want %+v", got, want)
+	}
+}
+
+func TestNginxConfFollowsConsulDNS(t *testing.T) {
+	conf := NginxConf()
+	for _, want := range []string{
+		"resolver consul:8600 valid=1s ipv6=off;",
+		"set $backend app.service.consul;",
+		"proxy_pass http://$backend:8080;",
+		"proxy_next_upstream error timeout http_502 http_503;",
+		"proxy_connect_timeout 300ms;",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("nginx conf lacks %q:\n%s", want, conf)
+		}
+	}
+}
+
+func TestSpecs(t *testing.T) {
+	d, _ := New(nil, Options{Project: "p1", LBPort: 9090, Images: Images{Consul: "c:1", Mongo: "m:1", Nginx: "n:1"}})
+	app := d.specFor(ServiceApp, 3, "self:1")
+	if app.Name != "p1-app-3" || app.Image != "self:1" || strings.Join(app.Networks, ",") != "p1_front,p1_back" {
+		t.Errorf("app spec: %+v", app)
+	}
+	for _, e := range []string{"SERVICE_NAME=app", "SERVICE_PORT=8080", "SERVICE_CHECK_HTTP=/health", "SERVICE_CHECK_INTERVAL=1s", "MONGO_URI=mongodb://mongo:27017", "INSTANCE_NAME=p1-app-3"} {
+		if !strings.Contains(strings.Join(app.Env, "\n"), e) {
+			t.Errorf("app env lacks %s: %v", e, app.Env)
+		}
+	}
+	reg := d.specFor(ServiceRegistrator, 1, "self:1")
+	if !strings.Contains(strings.Join(reg.Cmd, " "), "--network p1_front") || reg.Mounts[0] != "bind:/var/run/docker.sock:/var/run/docker.sock:ro" {
+		t.Errorf("registrator spec: %+v", reg)
+	}
+	consul := d.specFor(ServiceConsul, 1, "self:1")
+	if len(consul.Networks) != 2 {
+		t.Errorf("consul must be on both networks (nginx asks its DNS on front): %v", consul.Networks)
+	}
+	lb := d.specFor(ServiceLB, 1, "self:1")
+	if lb.Publish[80] != "127.0.0.1:9090" || lb.Files["/etc/nginx/conf.d/default.conf"] == "" {
+		t.Errorf("lb spec: %+v", lb)
+	}
+	// The hash decides recreation: stable for the same settings, changed
+	// by any of them.
+	if app.hash() != d.specFor(ServiceApp, 3, "self:1").hash() {
+		t.Error("the same spec hashes differently")
+	}
+	if app.hash() == d.specFor(ServiceApp, 3, "self:2").hash() {
+		t.Error("a new image does not change the hash")
+	}
+	cfg, host := d.containerConfig(app)
+	if cfg.Labels[LabelProject] != "p1" || cfg.Labels[LabelService] != "app" || cfg.Labels[LabelNumber] != "3" || cfg.Labels[LabelOneoff] != "False" {
+		t.Errorf("compose labels: %v", cfg.Labels)
+	}
+	if string(host.NetworkMode) != "p1_front" {
+		t.Errorf("created on %s, want the first network only (this engine refuses several at create)", host.NetworkMode)
+	}
+}
+
+// TestComposeFileIsValid checks the printed file with docker-compose's own
+// validation, and that it describes the same services.
+func TestComposeFileIsValid(t *testing.T) {
+	bin, err := exec.LookPath("docker-compose")
+	if err != nil {
+		t.Skip("docker-compose is not on PATH (apt-get install -y docker-compose)")
+	}
+	d, _ := New(nil, Options{Project: "topo-demo"})
+	y := d.composeYAML("topo-self:0123456789ab", 3)
+	cmd := exec.CommandContext(context.Background(), bin, "-p", "topo-demo", "-f", "-", "config")
+	cmd.Stdin = strings.NewReader(y)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("docker-compose config refused the file: %v\n%s\n--- file:\n%s", err, stderr.String(), y)
+	}
+	for _, want := range []string{"consul:", "mongo:", "registrator:", "app:", "lb:", "replicas: 3",
+		"127.0.0.1:8080:80", "mongo-data:/data/db", "/var/run/docker.sock:/var/run/docker.sock:ro", "app.service.consul"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("docker-compose config output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

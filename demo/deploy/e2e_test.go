@@ -1,0 +1,340 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+
+	"topo/demo/traffic"
+	"topo/internal/dockertest"
+)
+
+// TestDemoLifecycle is the demo on stage, on the real engine with the
+// stand-in images: up, spread over both instances, a second up that
+// changes nothing, scale to 4, a kill under traffic, scale to 1, down
+// leaving everything that is not the project's.
+func TestDemoLifecycle(t *testing.T) {
+	d, env := newTestDeployer(t)
+	ctx := context.Background()
+
+	// Bystanders: a network and container of the test's own, and a
+	// container of another compose project whose name starts the same.
+	env.CreateNetwork(t, "bystander", nil)
+	bystander := env.Run(t, dockertest.ContainerSpec{
+		Suffix: "bystander", Image: dockertest.TestServerImage(t), Networks: []string{env.Name("bystander")}, Start: true,
+	})
+	otherProject := env.Run(t, dockertest.ContainerSpec{
+		Suffix: "other", Image: dockertest.TestServerImage(t), Networks: []string{env.Name("bystander")},
+		Labels: map[string]string{LabelProject: d.Project() + "-other", LabelService: ServiceApp, LabelNumber: "1"},
+	})
+
+	var steps stepLog
+	start := time.Now()
+	res, err := d.Up(ctx, UpOptions{Wait: true}, steps.add)
+	if err != nil {
+		t.Fatalf("up: %v\nsteps:\n%s", err, &steps)
+	}
+	t.Logf("up --wait in %v", time.Since(start).Round(time.Millisecond))
+	if !res.Ready || res.URL != d.LBURL() {
+		t.Fatalf("up returned %+v", res)
+	}
+	if last := steps.steps[len(steps.steps)-1]; last.Title != "ready: "+d.LBURL() {
+		t.Errorf("last step %q, want the ready URL", last.Title)
+	}
+
+	st, err := d.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st.Services {
+		want := 1
+		if s.Name == ServiceApp {
+			want = DefaultReplicas
+		}
+		if s.Running != want || s.Desired != want {
+			t.Errorf("service %s: %d/%d running, want %d/%d", s.Name, s.Running, s.Desired, want, want)
+		}
+	}
+	if len(st.Services) != len(Services) || !st.LB.Answers || st.Registry.Error != "" {
+		t.Errorf("status: %+v", st)
+	}
+	waitServedByAll(t, d, 10*time.Second, appNames(d, 1, 2)...)
+
+	// docker compose sees the project: the printed file's services and
+	// the containers' labels agree.
+	if bin, err := exec.LookPath("docker-compose"); err == nil {
+		y, err := d.Compose(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-p", d.Project(), "-f", "-", "ps", "-q")
+		cmd.Stdin = strings.NewReader(y)
+		var out, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("docker-compose ps: %v: %s", err, stderr.String())
+		}
+		if n := len(strings.Fields(out.String())); n != 6 {
+			t.Errorf("docker-compose -p %s ps lists %d containers, want 6:\n%s", d.Project(), n, out.String())
+		}
+	}
+
+	// A second up creates nothing and restarts nothing.
+	before := containerIDs(t, d)
+	var again stepLog
+	if _, err := d.Up(ctx, UpOptions{}, again.add); err != nil {
+		t.Fatalf("second up: %v\n%s", err, &again)
+	}
+	if after := containerIDs(t, d); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Errorf("second up changed the containers: %v → %v", before, after)
+	}
+	for _, s := range again.finals() {
+		if strings.Contains(s.Detail, "created") || strings.Contains(s.Detail, "started") {
+			t.Errorf("second up: step %q: %s", s.Title, s.Detail)
+		}
+	}
+
+	// Scale to 4: new numbers 3 and 4, registered and serving.
+	if err := d.Scale(ctx, ServiceApp, 4, nil); err != nil {
+		t.Fatalf("scale app=4: %v", err)
+	}
+	dockertest.Eventually(t, 10*time.Second, func() (bool, string) {
+		reg := registered(t, d)
+		for _, n := range appNames(d, 1, 2, 3, 4) {
+			if reg[n] != "passing" {
+				return false, "registry: " + mapString(reg)
+			}
+		}
+		return len(reg) == 4, "registry: " + mapString(reg)
+	})
+	waitServedByAll(t, d, 10*time.Second, appNames(d, 1, 2, 3, 4)...)
+
+	// Kill one under traffic: the registry drops it and the load balancer
+	// stops failing within 3 s.
+	tctx, stopTraffic := context.WithCancel(ctx)
+	snaps := make(chan traffic.Snapshot, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- traffic.Run(tctx, traffic.Config{URL: d.LBURL(), Rate: 10, Timeout: 5 * time.Second, Interval: 100 * time.Millisecond}, snaps)
+	}()
+	var last traffic.Snapshot
+	waitSnap := func(cond func(traffic.Snapshot) bool) {
+		for s := range snaps {
+			last = s
+			if cond(s) {
+				return
+			}
+		}
+	}
+	waitSnap(func(s traffic.Snapshot) bool { return s.TotalRequests >= 10 })
+	victim := d.ContainerName(ServiceApp, 2)
+	killedAt := time.Now()
+	if err := env.Client.ContainerKill(ctx, victim, "KILL"); err != nil {
+		t.Fatal(err)
+	}
+	var dropped time.Duration
+	dockertest.Eventually(t, 3*time.Second, func() (bool, string) {
+		asked := time.Since(killedAt)
+		reg := registered(t, d)
+		_, still := reg[victim]
+		dropped = asked
+		return !still, victim + " still registered: " + mapString(reg)
+	})
+	if dropped > 3*time.Second {
+		t.Errorf("the registry still held %s %v after the kill", victim, dropped)
+	}
+	t.Logf("registry dropped %s within %v of the kill", victim, dropped.Round(time.Millisecond))
+	// Keep the traffic on for 3 s more than the allowance.
+	waitSnap(func(s traffic.Snapshot) bool { return s.At.After(killedAt.Add(6 * time.Second)) })
+	stopTraffic()
+	for range snaps {
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if last.TotalErrors > 0 {
+		if after := last.LastErrorAt.Sub(killedAt); after > 3*time.Second {
+			t.Errorf("the load balancer still failed %v after the kill (%d errors; last: %s)", after, last.TotalErrors, last.LastError)
+		}
+	}
+	t.Logf("traffic: %d requests, %d errors, p95 %v", last.TotalRequests, last.TotalErrors, last.P95)
+
+	// Scale to 1: the highest numbers go, the killed one with them.
+	if err := d.Scale(ctx, ServiceApp, 1, nil); err != nil {
+		t.Fatalf("scale app=1: %v", err)
+	}
+	if ids := containerNames(t, d, ServiceApp); strings.Join(ids, ",") != d.ContainerName(ServiceApp, 1) {
+		t.Errorf("after scale app=1 the app containers are %v, want only %s", ids, d.ContainerName(ServiceApp, 1))
+	}
+	dockertest.Eventually(t, 5*time.Second, func() (bool, string) {
+		reg := registered(t, d)
+		return len(reg) == 1 && reg[d.ContainerName(ServiceApp, 1)] == "passing", "registry: " + mapString(reg)
+	})
+
+	// Down removes exactly the project.
+	start = time.Now()
+	if err := d.Down(ctx, true, nil); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	t.Logf("down in %v", time.Since(start).Round(time.Millisecond))
+	if c, n, v := projectObjects(t, d); c+n+v != 0 {
+		t.Errorf("after down: %d containers, %d networks, %d volumes of the project remain", c, n, v)
+	}
+	for _, id := range []string{bystander, otherProject} {
+		if _, err := env.Client.ContainerInspect(ctx, id); err != nil {
+			t.Errorf("down removed a container outside the project: %v", err)
+		}
+	}
+	if _, err := env.Client.NetworkInspect(ctx, env.Name("bystander"), network.InspectOptions{}); err != nil {
+		t.Errorf("down removed a network outside the project: %v", err)
+	}
+}
+
+// TestUpFinishesHalfDoneDeploy interrupts a deploy after its first
+// containers started, then runs up again: it must finish the job without
+// creating anything twice.
+func TestUpFinishesHalfDoneDeploy(t *testing.T) {
+	d, _ := newTestDeployer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var steps stepLog
+	_, err := d.Up(ctx, UpOptions{}, func(s Step) {
+		steps.add(s)
+		if s.Key == "container mongo-1" && s.State == StepDone {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted up returned %v, want context.Canceled\n%s", err, &steps)
+	}
+	half := containerIDs(t, d)
+	if len(half) == 0 || len(half) >= 6 {
+		t.Fatalf("the interrupted deploy left %d containers, want some but not all", len(half))
+	}
+
+	if _, err := d.Up(context.Background(), UpOptions{Wait: true}, nil); err != nil {
+		t.Fatalf("second up: %v", err)
+	}
+	all := containerIDs(t, d)
+	for _, id := range half {
+		if !contains(all, id) {
+			t.Errorf("the second up recreated container %.12s instead of finishing the deploy", id)
+		}
+	}
+	for _, svc := range Services {
+		want := 1
+		if svc == ServiceApp {
+			want = DefaultReplicas
+		}
+		if got := containerNames(t, d, svc); len(got) != want {
+			t.Errorf("service %s has containers %v, want %d", svc, got, want)
+		}
+	}
+	waitServedByAll(t, d, 10*time.Second, appNames(d, 1, 2)...)
+}
+
+// TestBadInput: a wrong request says what is wrong and touches nothing.
+func TestBadInput(t *testing.T) {
+	d, env := newTestDeployer(t)
+	ctx := context.Background()
+
+	for _, tc := range []struct {
+		service string
+		n       int
+		want    string
+	}{
+		{"web", 2, "unknown service"},
+		{"mongo", 2, "runs exactly one instance"},
+		{"app", -1, "cannot scale"},
+		{"app", 51, "more than this demo allows"},
+	} {
+		if err := d.Scale(ctx, tc.service, tc.n, nil); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Scale(%s, %d) = %v, want a bad-input error saying %q", tc.service, tc.n, err, tc.want)
+		}
+	}
+	if err := d.Scale(ctx, ServiceApp, 3, nil); err == nil || !strings.Contains(err.Error(), "not deployed") {
+		t.Errorf("Scale of a project never deployed = %v, want 'not deployed'", err)
+	}
+	if _, err := d.Up(ctx, UpOptions{Replicas: 51}, nil); !errors.Is(err, ErrBadInput) {
+		t.Errorf("Up with 51 replicas = %v, want a bad-input error", err)
+	}
+
+	// A missing image that cannot be pulled (nothing listens on port 1)
+	// fails before anything is created, naming the way out.
+	missing := "127.0.0.1:1/topo-test/missing:none"
+	opts := d.Options()
+	opts.Images.Mongo = missing
+	bad, err := New(env.Client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps stepLog
+	_, err = bad.Up(ctx, UpOptions{}, steps.add)
+	if err == nil {
+		t.Fatal("up with a missing image succeeded")
+	}
+	for _, want := range []string{missing, "pulling it failed", "topo demo images --pull", EnvImageMongo} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+	if c, n, v := projectObjects(t, d); c+n+v != 0 {
+		t.Errorf("a failed image check left %d containers, %d networks, %d volumes", c, n, v)
+	}
+	if f := steps.finals()["image mongo"]; f.State != StepFailed {
+		t.Errorf("the mongo image step ended %v, want failed\n%s", f.State, &steps)
+	}
+}
+
+func containerIDs(t testing.TB, d *Deployer) []string {
+	t.Helper()
+	list, err := d.api.ContainerList(context.Background(), container.ListOptions{All: true, Filters: d.projectFilter()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range list {
+		ids = append(ids, c.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func containerNames(t testing.TB, d *Deployer, service string) []string {
+	t.Helper()
+	by, err := d.containers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range by[service] {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func mapString(m map[string]string) string {
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return "{" + strings.Join(parts, " ") + "}"
+}
