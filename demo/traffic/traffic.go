@@ -157,6 +157,11 @@ func Run(ctx context.Context, cfg Config, out chan<- Snapshot) error {
 	defer send.Stop()
 	report := time.NewTicker(cfg.Interval)
 	defer report.Stop()
+	// The newest snapshot waits in pending until the reader takes it; a
+	// newer one replaces it, so a slow reader never blocks the generator
+	// nor reads stale numbers. outc is nil while nothing is pending.
+	var pending Snapshot
+	var outc chan<- Snapshot
 	i := 0
 	for {
 		select {
@@ -174,7 +179,9 @@ func Run(ctx context.Context, cfg Config, out chan<- Snapshot) error {
 		case r := <-results:
 			agg.add(r)
 		case now := <-report.C:
-			deliver(out, agg.snapshot(now))
+			pending, outc = agg.snapshot(now), out
+		case outc <- pending:
+			outc = nil
 		case <-send.C:
 			select {
 			case sem <- struct{}{}:
@@ -195,14 +202,6 @@ func Run(ctx context.Context, cfg Config, out chan<- Snapshot) error {
 				results <- r
 			}()
 		}
-	}
-}
-
-// deliver replaces an unread snapshot rather than blocking the generator.
-func deliver(out chan<- Snapshot, s Snapshot) {
-	select {
-	case out <- s:
-	default:
 	}
 }
 
