@@ -186,8 +186,9 @@ type Isolation struct {
 	Subject Container
 	Mode    NetMode
 	// Owner is the container whose namespace the subject uses, when its
-	// mode is container:<id>.
-	Owner string
+	// mode is container:<id>, and OwnerName its display name.
+	Owner     string
+	OwnerName string
 	// Peers are every other container, by display name.
 	Peers []Peer
 	lanes map[string]bool
@@ -204,8 +205,8 @@ func (t Topology) Isolation(id string) (Isolation, bool) {
 	iso := Isolation{Subject: c, lanes: map[string]bool{}, index: map[string]int{}}
 	iso.Mode, _ = t.netMode(c)
 	owner, _, _ := t.namespace(c)
-	if iso.Mode == NetModeShared {
-		iso.Owner = owner.ID
+	if iso.Mode == NetModeShared && owner.ID != c.ID {
+		iso.Owner, iso.OwnerName = owner.ID, owner.DisplayName()
 	}
 	for netID, e := range owner.Endpoints {
 		iso.lanes[netID] = true
@@ -263,12 +264,14 @@ func (iso Isolation) Note() string {
 	case NetModeNone:
 		note = name + " has network none: loopback only, it reaches no other container"
 	case NetModeShared:
-		owner := iso.Owner
-		if len(owner) > 12 {
-			owner = owner[:12]
-		}
+		owner := iso.OwnerName
 		if owner == "" {
 			owner = strings.TrimPrefix(iso.Subject.NetworkMode, "container:")
+			if len(owner) > 12 {
+				owner = owner[:12]
+			}
+			note = name + " uses the network namespace of " + owner + ", which topo does not know: its reach is unknown"
+			break
 		}
 		note = name + " uses the network namespace of " + owner + ": it reaches what that container reaches"
 	}
@@ -315,11 +318,11 @@ type Matrix struct {
 // Matrix groups the containers into compose services (containers outside
 // compose stay on their own) and returns the matrix over them.
 func (t Topology) Matrix() Matrix {
-	m := Matrix{index: map[string]int{}}
-	byKey := map[string]*MatrixEntry{}
+	m := Matrix{index: make(map[string]int, 2*len(t.Containers))}
+	byKey := make(map[string]*MatrixEntry, len(t.Containers))
 	var order []string
 	names := map[string]map[string]bool{} // service name -> projects
-	members := map[string][]Container{}
+	members := make(map[string][]Container, len(t.Containers))
 	for _, c := range t.Containers {
 		if isProbe(c) {
 			continue
@@ -347,27 +350,14 @@ func (t Topology) Matrix() Matrix {
 		}
 		ms := members[key]
 		sort.Slice(ms, func(i, j int) bool { return lessContainer(ms[i], ms[j]) })
-		e.side = side{nets: map[string]string{}}
-		modes := map[NetMode]bool{}
 		for _, c := range ms {
 			e.Members = append(e.Members, c.ID)
-			s := t.sideOf(c)
-			modes[s.mode] = true
-			e.side.unknown = e.side.unknown || s.unknown
-			e.side.bridged = e.side.bridged || s.bridged
-			for id, n := range s.nets {
-				e.side.nets[id] = n
-			}
 		}
-		// A service's replicas normally share one mode; when they do not,
-		// the most connected mode speaks for the row.
-		switch {
-		case modes[NetModeNetworks]:
-			e.side.mode = NetModeNetworks
-		case modes[NetModeHost]:
-			e.side.mode = NetModeHost
-		default:
-			e.side.mode = NetModeNone
+		if len(ms) == 1 {
+			// Most rows are one container: its side is the row's.
+			e.side = t.sideOf(ms[0])
+		} else {
+			e.side = t.serviceSide(ms)
 		}
 		m.Services = m.Services || e.Service
 		m.Entries = append(m.Entries, *e)
@@ -386,6 +376,32 @@ func (t Topology) Matrix() Matrix {
 		}
 	}
 	return m
+}
+
+// serviceSide merges the sides of a service's replicas. They normally
+// share one mode; when they do not, the most connected mode speaks for the
+// row.
+func (t Topology) serviceSide(ms []Container) side {
+	out := side{nets: map[string]string{}}
+	modes := map[NetMode]bool{}
+	for _, c := range ms {
+		s := t.sideOf(c)
+		modes[s.mode] = true
+		out.unknown = out.unknown || s.unknown
+		out.bridged = out.bridged || s.bridged
+		for id, n := range s.nets {
+			out.nets[id] = n
+		}
+	}
+	switch {
+	case modes[NetModeNetworks]:
+		out.mode = NetModeNetworks
+	case modes[NetModeHost]:
+		out.mode = NetModeHost
+	default:
+		out.mode = NetModeNone
+	}
+	return out
 }
 
 // Cell is the expectation from row's entry to col's.

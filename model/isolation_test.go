@@ -187,6 +187,9 @@ func TestIsolationUnknownNamespaceOwner(t *testing.T) {
 	if p, _ := iso.Peer("web"); p.Reach != model.ReachUnknown {
 		t.Errorf("a container in the namespace of an unknown container: reach %q, want unknown", p.Reach)
 	}
+	if want := "orphan uses the network namespace of gone, which topo does not know: its reach is unknown"; iso.Note() != want {
+		t.Errorf("Note = %q, want %q", iso.Note(), want)
+	}
 }
 
 func TestMatrixServices(t *testing.T) {
