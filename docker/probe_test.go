@@ -132,6 +132,19 @@ func checkNoProbeLeft(t testing.TB, env *dockertest.Env, after string) {
 	}
 }
 
+// waitProbeRunning waits until one of the test's probe containers runs.
+func waitProbeRunning(t testing.TB, env *dockertest.Env) {
+	t.Helper()
+	dockertest.Eventually(t, 30*time.Second, func() (bool, string) {
+		for _, c := range leftoverProbes(t, env) {
+			if strings.Contains(c, "(running)") {
+				return true, ""
+			}
+		}
+		return false, "the probe container is not running yet"
+	})
+}
+
 // probeEnv is the two-tier topology of the probe tests.
 type probeEnv struct {
 	env    *dockertest.Env
@@ -155,6 +168,7 @@ func newProbeEnv(t testing.TB) *probeEnv {
 		{suffix: "both", nets: []string{front, back}, ports: []int{8080}},
 		{suffix: "icc-a", nets: []string{noicc}, ports: []int{8080}},
 		{suffix: "icc-b", nets: []string{noicc}, ports: []int{8080}},
+		{suffix: "victim", nets: []string{noicc}, ports: []int{8080}},
 		{suffix: "stopped", nets: []string{front}, ports: []int{8080}, stopped: true},
 		{suffix: "closed", nets: []string{front}, ports: []int{9999}, listen: "8080"},
 		{suffix: "loner", mode: "none", ports: []int{8080}},
@@ -302,6 +316,33 @@ func TestProbeOnTheEngine(t *testing.T) {
 			t.Errorf("probe of 20 addresses took %v, budget 2 s", worst)
 		}
 	})
+	// Behind a disabled ICC the target's silence lasts the whole dial
+	// timeout, whatever it does; stopped meanwhile, it must be reported as
+	// stopped, not as a network mismatch.
+	t.Run("a target stopped during the probe is reported as stopped", func(t *testing.T) {
+		slow := docker.NewProber(pe.engine, docker.ProberOptions{Binary: pe.binary, Labels: pe.env.Labels(), DialTimeout: 5 * time.Second})
+		done := make(chan model.ProbeReport, 1)
+		go func() {
+			rep, err := slow.ProbeTo(context.Background(), n("icc-a"), n("victim"), 0)
+			if err != nil {
+				t.Errorf("probe: %v", err)
+			}
+			done <- rep
+		}()
+		waitProbeRunning(t, pe.env)
+		timeout := 2
+		if err := pe.env.Client.ContainerStop(context.Background(), n("victim"), container.StopOptions{Timeout: &timeout}); err != nil {
+			t.Fatalf("stop the target: %v", err)
+		}
+		select {
+		case rep := <-done:
+			if len(rep.Lines) != 1 || rep.Lines[0].Verdict != model.VerdictGone || rep.Mismatches() != 0 {
+				t.Errorf("target stopped mid-probe: %v (%s)", lines(rep), rep.Summary())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the probe did not return within 30 s")
+		}
+	})
 	checkNoProbeLeft(t, pe.env, "successful probes")
 	t.Run("no container left after a timeout or a cancellation", func(t *testing.T) {
 		testProbeTimeoutAndCancel(t, pe)
@@ -335,14 +376,7 @@ func testProbeTimeoutAndCancel(t *testing.T, pe *probeEnv) {
 			_, err := slow.ProbeTo(ctx, from, to, 0)
 			done <- err
 		}()
-		dockertest.Eventually(t, 30*time.Second, func() (bool, string) {
-			for _, c := range leftoverProbes(t, pe.env) {
-				if strings.Contains(c, "(running)") {
-					return true, ""
-				}
-			}
-			return false, "the probe container is not running yet"
-		})
+		waitProbeRunning(t, pe.env)
 		cancel()
 		select {
 		case err := <-done:
