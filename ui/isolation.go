@@ -500,11 +500,15 @@ func (p *ProbeView) SetSize(w, h int) { p.width, p.height = w, h }
 func (p *ProbeView) Start(pr Prober, c model.Container, port int) tea.Cmd {
 	p.Cancel()
 	p.seq++
+	p.subject, p.subjectID = c.DisplayName(), c.ID
+	p.report, p.offset = nil, 0
+	if pr == nil {
+		p.running, p.err = false, errors.New("probing is not available: topo was started without a Docker engine to run the probe on")
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), probeRunTimeout)
 	p.cancel, p.running = cancel, true
-	p.subject, p.subjectID = c.DisplayName(), c.ID
-	p.started, p.frame, p.offset = p.now(), 0, 0
-	p.report, p.err = nil, nil
+	p.started, p.frame, p.err = p.now(), 0, nil
 	return tea.Batch(RunProbe(ctx, pr, p.seq, c.ID, port), probeTick(p.seq))
 }
 

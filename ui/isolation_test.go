@@ -510,6 +510,12 @@ func TestIsolationProbeViewUpdate(t *testing.T) {
 	if !ok || got.Mismatches() != 1 || !got.Lines[0].Verdict.Mismatch() {
 		t.Errorf("report: ok %v, %d mismatches, first line %q; want the mismatch first", ok, got.Mismatches(), got.Lines[0].Verdict)
 	}
+	// Without a prober, the view says why instead of starting.
+	idle := NewProbeView(isoStyles(), nil)
+	idle.SetSize(80, 4)
+	if cmd := idle.Start(nil, lb, 0); cmd != nil || idle.Running() || !strings.Contains(idle.View(), "not available") {
+		t.Errorf("Start without a prober: cmd %v, running %v, view:\n%s", cmd != nil, idle.Running(), idle.View())
+	}
 	// Scrolling stops at the last line.
 	for range 50 {
 		pv.Update(isoKey("down"))
