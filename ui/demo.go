@@ -1,0 +1,407 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// This file is the demo's deploy panel: the steps of a deploy, scale or
+// teardown as they happen (✓ done, … running, ✗ failed), then the ready
+// URL or the error. The work runs in demo/deploy, reached through the
+// DemoDeployer interface; main.go adapts the real deployer to it.
+
+// DemoStepState is where one step stands.
+type DemoStepState int
+
+const (
+	DemoStepRunning DemoStepState = iota
+	DemoStepDone
+	DemoStepFailed
+)
+
+// DemoStep is one progress report of an operation. Reports with the same
+// Key update one line of the panel.
+type DemoStep struct {
+	Key    string
+	Title  string
+	State  DemoStepState
+	Detail string
+	// Fraction is a pull's progress from 0 to 1, or negative when unknown.
+	Fraction float64
+	Err      error
+}
+
+// DemoDeployer is what the panel asks of the demo's deployer. Each call
+// reports its steps through progress, from the calling goroutine.
+type DemoDeployer interface {
+	// Up deploys the demo (or finishes a deploy), waits until it answers
+	// and returns the load balancer's URL.
+	Up(ctx context.Context, progress func(DemoStep)) (url string, err error)
+	// ScaleBy adds delta instances of service (removes, when negative)
+	// and returns the new count.
+	ScaleBy(ctx context.Context, service string, delta int, progress func(DemoStep)) (int, error)
+	// Down removes the demo's containers and networks, keeping its data.
+	Down(ctx context.Context, progress func(DemoStep)) error
+}
+
+// DemoOp names an operation of the panel.
+type DemoOp string
+
+const (
+	DemoDeploy   DemoOp = "deploy"
+	DemoScale    DemoOp = "scale"
+	DemoTeardown DemoOp = "teardown"
+)
+
+// demoRunTimeout bounds one operation from the UI: a first deploy may pull
+// three images over a conference network.
+const demoRunTimeout = 10 * time.Minute
+
+// demoTickEvery paces the spinner and the elapsed time.
+const demoTickEvery = 100 * time.Millisecond
+
+// DemoStepMsg carries one step of the running operation: produced by the
+// command DemoPanel.Start returns and re-armed by DemoPanel.Update until
+// the DemoDoneMsg. Seq tells a stale operation's messages from the
+// current one's.
+type DemoStepMsg struct {
+	Seq  int
+	Step DemoStep
+}
+
+// DemoDoneMsg says the operation ended: URL after a deploy, Count after a
+// scale, Err when it failed. It comes from the same command as DemoStepMsg.
+type DemoDoneMsg struct {
+	Seq     int
+	Op      DemoOp
+	Service string
+	URL     string
+	Count   int
+	Err     error
+}
+
+// DemoTickMsg advances the spinner while an operation runs; produced by
+// DemoPanel.Start and re-armed by DemoPanel.Update.
+type DemoTickMsg struct {
+	Seq  int
+	Time time.Time
+}
+
+// demoRun is one operation in flight: its messages arrive on ch, which
+// the goroutine running it closes after the DemoDoneMsg.
+type demoRun struct {
+	seq int
+	ch  chan tea.Msg
+}
+
+// runDemo starts op in a goroutine bound to ctx and returns the channel
+// of its messages. A send gives up when ctx ends, so an operation whose
+// panel is gone (topo quitting) cannot block on a reader that left.
+func runDemo(ctx context.Context, d DemoDeployer, seq int, op DemoOp, service string, delta int) demoRun {
+	ch := make(chan tea.Msg, 32)
+	send := func(m tea.Msg) {
+		select {
+		case ch <- m:
+		case <-ctx.Done():
+		}
+	}
+	go func() {
+		defer close(ch)
+		progress := func(s DemoStep) { send(DemoStepMsg{Seq: seq, Step: s}) }
+		done := DemoDoneMsg{Seq: seq, Op: op, Service: service}
+		switch op {
+		case DemoDeploy:
+			done.URL, done.Err = d.Up(ctx, progress)
+		case DemoScale:
+			done.Count, done.Err = d.ScaleBy(ctx, service, delta, progress)
+		case DemoTeardown:
+			done.Err = d.Down(ctx, progress)
+		default:
+			done.Err = fmt.Errorf("unknown demo operation %q", op)
+		}
+		send(done)
+	}()
+	return demoRun{seq: seq, ch: ch}
+}
+
+// waitDemo delivers the next message of an operation.
+func waitDemo(r demoRun) tea.Cmd {
+	return func() tea.Msg {
+		m, ok := <-r.ch
+		if !ok {
+			// Closed without a DemoDoneMsg: the context ended first.
+			return DemoDoneMsg{Seq: r.seq, Err: context.Canceled}
+		}
+		return m
+	}
+}
+
+func demoTick(seq int) tea.Cmd {
+	return tea.Tick(demoTickEvery, func(t time.Time) tea.Msg { return DemoTickMsg{Seq: seq, Time: t} })
+}
+
+// DemoPanel shows the demo operation in progress, or the last one's
+// outcome.
+type DemoPanel struct {
+	styles        Styles
+	now           func() time.Time
+	parent        context.Context
+	width, height int
+
+	seq     int
+	run     demoRun
+	cancel  context.CancelFunc
+	running bool
+	op      DemoOp
+	service string
+	title   string
+	started time.Time
+	ended   time.Time
+	frame   int
+	keys    []string
+	steps   map[string]DemoStep
+	done    *DemoDoneMsg
+}
+
+// NewDemoPanel returns an idle panel. Operations run under parent (topo's
+// context, so quitting cancels them); now is the clock (tests pin it).
+func NewDemoPanel(styles Styles, parent context.Context, now func() time.Time) *DemoPanel {
+	if now == nil {
+		now = time.Now
+	}
+	if parent == nil {
+		parent = context.Background()
+	}
+	return &DemoPanel{styles: styles, now: now, parent: parent, steps: map[string]DemoStep{}}
+}
+
+// SetSize gives the panel its size.
+func (p *DemoPanel) SetSize(w, h int) { p.width, p.height = w, h }
+
+// Running reports whether an operation is under way; the root disables the
+// demo keys meanwhile, so two operations never race.
+func (p *DemoPanel) Running() bool { return p.running }
+
+// Active reports whether the panel has anything to show.
+func (p *DemoPanel) Active() bool { return p.running || p.done != nil }
+
+// Clear forgets a finished operation, so the root can hide the panel.
+func (p *DemoPanel) Clear() {
+	if !p.running {
+		p.done, p.keys, p.steps, p.title = nil, nil, map[string]DemoStep{}, ""
+	}
+}
+
+// Deploy starts `demo up` and returns the commands that deliver its
+// progress.
+func (p *DemoPanel) Deploy(d DemoDeployer) tea.Cmd {
+	return p.start(d, DemoDeploy, "", 0, "deploying the demo")
+}
+
+// Scale adds delta instances of service (the app when service is empty).
+func (p *DemoPanel) Scale(d DemoDeployer, service string, delta int) tea.Cmd {
+	if service == "" {
+		service = "app"
+	}
+	verb := fmt.Sprintf("scaling %s %+d", service, delta)
+	return p.start(d, DemoScale, service, delta, verb)
+}
+
+// Teardown starts `demo down` (the data volume is kept).
+func (p *DemoPanel) Teardown(d DemoDeployer) tea.Cmd {
+	return p.start(d, DemoTeardown, "", 0, "tearing the demo down")
+}
+
+func (p *DemoPanel) start(d DemoDeployer, op DemoOp, service string, delta int, title string) tea.Cmd {
+	if p.running || d == nil {
+		return nil
+	}
+	p.seq++
+	ctx, cancel := context.WithTimeout(p.parent, demoRunTimeout)
+	p.cancel, p.running = cancel, true
+	p.op, p.service, p.title, p.started, p.frame = op, service, title, p.now(), 0
+	p.keys, p.steps, p.done = nil, map[string]DemoStep{}, nil
+	p.run = runDemo(ctx, d, p.seq, op, service, delta)
+	return tea.Batch(waitDemo(p.run), demoTick(p.seq))
+}
+
+// Cancel stops the running operation between two steps; what it did
+// stays done, and a later deploy finishes the job.
+func (p *DemoPanel) Cancel() {
+	if p.cancel != nil {
+		p.cancel()
+	}
+}
+
+// Update takes the operation's messages.
+func (p *DemoPanel) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case DemoStepMsg:
+		if msg.Seq != p.seq {
+			return nil
+		}
+		p.addStep(msg.Step)
+		return waitDemo(p.run)
+	case DemoDoneMsg:
+		if msg.Seq != p.seq || !p.running {
+			return nil
+		}
+		if msg.Op == "" {
+			msg.Op, msg.Service = p.op, p.service
+		}
+		p.running, p.ended, p.done = false, p.now(), &msg
+		if p.cancel != nil {
+			p.cancel()
+			p.cancel = nil
+		}
+	case DemoTickMsg:
+		if msg.Seq != p.seq || !p.running {
+			return nil
+		}
+		p.frame++
+		return demoTick(p.seq)
+	}
+	return nil
+}
+
+func (p *DemoPanel) addStep(s DemoStep) {
+	if _, ok := p.steps[s.Key]; !ok {
+		p.keys = append(p.keys, s.Key)
+	}
+	p.steps[s.Key] = s
+}
+
+// View draws exactly height lines of at most width cells: a header, the
+// latest steps that fit, and the outcome.
+func (p *DemoPanel) View() string {
+	if p.width <= 0 || p.height <= 0 {
+		return ""
+	}
+	s := p.styles
+	var head, tail []string
+	switch {
+	case p.running:
+		elapsed := p.now().Sub(p.started).Seconds()
+		head = []string{s.Accent.Render(spinnerFrames[p.frame%len(spinnerFrames)]) + " " +
+			s.Bold.Render(p.title) + s.Muted.Render(fmt.Sprintf(" · %.1f s", elapsed))}
+	case p.done != nil:
+		took := s.Muted.Render(fmt.Sprintf(" · %.1f s", p.ended.Sub(p.started).Seconds()))
+		head = []string{s.PaneTitle.Render("demo "+string(p.done.Op)) + took}
+		tail = p.outcome()
+	default:
+		return padLines([]string{
+			s.PaneTitle.Render("demo"),
+			s.Muted.Render("D deploys the demo: nginx, the app ×2, mongo, consul and the registrator"),
+		}, p.height)
+	}
+	for i := range head {
+		head[i] = ansiTruncate(head[i], p.width)
+	}
+	var tailLines []string
+	for _, t := range tail {
+		tailLines = append(tailLines, wrapText(t, p.width)...)
+	}
+	for i := range tailLines {
+		tailLines[i] = ansiTruncate(tailLines[i], p.width)
+	}
+	room := max(0, p.height-len(head)-len(tailLines))
+	body := p.stepLines()
+	if len(body) > room {
+		// The latest steps matter most; say how many scrolled away.
+		if room > 0 {
+			hidden := len(body) - room + 1
+			body = append([]string{s.Muted.Render(fmt.Sprintf("  … %d earlier steps", hidden))}, body[hidden:]...)
+		} else {
+			body = nil
+		}
+	}
+	lines := append(head, body...)
+	lines = append(lines, tailLines...)
+	if len(lines) > p.height {
+		// Too small for the outcome too: keep the head and the outcome.
+		lines = append(head[:min(len(head), p.height)], tailLines...)
+		lines = lines[max(0, len(lines)-p.height):]
+	}
+	return padLines(lines, p.height)
+}
+
+func (p *DemoPanel) stepLines() []string {
+	s := p.styles
+	out := make([]string, 0, len(p.keys))
+	for _, k := range p.keys {
+		st := p.steps[k]
+		var mark string
+		detail := st.Detail
+		switch st.State {
+		case DemoStepDone:
+			mark = s.Healthy.Render("✓")
+		case DemoStepFailed:
+			mark = s.Error.Render("✗")
+			if st.Err != nil {
+				detail = firstLineOf(st.Err.Error())
+			}
+		default:
+			mark = s.Accent.Render("…")
+			if st.Fraction >= 0 {
+				detail = progressBar(st.Fraction, 12) + " " + detail
+			}
+		}
+		line := mark + " " + st.Title
+		if detail != "" {
+			style := s.Muted
+			if st.State == DemoStepFailed {
+				style = s.Failing
+			}
+			line += "  " + style.Render(detail)
+		}
+		out = append(out, ansiTruncate(line, p.width))
+	}
+	return out
+}
+
+// outcome is the panel's last word: the ready URL, the scale's new count,
+// or the error in full (it says what to do).
+func (p *DemoPanel) outcome() []string {
+	s := p.styles
+	d := p.done
+	if errors.Is(d.Err, context.Canceled) {
+		// What was done stays done: the same key finishes the job.
+		again := map[DemoOp]string{DemoDeploy: ": D finishes it", DemoTeardown: ": T finishes it"}[d.Op]
+		return []string{s.Warning.Render("✗ " + string(d.Op) + " cancelled" + again)}
+	}
+	if d.Err != nil {
+		return []string{s.Error.Render("✗ " + string(d.Op) + " failed: " + d.Err.Error())}
+	}
+	switch d.Op {
+	case DemoDeploy:
+		return []string{s.Healthy.Bold(true).Render("ready: " + d.URL)}
+	case DemoScale:
+		return []string{s.Healthy.Render(fmt.Sprintf("%s: %d instances", d.Service, d.Count))}
+	case DemoTeardown:
+		return []string{s.Healthy.Render("the demo is gone (its data volume is kept)")}
+	}
+	return nil
+}
+
+func progressBar(f float64, width int) string {
+	n := min(max(int(f*float64(width)+0.5), 0), width)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+func firstLineOf(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+func ansiTruncate(s string, w int) string {
+	if ansi.StringWidth(s) > w {
+		return ansi.Truncate(s, max(0, w), "…")
+	}
+	return s
+}
