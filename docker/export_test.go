@@ -2,24 +2,46 @@ package docker
 
 import (
 	"context"
+	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 )
 
-// ScopeEvents narrows e's event stream to containers carrying label
-// (key=value), so a test that must see no event but its own is not
-// disturbed by the rest of the shared engine.
-func ScopeEvents(e *Engine, label string) {
-	e.api = scopedAPI{engineAPI: e.api, label: label}
+// ScopeEvents narrows e's event stream with one more filter (key=value,
+// as `docker events --filter`), so a test sees its own events only and is
+// not disturbed by the rest of the shared engine.
+func ScopeEvents(e *Engine, key, value string) {
+	e.api = scopedAPI{engineAPI: e.api, key: key, value: value}
 }
 
 type scopedAPI struct {
 	engineAPI
-	label string
+	key, value string
 }
 
 func (s scopedAPI) Events(ctx context.Context, opts events.ListOptions) (<-chan events.Message, <-chan error) {
 	opts.Filters = opts.Filters.Clone()
-	opts.Filters.Add("label", s.label)
+	opts.Filters.Add(s.key, s.value)
 	return s.engineAPI.Events(ctx, opts)
+}
+
+// SlowReads makes every container inspect of e take at least d longer, as
+// on a loaded machine.
+func SlowReads(e *Engine, d time.Duration) {
+	e.api = slowAPI{engineAPI: e.api, delay: d}
+}
+
+type slowAPI struct {
+	engineAPI
+	delay time.Duration
+}
+
+func (s slowAPI) ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return container.InspectResponse{}, ctx.Err()
+	}
+	return s.engineAPI.ContainerInspect(ctx, id)
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -166,9 +167,31 @@ func (e *Engine) enrich(ctx context.Context, m events.Message) model.Event {
 				mn := fromNetwork(n)
 				ev.Network = &mn
 			}
-		case "connect", "disconnect":
+		case "connect":
+			inspect(m.Actor.Attributes["container"])
+			if ev.Container == nil {
+				ev.Container = e.listed(ctx, m.Actor.Attributes["container"], m.Actor.ID)
+			}
+		case "disconnect":
 			inspect(m.Actor.Attributes["container"])
 		}
 	}
 	return ev
+}
+
+// listed reads a container from the engine's list, which never waits for
+// the container's lock but may lag the event. A connect to a running
+// container is the last event of its change, so when its inspect timed out
+// only this read can bring the new address; it is used only if it already
+// shows that address.
+func (e *Engine) listed(ctx context.Context, containerID, networkID string) *model.Container {
+	list, err := e.api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("id", containerID))})
+	if err != nil || len(list) != 1 {
+		return nil
+	}
+	c := fromSummary(list[0])
+	if ep, ok := c.Endpoints[networkID]; !ok || ep.IP() == "" {
+		return nil
+	}
+	return &c
 }

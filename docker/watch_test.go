@@ -292,7 +292,7 @@ func TestWatchReplaysGapEventsWhenNoEventPrecededTheBreak(t *testing.T) {
 	e, proxy := restartableEngine(t)
 	// Only this test's containers reach the stream, so no other event on
 	// the shared engine can set the resume point by chance.
-	docker.ScopeEvents(e, dockertest.LabelKey+"="+env.Prefix)
+	docker.ScopeEvents(e, "label", dockertest.LabelKey+"="+env.Prefix)
 	w := startWatch(t, e, env.Prefix)
 	w.waitFor(t, 5*time.Second, "first snapshot", func(w *watcher) (bool, string) { return w.snapshots == 1, "no snapshot" })
 
@@ -390,4 +390,54 @@ func TestWatchDoesNotHoldEventsWhileTheEngineWorksOnAContainer(t *testing.T) {
 	if !connectAt.Before(start.Time) {
 		t.Errorf("the connect made by start reached the model %v after the start ended", connectAt.Sub(start.Time))
 	}
+}
+
+// Regression: with every read of an event's container bounded at 100 ms,
+// a loaded engine dropped the state of a network connect made on a running
+// container, and no later event carries it: the new lane's address stayed
+// empty.
+func TestWatchShowsTheAddressOfAConnectOnASlowEngine(t *testing.T) {
+	t.Parallel()
+	env := dockertest.New(t)
+	image := dockertest.TestServerImage(t)
+	ctx := context.Background()
+	front, back := env.Name("front"), env.Name("back")
+	env.CreateNetwork(t, "front", nil)
+	env.CreateNetwork(t, "back", nil)
+	e := connectTest(t, "")
+	docker.SlowReads(e, 150*time.Millisecond)
+	// The stream reads one event at a time: slowed down, it must not
+	// carry the rest of the shared engine's events too. A container
+	// filter by prefix also passes the events of the test's networks,
+	// whose names share it.
+	docker.ScopeEvents(e, "container", env.Prefix)
+	w := startWatch(t, e, env.Prefix)
+	w.waitFor(t, 5*time.Second, "first snapshot", func(w *watcher) (bool, string) { return w.snapshots == 1, "no snapshot" })
+
+	id := env.Run(t, dockertest.ContainerSpec{Suffix: "node", Image: image, Networks: []string{front}, Start: true})
+	w.waitFor(t, 2*within, "running", func(w *watcher) (bool, string) {
+		c := w.topo.Containers[id]
+		return c.State == model.StateRunning, string(c.State)
+	})
+	if err := env.Client.NetworkConnect(ctx, back, id, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(t, 2*within, "address on the connected network", func(w *watcher) (bool, string) {
+		c := w.topo.Containers[id]
+		for _, ep := range c.Endpoints {
+			if ep.NetworkName == back && ep.IPv4 != "" {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("endpoints %v", c.Endpoints)
+	})
+	waitServing(t, env, id)
+	timeout := 5
+	if err := env.Client.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(t, 2*within, "stopped, still in both lanes", func(w *watcher) (bool, string) {
+		c := w.topo.Containers[id]
+		return c.State == model.StateExited && len(c.Endpoints) == 2, fmt.Sprintf("state %s endpoints %v", c.State, c.Endpoints)
+	})
 }
