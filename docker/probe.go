@@ -184,12 +184,17 @@ func (p *Prober) RunAgent(ctx context.Context, subjectID string, addrs []string)
 		return nil, fmt.Errorf("wait for the probe container: %w", err)
 	}
 	logs, err := p.api.ContainerLogs(ctx, created.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true})
-	if err != nil {
-		return nil, fmt.Errorf("read the probe container's output: %w", err)
+	if err == nil {
+		defer logs.Close()
 	}
-	defer logs.Close()
 	var stdout, stderr bytes.Buffer
-	if _, err := stdcopy.StdCopy(&stdout, &stderr, logs); err != nil {
+	if err == nil {
+		_, err = stdcopy.StdCopy(&stdout, &stderr, logs)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, p.ended(ctx.Err())
+		}
 		return nil, fmt.Errorf("read the probe container's output: %w", err)
 	}
 	if status.StatusCode != 0 {
