@@ -19,6 +19,8 @@ import (
 
 	"topo/demo/deploy"
 	"topo/demo/traffic"
+	"topo/docker"
+	"topo/ui"
 )
 
 // demoFlags are the flags every `topo demo` command shares: which project,
@@ -81,6 +83,10 @@ TOPO_DEMO_IMAGE_CONSUL, TOPO_DEMO_IMAGE_MONGO and TOPO_DEMO_IMAGE_NGINX.`,
 // with a context that Ctrl-C cancels, so an interrupted deploy stops
 // between steps and a second `up` finishes it.
 func withDeployer(cmd *cobra.Command, opts *globalOptions, f *demoFlags, fn func(ctx context.Context, d *deploy.Deployer) error) error {
+	// A flag in error is answered before any contact with the engine.
+	if _, err := deploy.New(nil, f.options()); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	engine, _, err := connect(ctx, opts)
@@ -455,3 +461,84 @@ func bar(fraction float64, width int) string {
 	n = min(max(n, 0), width)
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
+
+// newDemoUI builds what the TUI's demo keys drive: the deployer of the
+// default project (images from the environment, this executable as the
+// app's binary) and a 20 req/s traffic source through its load balancer.
+func newDemoUI(engine *docker.Engine) (ui.DemoDeployer, ui.TrafficSource, error) {
+	d, err := deploy.New(engine.Client, deploy.Options{Images: deploy.ImagesFromEnv(os.Getenv)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return demoUI{d}, trafficUI{url: d.LBURL(), project: d.Project(), rate: traffic.DefaultRate}, nil
+}
+
+// demoUI adapts *deploy.Deployer to ui.DemoDeployer: the TUI's deploy
+// waits until the demo answers, and its teardown keeps the data volume.
+type demoUI struct{ d *deploy.Deployer }
+
+func (a demoUI) Project() string { return a.d.Project() }
+
+func (a demoUI) Up(ctx context.Context, progress func(ui.DemoStep)) (string, error) {
+	res, err := a.d.Up(ctx, deploy.UpOptions{Wait: true}, uiSteps(progress))
+	return res.URL, err
+}
+
+func (a demoUI) ScaleBy(ctx context.Context, service string, delta int, progress func(ui.DemoStep)) (int, error) {
+	return a.d.ScaleBy(ctx, service, delta, uiSteps(progress))
+}
+
+func (a demoUI) Down(ctx context.Context, progress func(ui.DemoStep)) error {
+	return a.d.Down(ctx, false, uiSteps(progress))
+}
+
+func uiSteps(progress func(ui.DemoStep)) deploy.Progress {
+	return func(s deploy.Step) {
+		st := ui.DemoStepRunning
+		switch s.State {
+		case deploy.StepDone:
+			st = ui.DemoStepDone
+		case deploy.StepFailed:
+			st = ui.DemoStepFailed
+		}
+		progress(ui.DemoStep{Key: s.Key, Title: s.Title, State: st, Detail: s.Detail, Fraction: s.Fraction, Err: s.Err})
+	}
+}
+
+// trafficUI adapts demo/traffic to ui.TrafficSource. Instances are shown
+// without the project prefix (app-1, not topo-demo-app-1): on a projector
+// every cell counts.
+type trafficUI struct {
+	url, project string
+	rate         float64
+}
+
+func (t trafficUI) Target() string { return t.url }
+
+func (t trafficUI) Run(ctx context.Context, out chan<- ui.TrafficSnapshot) error {
+	defer close(out)
+	in := make(chan traffic.Snapshot, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- traffic.Run(ctx, traffic.Config{URL: t.url, Rate: t.rate}, in) }()
+	for s := range in {
+		u := ui.TrafficSnapshot{
+			At: s.At, Rate: s.Rate, PerSecond: s.PerSecond, ErrorRate: s.ErrorRate, Errors: s.Errors,
+			P50: s.P50, P95: s.P95, TotalRequests: s.TotalRequests, TotalErrors: s.TotalErrors, LastError: s.LastError,
+		}
+		for _, in := range s.Instances {
+			u.Instances = append(u.Instances, ui.TrafficInstance{Name: strings.TrimPrefix(in.Name, t.project+"-"), PerSecond: in.PerSecond})
+		}
+		// A reader that left (topo quitting) must not hold the generator:
+		// drop the snapshot and let Run's context end it.
+		select {
+		case out <- u:
+		case <-ctx.Done():
+		}
+	}
+	return <-errc
+}
+
+var (
+	_ ui.DemoDeployer  = demoUI{}
+	_ ui.TrafficSource = trafficUI{}
+)

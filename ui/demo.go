@@ -48,6 +48,9 @@ type DemoDeployer interface {
 	ScaleBy(ctx context.Context, service string, delta int, progress func(DemoStep)) (int, error)
 	// Down removes the demo's containers and networks, keeping its data.
 	Down(ctx context.Context, progress func(DemoStep)) error
+	// Project is the compose project of the demo's containers: + and -
+	// scale the selected container's service only when it is the demo's.
+	Project() string
 }
 
 // DemoOp names an operation of the panel.

@@ -73,10 +73,16 @@ func (f *fakeDeployer) ScaleBy(ctx context.Context, service string, delta int, p
 	return f.count, f.play(ctx, progress)
 }
 
+func (f *fakeDeployer) Project() string { return "topo-demo" }
+
 func (f *fakeDeployer) Down(ctx context.Context, progress func(DemoStep)) error {
 	f.calls = append(f.calls, "down")
 	return f.play(ctx, progress)
 }
+
+// demoStyles are plain-text styles: golden files hold no colour
+// (main_test.go pins the ASCII profile for the whole package).
+func demoStyles() Styles { return NewStyles(DefaultTheme()) }
 
 // clock is a settable test clock.
 type clock struct{ t time.Time }
@@ -179,7 +185,7 @@ func TestDemoPanelGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &clock{demoNow}
-			p := NewDemoPanel(isoStyles(), context.Background(), c.now)
+			p := NewDemoPanel(demoStyles(), context.Background(), c.now)
 			t.Cleanup(p.Cancel)
 			p.SetSize(tc.w, tc.h)
 			tc.setup(p, c)
@@ -192,7 +198,7 @@ func TestDemoPanelGolden(t *testing.T) {
 
 func TestDemoPanelRunsAnOperationToItsEnd(t *testing.T) {
 	f := &fakeDeployer{steps: deploySteps, url: "http://127.0.0.1:8080"}
-	p := NewDemoPanel(isoStyles(), context.Background(), nil)
+	p := NewDemoPanel(demoStyles(), context.Background(), nil)
 	p.SetSize(80, 20)
 	if cmd := p.Deploy(f); cmd == nil {
 		t.Fatal("Deploy returned no command")
@@ -236,7 +242,7 @@ func TestDemoPanelRunsAnOperationToItsEnd(t *testing.T) {
 }
 
 func TestDemoPanelIgnoresStaleMessages(t *testing.T) {
-	p := NewDemoPanel(isoStyles(), context.Background(), nil)
+	p := NewDemoPanel(demoStyles(), context.Background(), nil)
 	p.SetSize(80, 10)
 	p.Deploy(&fakeDeployer{hold: true})
 	defer p.Cancel()
@@ -254,7 +260,7 @@ func TestDemoPanelIgnoresStaleMessages(t *testing.T) {
 // TestDemoPanelCancel: cancelling stops the deployer through its context
 // and the panel says so.
 func TestDemoPanelCancel(t *testing.T) {
-	p := NewDemoPanel(isoStyles(), context.Background(), nil)
+	p := NewDemoPanel(demoStyles(), context.Background(), nil)
 	p.SetSize(80, 10)
 	p.Deploy(&fakeDeployer{hold: true, steps: deploySteps[:3]})
 	p.Cancel()
@@ -269,7 +275,7 @@ func TestDemoPanelCancel(t *testing.T) {
 // goroutine still ends.
 func TestDemoOperationEndsWithItsParent(t *testing.T) {
 	parent, quit := context.WithCancel(context.Background())
-	p := NewDemoPanel(isoStyles(), parent, nil)
+	p := NewDemoPanel(demoStyles(), parent, nil)
 	many := make([]DemoStep, 200) // more than the channel holds
 	for i := range many {
 		many[i] = DemoStep{Key: fmt.Sprint(i), Title: "step"}

@@ -91,7 +91,7 @@ func TestTrafficPaneGolden(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := NewTrafficPane(isoStyles(), context.Background())
+			p := NewTrafficPane(demoStyles(), context.Background())
 			t.Cleanup(p.Stop)
 			p.SetSize(tc.w, tc.h)
 			tc.setup(p)
@@ -120,7 +120,7 @@ func nextMsg(t *testing.T, cmd tea.Cmd) tea.Msg {
 }
 
 func TestTrafficPaneToggle(t *testing.T) {
-	p := NewTrafficPane(isoStyles(), context.Background())
+	p := NewTrafficPane(demoStyles(), context.Background())
 	p.SetSize(80, 6)
 	src := &fakeTraffic{snaps: []TrafficSnapshot{twoInstances, afterKill}}
 	cmd := p.Toggle(src)
@@ -151,7 +151,7 @@ func TestTrafficPaneToggle(t *testing.T) {
 }
 
 func TestTrafficPaneSourceFails(t *testing.T) {
-	p := NewTrafficPane(isoStyles(), context.Background())
+	p := NewTrafficPane(demoStyles(), context.Background())
 	p.SetSize(80, 4)
 	cmd := p.Toggle(&fakeTraffic{err: errors.New("no load balancer URL")})
 	m, ok := nextMsg(t, cmd).(TrafficStoppedMsg)
@@ -165,7 +165,7 @@ func TestTrafficPaneSourceFails(t *testing.T) {
 }
 
 func TestTrafficPaneIgnoresStaleRuns(t *testing.T) {
-	p := NewTrafficPane(isoStyles(), context.Background())
+	p := NewTrafficPane(demoStyles(), context.Background())
 	p.SetSize(80, 4)
 	p.Toggle(&fakeTraffic{})
 	defer p.Stop()
