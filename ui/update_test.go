@@ -644,14 +644,20 @@ func TestStatusBarCountsAreGrammatical(t *testing.T) {
 	}
 }
 
-// Regression: at 80 columns the status bar cut the engine version in the
-// middle ("20."), which reads as a wrong version.
-func TestStatusBarNeverCutsTheEngineVersion(t *testing.T) {
+// Regression: at 80 columns the status bar cut the engine's address or
+// version in the middle ("20.", "/var/run/d"), which reads as a wrong value:
+// a field that does not fit should go whole.
+func TestStatusBarNeverCutsTheEngineAddressOrVersion(t *testing.T) {
 	topo := basicTopo()
-	hs := newHarness(t, 80, 24, &topo)
-	status := strings.Split(hs.view(), "\n")[0]
-	if !strings.Contains(status, "20.10.24") && strings.Contains(status, "20.") {
-		t.Errorf("status bar cuts the version: %q", status)
+	for _, w := range []int{60, 80, 100, 120, 200} {
+		hs := newHarness(t, w, 24, &topo)
+		status := strings.Split(hs.view(), "\n")[0]
+		if strings.Contains(status, "/var/run/d") && !strings.Contains(status, "/var/run/docker.sock") {
+			t.Errorf("at width %d the status bar cuts the address: %q", w, status)
+		}
+		if strings.Contains(status, "20.") && !strings.Contains(status, "20.10.24") {
+			t.Errorf("at width %d the status bar cuts the version: %q", w, status)
+		}
 	}
 }
 
