@@ -768,3 +768,78 @@ func runCmdNonBlocking(cmd tea.Cmd) []tea.Msg {
 	}
 	return []tea.Msg{msg}
 }
+
+func TestNetworkEventsMoveNodesBetweenLanes(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 200, 50, &topo)
+	worker := cloneContainer(hs.m.topo.Containers[ctrID("worker")])
+	worker.Endpoints[netID("spare")] = model.Endpoint{NetworkID: netID("spare"), NetworkName: "spare", IPv4: "172.26.0.7"}
+	hs.event(model.Event{Type: model.EventNetwork, Action: "connect", ActorID: netID("spare"), Container: &worker,
+		Attributes: map[string]string{"name": "spare", "container": worker.ID}})
+	v := hs.view()
+	if !strings.Contains(v, "spare bridge/local 172.26.0.0/16 · 1 container") || !strings.Contains(v, "172.26.0.7") {
+		t.Errorf("connect to spare does not show worker in spare:\n%s", v)
+	}
+	if !strings.Contains(v, "connect worker → spare") {
+		t.Errorf("the log does not say worker joined spare:\n%s", v)
+	}
+	hs.event(model.Event{Type: model.EventNetwork, Action: "disconnect", ActorID: netID("spare"),
+		Attributes: map[string]string{"name": "spare", "container": worker.ID}})
+	if v := hs.view(); !strings.Contains(v, "spare bridge/local 172.26.0.0/16 · empty") {
+		t.Errorf("disconnect leaves worker in spare:\n%s", v)
+	}
+	// The selected container's only lane goes: the selection moves on.
+	hs.event(model.Event{Type: model.EventNetwork, Action: "destroy", ActorID: netID("backend"), Attributes: map[string]string{"name": "backend"}})
+	v = hs.view()
+	if strings.Contains(v, "━━━ backend") {
+		t.Errorf("backend still drawn after its destroy:\n%s", v)
+	}
+	if got := hs.selected(); got == "" || got == "worker" {
+		t.Errorf("selection %q after its only lane was destroyed", got)
+	}
+}
+
+func TestRenameAndHealthEventsRedrawTheNode(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 200, 50, &topo)
+	hs.event(model.Event{Type: model.EventContainer, Action: "rename", ActorID: ctrID("worker"), Attributes: map[string]string{"name": "/cruncher", "oldName": "/worker"}})
+	if v := hs.view(); !strings.Contains(v, "▶● cruncher") || strings.Contains(v, "● worker") {
+		t.Errorf("rename not drawn:\n%s", v)
+	}
+	hs.event(model.Event{Type: model.EventContainer, Action: "health_status: unhealthy", ActorID: ctrID("worker")})
+	v := hs.view()
+	if !strings.Contains(v, "172.24.0.4     ✗") {
+		t.Errorf("unhealthy badge not drawn next to the address:\n%s", v)
+	}
+	if !strings.Contains(v, "health_status: unhealthy cruncher") {
+		t.Errorf("the health event is not in the log:\n%s", v)
+	}
+}
+
+func TestMouseIsIgnoredWhileTypingAFilterOrConfirming(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 120, 40, &topo)
+	hs.press("x")
+	hs.send(tea.MouseMsg{X: 60, Y: 6, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	if got := hs.selected(); got != "worker" {
+		t.Errorf("a click during the kill prompt changed the target to %q", got)
+	}
+	hs.press("y")
+	if got, want := hs.engine.Actions(), []string{"kill " + ctrID("worker")}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("engine got %v, want %v", got, want)
+	}
+}
+
+func TestTooSmallThenBackKeepsTheSelection(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 120, 40, &topo)
+	hs.press("j", "l")
+	hs.send(tea.WindowSizeMsg{Width: 40, Height: 10})
+	if v := hs.m.View(); !strings.Contains(v, "terminal too small") {
+		t.Errorf("40x10 is not refused: %q", v)
+	}
+	hs.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if v := hs.view(); !strings.Contains(v, "▶● db") {
+		t.Errorf("the selection did not survive a too-small terminal:\n%s", v)
+	}
+}
