@@ -471,8 +471,11 @@ type ProbeView struct {
 	now           func() time.Time
 	width, height int
 
-	seq       int
-	cancel    context.CancelFunc
+	seq    int
+	cancel context.CancelFunc
+	// inflight is closed when the probe command returns, that is once the
+	// prober has removed its container; Close waits on it.
+	inflight  chan struct{}
 	running   bool
 	subject   string
 	subjectID string
@@ -509,7 +512,27 @@ func (p *ProbeView) Start(pr Prober, c model.Container, port int) tea.Cmd {
 	ctx, cancel := context.WithTimeout(context.Background(), probeRunTimeout)
 	p.cancel, p.running = cancel, true
 	p.started, p.frame, p.err = p.now(), 0, nil
-	return tea.Batch(RunProbe(ctx, pr, p.seq, c.ID, port), probeTick(p.seq))
+	inflight := make(chan struct{})
+	p.inflight = inflight
+	run := RunProbe(ctx, pr, p.seq, c.ID, port)
+	return tea.Batch(func() tea.Msg {
+		defer close(inflight)
+		return run()
+	}, probeTick(p.seq))
+}
+
+// Close cancels a running probe and waits, at most wait, for the prober to
+// remove its container. Call it after the program has quit: the process
+// would otherwise exit with the probe container still there.
+func (p *ProbeView) Close(wait time.Duration) {
+	p.Cancel()
+	if p.inflight == nil {
+		return
+	}
+	select {
+	case <-p.inflight:
+	case <-time.After(wait):
+	}
 }
 
 // Cancel stops a running probe; the prober removes its container and the

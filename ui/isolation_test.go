@@ -510,6 +510,21 @@ func TestIsolationProbeViewUpdate(t *testing.T) {
 	if !ok || got.Mismatches() != 1 || !got.Lines[0].Verdict.Mismatch() {
 		t.Errorf("report: ok %v, %d mismatches, first line %q; want the mismatch first", ok, got.Mismatches(), got.Lines[0].Verdict)
 	}
+	// Close after quitting: cancels the probe and waits for the prober to
+	// return (that is, to remove its container).
+	blocked := &isoProber{}
+	closing := NewProbeView(isoStyles(), nil)
+	cmd = closing.Start(blocked, lb, 0)
+	returned := make(chan []tea.Msg, 1)
+	go func() { returned <- isoRun(t, tea.Batch(cmd)) }()
+	closing.Close(5 * time.Second)
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Errorf("Close returned but the probe command did not")
+	}
+	closing.Close(time.Second) // twice is harmless
+
 	// Without a prober, the view says why instead of starting.
 	idle := NewProbeView(isoStyles(), nil)
 	idle.SetSize(80, 4)
