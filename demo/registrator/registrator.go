@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config, engine Engine, agent Agent, log *slog.
 	if strings.HasPrefix(cfg.Label, "=") {
 		return fmt.Errorf("label filter %q has no key: use key or key=value", cfg.Label)
 	}
-	r := &registrator{cfg: cfg, engine: engine, agent: agent, log: log, owned: map[string]entry{}}
+	r := &registrator{cfg: cfg, engine: engine, agent: agent, log: log, owned: map[string]entry{}, known: map[string]bool{}}
 	return r.run(ctx)
 }
 
@@ -151,6 +151,14 @@ type registrator struct {
 	// owned maps a container ID to its registration. It is rebuilt by every
 	// resync, and only the event loop's goroutine touches it.
 	owned map[string]entry
+	// known says, per container seen, whether it asks to be registered. A
+	// container's labels and environment never change, so the answer holds
+	// for its lifetime and spares inspecting it again. That matters for
+	// speed, not just load: the engine sends a container's network events
+	// while its start still holds the container's lock, and an inspect then
+	// waits for the whole start, delaying every event queued behind it (a
+	// kill included) by up to seconds on a busy engine.
+	known map[string]bool
 }
 
 const (
@@ -246,11 +254,23 @@ func eventFilters() filters.Args {
 // handle applies one event. An error means Consul or the engine failed,
 // and the caller starts over with a resync.
 func (r *registrator) handle(ctx context.Context, m events.Message) error {
+	r.log.Debug("event", "type", m.Type, "action", m.Action, "actor", m.Actor.ID[:min(12, len(m.Actor.ID))],
+		"lag", time.Since(time.Unix(0, m.TimeNano)).Round(time.Millisecond))
 	switch m.Type {
 	case events.ContainerEventType:
+		id := m.Actor.ID
 		switch m.Action {
 		case events.ActionStart, events.ActionUnPause, events.ActionRename:
-			return r.syncContainer(ctx, m.Actor.ID)
+			// Container events carry its labels as attributes: with a label
+			// filter, most containers are dismissed without an inspect.
+			if !r.labelMatches(m.Actor.Attributes) {
+				r.known[id] = false
+				return r.drop(ctx, id, "container does not carry label "+r.cfg.Label)
+			}
+			if candidate, ok := r.known[id]; ok && !candidate {
+				return nil
+			}
+			return r.syncContainer(ctx, id)
 		case events.ActionKill:
 			// docker stop sends SIGTERM and only then waits for the exit:
 			// deregistering now lets the load balancer stop sending new
@@ -260,18 +280,22 @@ func (r *registrator) handle(ctx context.Context, m events.Message) error {
 			if !fatalSignal(m.Actor.Attributes["signal"]) {
 				return nil
 			}
-			return r.drop(ctx, m.Actor.ID, "container killed")
+			return r.drop(ctx, id, "container killed")
 		case events.ActionDie:
-			return r.drop(ctx, m.Actor.ID, "container died")
+			return r.drop(ctx, id, "container died")
 		case events.ActionStop:
-			return r.drop(ctx, m.Actor.ID, "container stopped")
+			return r.drop(ctx, id, "container stopped")
 		case events.ActionDestroy:
-			return r.drop(ctx, m.Actor.ID, "container removed")
+			delete(r.known, id)
+			return r.drop(ctx, id, "container removed")
 		}
 	case events.NetworkEventType:
 		// Connecting or disconnecting a network can change the address to
-		// register, or make a skipped container registrable.
-		if id := m.Actor.Attributes["container"]; id != "" {
+		// register, or make a skipped container registrable. Only a known
+		// candidate is worth an inspect: a container not seen yet is being
+		// created or started, and its start event follows with its final
+		// addresses.
+		if id := m.Actor.Attributes["container"]; r.known[id] {
 			return r.syncContainer(ctx, id)
 		}
 	}
@@ -297,6 +321,7 @@ func (r *registrator) syncContainer(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("inspect container %.12s: %w", id, err)
 	}
+	r.known[id] = r.candidate(c)
 	reg, err := r.desired(c)
 	if errors.Is(err, errSkip) {
 		r.log.Warn(err.Error())
@@ -322,9 +347,14 @@ func (r *registrator) syncContainer(ctx context.Context, id string) error {
 	return nil
 }
 
+// candidate says whether a container asks to be registered at all.
+func (r *registrator) candidate(c container.InspectResponse) bool {
+	return c.Config != nil && r.labelMatches(c.Config.Labels) && setting(c.Config, KeyName) != ""
+}
+
 // desired is registrationFor with the label filter applied.
 func (r *registrator) desired(c container.InspectResponse) (*api.AgentServiceRegistration, error) {
-	if c.Config == nil || !r.labelMatches(c.Config.Labels) {
+	if !r.candidate(c) {
 		return nil, nil
 	}
 	return registrationFor(c, r.cfg.Network, r.host)
@@ -395,6 +425,7 @@ func (r *registrator) resync(ctx context.Context) error {
 		return fmt.Errorf("list containers: %w", err)
 	}
 	want := map[string]entry{}
+	known := map[string]bool{}
 	for _, s := range running {
 		c, err := r.engine.ContainerInspect(ctx, s.ID)
 		if client.IsErrNotFound(err) {
@@ -403,6 +434,7 @@ func (r *registrator) resync(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("inspect container %.12s: %w", s.ID, err)
 		}
+		known[c.ID] = r.candidate(c)
 		reg, err := r.desired(c)
 		if errors.Is(err, errSkip) {
 			r.log.Warn(err.Error())
@@ -442,7 +474,7 @@ func (r *registrator) resync(ctx context.Context) error {
 		}
 		added++
 	}
-	r.owned = want
+	r.owned, r.known = want, known
 	r.log.Debug("resynced", "services", len(want), "registered", added, "deregistered", removed)
 	return nil
 }
