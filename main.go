@@ -16,6 +16,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
@@ -99,6 +100,10 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	updates := make(chan model.Update, 256)
 	go engine.Watch(ctx, updates)
 
+	// Our theme uses the 16 ANSI colours, which the terminal adapts to its
+	// background; saying so stops lipgloss from querying the terminal for
+	// it, a query that can wait on a terminal that never answers.
+	lipgloss.SetHasDarkBackground(true)
 	app := ui.New(ui.Config{
 		Engine:     engine,
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},

@@ -37,6 +37,7 @@ func TestEndToEndLanesLiveAndKill(t *testing.T) {
 	term.Send("/")
 	term.Send("-l", "e2eweb")
 	term.Send("Enter")
+	term.WaitForText(5*time.Second, "filter “e2eweb”")
 	term.WaitFor(5*time.Second, "the container selected", func(s string) bool { return strings.Contains(s, "▶● e2eweb.1") })
 	term.Send("x")
 	term.WaitForText(5*time.Second, "Kill e2eweb.1")

@@ -328,6 +328,25 @@ func (m *Model) updateKeys() {
 }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	// Keys typed faster than topo reads them (a busy engine, a script, a
+	// paste) arrive as one message of several runes: "/web" must still be
+	// the filter key followed by "web", so they are taken one at a time
+	// until a text input wants the rest.
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && m.mode != modeFilter {
+		var cmds []tea.Cmd
+		for i, r := range msg.Runes {
+			if m.mode == modeFilter {
+				rest := msg
+				rest.Runes = msg.Runes[i:]
+				cmds = append(cmds, m.handleKey(rest))
+				break
+			}
+			one := msg
+			one.Runes = []rune{r}
+			cmds = append(cmds, m.handleKey(one))
+		}
+		return tea.Batch(cmds...)
+	}
 	switch m.mode {
 	case modeFilter:
 		return m.handleFilterKey(msg)
