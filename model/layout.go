@@ -2,6 +2,7 @@ package model
 
 import (
 	"sort"
+	"strings"
 )
 
 // Layout places the topology on a grid: one row (lane) per network and one
@@ -35,6 +36,9 @@ type LayoutOptions struct {
 // compose containers group by project, service and number.
 func (t Topology) Layout(opts LayoutOptions) Layout {
 	l := Layout{Lanes: t.OrderedNetworks(opts.WithBuiltIn), colOf: map[string]int{}, laneOf: map[string]int{}, laneByName: map[string]int{}}
+	if opts.Filter != "" {
+		l.Lanes = filterLanes(t, l.Lanes, opts.Filter)
+	}
 	for i, n := range l.Lanes {
 		l.laneOf[n.ID] = i
 		if _, dup := l.laneByName[n.Name]; !dup {
@@ -108,6 +112,28 @@ func (l Layout) endpointLane(key string, e Endpoint) (int, bool) {
 	}
 	lane, ok := l.laneByName[key]
 	return lane, ok
+}
+
+// filterLanes keeps, under a filter, the lanes that hold a matching
+// container or whose own name matches: a filter is a question about
+// containers, and lanes with no answer only push the answers off screen.
+func filterLanes(t Topology, lanes []Network, filter string) []Network {
+	hit := map[string]bool{}
+	for _, c := range t.Containers {
+		if c.Matches(filter) {
+			for id := range c.Endpoints {
+				hit[id] = true
+			}
+		}
+	}
+	q := strings.ToLower(strings.TrimSpace(filter))
+	kept := lanes[:0:0]
+	for _, n := range lanes {
+		if hit[n.ID] || strings.Contains(strings.ToLower(n.Name), q) {
+			kept = append(kept, n)
+		}
+	}
+	return kept
 }
 
 // lessContainer orders containers by compose project, service and number,

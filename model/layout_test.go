@@ -41,10 +41,10 @@ func TestLayoutColumns(t *testing.T) {
 			[]string{"a", "b", "c", "d"}, []string{"x1", "z", "x4", "x2", "x3", "x5", "x6"}},
 		{"with built-ins a container reaching bridge stands after a's groups", model.LayoutOptions{WithBuiltIn: true},
 			[]string{"a", "b", "c", "d", "bridge", "host", "none"}, []string{"x1", "x4", "x2", "z", "x3", "x5", "x6", "y"}},
-		{"filter by name keeps every lane", model.LayoutOptions{Filter: "X2"},
-			[]string{"a", "b", "c", "d"}, []string{"x2"}},
-		{"filter matching nothing", model.LayoutOptions{Filter: "nothing"},
-			[]string{"a", "b", "c", "d"}, []string{}},
+		{"filter by name keeps the lanes of the matches", model.LayoutOptions{Filter: "X2"},
+			[]string{"a", "c"}, []string{"x2"}},
+		{"filter matching nothing keeps no lane", model.LayoutOptions{Filter: "nothing"},
+			[]string{}, []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,5 +310,26 @@ func TestLayoutFirst(t *testing.T) {
 		if lane, col := l.Move(0, 0, model.Down); lane != 0 || col != 0 {
 			t.Errorf("%s: Move on an empty grid = %d, %d", name, lane, col)
 		}
+	}
+}
+
+// TestLayoutFilterHidesLanesWithoutMatches checks that a filter keeps only
+// lanes holding a match, or named like the filter.
+func TestLayoutFilterHidesLanesWithoutMatches(t *testing.T) {
+	topo := model.NewTopology()
+	for _, n := range []string{"front", "back", "web-net"} {
+		topo.Networks[n] = model.Network{ID: n, Name: n}
+	}
+	topo.Containers["a"] = model.Container{ID: "a", Name: "api", Endpoints: map[string]model.Endpoint{"back": {NetworkID: "back", NetworkName: "back"}}}
+	topo.Containers["w"] = model.Container{ID: "w", Name: "web", Endpoints: map[string]model.Endpoint{"front": {NetworkID: "front", NetworkName: "front"}}}
+	var names []string
+	for _, n := range topo.Layout(model.LayoutOptions{Filter: "web"}).Lanes {
+		names = append(names, n.Name)
+	}
+	if want := []string{"front", "web-net"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("lanes under filter = %v, want %v", names, want)
+	}
+	if got := len(topo.Layout(model.LayoutOptions{}).Lanes); got != 3 {
+		t.Errorf("lanes without filter = %d, want 3", got)
 	}
 }

@@ -260,7 +260,10 @@ func (l *Lanes) View() string {
 	}
 	if len(l.layout.Lanes) == 0 {
 		msg := "no networks"
-		if !l.opts.WithBuiltIn {
+		switch {
+		case l.opts.Filter != "":
+			msg = "nothing matches “" + l.opts.Filter + "”: esc clears the filter"
+		case !l.opts.WithBuiltIn:
 			msg = "no user networks: press b to show bridge, host and none"
 		}
 		l.cache = lipgloss.NewStyle().Width(l.width).Height(l.height).Render(l.styles.Muted.Render(msg))
