@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -387,7 +388,14 @@ func (r *registrator) register(ctx context.Context, reg *api.AgentServiceRegistr
 	// for, so that a re-registration leaves exactly what it describes.
 	opts := api.ServiceRegisterOpts{ReplaceExistingChecks: true}.WithContext(ctx)
 	if err := r.agent.ServiceRegisterOpts(reg, opts); err != nil {
-		return fmt.Errorf("register %s in consul: %w", reg.ID, err)
+		var se api.StatusError
+		if errors.As(err, &se) && se.Code == http.StatusBadRequest {
+			// Consul refuses this registration, not every registration:
+			// starting over would fail on it forever and stall the rest.
+			r.log.Error(fmt.Sprintf("consul refused to register %s", reg.ID), "err", err)
+			return nil
+		}
+		return consulError("register "+reg.ID, err)
 	}
 	attrs := []any{"id", reg.ID, "container", reg.Meta[MetaContainerID][:min(12, len(reg.Meta[MetaContainerID]))]}
 	if reg.Check != nil {
@@ -406,7 +414,7 @@ func (r *registrator) deregister(ctx context.Context, serviceID, why string) err
 		err = nil
 	}
 	if err != nil {
-		return fmt.Errorf("deregister %s from consul: %w", serviceID, err)
+		return consulError("deregister "+serviceID, err)
 	}
 	r.log.Info(fmt.Sprintf("deregistered %s (%s)", serviceID, why))
 	return nil
@@ -448,7 +456,7 @@ func (r *registrator) resync(ctx context.Context) error {
 	filter := fmt.Sprintf("Meta.%s == %q", MetaRegistrator, RegistratorName)
 	have, err := r.agent.ServicesWithFilterOpts(filter, (&api.QueryOptions{}).WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("list consul agent services: %w", err)
+		return consulError("list the agent's services", err)
 	}
 	wanted := map[string]bool{}
 	for _, e := range want {
@@ -507,6 +515,16 @@ func sameRegistration(a, b *api.AgentServiceRegistration) bool {
 	}
 	return a.Check == nil || a.Check.HTTP == b.Check.HTTP && a.Check.Interval == b.Check.Interval &&
 		a.Check.Timeout == b.Check.Timeout && a.Check.Name == b.Check.Name
+}
+
+// consulError wraps a failed Consul call, saying what to do about the one
+// failure a person can fix here: a missing or weak ACL token.
+func consulError(op string, err error) error {
+	var se api.StatusError
+	if errors.As(err, &se) && se.Code == http.StatusForbidden {
+		return fmt.Errorf("consul: %s: permission denied: set CONSUL_HTTP_TOKEN to a token with service:write and agent:read: %w", op, err)
+	}
+	return fmt.Errorf("consul: %s: %w", op, err)
 }
 
 func hostPort(host string, port int) string {

@@ -425,7 +425,7 @@ func TestHTTPCheckGoesPassing(t *testing.T) {
 
 	h.env.Run(t, dockertest.ContainerSpec{
 		Suffix: "checked", Image: h.image, Networks: []string{front}, Start: true,
-		Env: []string{"SERVICE_NAME=web", "SERVICE_PORT=8080", "SERVICE_CHECK_HTTP=/health", "SERVICE_CHECK_INTERVAL=500ms"},
+		Env: []string{"SERVICE_NAME=web", "SERVICE_PORT=8080", "SERVICE_CHECK_HTTP=/health", "SERVICE_CHECK_INTERVAL=1s"},
 	})
 	sid := h.env.Name("checked") + ":8080"
 	svc := h.waitRegistered(t, sid, 10*time.Second)
@@ -584,4 +584,61 @@ func TestNetworkEventsOfNonServicesCauseNoInspect(t *testing.T) {
 	if n := engine.count(plain); n != 1 {
 		t.Errorf("the plain container was inspected %d times, want once (at its start)", n)
 	}
+}
+
+// Without a token, an ACL-protected agent refuses everything: the
+// registrator must say so in words a person can act on, and keep retrying
+// rather than exit.
+func TestMissingTokenIsReportedAsPermissionDenied(t *testing.T) {
+	if _, err := consultest.Binary(); err != nil {
+		t.Skip(err.Error())
+	}
+	env := dockertest.New(t)
+	agent := consultest.Start(t, consultest.WithACL("a-management-token"))
+	cc := api.DefaultConfig()
+	cc.Address, cc.Token = agent.Addr, ""
+	anonymous, err := api.NewClient(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.CreateNetwork(t, "front", nil)
+	env.Run(t, dockertest.ContainerSpec{
+		Suffix: "web", Image: dockertest.TestServerImage(t), Networks: []string{env.Name("front")}, Start: true,
+		Env: []string{"SERVICE_NAME=web", "SERVICE_PORT=8080"},
+	})
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{Label: dockertest.LabelKey + "=" + env.Prefix}, env.Client, anonymous.Agent(), slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	dockertest.Eventually(t, 10*time.Second, func() (bool, string) {
+		return strings.Contains(logs.String(), "permission denied: set CONSUL_HTTP_TOKEN"), "log so far:\n" + logs.String()
+	})
+	select {
+	case err := <-done:
+		t.Fatalf("Run gave up (%v): it must keep retrying", err)
+	default:
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
