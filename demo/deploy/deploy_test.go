@@ -167,3 +167,40 @@ func TestComposeFileIsValid(t *testing.T) {
 		}
 	}
 }
+
+func TestReadPullReportsOneFraction(t *testing.T) {
+	stream := `{"status":"Pulling from library/mongo","id":"7.0"}
+{"status":"Pulling fs layer","progressDetail":{},"id":"a"}
+{"status":"Pulling fs layer","progressDetail":{},"id":"b"}
+{"status":"Downloading","progressDetail":{"current":1000000,"total":4000000},"id":"a"}
+{"status":"Downloading","progressDetail":{"current":500000,"total":1000000},"id":"b"}
+{"status":"Download complete","progressDetail":{},"id":"b"}
+{"status":"Downloading","progressDetail":{"current":4000000,"total":4000000},"id":"a"}
+{"status":"Extracting","progressDetail":{"current":100,"total":4000000},"id":"a"}
+{"status":"Pull complete","progressDetail":{},"id":"a"}
+{"status":"Digest: sha256:0123"}
+`
+	var got []float64
+	var last string
+	if err := readPull(strings.NewReader(stream), func(detail string, f float64) { got, last = append(got, f), detail }); err != nil {
+		t.Fatal(err)
+	}
+	// a 1/4 MB, then b at half, b complete, a complete, a pulled.
+	want := []float64{0.25, 1.5 / 5, 2.0 / 5, 1, 1}
+	if len(got) != len(want) {
+		t.Fatalf("fractions %v, want %v", got, want)
+	}
+	for i := range want {
+		if d := got[i] - want[i]; d > 1e-9 || d < -1e-9 {
+			t.Errorf("fraction %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if last != "5.0/5.0 MB" {
+		t.Errorf("last detail %q", last)
+	}
+
+	err := readPull(strings.NewReader(`{"errorDetail":{"message":"Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host"},"error":"x"}`), func(string, float64) {})
+	if err == nil || !strings.Contains(err.Error(), "is there no network?") {
+		t.Errorf("a pull failing for want of network: %v", err)
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,8 +222,20 @@ func TestUpFinishesHalfDoneDeploy(t *testing.T) {
 		t.Fatalf("the interrupted deploy left %d containers, want some but not all", len(half))
 	}
 
+	// Another program holds the load balancer's port: the deploy gets as
+	// far as the load balancer and says what to do.
+	busy, err := net.Listen("tcp", net.JoinHostPort(d.Options().LBBind, strconv.Itoa(d.Options().LBPort)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Up(context.Background(), UpOptions{}, nil)
+	busy.Close()
+	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "--lb-port") {
+		t.Fatalf("up with the port taken = %v, want an error naming the port and --lb-port", err)
+	}
+
 	if _, err := d.Up(context.Background(), UpOptions{Wait: true}, nil); err != nil {
-		t.Fatalf("second up: %v", err)
+		t.Fatalf("up after the failures: %v", err)
 	}
 	all := containerIDs(t, d)
 	for _, id := range half {

@@ -170,14 +170,26 @@ func (d *Deployer) pull(ctx context.Context, ref string, report func(detail stri
 		return explainPull(err)
 	}
 	defer rc.Close()
+	if err := readPull(rc, report); err != nil {
+		return err
+	}
+	if ok, err := docker.ImageExists(ctx, d.cli, ref); err != nil || !ok {
+		return fmt.Errorf("the engine reported no error, yet has no image %s afterwards", ref)
+	}
+	return nil
+}
+
+// readPull follows a pull's message stream to its end, turning the
+// per-layer byte counts into one fraction of the whole download.
+func readPull(r io.Reader, report func(detail string, fraction float64)) error {
 	type layer struct{ current, total int64 }
 	layers := map[string]*layer{}
-	order := []string{}
-	dec := json.NewDecoder(rc)
+	var order []string
+	dec := json.NewDecoder(r)
 	for {
 		var m jsonmessage.JSONMessage
 		if err := dec.Decode(&m); err == io.EOF {
-			break
+			return nil
 		} else if err != nil {
 			return fmt.Errorf("read the pull's progress: %w", err)
 		}
@@ -196,9 +208,11 @@ func (d *Deployer) pull(ctx context.Context, ref string, report func(detail stri
 		switch m.Status {
 		case "Downloading":
 			l.current, l.total = m.Progress.Current, max(l.total, m.Progress.Total)
-		case "Download complete", "Pull complete", "Already exists":
+		case "Download complete", "Pull complete":
 			l.current = l.total
 		default:
+			// Extracting and the like: the bytes to fetch are what a
+			// presenter waits for on a conference network.
 			continue
 		}
 		var cur, tot int64
@@ -210,10 +224,6 @@ func (d *Deployer) pull(ctx context.Context, ref string, report func(detail stri
 			report(fmt.Sprintf("%.1f/%.1f MB", float64(cur)/1e6, float64(tot)/1e6), float64(cur)/float64(tot))
 		}
 	}
-	if ok, err := docker.ImageExists(ctx, d.cli, ref); err != nil || !ok {
-		return fmt.Errorf("the engine reported no error, yet has no image %s afterwards", ref)
-	}
-	return nil
 }
 
 // explainPull names the usual cause of a failed pull on stage: no network.

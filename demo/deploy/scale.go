@@ -97,10 +97,10 @@ func (d *Deployer) requireDeployed(ctx context.Context) error {
 
 // Down stops and removes every container, then every network, carrying the
 // project's label, and its volumes too when volumes is set: exactly the
-// project's objects, whoever created them. Containers stop in reverse
-// dependency order (the load balancer first, so no request meets a
-// stopping app; consul last, so the registrator can deregister), each
-// tier at once.
+// project's objects, whoever created them. The load balancer stops first
+// (nginx finishes the requests it holds), so no request reaches what
+// follows; the rest then stops all at once, which keeps a teardown on
+// stage within a few seconds.
 func (d *Deployer) Down(ctx context.Context, volumes bool, progress Progress) error {
 	d.op.Lock()
 	defer d.op.Unlock()
@@ -109,19 +109,11 @@ func (d *Deployer) Down(ctx context.Context, volumes bool, progress Progress) er
 	if err != nil {
 		return err
 	}
-	order := servicesInOrder(byService)
-	slices.Reverse(order)
-	tiers := [][]string{}
-	for _, s := range order {
-		switch s {
-		case ServiceMongo, ServiceConsul:
-			// The data tier goes together, last.
-			if len(tiers) > 0 && slices.Contains(tiers[len(tiers)-1], ServiceMongo) {
-				tiers[len(tiers)-1] = append(tiers[len(tiers)-1], s)
-				continue
-			}
+	tiers := [][]string{{ServiceLB}, {}}
+	for _, s := range servicesInOrder(byService) {
+		if s != ServiceLB {
+			tiers[1] = append(tiers[1], s)
 		}
-		tiers = append(tiers, []string{s})
 	}
 	var errs []error
 	for _, tier := range tiers {
