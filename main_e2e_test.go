@@ -22,7 +22,10 @@ func TestEndToEndLanesLiveAndKill(t *testing.T) {
 	env.CreateNetwork(t, "e2e", nil)
 
 	term := tmuxtest.Start(t, 120, 40, nil, bin)
-	term.WaitForText(10*time.Second, netName)
+	// The engine is shared: other lanes may fill the screen, so the test
+	// waits for the live state, then filters down to what it creates.
+	term.WaitForText(10*time.Second, "● live")
+	term.WaitForText(5*time.Second, "━━━ ")
 
 	id := env.Run(t, dockertest.ContainerSpec{
 		Suffix: "web", Image: image, Networks: []string{netName}, Start: true,
@@ -31,14 +34,15 @@ func TestEndToEndLanesLiveAndKill(t *testing.T) {
 			"com.docker.compose.container-number": "1",
 		},
 	})
-	term.WaitForText(5*time.Second, "e2eweb.1")
 
-	// Filter down to the new container, so the selection is on it.
 	term.Send("/")
 	term.Send("-l", "e2eweb")
 	term.Send("Enter")
 	term.WaitForText(5*time.Second, "filter “e2eweb”")
-	term.WaitFor(5*time.Second, "the container selected", func(s string) bool { return strings.Contains(s, "▶● e2eweb.1") })
+	screen := term.WaitFor(5*time.Second, "the container selected in its lane", func(s string) bool { return strings.Contains(s, "▶● e2eweb.1") })
+	if !strings.Contains(screen, netName) {
+		t.Errorf("the lane %s is not on screen:\n%s", netName, screen)
+	}
 	term.Send("x")
 	term.WaitForText(5*time.Second, "Kill e2eweb.1")
 	term.Send("y")
