@@ -35,7 +35,12 @@ const probeTimeout = 5 * time.Second
 
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "topo:", err)
+		// A probe that contradicts its expectation has printed its table
+		// and summary already; only the exit status is left to say.
+		var mismatch *ProbeMismatchError
+		if !errors.As(err, &mismatch) {
+			fmt.Fprintln(os.Stderr, "topo:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -66,7 +71,7 @@ docker context, else the default socket.`,
 	}
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
 	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
-	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd())
+	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd())
 	return root
 }
 
@@ -109,7 +114,9 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
 		Registry:   registryConnector{flagAddr: opts.consul, ctx: ctx},
+		Prober:     docker.NewProber(engine, docker.ProberOptions{}),
 	})
+	defer app.Close()
 	p := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal: %w", err)

@@ -30,6 +30,7 @@ const (
 	paneLanes pane = iota
 	paneDetails
 	paneRegistry
+	paneProbe
 	paneLog
 )
 
@@ -86,6 +87,15 @@ type Model struct {
 	regConn      RegistryConn
 	regSearching bool
 
+	// The isolation view: an overlay on the lanes, a matrix that replaces
+	// them, and the results of a live probe in a side panel.
+	overlay    *IsolationOverlay
+	overlayOn  bool
+	matrix     *ReachMatrix
+	matrixOn   bool
+	probe      *ProbeView
+	probePanel bool
+
 	width, height int
 	focus         pane
 	// detailsOpen zooms the details over the lanes on narrow terminals.
@@ -119,13 +129,14 @@ func New(cfg Config) *Model {
 		topo:  model.NewTopology(),
 		lanes: NewLanes(styles), details: NewDetails(styles, cfg.Now), log: NewEventLog(styles),
 		registry: NewRegistryPanel(styles, cfg.Now), showRegistry: true,
+		overlay: NewIsolationOverlay(styles), matrix: NewReachMatrix(styles), probe: NewProbeView(styles, cfg.Now),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
 	}
 	if cfg.Registry == nil {
 		m.registry.SetAbsent("no registry")
 		m.showRegistry = false
 	}
-	m.lanes.SetBadger(m.registry.Badge)
+	m.lanes.SetBadger(m.badges)
 	m.help.Styles.ShortKey = styles.Key
 	m.help.Styles.FullKey = styles.Key
 	m.updateKeys()
@@ -160,6 +171,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, waitForRegistry(m.regConn.Updates)
 	case RegistryClosedMsg:
 		return m, nil
+	case ProbeDoneMsg:
+		cmd := m.probe.Update(msg)
+		if report, ok := m.probe.Report(); ok && msg.Err == nil {
+			m.overlay.SetReport(report)
+			m.lanes.Invalidate()
+		}
+		return m, cmd
+	case ProbeTickMsg:
+		return m, m.probe.Update(msg)
 	case InspectedMsg:
 		m.details.SetInspection(msg.Container, msg.Err)
 		return m, nil
@@ -208,7 +228,11 @@ func (m *Model) applyUpdate(u model.Update) tea.Cmd {
 		line := ev.Describe(m.topo)
 		m.topo.Apply(ev)
 		m.lastEvent = now
-		m.log.Add(ev.Time, line, isBadEvent(ev))
+		// topo's own probe containers come and go with every probe; the
+		// log is for what the audience changed.
+		if ev.Attributes[model.LabelProbe] == "" {
+			m.log.Add(ev.Time, line, isBadEvent(ev))
+		}
 	case u.Lost != nil:
 		if m.stale == nil {
 			m.log.Add(now, "lost the engine: "+u.Lost.Error(), true)
@@ -218,6 +242,8 @@ func (m *Model) applyUpdate(u model.Update) tea.Cmd {
 	}
 	m.lanes.SetTopology(m.topo)
 	m.registry.SetTopology(m.topo)
+	m.overlay.SetTopology(m.topo)
+	m.matrix.SetTopology(m.topo)
 	return tea.Batch(m.selectionChanged(), m.maybeFindRegistry(u))
 }
 
@@ -285,6 +311,11 @@ func (m *Model) selectionChanged() tea.Cmd {
 		return nil
 	}
 	m.details.Show(c)
+	m.matrix.Select(c.ID)
+	if m.overlayOn {
+		m.overlay.Select(c.ID)
+		m.lanes.Invalidate()
+	}
 	if m.focus != paneRegistry {
 		m.registry.SelectContainer(c.ID)
 	}
@@ -317,6 +348,9 @@ func (m *Model) updateKeys() {
 		m.keys.StopStart.SetHelp("s", "stop")
 	}
 	m.keys.Details.SetEnabled(normal && ok)
+	m.keys.Isolation.SetEnabled(normal && (ok || m.overlayOn))
+	m.keys.Matrix.SetEnabled(normal && m.synced)
+	m.keys.Probe.SetEnabled(normal && ok && c.Running() && m.cfg.Prober != nil && !m.probe.Running())
 	m.keys.Back.SetEnabled(normal)
 	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
 	m.keys.Deny.SetEnabled(m.mode == modeConfirm)
@@ -372,6 +406,19 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Back):
 		switch {
+		case m.probe.Running():
+			m.probe.Cancel()
+		case m.matrixOn:
+			m.matrixOn = false
+			m.resize()
+		case m.probePanel:
+			m.probePanel = false
+			if m.focus == paneProbe {
+				m.focus = paneLanes
+			}
+			m.resize()
+		case m.overlayOn:
+			m.setOverlay(false)
 		case m.detailsOpen:
 			m.detailsOpen = false
 			m.focus = paneLanes
@@ -388,6 +435,19 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.focus = paneLanes
 		m.updateKeys()
 		return m.filter.Focus()
+	case key.Matches(msg, k.Isolation):
+		m.setOverlay(!m.overlayOn)
+		return nil
+	case key.Matches(msg, k.Matrix):
+		m.matrixOn = !m.matrixOn
+		m.resize()
+		return nil
+	case key.Matches(msg, k.Probe):
+		c, _ := m.lanes.Selected()
+		m.setOverlay(true)
+		m.probePanel = true
+		m.resize()
+		return m.probe.Start(m.cfg.Prober, c, 0)
 	case key.Matches(msg, k.Registry):
 		m.showRegistry = !m.showRegistry
 		if !m.showRegistry && m.focus == paneRegistry {
@@ -400,6 +460,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.updateKeys()
 		return m.selectionChanged()
 	}
+	if m.matrixOn && m.focus == paneLanes {
+		return m.matrix.Update(msg)
+	}
 	if m.focus != paneLanes {
 		// Arrows scroll the focused pane.
 		switch m.focus {
@@ -409,6 +472,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return m.log.Update(msg)
 		case paneRegistry:
 			return m.registryKey(msg)
+		case paneProbe:
+			return m.probe.Update(msg)
 		}
 	}
 	switch {
@@ -442,6 +507,37 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	return m.selectionChanged()
 }
 
+// setOverlay turns the isolation overlay on (for the selection) or off.
+func (m *Model) setOverlay(on bool) {
+	m.overlayOn = on
+	if on {
+		if c, ok := m.lanes.Selected(); ok {
+			m.overlay.Select(c.ID)
+		}
+		m.lanes.SetOverlay(m.overlay)
+	} else {
+		m.lanes.SetOverlay(nil)
+	}
+	m.resize()
+	m.updateKeys()
+}
+
+// badges are the marks after a node's address: registry health, and the
+// probe's verdicts while the overlay is on.
+func (m *Model) badges(c model.Container) string {
+	b := m.registry.Badge(c)
+	if m.overlayOn {
+		b += m.overlay.Badge(c)
+	}
+	return b
+}
+
+// Close ends what may still run when the program stops: a probe's
+// container is removed before topo exits.
+func (m *Model) Close() {
+	m.probe.Close(5 * time.Second)
+}
+
 // registryKey moves the registry panel's selection, and the lanes' with
 // it: picking an instance picks its container.
 func (m *Model) registryKey(msg tea.KeyMsg) tea.Cmd {
@@ -463,6 +559,9 @@ func (m *Model) cycleFocus() {
 	order := []pane{paneLanes}
 	if m.detailsVisible() {
 		order = append(order, paneDetails)
+	}
+	if m.probePanel {
+		order = append(order, paneProbe)
 	}
 	if m.showRegistry {
 		order = append(order, paneRegistry)
@@ -561,6 +660,9 @@ func (m *Model) visiblePanels() []sidePanel {
 	if m.wide() {
 		out = append(out, sidePanel{paneDetails, "details", m.details})
 	}
+	if m.probePanel {
+		out = append(out, sidePanel{paneProbe, "probe", m.probe})
+	}
 	if m.showRegistry {
 		out = append(out, sidePanel{paneRegistry, "registry", m.registry})
 	}
@@ -576,7 +678,8 @@ func (m *Model) lanesRect() (x, y, w, h int) {
 func (m *Model) resize() {
 	panels := m.visiblePanels()
 	l := m.arrange(panels)
-	m.lanes.SetSize(l.lanes.w, l.lanes.h)
+	m.lanes.SetSize(l.lanes.w, l.lanes.h-m.legendLines())
+	m.matrix.SetSize(l.lanes.w, l.lanes.h)
 	for i, p := range panels {
 		p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
 	}
@@ -589,6 +692,14 @@ func (m *Model) resize() {
 	m.log.SetSize(m.width, m.logHeight())
 	m.help.Width = m.width
 	m.filter.Width = m.width - 20
+}
+
+// legendLines is the room the isolation legend takes above the lanes.
+func (m *Model) legendLines() int {
+	if m.overlayOn {
+		return 1
+	}
+	return 0
 }
 
 // mainHeight is the lines between the status bar and the event log.
@@ -613,6 +724,12 @@ func (m *Model) View() string {
 		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
 	default:
 		lanes := m.lanes.View()
+		if m.overlayOn && !m.matrixOn {
+			lanes = m.overlay.Legend(l.lanes.w) + "\n" + lanes
+		}
+		if m.matrixOn {
+			lanes = m.matrix.View()
+		}
 		if !m.synced {
 			lanes = lipgloss.NewStyle().Height(l.lanes.h).Render(m.connectingView())
 		}
@@ -641,6 +758,11 @@ func (m *Model) title(text string, p pane, w int) string {
 
 func (m *Model) lanesTitle() string {
 	t := "lanes"
+	if m.matrixOn {
+		t = "reachability matrix · esc back"
+	} else if m.overlayOn {
+		t = "lanes · isolation of " + m.overlaySubject()
+	}
 	if projects := m.lanes.Projects(); len(projects) > 0 {
 		t += " · project " + strings.Join(projects, ", ")
 	}
@@ -651,6 +773,13 @@ func (m *Model) lanesTitle() string {
 		t += " · b: built-in nets"
 	}
 	return t
+}
+
+func (m *Model) overlaySubject() string {
+	if c, ok := m.overlay.Subject(); ok {
+		return c.DisplayName()
+	}
+	return "nothing"
 }
 
 func (m *Model) connectingView() string {

@@ -35,6 +35,8 @@ type Config struct {
 	Styles *Styles
 	// Registry finds and watches the service registry; nil for none.
 	Registry RegistryConnector
+	// Prober proves reachability from inside a container; nil disables p.
+	Prober Prober
 }
 
 // actionTimeout bounds one container action: stop waits up to 5 s for the

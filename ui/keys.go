@@ -15,6 +15,9 @@ type KeyMap struct {
 	Restart               key.Binding
 	BuiltIn               key.Binding
 	Registry              key.Binding
+	Isolation             key.Binding
+	Matrix                key.Binding
+	Probe                 key.Binding
 	Help                  key.Binding
 	Quit                  key.Binding
 	Confirm, Deny         key.Binding
@@ -36,6 +39,9 @@ func DefaultKeyMap() KeyMap {
 		Restart:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart")),
 		BuiltIn:   key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "built-in nets")),
 		Registry:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "registry panel")),
+		Isolation: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "isolation overlay")),
+		Matrix:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "reachability matrix")),
+		Probe:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "probe reachability")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:   key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -54,6 +60,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane},
 		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Back},
 		{k.Kill, k.StopStart, k.Restart},
+		{k.Isolation, k.Matrix, k.Probe},
 		{k.Help, k.Quit},
 	}
 }
