@@ -129,7 +129,9 @@ func filterLanes(t Topology, lanes []Network, filter string) []Network {
 	q := strings.ToLower(strings.TrimSpace(filter))
 	kept := lanes[:0:0]
 	for _, n := range lanes {
-		if hit[n.ID] || strings.Contains(strings.ToLower(n.Name), q) {
+		// By name too: a created container's endpoints are keyed by
+		// network name (see endpointLane).
+		if hit[n.ID] || hit[n.Name] || strings.Contains(strings.ToLower(n.Name), q) {
 			kept = append(kept, n)
 		}
 	}

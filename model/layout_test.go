@@ -333,3 +333,20 @@ func TestLayoutFilterHidesLanesWithoutMatches(t *testing.T) {
 		t.Errorf("lanes without filter = %d, want 3", got)
 	}
 }
+
+// Regression: under a filter, a lane was kept only when a match held an
+// endpoint keyed by its ID, so a created container (endpoints keyed by
+// network name) lost its lane and vanished from the filtered view.
+func TestLayoutFilterKeepsTheLaneOfACreatedContainer(t *testing.T) {
+	created := model.Container{ID: "c1", Name: "new", State: model.StateCreated, Endpoints: map[string]model.Endpoint{
+		"a": {NetworkID: "a", NetworkName: "a"},
+	}}
+	topo := fixTopo(fixNets("a", "b"), created, fixCtr("c2", "old", "b"))
+	l := topo.Layout(model.LayoutOptions{Filter: "new"})
+	if got := laneNames(l.Lanes); !reflect.DeepEqual(got, []string{"a"}) {
+		t.Fatalf("lanes = %v, want [a]", got)
+	}
+	if !reflect.DeepEqual(l.Columns, []string{"c1"}) || !l.Attached(0, 0) {
+		t.Errorf("columns = %v, attached %v; want the created container in lane a", l.Columns, l.Attached(0, 0))
+	}
+}
