@@ -133,6 +133,11 @@ const errStreamClosed = streamError("the engine closed the event stream")
 // same operation (start, die, stop) carries it.
 const enrichTimeout = 100 * time.Millisecond
 
+// disconnectTimeout is longer: the engine disconnects a stopping container
+// yet keeps it configured on the network, only the read tells the two
+// apart, and it must wait for the engine to finish reaping the container.
+const disconnectTimeout = time.Second
+
 // enrich turns an SDK event into a model event carrying the fresh state of
 // the container or network it names, so the model can apply it exactly. A
 // failed read (the object vanished since) leaves the state out and the
@@ -145,8 +150,8 @@ func (e *Engine) enrich(ctx context.Context, m events.Message) model.Event {
 	if m.TimeNano == 0 {
 		ev.Time = time.Unix(m.Time, 0)
 	}
-	inspect := func(id string) {
-		ctx, cancel := context.WithTimeout(ctx, enrichTimeout)
+	inspect := func(id string, bound time.Duration) {
+		ctx, cancel := context.WithTimeout(ctx, bound)
 		defer cancel()
 		if c, err := e.api.ContainerInspect(ctx, id); err == nil {
 			mc := fromInspect(c)
@@ -158,7 +163,7 @@ func (e *Engine) enrich(ctx context.Context, m events.Message) model.Event {
 		// A kill changes nothing the lanes show (die follows, with the
 		// exit code), and its inspect would wait for the process to die.
 		if a := ev.BaseAction(); a != "destroy" && a != "kill" {
-			inspect(m.Actor.ID)
+			inspect(m.Actor.ID, enrichTimeout)
 		}
 	case events.NetworkEventType:
 		switch ev.BaseAction() {
@@ -168,12 +173,12 @@ func (e *Engine) enrich(ctx context.Context, m events.Message) model.Event {
 				ev.Network = &mn
 			}
 		case "connect":
-			inspect(m.Actor.Attributes["container"])
+			inspect(m.Actor.Attributes["container"], enrichTimeout)
 			if ev.Container == nil {
 				ev.Container = e.listed(ctx, m.Actor.Attributes["container"], m.Actor.ID)
 			}
 		case "disconnect":
-			inspect(m.Actor.Attributes["container"])
+			inspect(m.Actor.Attributes["container"], disconnectTimeout)
 		}
 	}
 	return ev
