@@ -49,6 +49,9 @@ func main() {
 type globalOptions struct {
 	host   string
 	consul string
+	// selfBinary is the static Linux build of topo that probe and demo
+	// containers run; empty means the running executable.
+	selfBinary string
 }
 
 func newRootCmd() *cobra.Command {
@@ -70,6 +73,7 @@ docker context, else the default socket.`,
 		},
 	}
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
+	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
 	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
 	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd())
 	return root
@@ -114,7 +118,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
 		Registry:   registryConnector{flagAddr: opts.consul, ctx: ctx},
-		Prober:     docker.NewProber(engine, docker.ProberOptions{}),
+		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
 	})
 	defer app.Close()
 	p := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx))
