@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,6 +32,43 @@ type demoFlags struct {
 	lbBind     string
 	selfBinary string
 	images     deploy.Images
+	// envErr is a demo variable of the environment in error.
+	envErr error
+}
+
+// The environment sets the demo's defaults for the commands and the TUI
+// alike (the TUI has no demo flags): a rehearsal on another port is one
+// export away.
+const (
+	envDemoProject = "TOPO_DEMO_PROJECT"
+	envDemoLBPort  = "TOPO_DEMO_LB_PORT"
+	envDemoLBBind  = "TOPO_DEMO_LB_BIND"
+)
+
+func demoFlagsFromEnv(getenv func(string) string) *demoFlags {
+	f := &demoFlags{
+		project: cmp.Or(getenv(envDemoProject), deploy.DefaultProject),
+		lbPort:  deploy.DefaultLBPort,
+		lbBind:  cmp.Or(getenv(envDemoLBBind), deploy.DefaultLBBind),
+		images:  deploy.ImagesFromEnv(getenv),
+	}
+	if v := getenv(envDemoLBPort); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			f.envErr = fmt.Errorf("%s=%q is not a port number: unset it or write for example 8081", envDemoLBPort, v)
+		}
+		f.lbPort = p
+	}
+	return f
+}
+
+// check refuses settings in error before any contact with the engine.
+func (f *demoFlags) check() error {
+	if f.envErr != nil {
+		return f.envErr
+	}
+	_, err := deploy.New(nil, f.options())
+	return err
 }
 
 func (f *demoFlags) options() deploy.Options {
@@ -43,7 +81,7 @@ func (f *demoFlags) options() deploy.Options {
 // newDemoCmd is `topo demo`: the reference demo's deployer and its load
 // generator, the commands behind the TUI's D, +, -, T and g keys.
 func newDemoCmd(opts *globalOptions) *cobra.Command {
-	f := &demoFlags{images: deploy.ImagesFromEnv(os.Getenv)}
+	f := demoFlagsFromEnv(os.Getenv)
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Deploy and drive the reference demo: NGINX, the app, MongoDB, Consul and the registrator",
@@ -63,9 +101,9 @@ TOPO_DEMO_IMAGE_CONSUL, TOPO_DEMO_IMAGE_MONGO and TOPO_DEMO_IMAGE_NGINX.`,
 		Args: cobra.NoArgs,
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.project, "project", deploy.DefaultProject, "project name: prefixes and labels every object")
-	pf.IntVar(&f.lbPort, "lb-port", deploy.DefaultLBPort, "host port of the load balancer")
-	pf.StringVar(&f.lbBind, "lb-bind", deploy.DefaultLBBind, "host address the load balancer is published on (0.0.0.0: every interface)")
+	pf.StringVar(&f.project, "project", f.project, "project name: prefixes and labels every object (env "+envDemoProject+")")
+	pf.IntVar(&f.lbPort, "lb-port", f.lbPort, "host port of the load balancer (env "+envDemoLBPort+")")
+	pf.StringVar(&f.lbBind, "lb-bind", f.lbBind, "host address the load balancer is published on, 0.0.0.0 for every interface (env "+envDemoLBBind+")")
 	pf.StringVar(&f.selfBinary, "self-binary", "", "static Linux build of topo to run as app and registrator (default: this executable)")
 	pf.StringVar(&f.images.Consul, "image-consul", f.images.Consul, "Consul image (env "+deploy.EnvImageConsul+")")
 	pf.StringVar(&f.images.Mongo, "image-mongo", f.images.Mongo, "MongoDB image (env "+deploy.EnvImageMongo+")")
@@ -83,8 +121,7 @@ TOPO_DEMO_IMAGE_CONSUL, TOPO_DEMO_IMAGE_MONGO and TOPO_DEMO_IMAGE_NGINX.`,
 // with a context that Ctrl-C cancels, so an interrupted deploy stops
 // between steps and a second `up` finishes it.
 func withDeployer(cmd *cobra.Command, opts *globalOptions, f *demoFlags, fn func(ctx context.Context, d *deploy.Deployer) error) error {
-	// A flag in error is answered before any contact with the engine.
-	if _, err := deploy.New(nil, f.options()); err != nil {
+	if err := f.check(); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
@@ -462,13 +499,18 @@ func bar(fraction float64, width int) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
-// newDemoUI builds what the TUI's demo keys drive: the deployer of the
-// default project (images from the environment, this executable as the
-// app's binary) and a 20 req/s traffic source through its load balancer.
-func newDemoUI(engine *docker.Engine) (ui.DemoDeployer, ui.TrafficSource, error) {
-	d, err := deploy.New(engine.Client, deploy.Options{Images: deploy.ImagesFromEnv(os.Getenv)})
+// newDemoUI builds what the TUI's demo keys drive: the deployer (project,
+// port and images from the environment as for `topo demo`, the binary from
+// --self-binary) and a 20 req/s traffic source through its load balancer.
+func newDemoUI(engine *docker.Engine, opts *globalOptions) (ui.DemoDeployer, ui.TrafficSource, error) {
+	f := demoFlagsFromEnv(os.Getenv)
+	f.selfBinary = opts.selfBinary
+	if err := f.check(); err != nil {
+		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
+	}
+	d, err := deploy.New(engine.Client, f.options())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
 	}
 	return demoUI{d}, trafficUI{url: d.LBURL(), project: d.Project(), rate: traffic.DefaultRate}, nil
 }

@@ -124,3 +124,22 @@ func TestDemoHealthcheck(t *testing.T) {
 		t.Errorf("unhealthy: %v, want the reason in the error (Docker keeps it in the health log)", err)
 	}
 }
+
+func TestDemoSettingsFromEnvironment(t *testing.T) {
+	env := map[string]string{
+		"TOPO_DEMO_PROJECT": "rehearsal", "TOPO_DEMO_LB_PORT": "18080", "TOPO_DEMO_LB_BIND": "0.0.0.0",
+		"TOPO_DEMO_IMAGE_NGINX": "local/nginx:1",
+	}
+	f := demoFlagsFromEnv(func(k string) string { return env[k] })
+	if err := f.check(); err != nil {
+		t.Fatal(err)
+	}
+	o := f.options()
+	if o.Project != "rehearsal" || o.LBPort != 18080 || o.LBBind != "0.0.0.0" || o.Images.Nginx != "local/nginx:1" || o.Images.Mongo != "mongo:7.0" {
+		t.Errorf("options from the environment: %+v", o)
+	}
+	env["TOPO_DEMO_LB_PORT"] = "eighty"
+	if err := demoFlagsFromEnv(func(k string) string { return env[k] }).check(); err == nil || !strings.Contains(err.Error(), "TOPO_DEMO_LB_PORT") {
+		t.Errorf("a bad port in the environment: %v, want an error naming the variable", err)
+	}
+}
