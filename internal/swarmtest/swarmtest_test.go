@@ -1,0 +1,72 @@
+package swarmtest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/swarm"
+
+	"topo/internal/dockertest"
+)
+
+// TestStartFormsASwarmOfItsOwn: three engines in node containers form one
+// swarm with one leading manager, every node has the test image, and the
+// outer engine's swarm state is what it was.
+func TestStartFormsASwarmOfItsOwn(t *testing.T) {
+	env := dockertest.New(t)
+	before, err := env.Client.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := dockertest.TestServerImage(t)
+	c := Start(t, Options{Images: []string{img}})
+	t.Logf("timings: %v", c.Timings)
+
+	ctx := context.Background()
+	nodes, err := c.Manager().Client.NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != 3 {
+		t.Fatalf("%d nodes, want 3", len(nodes))
+	}
+	leaders := 0
+	for _, n := range nodes {
+		if n.ManagerStatus != nil && n.ManagerStatus.Leader {
+			leaders++
+			if n.Description.Hostname != c.Manager().Name {
+				t.Errorf("leader is %s, want %s", n.Description.Hostname, c.Manager().Name)
+			}
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("%d leaders, want 1", leaders)
+	}
+	for _, n := range c.Nodes {
+		imgs, err := n.Client.ImageList(ctx, imageListOptions(img))
+		if err != nil || len(imgs) != 1 {
+			t.Errorf("node %s: image %s not loaded (%v)", n.Name, img, err)
+		}
+		if !strings.HasPrefix(n.Host, "tcp://") {
+			t.Errorf("node %s host %q", n.Name, n.Host)
+		}
+	}
+	after, err := env.Client.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Swarm.LocalNodeState != before.Swarm.LocalNodeState || after.Swarm.NodeID != before.Swarm.NodeID {
+		t.Errorf("the outer engine's swarm changed: %s %q → %s %q", before.Swarm.LocalNodeState, before.Swarm.NodeID, after.Swarm.LocalNodeState, after.Swarm.NodeID)
+	}
+	if c.Timings["swarm up"] > 60*time.Second {
+		t.Errorf("swarm up took %v", c.Timings["swarm up"])
+	}
+}
+
+func imageListOptions(ref string) image.ListOptions {
+	return image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", ref))}
+}
