@@ -376,9 +376,9 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v + 0 <= t + 0) ? "ok" : "MIS
 		QUIET_DOCKERD_TEXT="; $QUIET_DOCKERD % in the quiet seconds"
 	else
 		echo "| (d) topo CPU, the quiet seconds of that window | none: other sessions caused engine events in every second | <= 0.3 % | not measurable |"
-		echo "| (d) topo CPU estimated at no event (line fitted through the 1 s samples: CPU against events) | $FIT_IDLE % + $FIT_PER_EVENT ms of CPU per event | <= 0.3 % | $(verdict "$FIT_IDLE" 0.3) (estimate) |"
 		QUIET_DOCKERD_TEXT=
 	fi
+	echo "| (d) topo CPU estimated at no event (line fitted through the 1 s samples: CPU against events) | $FIT_IDLE % + $FIT_PER_EVENT ms of CPU per event | <= 0.3 % | $(verdict "$FIT_IDLE" 0.3) (estimate) |"
 	echo "| (d) dockerd CPU, same window | $IDLE_DOCKERD % ($IDLE_DOCKERD_NS % by schedstat$QUIET_DOCKERD_TEXT); before topo ran: $DOCKERD_BASE % ($DOCKERD_BASE_NS %) | (no polling) | |"
 	echo "| (e) topo peak RSS (VmHWM) | $RSS_MB MB | <= 40 MB | $(verdict "$RSS_MB" 40) |"
 	if [ -n "$GOBENCH" ]; then
@@ -401,6 +401,18 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v + 0 <= t + 0) ? "ok" : "MIS
 	echo "(d) utime+stime from /proc/PID/stat over the window (10 ms ticks), and the sum of /proc/PID/task/*/schedstat;"
 	echo "(e) VmHWM from /proc/PID/status at the end. For comparison, lazydocker on a machine like this with 10 containers:"
 	echo "first screen ~210 ms, new container on screen ~580 ms, idle 5 % CPU plus ~29 % in dockerd, 32 MB RSS."
+	echo
+	echo "## Earlier runs"
+	echo
+	echo "Latest first; each line is the summary of a run this file once held."
+	echo
+	# Carry the history forward, the run this file held first.
+	if [ -f "$OUT" ]; then
+		sed -n 's/^<!-- summary: \(.*\) -->$/- \1/p' "$OUT"
+		sed -n '/^## Earlier runs/,$p' "$OUT" | grep '^- ' || true
+	fi
+	echo
+	echo "<!-- summary: $(date -u '+%Y-%m-%d %H:%M'), load $LOAD_START: first frame $FF_MED ms (snapshot $SNAP_MED ms); start->screen $ST_MED ms (p90 $ST_P90); remove->gone $GO_MED ms (p90 $GO_P90); idle CPU $IDLE_TOPO % with $IDLE_EVENTS events (quiet ${QUIET_S}s: $QUIET_TOPO %; fit $FIT_IDLE % + $FIT_PER_EVENT ms/event); dockerd $IDLE_DOCKERD % (before topo $DOCKERD_BASE %); RSS $RSS_MB MB; View ${VIEW_MED:-?} ms; set-up $((SETUP_US / 1000000)) s -->"
 } >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 echo
