@@ -93,6 +93,18 @@ func healthFromStatus(status string) model.Health {
 	return model.HealthNone
 }
 
+// exitCodeFromStatus reads the exit code the list call only gives inside
+// its status text, e.g. "Exited (137) 2 seconds ago".
+func exitCodeFromStatus(status string) int {
+	rest, ok := strings.CutPrefix(status, "Exited (")
+	if !ok {
+		return 0
+	}
+	code, _, _ := strings.Cut(rest, ")")
+	n, _ := strconv.Atoi(code)
+	return n
+}
+
 func fromSummary(c container.Summary) model.Container {
 	name := ""
 	if len(c.Names) > 0 {
@@ -100,7 +112,7 @@ func fromSummary(c container.Summary) model.Container {
 	}
 	out := model.Container{
 		ID: c.ID, Name: name, Image: c.Image, Command: c.Command, State: model.State(c.State),
-		Health: healthFromStatus(c.Status), Created: time.Unix(c.Created, 0), Ports: fromPorts(c.Ports),
+		Health: healthFromStatus(c.Status), ExitCode: exitCodeFromStatus(c.Status), Created: time.Unix(c.Created, 0), Ports: fromPorts(c.Ports),
 		Labels: c.Labels, Mounts: fromMounts(c.Mounts), NetworkMode: c.HostConfig.NetworkMode,
 	}
 	if c.NetworkSettings != nil {

@@ -195,3 +195,29 @@ func TestProbeDescribesTheEngine(t *testing.T) {
 	}
 	t.Logf("engine %s (API %s, client at %s) at %s (%s)", info.Version, info.APIVersion, e.Client.ClientVersion(), info.Host, info.Source)
 }
+
+// Regression: the list call gives an exited container's code only in its
+// status text ("Exited (137) 2 seconds ago"), and Sync read none: until an
+// event about it arrived, a killed container was shown as exited(0).
+func TestSyncShowsTheExitCodeOfAKilledContainer(t *testing.T) {
+	t.Parallel()
+	env := dockertest.New(t)
+	image := dockertest.TestServerImage(t)
+	ctx := context.Background()
+	env.CreateNetwork(t, "front", nil)
+	id := env.Run(t, dockertest.ContainerSpec{Suffix: "killed", Image: image, Networks: []string{env.Name("front")}, Start: true})
+	if err := env.Client.ContainerKill(ctx, id, "KILL"); err != nil {
+		t.Fatal(err)
+	}
+	dockertest.Eventually(t, 5*time.Second, func() (bool, string) {
+		c, err := env.Client.ContainerInspect(ctx, id)
+		return err == nil && !c.State.Running, "still running"
+	})
+	topo, err := connectTest(t, "").Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := topo.Containers[id]; c.State != model.StateExited || c.ExitCode != 137 {
+		t.Errorf("killed container: state %s exit code %d, want exited 137", c.State, c.ExitCode)
+	}
+}
