@@ -333,7 +333,7 @@ func TestSwarmMultiNode(t *testing.T) {
 
 	spec := cl.ServiceSpec(cl.Env.Name("web"), img, 6, front)
 	// Replace every task at once on restart: the test waits for it.
-	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 0}
+	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 0, Monitor: 200 * time.Millisecond}
 	created := time.Now()
 	webID := cl.CreateService(t, spec)
 
