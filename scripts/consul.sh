@@ -51,7 +51,7 @@ build() {
 	# Build next to the target and rename, so a reader never sees half a binary.
 	tmp="$(mktemp "$TOPO_ROOT/bin/.consul.XXXXXX")"
 	trap 'rm -f "$tmp"' EXIT
-	log "building Consul $CONSUL_VERSION (cold: ~7 min, 82 s of it downloading; warm: seconds)"
+	log "building Consul $CONSUL_VERSION (cold: 4-7 min on 2 idle cores, longer on a busy machine; warm: seconds)"
 	# The flags must stay identical run after run: the Go build cache only hits
 	# when they are.
 	(cd "$MODDIR" && CGO_ENABLED=0 go build -mod=readonly -buildvcs=false -trimpath -ldflags='-s -w' \

@@ -93,7 +93,7 @@ build() {
 	# Build next to the target and rename, so a reader never sees half a binary.
 	tmp="$(mktemp "$TOPO_ROOT/bin/.ferretdb.XXXXXX")"
 	trap 'rm -f "$tmp"' EXIT
-	log "building FerretDB $FERRETDB_VERSION (cold: ~2 min; warm: seconds)"
+	log "building FerretDB $FERRETDB_VERSION (cold: 2-5 min; warm: seconds)"
 	# The flags must stay identical run after run: the Go build cache only hits
 	# when they are.
 	(cd "$MODDIR" && CGO_ENABLED=0 go build -modfile="$modfile" -mod=readonly -buildvcs=false -trimpath -ldflags='-s -w' \
