@@ -843,3 +843,31 @@ func TestTooSmallThenBackKeepsTheSelection(t *testing.T) {
 		t.Errorf("the selection did not survive a too-small terminal:\n%s", v)
 	}
 }
+
+// Regression: at 80 columns the help screen's last column did not fit, and
+// lipgloss wrapped it into the rows of the others ("? help" on a row of its
+// own under "↑/k up"), so keys and columns no longer lined up.
+func TestHelpKeepsItsColumnsOnOneRowAt80Columns(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 80, 24, &topo)
+	hs.press("?")
+	v := hs.view()
+	first := hs.m.keys.FullHelp()
+	var row string
+	for _, line := range strings.Split(v, "\n") {
+		if strings.Contains(line, first[0][0].Help().Key+" "+first[0][0].Help().Desc) {
+			row = line
+		}
+	}
+	for _, col := range first {
+		for _, b := range col {
+			if !b.Enabled() {
+				continue
+			}
+			if h := b.Help(); !strings.Contains(row, h.Key) {
+				t.Errorf("the first row of help %q lacks %q, the first key of its column:\n%s", row, h.Key, v)
+			}
+			break
+		}
+	}
+}
