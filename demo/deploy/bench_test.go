@@ -14,7 +14,7 @@ import (
 //
 //	up-s          up --wait until every instance is healthy and the LB answers (target ≤ 15 s)
 //	plus-s        + until the new instance serves a request through the LB (≤ 3 s)
-//	kill-lb-s     kill under 20 req/s until the LB's last error (≤ 3 s; 0 when none)
+//	kill-lb-s     kill under 10 req/s until the LB's last error (≤ 3 s; 0 when none)
 //	kill-reg-s    kill until the registry no longer lists the instance (≤ 3 s)
 //	down-s        down --volumes (≤ 5 s)
 //
@@ -75,7 +75,10 @@ func benchKill(b *testing.B, d *Deployer, victim string) (lastErr, dropped time.
 	defer stop()
 	snaps := make(chan traffic.Snapshot, 1)
 	go func() {
-		_ = traffic.Run(ctx, traffic.Config{URL: d.LBURL(), Rate: 20, Timeout: 5 * time.Second, Interval: 100 * time.Millisecond,
+		// 10 req/s: on a shared 2-core test machine FerretDB's regex scans
+		// saturate near 20, and the benchmark is about failover, not
+		// about the database's capacity.
+		_ = traffic.Run(ctx, traffic.Config{URL: d.LBURL(), Rate: 10, Timeout: 5 * time.Second, Interval: 100 * time.Millisecond,
 			Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 40}}}, snaps)
 	}()
 	var last traffic.Snapshot
