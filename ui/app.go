@@ -57,6 +57,9 @@ type flash struct {
 	at   time.Time
 }
 
+// filterHint follows the filter input in the footer.
+const filterHint = "  enter keep · esc clear"
+
 // flashFor is how long an action's result stays in the footer.
 const flashFor = 8 * time.Second
 
@@ -185,6 +188,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case ActionDoneMsg:
 		delete(m.busy, msg.ID)
+		m.updateKeys()
 		if msg.Err != nil {
 			m.setFlash(msg.Err.Error(), true)
 		} else {
@@ -691,7 +695,7 @@ func (m *Model) resize() {
 	}
 	m.log.SetSize(m.width, m.logHeight())
 	m.help.Width = m.width
-	m.filter.Width = m.width - 20
+	m.filter.Width = max(10, m.width-2-lipgloss.Width(filterHint)-len(m.filter.Prompt))
 }
 
 // legendLines is the room the isolation legend takes above the lanes.
@@ -711,7 +715,8 @@ func (m *Model) View() string {
 		return "starting topo…"
 	}
 	if m.width < MinWidth || m.height < MinHeight {
-		return fmt.Sprintf("terminal too small: need at least %d×%d (now %d×%d)", MinWidth, MinHeight, m.width, m.height)
+		msg := fmt.Sprintf("terminal too small: need at least %d×%d (now %d×%d)", MinWidth, MinHeight, m.width, m.height)
+		return lipgloss.NewStyle().Width(max(1, m.width)).Render(msg)
 	}
 	mainH := m.mainHeight()
 	panels := m.visiblePanels()
@@ -749,11 +754,13 @@ func (m *Model) View() string {
 }
 
 func (m *Model) title(text string, p pane, w int) string {
-	style := m.styles.PaneTitle
+	style, marker := m.styles.PaneTitle, "  "
 	if m.focus == p {
-		style = m.styles.Focused
+		// The marker, not only the underline, shows focus: monochrome
+		// terminals and NO_COLOR drop the styling.
+		style, marker = m.styles.Focused, "▸ "
 	}
-	return ansiFit(style.Render(strings.ToUpper(text[:1])+text[1:]), w)
+	return ansiFit(marker+style.Render(strings.ToUpper(text[:1])+text[1:]), w)
 }
 
 func (m *Model) lanesTitle() string {
@@ -788,9 +795,9 @@ func (m *Model) connectingView() string {
 
 func (m *Model) helpView(w, h int) string {
 	body := m.styles.PaneTitle.Render("Keys") + "\n\n" + m.help.FullHelpView(m.keys.FullHelp()) +
-		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead") +
+		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing") +
 		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
-		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maintenance  R⚠ stale  R? unregistered") +
+		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered") +
 		"\n\n" + m.styles.Muted.Render("press any key to close")
 	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
 }
@@ -803,14 +810,14 @@ func (m *Model) statusBar() string {
 		engine += " · Docker " + v
 	}
 	running, total := m.topo.Counts()
-	counts := fmt.Sprintf("%d networks · %d/%d running", len(m.topo.Networks), running, total)
+	counts := countOf(len(m.topo.Networks), "network") + fmt.Sprintf(" · %d/%d running", running, total)
 	if m.width < 120 {
 		// Narrow: the connection state matters more than the words.
 		engine = strings.TrimPrefix(strings.TrimPrefix(m.cfg.EngineInfo.Host, "unix://"), "tcp://")
 		if v := m.cfg.EngineInfo.Version; v != "" {
 			engine += " " + v
 		}
-		counts = fmt.Sprintf("%d nets · %d/%d up", len(m.topo.Networks), running, total)
+		counts = countOf(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
 	}
 	var conn string
 	switch {
@@ -829,11 +836,17 @@ func (m *Model) statusBar() string {
 		conn = s.Healthy.Render("● live") + s.Muted.Render(" · last event "+age)
 	}
 	sep := s.Muted.Render(" │ ")
-	reg := m.registryStatus(m.width >= 120)
-	// The connection state goes first after the name, so a narrow
-	// terminal cuts the engine address rather than the word STALE.
-	bar := s.StatusBar.Render("topo") + sep + conn + sep + counts + sep + reg + sep + engine
-	return ansiFit(bar, m.width)
+	// Fields in order of importance: the connection state first, so a
+	// narrow terminal drops the engine address rather than the word
+	// STALE, and whole fields go rather than half an address.
+	fields := []string{s.StatusBar.Render("topo"), conn, counts, m.registryStatus(m.width >= 120), engine}
+	for n := len(fields); n > 1; n-- {
+		bar := strings.Join(fields[:n], sep)
+		if lipgloss.Width(bar) <= m.width {
+			return bar
+		}
+	}
+	return ansiFit(fields[0]+sep+fields[1], m.width)
 }
 
 // registryStatus says which registry is in use, how it was found, and
@@ -864,7 +877,7 @@ func (m *Model) footer() string {
 	s := m.styles
 	switch m.mode {
 	case modeFilter:
-		return ansiFit(m.filter.View()+s.Muted.Render("  enter keep · esc clear"), m.width)
+		return ansiFit(m.filter.View()+s.Muted.Render(filterHint), m.width)
 	case modeConfirm:
 		p := m.pending
 		q := fmt.Sprintf("%s %s (%s)? ", strings.ToUpper(string(p.action[:1]))+string(p.action[1:]), p.name, shortID(p.id))
@@ -904,4 +917,12 @@ func shortID(id string) string {
 // ansiFit truncates styled text to w cells.
 func ansiFit(s string, w int) string {
 	return lipgloss.NewStyle().MaxWidth(w).Render(s)
+}
+
+// countOf writes a count with its noun, singular for one.
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

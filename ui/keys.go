@@ -54,13 +54,12 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Details, k.Filter, k.Kill, k.StopStart, k.Restart, k.NextPane, k.Quit}
 }
 
-// FullHelp is the help screen, in columns.
+// FullHelp is the help screen, in columns; four fit 80 columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Left, k.Right, k.NextPane},
+		{k.Up, k.Down, k.Left, k.Right, k.NextPane, k.Help, k.Quit},
 		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Back},
 		{k.Kill, k.StopStart, k.Restart},
 		{k.Isolation, k.Matrix, k.Probe},
-		{k.Help, k.Quit},
 	}
 }
