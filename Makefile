@@ -21,7 +21,7 @@ test: check
 	./scripts/ensure-engine.sh
 	./scripts/consul.sh >/dev/null
 	./scripts/ferretdb.sh >/dev/null
-	eval "$$(./scripts/test-images.sh)" && PATH="$(CURDIR)/bin:$$PATH" $(GO) test -count=1 -timeout 40m ./...
+	out=$$(./scripts/test-images.sh) && eval "$$out" && PATH="$(CURDIR)/bin:$$PATH" $(GO) test -count=1 -timeout 40m ./...
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting"; exit 1; }
