@@ -98,9 +98,9 @@ func (e *Engine) Close() error { return e.api.Close() }
 // written for a person: what failed, why, and what to do.
 func (e *Engine) Probe(ctx context.Context) (Info, error) {
 	info := Info{Host: e.Host, Source: e.Source}
-	if _, err := e.api.Ping(ctx); err != nil {
-		return info, e.explain(err)
-	}
+	// The first call negotiates the API version (a ping of its own);
+	// after it, version and info go out together: the first frame waits
+	// on this.
 	v, err := e.api.ServerVersion(ctx)
 	if err != nil {
 		return info, e.explain(err)
@@ -132,16 +132,26 @@ func (e *Engine) explain(err error) error {
 // Details fills in the rest of one container on demand.
 func (e *Engine) Sync(ctx context.Context) (model.Topology, error) {
 	topo := model.NewTopology()
-	nets, err := e.api.NetworkList(ctx, network.ListOptions{})
+	// The two lists go out together: the first frame waits on the slower.
+	var (
+		nets    []network.Summary
+		netsErr error
+		done    = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		nets, netsErr = e.api.NetworkList(ctx, network.ListOptions{})
+	}()
+	list, err := e.api.ContainerList(ctx, container.ListOptions{All: true})
+	<-done
+	if netsErr != nil {
+		return topo, e.explain(netsErr)
+	}
 	if err != nil {
 		return topo, e.explain(err)
 	}
 	for _, n := range nets {
 		topo.Networks[n.ID] = fromNetwork(n)
-	}
-	list, err := e.api.ContainerList(ctx, container.ListOptions{All: true})
-	if err != nil {
-		return topo, e.explain(err)
 	}
 	for _, c := range list {
 		topo.Containers[c.ID] = fromSummary(c)

@@ -66,9 +66,6 @@ func (e *Engine) Watch(ctx context.Context, out chan<- model.Update) {
 func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Update) bool, backoff *time.Duration) error {
 	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if _, err := e.api.Ping(streamCtx); err != nil {
-		return e.explain(err)
-	}
 	f := filters.NewArgs()
 	for typ, actions := range watchedEvents {
 		f.Add("type", string(typ))
