@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -578,4 +579,100 @@ func hasOverlay(c model.Cluster, id string) bool {
 		}
 	}
 	return false
+}
+
+// TestSwarmHundredTasksBenchmark measures the performance targets
+// against a real three-node swarm running 100 tasks: the first read (what
+// the first frame waits for), new tasks reaching topo after they run, a
+// drain reaching topo after the engine moved the tasks, and the idle cost.
+// It takes a few minutes, so it runs only with TOPO_SWARM_BENCH=1.
+func TestSwarmHundredTasksBenchmark(t *testing.T) {
+	if os.Getenv("TOPO_SWARM_BENCH") == "" {
+		t.Skip("set TOPO_SWARM_BENCH=1 to run the 100-task swarm benchmark (a few minutes)")
+	}
+	img := dockertest.TestServerImage(t)
+	cl := swarmtest.Start(t, swarmtest.Options{Images: []string{img}})
+	front := cl.CreateOverlay(t, cl.Env.Name("front"))
+	proxy := newCountingProxy(t, cl.Manager().Host)
+	sw := docker.NewSwarm(connectTest(t, proxy.host()))
+	obs := startObserver(t, cl.Manager().Host)
+	w := startClusterWatch(t, sw)
+	ctx := context.Background()
+
+	spec := cl.ServiceSpec(cl.Env.Name("app"), img, 100, front)
+	start := time.Now()
+	appID := cl.CreateService(t, spec)
+	w.waitFor(t, 5*time.Minute, "100/100", settled(appID, 100))
+	t.Logf("100 tasks running after %v", time.Since(start).Round(time.Second))
+
+	var reads []time.Duration
+	for range 5 {
+		s := time.Now()
+		c, err := sw.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads = append(reads, time.Since(s))
+		if len(c.VisibleTasks()) < 100 {
+			t.Fatalf("read %d visible tasks", len(c.VisibleTasks()))
+		}
+	}
+	sort.Slice(reads, func(i, j int) bool { return reads[i] < reads[j] })
+	t.Logf("first read with 100 tasks: median %v, max %v", reads[2].Round(time.Millisecond), reads[4].Round(time.Millisecond))
+
+	w.waitFor(t, 10*time.Second, "nothing converging", func(c model.Cluster) (bool, string) { return !c.Converging(), "converging" })
+	quiet := time.NewTimer(2 * time.Second)
+	for waiting := true; waiting; {
+		select {
+		case <-proxy.seen:
+			quiet.Reset(2 * time.Second)
+		case <-quiet.C:
+			waiting = false
+		}
+	}
+	obs.pause.Store(true)
+	before := proxy.requests.Load()
+	// A measurement window, not a wait for a condition: the count is
+	// whatever arrived in it.
+	idle := time.NewTimer(5 * time.Second)
+	<-idle.C
+	t.Logf("idle API requests with 100 tasks: %d in 5 s", proxy.requests.Load()-before)
+	obs.pause.Store(false)
+
+	c, _ := w.waitFor(t, 5*time.Second, "settled", settled(appID, 100))
+	old := map[string]bool{}
+	for _, tk := range c.Tasks {
+		old[tk.ID] = true
+	}
+	start = time.Now()
+	if err := sw.Scale(ctx, appID, 110); err != nil {
+		t.Fatal(err)
+	}
+	var worst time.Duration
+	seen := map[string]bool{}
+	w.waitFor(t, 2*time.Minute, "110/110", func(c model.Cluster) (bool, string) {
+		w.mu.Lock()
+		at := w.at
+		w.mu.Unlock()
+		for _, tk := range c.Tasks {
+			if !old[tk.ID] && tk.State == model.TaskRunning && !seen[tk.ID] {
+				seen[tk.ID] = true
+				worst = max(worst, at.Sub(tk.Since))
+			}
+		}
+		return settled(appID, 110)(c)
+	})
+	t.Logf("scale 100→110: new tasks on screen at most %v after running (%d new), whole scale %v", worst.Round(time.Millisecond), len(seen), time.Since(start).Round(time.Millisecond))
+
+	start = time.Now()
+	if err := sw.SetAvailability(ctx, cl.Nodes[1].Name, model.AvailabilityDrain); err != nil {
+		t.Fatal(err)
+	}
+	drained := func(c model.Cluster) (bool, string) {
+		ok, desc := settled(appID, 110)(c)
+		_, _, perNode, _ := serviceState(c, appID)
+		return ok && perNode[cl.Nodes[1].Name] == 0, desc
+	}
+	_, at := w.waitFor(t, 3*time.Minute, "drained", drained)
+	t.Logf("drain with ~37 tasks to move: seen after %v: %s", at.Sub(start).Round(time.Millisecond), obs.behind(start, at, drained))
 }

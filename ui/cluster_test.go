@@ -519,3 +519,40 @@ func TestClusterTitle(t *testing.T) {
 		t.Errorf("Title = %q, want %q", got, want)
 	}
 }
+
+// hundredTasks is the benchmark's cluster: 3 nodes, 100 tasks of 4
+// services over 2 overlays.
+func hundredTasks() model.Cluster {
+	b := newCluster().
+		node("manager-1", model.RoleManager, leader).node("worker-1", model.RoleWorker).node("worker-2", model.RoleWorker).
+		overlay("ingress", true).overlay("front", false).overlay("back", false).
+		service("app", model.ModeReplicated, 70).service("api", model.ModeReplicated, 20).
+		service("cache", model.ModeReplicated, 7).service("agent", model.ModeGlobal, 0)
+	hosts := []string{"manager-1", "worker-1", "worker-2"}
+	for i := 1; i <= 70; i++ {
+		b.task("app", i, hosts[i%3], []string{"front"})
+	}
+	for i := 1; i <= 20; i++ {
+		b.task("api", i, hosts[i%3], []string{"front", "back"})
+	}
+	for i := 1; i <= 7; i++ {
+		b.task("cache", i, hosts[i%3], []string{"back"})
+	}
+	for _, h := range hosts {
+		b.task("agent", 0, h, []string{"back"})
+	}
+	return b.c
+}
+
+// BenchmarkClusterViewFirstFrame is the cost of a snapshot reaching the
+// screen: SetCluster (lanes, items) and View, at 200×50.
+func BenchmarkClusterViewFirstFrame(b *testing.B) {
+	c := hundredTasks()
+	v := NewClusterView(NewStyles(DefaultTheme()))
+	v.SetSize(200, 50)
+	b.ReportAllocs()
+	for b.Loop() {
+		v.SetCluster(c)
+		_ = v.View()
+	}
+}
