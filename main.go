@@ -76,7 +76,7 @@ docker context, else the default socket.`,
 	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
 	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
 	root.AddCommand(newActionCmds(opts)...)
-	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newDemoCmd(opts))
+	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newDemoCmd(opts), newSwarmCmd(opts))
 	return root
 }
 
@@ -114,13 +114,23 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	// background; saying so stops lipgloss from querying the terminal for
 	// it, a query that can wait on a terminal that never answers.
 	lipgloss.SetHasDarkBackground(true)
-	app := ui.New(ui.Config{
+	cfg := ui.Config{
 		Engine:     engine,
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
 		Registry:   registryConnector{flagAddr: opts.consul, ctx: ctx},
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
-	})
+	}
+	switch {
+	case info.SwarmManager:
+		sw := docker.NewSwarm(engine)
+		clusterUpdates := make(chan model.Cluster, 16)
+		go sw.Watch(ctx, clusterUpdates)
+		cfg.Swarm, cfg.Cluster = sw, clusterUpdates
+	case info.SwarmState == "active":
+		cfg.SwarmNote = model.ErrSwarmWorker.Error()
+	}
+	app := ui.New(cfg)
 	defer app.Close()
 	p := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
@@ -161,10 +171,17 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 				out := struct {
 					Engine docker.Info `json:"engine"`
 					model.Export
-					Registry      *model.Registry `json:"registry,omitempty"`
-					RegistryLinks *model.Links    `json:"registry_links,omitempty"`
-					RegistryError string          `json:"registry_error,omitempty"`
+					Registry      *model.Registry      `json:"registry,omitempty"`
+					RegistryLinks *model.Links         `json:"registry_links,omitempty"`
+					RegistryError string               `json:"registry_error,omitempty"`
+					Swarm         *model.ClusterExport `json:"swarm,omitempty"`
 				}{Engine: info, Export: topo.Export(), RegistryError: regErr}
+				if info.SwarmManager {
+					if c, err := docker.NewSwarm(engine).Read(ctx); err == nil {
+						export := c.Export()
+						out.Swarm = &export
+					}
+				}
 				if reg != nil {
 					links := reg.Link(topo)
 					out.Registry, out.RegistryLinks = reg, &links

@@ -45,10 +45,10 @@ const (
 	modeHelp
 )
 
+// pendingAction is what waits for y/n: the question, and what y does.
 type pendingAction struct {
-	action model.Action
-	id     string
-	name   string
+	prompt string
+	run    func() tea.Cmd
 }
 
 type flash struct {
@@ -99,6 +99,10 @@ type Model struct {
 	probe      *ProbeView
 	probePanel bool
 
+	// cluster is the swarm view, shown instead of the lanes when on.
+	cluster   *ClusterView
+	clusterOn bool
+
 	width, height int
 	focus         pane
 	// detailsOpen zooms the details over the lanes on narrow terminals.
@@ -133,13 +137,17 @@ func New(cfg Config) *Model {
 		lanes: NewLanes(styles), details: NewDetails(styles, cfg.Now), log: NewEventLog(styles),
 		registry: NewRegistryPanel(styles, cfg.Now), showRegistry: true,
 		overlay: NewIsolationOverlay(styles), matrix: NewReachMatrix(styles), probe: NewProbeView(styles, cfg.Now),
-		filter: filter, spinner: sp, busy: map[string]model.Action{},
+		cluster: NewClusterView(styles),
+		filter:  filter, spinner: sp, busy: map[string]model.Action{},
 	}
 	if cfg.Registry == nil {
 		m.registry.SetAbsent("no registry")
 		m.showRegistry = false
 	}
 	m.lanes.SetBadger(m.badges)
+	if cfg.SwarmNote != "" {
+		m.log.Add(cfg.Now(), cfg.SwarmNote, false)
+	}
 	m.help.Styles.ShortKey = styles.Key
 	m.help.Styles.FullKey = styles.Key
 	m.updateKeys()
@@ -148,7 +156,7 @@ func New(cfg Config) *Model {
 
 // Init starts the engine watch and the clock.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(waitForUpdate(m.cfg.Updates), tick())
+	return tea.Batch(waitForUpdate(m.cfg.Updates), WaitForCluster(m.cfg.Cluster), tick())
 }
 
 // Topology returns what the UI currently shows.
@@ -183,6 +191,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case ProbeTickMsg:
 		return m, m.probe.Update(msg)
+	case ClusterUpdateMsg:
+		m.cluster.SetCluster(msg.Cluster)
+		for _, ev := range msg.Cluster.Events {
+			m.log.Add(m.cfg.Now(), ev.Describe(), false)
+		}
+		m.updateKeys()
+		return m, WaitForCluster(m.cfg.Cluster)
+	case ClusterActionDoneMsg:
+		if msg.Err != nil {
+			m.cluster.Forget(msg.Action)
+			m.setFlash(msg.Err.Error(), true)
+		} else {
+			m.setFlash(msg.Action.Done(), false)
+		}
+		return m, nil
 	case InspectedMsg:
 		m.details.SetInspection(msg.Container, msg.Err)
 		return m, nil
@@ -355,6 +378,8 @@ func (m *Model) updateKeys() {
 	m.keys.Isolation.SetEnabled(normal && (ok || m.overlayOn))
 	m.keys.Matrix.SetEnabled(normal && m.synced)
 	m.keys.Probe.SetEnabled(normal && ok && c.Running() && m.cfg.Prober != nil && !m.probe.Running())
+	m.keys.ClusterView.SetEnabled(normal && m.cfg.Cluster != nil)
+	m.updateClusterKeys(normal)
 	m.keys.Back.SetEnabled(normal)
 	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
 	m.keys.Deny.SetEnabled(m.mode == modeConfirm)
@@ -412,6 +437,10 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case m.probe.Running():
 			m.probe.Cancel()
+		case m.clusterOn:
+			m.clusterOn = false
+			m.resize()
+			m.updateKeys()
 		case m.matrixOn:
 			m.matrixOn = false
 			m.resize()
@@ -439,6 +468,13 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.focus = paneLanes
 		m.updateKeys()
 		return m.filter.Focus()
+	case key.Matches(msg, k.ClusterView):
+		m.clusterOn = !m.clusterOn
+		m.resize()
+		m.updateKeys()
+		return nil
+	case m.clusterOn && m.focus == paneLanes:
+		return m.clusterKey(msg)
 	case key.Matches(msg, k.Isolation):
 		m.setOverlay(!m.overlayOn)
 		return nil
@@ -511,6 +547,95 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	return m.selectionChanged()
 }
 
+// updateClusterKeys enables the swarm keys where the cluster view's
+// selection allows them, and says in help why x cannot kill a task of
+// another node.
+func (m *Model) updateClusterKeys(normal bool) {
+	on := normal && m.clusterOn
+	_, scaleUp := m.cluster.ScaleBy(1)
+	_, scaleDown := m.cluster.ScaleBy(-1)
+	_, restart := m.cluster.RestartAction()
+	drain, canDrain := m.cluster.AvailabilityAction()
+	m.keys.ScaleUp.SetEnabled(on && scaleUp)
+	m.keys.ScaleDown.SetEnabled(on && scaleDown)
+	m.keys.RestartService.SetEnabled(on && restart)
+	m.keys.Drain.SetEnabled(on && canDrain)
+	if drain.Kind == ClusterActivate {
+		m.keys.Drain.SetHelp("d", "activate node")
+	} else {
+		m.keys.Drain.SetHelp("d", "drain node")
+	}
+	if on {
+		_, _, canKill, why := m.cluster.KillTarget()
+		m.keys.Kill.SetEnabled(canKill)
+		m.keys.StopStart.SetEnabled(false)
+		m.keys.Restart.SetEnabled(false)
+		if !canKill && why != "" {
+			m.keys.Kill.SetHelp("x", "kill: "+why)
+		}
+	} else {
+		m.keys.Kill.SetHelp("x", "kill")
+	}
+}
+
+// clusterKey handles keys while the cluster view is shown.
+func (m *Model) clusterKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.keys
+	run := func(a ClusterAction) tea.Cmd {
+		if m.cfg.Swarm == nil {
+			return nil
+		}
+		m.cluster.Pending(a)
+		return RunClusterAction(m.cfg.Swarm, a)
+	}
+	act := func(a ClusterAction, ok bool) tea.Cmd {
+		if !ok {
+			return nil
+		}
+		if a.Confirm() {
+			m.ask(a.Prompt(), func() tea.Cmd { return run(a) })
+			return nil
+		}
+		return run(a)
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		m.cluster.Move(model.Up)
+	case key.Matches(msg, k.Down):
+		m.cluster.Move(model.Down)
+	case key.Matches(msg, k.Left):
+		m.cluster.Move(model.Left)
+	case key.Matches(msg, k.Right):
+		m.cluster.Move(model.Right)
+	case key.Matches(msg, k.ScaleUp):
+		return act(m.cluster.ScaleBy(1))
+	case key.Matches(msg, k.ScaleDown):
+		return act(m.cluster.ScaleBy(-1))
+	case key.Matches(msg, k.RestartService):
+		return act(m.cluster.RestartAction())
+	case key.Matches(msg, k.Drain):
+		return act(m.cluster.AvailabilityAction())
+	case key.Matches(msg, k.Kill):
+		id, name, ok, why := m.cluster.KillTarget()
+		if !ok {
+			m.setFlash(why, true)
+			return nil
+		}
+		m.ask(fmt.Sprintf("Kill %s (%s)?", name, shortID(id)), func() tea.Cmd {
+			if m.cfg.Engine == nil {
+				return nil
+			}
+			m.busy[id] = model.ActionKill
+			return tea.Batch(runAction(m.cfg.Engine, model.ActionKill, id, name), m.spinner.Tick)
+		})
+		return nil
+	default:
+		return m.cluster.Update(msg)
+	}
+	m.updateKeys()
+	return nil
+}
+
 // setOverlay turns the isolation overlay on (for the selection) or off.
 func (m *Model) setOverlay(on bool) {
 	m.overlayOn = on
@@ -580,15 +705,30 @@ func (m *Model) cycleFocus() {
 	m.focus = paneLanes
 }
 
+// confirm asks y/n before a container action on the selection.
 func (m *Model) confirm(action model.Action) tea.Cmd {
 	c, ok := m.lanes.Selected()
 	if !ok {
 		return nil
 	}
-	m.pending = pendingAction{action: action, id: c.ID, name: c.DisplayName()}
+	verb := strings.ToUpper(string(action[:1])) + string(action[1:])
+	id, name := c.ID, c.DisplayName()
+	m.ask(fmt.Sprintf("%s %s (%s)?", verb, name, c.ShortID()), func() tea.Cmd {
+		if m.cfg.Engine == nil {
+			return nil
+		}
+		m.busy[id] = action
+		m.updateKeys()
+		return tea.Batch(runAction(m.cfg.Engine, action, id, name), m.spinner.Tick)
+	})
+	return nil
+}
+
+// ask puts a y/n question in the footer; y runs run.
+func (m *Model) ask(prompt string, run func() tea.Cmd) {
+	m.pending = pendingAction{prompt: prompt, run: run}
 	m.mode = modeConfirm
 	m.updateKeys()
-	return nil
 }
 
 func (m *Model) handleConfirmKey(msg tea.KeyMsg) tea.Cmd {
@@ -596,14 +736,9 @@ func (m *Model) handleConfirmKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Confirm):
 		p := m.pending
 		m.mode = modeNormal
-		m.busy[p.id] = p.action
 		m.setFlash("", false)
 		m.updateKeys()
-		var engine Engine = m.cfg.Engine
-		if engine == nil {
-			return nil
-		}
-		return tea.Batch(runAction(engine, p.action, p.id, p.name), m.spinner.Tick)
+		return p.run()
 	case key.Matches(msg, m.keys.Deny), msg.String() == "ctrl+c":
 		m.mode = modeNormal
 		m.setFlash("cancelled: nothing was done", false)
@@ -684,6 +819,7 @@ func (m *Model) resize() {
 	l := m.arrange(panels)
 	m.lanes.SetSize(l.lanes.w, l.lanes.h-m.legendLines())
 	m.matrix.SetSize(l.lanes.w, l.lanes.h)
+	m.cluster.SetSize(l.lanes.w, l.lanes.h)
 	for i, p := range panels {
 		p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
 	}
@@ -735,6 +871,9 @@ func (m *Model) View() string {
 		if m.matrixOn {
 			lanes = m.matrix.View()
 		}
+		if m.clusterOn {
+			lanes = m.cluster.View()
+		}
 		if !m.synced {
 			lanes = lipgloss.NewStyle().Height(l.lanes.h).Render(m.connectingView())
 		}
@@ -765,6 +904,9 @@ func (m *Model) title(text string, p pane, w int) string {
 
 func (m *Model) lanesTitle() string {
 	t := "lanes"
+	if m.clusterOn {
+		return m.cluster.Title() + " · w lanes"
+	}
 	if m.matrixOn {
 		t = "reachability matrix · esc back"
 	} else if m.overlayOn {
@@ -879,9 +1021,7 @@ func (m *Model) footer() string {
 	case modeFilter:
 		return ansiFit(m.filter.View()+s.Muted.Render(filterHint), m.width)
 	case modeConfirm:
-		p := m.pending
-		q := fmt.Sprintf("%s %s (%s)? ", strings.ToUpper(string(p.action[:1]))+string(p.action[1:]), p.name, shortID(p.id))
-		return ansiFit(s.Warning.Bold(true).Render(q)+s.Key.Render("y")+" yes  "+s.Key.Render("n")+" no", m.width)
+		return ansiFit(s.Warning.Bold(true).Render(m.pending.prompt+" ")+s.Key.Render("y")+" yes  "+s.Key.Render("n")+" no", m.width)
 	}
 	if len(m.busy) > 0 {
 		var parts []string

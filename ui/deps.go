@@ -37,6 +37,12 @@ type Config struct {
 	Registry RegistryConnector
 	// Prober proves reachability from inside a container; nil disables p.
 	Prober Prober
+	// Swarm and Cluster are the swarm adapter and its watch, when the
+	// engine is a manager; nil otherwise. SwarmNote says why not, for a
+	// worker.
+	Swarm     SwarmEngine
+	Cluster   <-chan model.Cluster
+	SwarmNote string
 }
 
 // actionTimeout bounds one container action: stop waits up to 5 s for the

@@ -18,6 +18,10 @@ type KeyMap struct {
 	Isolation             key.Binding
 	Matrix                key.Binding
 	Probe                 key.Binding
+	ClusterView           key.Binding
+	ScaleUp, ScaleDown    key.Binding
+	RestartService        key.Binding
+	Drain                 key.Binding
 	Help                  key.Binding
 	Quit                  key.Binding
 	Confirm, Deny         key.Binding
@@ -26,26 +30,31 @@ type KeyMap struct {
 // DefaultKeyMap returns topo's bindings.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
-		Right:     key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
-		NextPane:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
-		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Details:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
-		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Kill:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill")),
-		StopStart: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop/start")),
-		Restart:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart")),
-		BuiltIn:   key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "built-in nets")),
-		Registry:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "registry panel")),
-		Isolation: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "isolation overlay")),
-		Matrix:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "reachability matrix")),
-		Probe:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "probe reachability")),
-		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Confirm:   key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
-		Deny:      key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
+		Up:             key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:           key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Left:           key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
+		Right:          key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
+		NextPane:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		Filter:         key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Details:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
+		Back:           key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Kill:           key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill")),
+		StopStart:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop/start")),
+		Restart:        key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart")),
+		BuiltIn:        key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "built-in nets")),
+		Registry:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "registry panel")),
+		Isolation:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "isolation overlay")),
+		Matrix:         key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "reachability matrix")),
+		Probe:          key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "probe reachability")),
+		ClusterView:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "swarm cluster view")),
+		ScaleUp:        key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "scale up")),
+		ScaleDown:      key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "scale down")),
+		RestartService: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "rolling restart")),
+		Drain:          key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "drain/activate node")),
+		Help:           key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:           key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Confirm:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
+		Deny:           key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
 	}
 }
 
@@ -60,6 +69,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane, k.Help, k.Quit},
 		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Back},
 		{k.Kill, k.StopStart, k.Restart},
-		{k.Isolation, k.Matrix, k.Probe},
+		{k.Isolation, k.Matrix, k.Probe, k.ClusterView, k.ScaleUp, k.ScaleDown, k.RestartService, k.Drain},
 	}
 }
