@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure what the tests need from the machine is there: a Docker engine
 # that answers (installing Debian's docker.io and starting dockerd when it
-# does not) and tmux for the end-to-end tests. Skips whatever is present.
+# does not), tmux for the end-to-end tests and debootstrap for the swarm
+# node image. Skips whatever is present.
 set -euo pipefail
 
 log() { echo "ensure-engine: $*" >&2; }
@@ -9,6 +10,7 @@ log() { echo "ensure-engine: $*" >&2; }
 missing=()
 command -v tmux >/dev/null || missing+=(tmux)
 command -v docker >/dev/null || missing+=(docker.io)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
 if ((${#missing[@]})); then
 	if [ "$(id -u)" != 0 ]; then
 		log "missing ${missing[*]}: install them (apt-get install -y ${missing[*]}) or run as root"
