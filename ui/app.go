@@ -516,15 +516,11 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return m.probe.Update(msg)
 		}
 	}
+	if d, ok := m.direction(msg); ok {
+		m.lanes.Move(d)
+		return m.selectionChanged()
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		m.lanes.Move(model.Up)
-	case key.Matches(msg, k.Down):
-		m.lanes.Move(model.Down)
-	case key.Matches(msg, k.Left):
-		m.lanes.Move(model.Left)
-	case key.Matches(msg, k.Right):
-		m.lanes.Move(model.Right)
 	case key.Matches(msg, k.Details):
 		if m.wide() {
 			m.focus = paneDetails
@@ -578,6 +574,21 @@ func (m *Model) updateClusterKeys(normal bool) {
 	}
 }
 
+// direction maps the arrow and hjkl keys to a move.
+func (m *Model) direction(msg tea.KeyMsg) (model.Direction, bool) {
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		return model.Up, true
+	case key.Matches(msg, m.keys.Down):
+		return model.Down, true
+	case key.Matches(msg, m.keys.Left):
+		return model.Left, true
+	case key.Matches(msg, m.keys.Right):
+		return model.Right, true
+	}
+	return 0, false
+}
+
 // clusterKey handles keys while the cluster view is shown.
 func (m *Model) clusterKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.keys
@@ -598,15 +609,12 @@ func (m *Model) clusterKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return run(a)
 	}
+	if d, ok := m.direction(msg); ok {
+		m.cluster.Move(d)
+		m.updateKeys()
+		return nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		m.cluster.Move(model.Up)
-	case key.Matches(msg, k.Down):
-		m.cluster.Move(model.Down)
-	case key.Matches(msg, k.Left):
-		m.cluster.Move(model.Left)
-	case key.Matches(msg, k.Right):
-		m.cluster.Move(model.Right)
 	case key.Matches(msg, k.ScaleUp):
 		return act(m.cluster.ScaleBy(1))
 	case key.Matches(msg, k.ScaleDown):
@@ -629,11 +637,8 @@ func (m *Model) clusterKey(msg tea.KeyMsg) tea.Cmd {
 			return tea.Batch(runAction(m.cfg.Engine, model.ActionKill, id, name), m.spinner.Tick)
 		})
 		return nil
-	default:
-		return m.cluster.Update(msg)
 	}
-	m.updateKeys()
-	return nil
+	return m.cluster.Update(msg)
 }
 
 // setOverlay turns the isolation overlay on (for the selection) or off.
