@@ -630,11 +630,7 @@ func (m *Model) clusterKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		m.ask(fmt.Sprintf("Kill %s (%s)?", name, shortID(id)), func() tea.Cmd {
-			if m.cfg.Engine == nil {
-				return nil
-			}
-			m.busy[id] = model.ActionKill
-			return tea.Batch(runAction(m.cfg.Engine, model.ActionKill, id, name), m.spinner.Tick)
+			return m.startAction(model.ActionKill, id, name)
 		})
 		return nil
 	}
@@ -719,14 +715,19 @@ func (m *Model) confirm(action model.Action) tea.Cmd {
 	verb := strings.ToUpper(string(action[:1])) + string(action[1:])
 	id, name := c.ID, c.DisplayName()
 	m.ask(fmt.Sprintf("%s %s (%s)?", verb, name, c.ShortID()), func() tea.Cmd {
-		if m.cfg.Engine == nil {
-			return nil
-		}
-		m.busy[id] = action
-		m.updateKeys()
-		return tea.Batch(runAction(m.cfg.Engine, action, id, name), m.spinner.Tick)
+		return m.startAction(action, id, name)
 	})
 	return nil
+}
+
+// startAction runs a container action, showing progress until it ends.
+func (m *Model) startAction(action model.Action, id, name string) tea.Cmd {
+	if m.cfg.Engine == nil {
+		return nil
+	}
+	m.busy[id] = action
+	m.updateKeys()
+	return tea.Batch(runAction(m.cfg.Engine, action, id, name), m.spinner.Tick)
 }
 
 // ask puts a y/n question in the footer; y runs run.
