@@ -120,7 +120,13 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Updates:    updates,
 		Registry:   registryConnector{flagAddr: opts.consul, ctx: ctx},
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
+		Context:    ctx,
 	}
+	demo, trafficSource, err := newDemoUI(engine, opts)
+	if err != nil {
+		return err
+	}
+	cfg.Demo, cfg.Traffic = demo, trafficSource
 	switch {
 	case info.SwarmManager:
 		sw := docker.NewSwarm(engine)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -31,6 +32,8 @@ const (
 	paneDetails
 	paneRegistry
 	paneProbe
+	paneDemo
+	paneTraffic
 	paneLog
 )
 
@@ -103,6 +106,10 @@ type Model struct {
 	cluster   *ClusterView
 	clusterOn bool
 
+	// The demo: its deploy/scale/teardown progress and the traffic pane.
+	demo    *DemoPanel
+	traffic *TrafficPane
+
 	width, height int
 	focus         pane
 	// detailsOpen zooms the details over the lanes on narrow terminals.
@@ -138,7 +145,8 @@ func New(cfg Config) *Model {
 		registry: NewRegistryPanel(styles, cfg.Now), showRegistry: true,
 		overlay: NewIsolationOverlay(styles), matrix: NewReachMatrix(styles), probe: NewProbeView(styles, cfg.Now),
 		cluster: NewClusterView(styles),
-		filter:  filter, spinner: sp, busy: map[string]model.Action{},
+		demo:    NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
+		filter: filter, spinner: sp, busy: map[string]model.Action{},
 	}
 	if cfg.Registry == nil {
 		m.registry.SetAbsent("no registry")
@@ -198,6 +206,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.updateKeys()
 		return m, WaitForCluster(m.cfg.Cluster)
+	case DemoStepMsg, DemoTickMsg:
+		return m, m.demo.Update(msg)
+	case DemoDoneMsg:
+		cmd := m.demo.Update(msg)
+		if msg.Err != nil {
+			m.log.Add(m.cfg.Now(), "demo: "+msg.Err.Error(), true)
+		}
+		m.resize()
+		m.updateKeys()
+		return m, cmd
+	case TrafficMsg, TrafficStoppedMsg:
+		cmd := m.traffic.Update(msg)
+		m.resize()
+		return m, cmd
 	case ClusterActionDoneMsg:
 		if msg.Err != nil {
 			m.cluster.Forget(msg.Action)
@@ -379,6 +401,12 @@ func (m *Model) updateKeys() {
 	m.keys.Matrix.SetEnabled(normal && m.synced)
 	m.keys.Probe.SetEnabled(normal && ok && c.Running() && m.cfg.Prober != nil && !m.probe.Running())
 	m.keys.ClusterView.SetEnabled(normal && m.cfg.Cluster != nil)
+	demoReady := normal && m.cfg.Demo != nil && !m.demo.Running() && !m.clusterOn
+	m.keys.Deploy.SetEnabled(demoReady)
+	m.keys.Teardown.SetEnabled(demoReady)
+	m.keys.ScaleUp.SetEnabled(demoReady)
+	m.keys.ScaleDown.SetEnabled(demoReady)
+	m.keys.Traffic.SetEnabled(normal && m.cfg.Traffic != nil)
 	m.updateClusterKeys(normal)
 	m.keys.Back.SetEnabled(normal)
 	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
@@ -444,6 +472,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		case m.matrixOn:
 			m.matrixOn = false
 			m.resize()
+		case m.demo.Active() && !m.demo.Running():
+			m.demo.Clear()
+			m.resize()
 		case m.probePanel:
 			m.probePanel = false
 			if m.focus == paneProbe {
@@ -475,6 +506,21 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case m.clusterOn && m.focus == paneLanes:
 		return m.clusterKey(msg)
+	case key.Matches(msg, k.Deploy):
+		return m.showDemo(m.demo.Deploy(m.cfg.Demo))
+	case key.Matches(msg, k.ScaleUp):
+		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), 1))
+	case key.Matches(msg, k.ScaleDown):
+		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), -1))
+	case key.Matches(msg, k.Teardown):
+		m.ask(fmt.Sprintf("Tear down the demo %q: remove its containers and networks (data volume kept)?", m.cfg.Demo.Project()), func() tea.Cmd {
+			return m.showDemo(m.demo.Teardown(m.cfg.Demo))
+		})
+		return nil
+	case key.Matches(msg, k.Traffic):
+		cmd := m.traffic.Toggle(m.cfg.Traffic)
+		m.resize()
+		return cmd
 	case key.Matches(msg, k.Isolation):
 		m.setOverlay(!m.overlayOn)
 		return nil
@@ -547,31 +593,56 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 // selection allows them, and says in help why x cannot kill a task of
 // another node.
 func (m *Model) updateClusterKeys(normal bool) {
-	on := normal && m.clusterOn
+	m.keys.Kill.SetHelp("x", "kill")
+	if !m.clusterOn {
+		// + and - belong to the demo in the lanes.
+		m.keys.RestartService.SetEnabled(false)
+		m.keys.Drain.SetEnabled(false)
+		return
+	}
 	_, scaleUp := m.cluster.ScaleBy(1)
 	_, scaleDown := m.cluster.ScaleBy(-1)
 	_, restart := m.cluster.RestartAction()
 	drain, canDrain := m.cluster.AvailabilityAction()
-	m.keys.ScaleUp.SetEnabled(on && scaleUp)
-	m.keys.ScaleDown.SetEnabled(on && scaleDown)
-	m.keys.RestartService.SetEnabled(on && restart)
-	m.keys.Drain.SetEnabled(on && canDrain)
+	m.keys.ScaleUp.SetEnabled(normal && scaleUp)
+	m.keys.ScaleDown.SetEnabled(normal && scaleDown)
+	m.keys.RestartService.SetEnabled(normal && restart)
+	m.keys.Drain.SetEnabled(normal && canDrain)
 	if drain.Kind == ClusterActivate {
 		m.keys.Drain.SetHelp("d", "activate node")
 	} else {
 		m.keys.Drain.SetHelp("d", "drain node")
 	}
-	if on {
-		_, _, canKill, why := m.cluster.KillTarget()
-		m.keys.Kill.SetEnabled(canKill)
-		m.keys.StopStart.SetEnabled(false)
-		m.keys.Restart.SetEnabled(false)
-		if !canKill && why != "" {
-			m.keys.Kill.SetHelp("x", "kill: "+why)
-		}
-	} else {
-		m.keys.Kill.SetHelp("x", "kill")
+	_, _, canKill, why := m.cluster.KillTarget()
+	m.keys.Kill.SetEnabled(normal && canKill)
+	m.keys.StopStart.SetEnabled(false)
+	m.keys.Restart.SetEnabled(false)
+	if !canKill && why != "" {
+		m.keys.Kill.SetHelp("x", "kill: "+why)
 	}
+}
+
+// showDemo lays the demo panel out for an operation just started.
+func (m *Model) showDemo(cmd tea.Cmd) tea.Cmd {
+	m.resize()
+	m.updateKeys()
+	return cmd
+}
+
+// demoService is what + and - scale: the selected container's compose
+// service when it is the demo's, else the app.
+func (m *Model) demoService() string {
+	if c, ok := m.lanes.Selected(); ok && c.Project() == m.cfg.Demo.Project() {
+		return c.Service()
+	}
+	return ""
+}
+
+func ctxOr(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
 }
 
 // direction maps the arrow and hjkl keys to a move.
@@ -666,6 +737,8 @@ func (m *Model) badges(c model.Container) string {
 // container is removed before topo exits.
 func (m *Model) Close() {
 	m.probe.Close(5 * time.Second)
+	m.demo.Cancel()
+	m.traffic.Stop()
 }
 
 // registryKey moves the registry panel's selection, and the lanes' with
@@ -804,6 +877,12 @@ func (m *Model) visiblePanels() []sidePanel {
 	var out []sidePanel
 	if m.wide() {
 		out = append(out, sidePanel{paneDetails, "details", m.details})
+	}
+	if m.demo.Active() {
+		out = append(out, sidePanel{paneDemo, "demo", m.demo})
+	}
+	if m.traffic.Running() {
+		out = append(out, sidePanel{paneTraffic, "traffic", m.traffic})
 	}
 	if m.probePanel {
 		out = append(out, sidePanel{paneProbe, "probe", m.probe})

@@ -43,6 +43,11 @@ type Config struct {
 	Swarm     SwarmEngine
 	Cluster   <-chan model.Cluster
 	SwarmNote string
+	// Demo and Traffic drive the reference demo (D, +, -, T, g); nil
+	// disables those keys. Context bounds their background work.
+	Demo    DemoDeployer
+	Traffic TrafficSource
+	Context context.Context
 }
 
 // actionTimeout bounds one container action: stop waits up to 5 s for the

@@ -22,6 +22,9 @@ type KeyMap struct {
 	ScaleUp, ScaleDown    key.Binding
 	RestartService        key.Binding
 	Drain                 key.Binding
+	Deploy                key.Binding
+	Teardown              key.Binding
+	Traffic               key.Binding
 	Help                  key.Binding
 	Quit                  key.Binding
 	Confirm, Deny         key.Binding
@@ -69,6 +72,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane, k.Help, k.Quit},
 		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Back},
 		{k.Kill, k.StopStart, k.Restart},
-		{k.Isolation, k.Matrix, k.Probe, k.ClusterView, k.ScaleUp, k.ScaleDown, k.RestartService, k.Drain},
+		{k.Isolation, k.Matrix, k.Probe, k.ClusterView, k.RestartService, k.Drain},
+		{k.Deploy, k.ScaleUp, k.ScaleDown, k.Teardown, k.Traffic},
 	}
 }
