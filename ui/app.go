@@ -1020,8 +1020,29 @@ func (m *Model) connectingView() string {
 	return m.styles.Muted.Render("connecting to " + m.cfg.EngineInfo.Host + "…")
 }
 
+// fullHelp lays the help columns out in as many rows as the width needs:
+// bubbles' help drops the columns that do not fit, and a key missing from
+// help is a key nobody finds.
+func (m *Model) fullHelp(w int) string {
+	var rows []string
+	var row [][]key.Binding
+	h := m.help
+	h.Width = 0
+	for _, col := range m.keys.FullHelp() {
+		if lipgloss.Width(h.FullHelpView(append(row, col))) > w && len(row) > 0 {
+			rows = append(rows, h.FullHelpView(row))
+			row = nil
+		}
+		row = append(row, col)
+	}
+	if len(row) > 0 {
+		rows = append(rows, h.FullHelpView(row))
+	}
+	return strings.Join(rows, "\n\n")
+}
+
 func (m *Model) helpView(w, h int) string {
-	body := m.styles.PaneTitle.Render("Keys") + "\n\n" + m.help.FullHelpView(m.keys.FullHelp()) +
+	body := m.styles.PaneTitle.Render("Keys") + "\n\n" + m.fullHelp(w) +
 		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing") +
 		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
 		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered") +
