@@ -91,6 +91,38 @@ func TestEndToEndDemoKeys(t *testing.T) {
 		t.Fatalf("after x y: %d app instances running, want 2", n)
 	}
 
+	// Isolation on the stage's example: from the load balancer, the
+	// database is isolated, and the probe proves it.
+	term.Send("Escape")
+	term.WaitFor(5*time.Second, "the filter cleared", func(s string) bool { return !strings.Contains(s, "filter “") })
+	term.Send("/")
+	term.Send("-l", d.ContainerName(deploy.ServiceLB, 1))
+	term.Send("Enter")
+	term.WaitFor(5*time.Second, "lb.1 selected", func(s string) bool { return strings.Contains(s, "▶● lb.1") })
+	term.Send("i")
+	term.WaitFor(5*time.Second, "mongo.1 named isolated in the legend", func(s string) bool {
+		_, isolated, ok := strings.Cut(s, "isolated (")
+		return ok && strings.Contains(strings.SplitN(isolated, "\n", 2)[0], "mongo.1")
+	})
+	term.Send("p")
+	term.WaitFor(30*time.Second, "the probe proving mongo.1 isolated", func(s string) bool {
+		for _, line := range strings.Split(s, "\n") {
+			// A row: ✓ mark, target, address, expectation, result.
+			if strings.Contains(line, "✓") && strings.Contains(line, "mongo.1") && strings.Contains(line, "isolated") {
+				return true
+			}
+		}
+		return false
+	})
+	// Esc closes one thing at a time; each is awaited, since escapes typed
+	// together reach a terminal program as one alt-escape sequence.
+	term.Send("Escape")
+	term.WaitFor(5*time.Second, "the probe panel closed", func(s string) bool { return !strings.Contains(s, "addresses probed") })
+	term.Send("Escape")
+	term.WaitFor(5*time.Second, "the overlay gone", func(s string) bool { return !strings.Contains(s, "isolation of") })
+	term.Send("Escape")
+	term.WaitFor(5*time.Second, "the filter gone", func(s string) bool { return !strings.Contains(s, "filter “") })
+
 	term.Send("T")
 	term.Send("y")
 	term.WaitForText(60*time.Second, "the demo is gone")

@@ -472,9 +472,6 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		case m.matrixOn:
 			m.matrixOn = false
 			m.resize()
-		case m.demo.Active() && !m.demo.Running():
-			m.demo.Clear()
-			m.resize()
 		case m.probePanel:
 			m.probePanel = false
 			if m.focus == paneProbe {
@@ -492,6 +489,10 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.filter.SetValue("")
 			m.lanes.SetFilter("")
 			return m.selectionChanged()
+		case m.demo.Active() && !m.demo.Running():
+			// Last: the demo's outcome (its URL) stays until asked away.
+			m.demo.Clear()
+			m.resize()
 		}
 		return nil
 	case key.Matches(msg, k.Filter):
@@ -532,6 +533,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		c, _ := m.lanes.Selected()
 		m.setOverlay(true)
 		m.probePanel = true
+		project := c.Project()
+		m.probe.SetFirst(func(id string) bool { return project != "" && m.topo.Containers[id].Project() == project })
 		m.resize()
 		return m.probe.Start(m.cfg.Prober, c, 0)
 	case key.Matches(msg, k.Registry):
@@ -876,19 +879,19 @@ func (m *Model) logHeight() int {
 func (m *Model) visiblePanels() []sidePanel {
 	var out []sidePanel
 	if m.wide() {
-		out = append(out, sidePanel{paneDetails, "details", m.details})
+		out = append(out, sidePanel{paneDetails, "details", m.details, false})
 	}
 	if m.demo.Active() {
-		out = append(out, sidePanel{paneDemo, "demo", m.demo})
+		out = append(out, sidePanel{paneDemo, "demo", m.demo, false})
 	}
 	if m.traffic.Running() {
-		out = append(out, sidePanel{paneTraffic, "traffic", m.traffic})
+		out = append(out, sidePanel{paneTraffic, "traffic", m.traffic, false})
 	}
 	if m.probePanel {
-		out = append(out, sidePanel{paneProbe, "probe", m.probe})
+		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})
 	}
 	if m.showRegistry {
-		out = append(out, sidePanel{paneRegistry, "registry", m.registry})
+		out = append(out, sidePanel{paneRegistry, "registry", m.registry, false})
 	}
 	return out
 }
@@ -963,13 +966,13 @@ func (m *Model) View() string {
 			lanes = lipgloss.NewStyle().Height(l.lanes.h).Render(m.connectingView())
 		}
 		lanesBlock := m.title(m.lanesTitle(), paneLanes, l.lanes.w) + "\n" + lipgloss.NewStyle().Width(l.lanes.w).Height(l.lanes.h).MaxHeight(l.lanes.h).Render(lanes)
-		switch {
-		case len(panels) == 0:
-			main = lanesBlock
-		case l.beside:
-			main = lipgloss.JoinHorizontal(lipgloss.Top, lanesBlock, m.renderPanels(panels, l.panels, true))
-		default:
-			main = lanesBlock + "\n" + m.renderPanels(panels, l.panels, false)
+		left := lanesBlock
+		if under := m.renderPanels(panels, l, true); under != "" {
+			left += "\n" + under
+		}
+		main = left
+		if l.beside {
+			main = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(l.lanes.w).Render(left), m.renderPanels(panels, l, false))
 		}
 	}
 	main = lipgloss.NewStyle().Height(mainH).MaxHeight(mainH).Render(main)

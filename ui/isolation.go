@@ -141,7 +141,14 @@ func (o *IsolationOverlay) Legend(width int) string {
 	var groups []string
 	byVia := map[string][]string{}
 	var isolated, unknown []string
-	for _, p := range o.iso.Peers {
+	// The subject's own compose project comes first: on stage that is the
+	// application being shown, and a long line is cut at the end.
+	peers := append([]model.Peer(nil), o.iso.Peers...)
+	project := o.iso.Subject.Project()
+	sort.SliceStable(peers, func(i, j int) bool {
+		return o.projectOf(peers[i].ID) == project && o.projectOf(peers[j].ID) != project
+	})
+	for _, p := range peers {
 		switch {
 		case p.SameNamespace:
 			byVia["its namespace"] = append(byVia["its namespace"], p.Name)
@@ -173,7 +180,7 @@ func (o *IsolationOverlay) Legend(width int) string {
 	}
 	parts = append(parts, subject+s.Bold.Render(" reaches: ")+reaches)
 	if len(isolated) > 0 {
-		parts = append(parts, s.Bold.Render("isolated: ")+s.Muted.Render(strings.Join(isolated, ", ")))
+		parts = append(parts, s.Bold.Render(fmt.Sprintf("isolated (%d): ", len(isolated)))+s.Muted.Render(strings.Join(isolated, ", ")))
 	}
 	if len(unknown) > 0 {
 		parts = append(parts, s.Bold.Render("unknown: ")+strings.Join(unknown, ", "))
@@ -183,6 +190,11 @@ func (o *IsolationOverlay) Legend(width int) string {
 		line = ansi.Truncate(line, max(0, width), "…")
 	}
 	return line
+}
+
+// projectOf is the compose project of a peer container.
+func (o *IsolationOverlay) projectOf(id string) string {
+	return o.topo.Containers[id].Project()
 }
 
 // modeTag is a few words on a subject whose reach is not plain network
@@ -484,7 +496,13 @@ type ProbeView struct {
 	report    *model.ProbeReport
 	err       error
 	offset    int
+	// first says which targets to list before the others (after the
+	// mismatches): the subject's own application, on stage.
+	first func(containerID string) bool
 }
+
+// SetFirst sets which targets are listed first, after the mismatches.
+func (p *ProbeView) SetFirst(first func(containerID string) bool) { p.first = first }
 
 // NewProbeView returns an idle probe view; now is the clock (tests pin it).
 func NewProbeView(styles Styles, now func() time.Time) *ProbeView {
@@ -655,7 +673,18 @@ func (p *ProbeView) lines() []string {
 		return mark + " " + fit(name, nameW) + "  " + fit(addr, addrW) + "  " + fit(exp, expW) + "  " + fit(res, resW)
 	}
 	out := []string{s.Muted.Render(row(" ", "TARGET", "ADDRESS", "EXPECTED", "RESULT"))}
-	for _, l := range p.report.Lines {
+	ordered := append([]model.ProbeLine(nil), p.report.Lines...)
+	rank := func(l model.ProbeLine) int {
+		switch {
+		case l.Verdict.Mismatch():
+			return 0
+		case p.first != nil && p.first(l.Target.ContainerID):
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(ordered, func(i, j int) bool { return rank(ordered[i]) < rank(ordered[j]) })
+	for _, l := range ordered {
 		addr, res := l.Target.Address, l.ResultText()
 		if addr == "" {
 			addr = "-"

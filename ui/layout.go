@@ -18,6 +18,9 @@ type sidePanel struct {
 	pane  pane
 	title string
 	body  panel
+	// table says the panel needs width more than height (the probe's
+	// results): it goes under the lanes even when others stand beside.
+	table bool
 }
 
 type rect struct{ x, y, w, h int }
@@ -28,8 +31,10 @@ type screenLayout struct {
 	lanes rect
 	// panels are placed in order; each rect includes its title line.
 	panels []rect
-	// beside says the panels stand in a column right of the lanes.
+	// beside says the panels stand in a column right of the lanes;
+	// under says, for each panel, that it is under the lanes instead.
 	beside bool
+	under  []bool
 }
 
 // narrowLanesShare is the part of the main area the lanes keep when panels
@@ -41,21 +46,33 @@ const narrowLanesShare = 0.55
 func (m *Model) arrange(panels []sidePanel) screenLayout {
 	top := 1 // the status bar
 	mainH := m.height - 1 - 1 - 1 - m.logHeight()
-	var l screenLayout
-	if len(panels) == 0 {
-		l.lanes = rect{0, top + 1, m.width, mainH - 1}
-		return l
+	l := screenLayout{beside: m.wide(), under: make([]bool, len(panels)), panels: make([]rect, len(panels))}
+	lanesW := m.width
+	var besideIdx, underIdx []int
+	for i, p := range panels {
+		if l.beside && !p.table {
+			besideIdx = append(besideIdx, i)
+		} else {
+			l.under[i] = true
+			underIdx = append(underIdx, i)
+		}
 	}
-	if m.wide() {
-		l.beside = true
-		lanesW := m.width - sideWidth - 1
-		l.lanes = rect{0, top + 1, lanesW, mainH - 1}
-		l.panels = split(rect{lanesW + 1, top, sideWidth, mainH}, len(panels))
-		return l
+	if len(besideIdx) > 0 {
+		lanesW = m.width - sideWidth - 1
+		for k, r := range split(rect{lanesW + 1, top, sideWidth, mainH}, len(besideIdx)) {
+			l.panels[besideIdx[k]] = r
+		}
+	} else {
+		l.beside = false
 	}
-	lanesH := max(7, int(float64(mainH)*narrowLanesShare))
-	l.lanes = rect{0, top + 1, m.width, lanesH - 1}
-	l.panels = split(rect{0, top + lanesH, m.width, mainH - lanesH}, len(panels))
+	lanesH := mainH
+	if len(underIdx) > 0 {
+		lanesH = max(7, int(float64(mainH)*narrowLanesShare))
+		for k, r := range split(rect{0, top + lanesH, lanesW, mainH - lanesH}, len(underIdx)) {
+			l.panels[underIdx[k]] = r
+		}
+	}
+	l.lanes = rect{0, top + 1, lanesW, lanesH - 1}
 	return l
 }
 
@@ -75,21 +92,23 @@ func split(r rect, n int) []rect {
 	return out
 }
 
-// renderPanels draws the side panels into their rects, as one block.
-func (m *Model) renderPanels(panels []sidePanel, rects []rect, beside bool) string {
+// renderPanels draws the panels of one side (under the lanes, or beside
+// them) into their rects, as one block.
+func (m *Model) renderPanels(panels []sidePanel, l screenLayout, under bool) string {
 	var blocks []string
+	total := 0
 	for i, p := range panels {
-		r := rects[i]
+		if l.under[i] != under {
+			continue
+		}
+		r := l.panels[i]
+		total += r.h
 		body := lipgloss.NewStyle().Width(r.w).Height(r.h - 1).MaxHeight(r.h - 1).Render(p.body.View())
 		blocks = append(blocks, m.title(p.title, p.pane, r.w)+"\n"+body)
 	}
 	block := strings.Join(blocks, "\n")
-	if !beside {
+	if under || block == "" {
 		return block
-	}
-	total := 0
-	for _, r := range rects {
-		total += r.h
 	}
 	border := strings.TrimRight(strings.Repeat(m.styles.Muted.Render("│")+"\n", total), "\n")
 	return lipgloss.JoinHorizontal(lipgloss.Top, border, block)

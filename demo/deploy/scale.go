@@ -123,8 +123,14 @@ func (d *Deployer) Down(ctx context.Context, volumes bool, progress Progress) er
 				jobs = append(jobs, func() error { return d.removeInstance(ctx, r, c) })
 			}
 		}
-		if err := parallel(jobs...); err != nil {
-			errs = append(errs, err)
+		// One at a time: engine 20.10 can leak a network endpoint when
+		// containers of one network are removed concurrently, and the
+		// network then refuses removal ("has active endpoints") until
+		// the daemon restarts. The cost is about a second.
+		for _, job := range jobs {
+			if err := job(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.projectFilter()})

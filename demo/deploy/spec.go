@@ -70,7 +70,11 @@ func (d *Deployer) specFor(service string, number int, selfImage string) spec {
 		// stand-in. Consul sits on both networks: the registrator and the
 		// app tier reach it on back, nginx asks its DNS on front.
 		s.Image = d.opts.Images.Consul
-		s.Cmd = []string{"agent", "-dev", "-client", "0.0.0.0"}
+		// -bind 0.0.0.0 makes the server ports it exposes (8300-8302)
+		// really listen on its networks, so a probe of the demo finds
+		// nothing "exposed but not listening"; a dev agent otherwise binds
+		// them to loopback. One node: advertising loopback is enough.
+		s.Cmd = []string{"agent", "-dev", "-client", "0.0.0.0", "-bind", "0.0.0.0", "-advertise", "127.0.0.1"}
 		s.Exposed = []int{consulHTTP}
 		s.Networks = []string{front, back}
 	case ServiceMongo:
