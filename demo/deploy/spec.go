@@ -150,6 +150,12 @@ server {
 `, ServiceConsul, consulDNS, ServiceApp, appPort)
 }
 
+// The label that marks a container as the service registry.
+const (
+	labelRole    = "topo.role"
+	roleRegistry = "registry"
+)
+
 // containerConfig turns a spec into the engine's create arguments.
 func (d *Deployer) containerConfig(s spec) (*container.Config, *container.HostConfig) {
 	labels := d.labels(map[string]string{
@@ -158,6 +164,11 @@ func (d *Deployer) containerConfig(s spec) (*container.Config, *container.HostCo
 		LabelOneoff:  "False",
 		labelSpec:    s.hash(),
 	})
+	if s.Service == ServiceConsul {
+		// Says "this is the registry" to any tool that looks, topo's
+		// auto-detection among them, when several Consuls run.
+		labels[labelRole] = roleRegistry
+	}
 	cfg := &container.Config{Image: s.Image, Cmd: s.Cmd, Env: s.Env, Labels: labels, ExposedPorts: nat.PortSet{}}
 	for _, p := range s.Exposed {
 		cfg.ExposedPorts[nat.Port(fmt.Sprintf("%d/tcp", p))] = struct{}{}
