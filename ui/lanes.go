@@ -13,8 +13,9 @@ import (
 
 // Geometry of the lanes grid, in terminal cells.
 const (
-	// columnWidth fits a full IPv4 address with its rail and badge.
-	columnWidth = 19
+	// columnWidth fits an IPv4 address of up to 14 characters with its
+	// rail and a registry badge, and four columns fill 80 cells.
+	columnWidth = 20
 	// railOffset is where a node's state symbol sits and where the
 	// vertical connector of a multi-network container runs.
 	railOffset = 1
@@ -166,7 +167,7 @@ func (l *Lanes) Select(id string) bool {
 
 // visibleColumns is how many node columns fit the width.
 func (l *Lanes) visibleColumns() int {
-	return max(1, (l.width-1)/columnWidth)
+	return max(1, l.width/columnWidth)
 }
 
 // laneHeight is a lane's lines: a header and, unless empty, its nodes.
@@ -435,8 +436,14 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 	if selected {
 		marker = "▶"
 	}
+	// Docker's health sits by the name, so the address line keeps its
+	// room for the registry's and the overlay's marks.
+	health := l.styles.HealthBadge(c.Health)
 	nameWidth := columnWidth - 4
-	name := fit(c.DisplayName(), nameWidth)
+	if health != "" {
+		nameWidth -= 1 + ansi.StringWidth(health)
+	}
+	name := strings.TrimRight(fit(c.DisplayName(), nameWidth), " ")
 	stateStyle, nameStyle := l.styles.State(c.State), l.styles.Service(c)
 	if dim {
 		stateStyle, nameStyle = l.styles.Dimmed, l.styles.Dimmed
@@ -444,7 +451,11 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 	if selected {
 		nameStyle = nameStyle.Inherit(l.styles.Selected)
 	}
-	top := marker + stateStyle.Render(StateSymbol(c.State)) + " " + nameStyle.Render(name) + " "
+	top := marker + stateStyle.Render(StateSymbol(c.State)) + " " + nameStyle.Render(name)
+	if health != "" {
+		top += " " + health
+	}
+	top = padTo(top, columnWidth)
 
 	down := " "
 	if ln < hi {
@@ -461,11 +472,9 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 	} else {
 		addr = "no address"
 	}
-	badges := l.styles.HealthBadge(c.Health)
+	badges := ""
 	if l.badge != nil {
-		if extra := l.badge(c); extra != "" {
-			badges += extra
-		}
+		badges = l.badge(c)
 	}
 	addrWidth := columnWidth - 3 - ansi.StringWidth(badges)
 	if badges != "" {

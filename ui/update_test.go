@@ -808,8 +808,8 @@ func TestRenameAndHealthEventsRedrawTheNode(t *testing.T) {
 	}
 	hs.event(model.Event{Type: model.EventContainer, Action: "health_status: unhealthy", ActorID: ctrID("worker")})
 	v := hs.view()
-	if !strings.Contains(v, "172.24.0.4     ✗") {
-		t.Errorf("unhealthy badge not drawn next to the address:\n%s", v)
+	if !strings.Contains(v, "▶● cruncher ✗") {
+		t.Errorf("unhealthy badge not drawn next to the name:\n%s", v)
 	}
 	if !strings.Contains(v, "health_status: unhealthy cruncher") {
 		t.Errorf("the health event is not in the log:\n%s", v)
