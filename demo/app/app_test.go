@@ -19,6 +19,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"topo/internal/dockertest"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -32,22 +34,6 @@ type tWriter struct{ t *testing.T }
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", within, why)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 type reply struct {
@@ -77,7 +63,7 @@ func get(t *testing.T, u string) reply {
 
 func waitHealthy(t *testing.T, base string, within time.Duration) {
 	t.Helper()
-	eventually(t, within, func() (bool, string) {
+	dockertest.Eventually(t, within, func() (bool, string) {
 		r := get(t, base+"/health")
 		return r.code == http.StatusOK, fmt.Sprintf("/health answered %d %s", r.code, r.raw)
 	})
@@ -300,7 +286,7 @@ func TestShutdownFinishesInFlightRequest(t *testing.T) {
 	<-inHandler
 	cancel()
 	// Shutdown has begun once the listener refuses new connections.
-	eventually(t, 5*time.Second, func() (bool, string) {
+	dockertest.Eventually(t, 5*time.Second, func() (bool, string) {
 		c, err := net.DialTimeout("tcp", ln.Addr().String(), 200*time.Millisecond)
 		if err != nil {
 			return true, ""

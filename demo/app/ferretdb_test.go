@@ -1,16 +1,16 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"topo/internal/syncbuf"
 )
 
 // ferretDBBinary finds bin/ferretdb at the repository root or on PATH.
@@ -72,7 +72,7 @@ func startFerretDB(t *testing.T, port int) {
 		"FERRETDB_DEBUG_ADDR=-",
 		"FERRETDB_LOG_LEVEL=warn",
 	)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start ferretdb: %v", err)
@@ -108,23 +108,6 @@ func startFerretDB(t *testing.T, port int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startApp serves the app on a random loopback port until the test ends

@@ -19,6 +19,7 @@ import (
 
 	"topo/internal/consultest"
 	"topo/internal/dockertest"
+	"topo/internal/syncbuf"
 )
 
 // harness is one test's engine share, Consul agent and test image.
@@ -606,7 +607,7 @@ func TestMissingTokenIsReportedAsPermissionDenied(t *testing.T) {
 		Suffix: "web", Image: dockertest.TestServerImage(t), Networks: []string{env.Name("front")}, Start: true,
 		Env: []string{"SERVICE_NAME=web", "SERVICE_PORT=8080"},
 	})
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -624,21 +625,4 @@ func TestMissingTokenIsReportedAsPermissionDenied(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

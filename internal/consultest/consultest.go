@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"topo/internal/syncbuf"
 )
 
 // wantVersion is the release line tests accept.
@@ -52,7 +54,7 @@ type Agent struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
-	log    *syncBuffer
+	log    *syncbuf.Buffer
 }
 
 // Option changes how an agent is started.
@@ -231,7 +233,7 @@ func (a *Agent) start() {
 	a.t.Helper()
 	a.mu.Lock()
 	if a.log == nil {
-		a.log = &syncBuffer{}
+		a.log = &syncbuf.Buffer{}
 	}
 	cmd := exec.Command(a.bin, a.args...)
 	cmd.Stdout, cmd.Stderr = a.log, a.log
@@ -335,23 +337,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for the agent's two output streams and
-// a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
