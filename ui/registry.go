@@ -303,12 +303,11 @@ func (p *RegistryPanel) render() ([]string, []registryItem) {
 	var lines []string
 	add := func(line string) { lines = append(lines, clip(line, w)) }
 	if p.absent != "" {
-		add(s.Bold.Render("Registry"))
 		for _, l := range strings.Split(wrap(p.absent, w), "\n") {
 			add(s.Muted.Render(l))
 		}
 		add("")
-		add(s.Muted.Render("topo works without one; the lanes are unaffected."))
+		add(s.Muted.Render("topo works without one; c hides this panel."))
 		return lines, nil
 	}
 	r := p.reg
