@@ -210,8 +210,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.demo.Update(msg)
 	case DemoDoneMsg:
 		cmd := m.demo.Update(msg)
-		if msg.Err != nil {
+		switch {
+		case msg.Err != nil:
 			m.log.Add(m.cfg.Now(), "demo: "+msg.Err.Error(), true)
+		case msg.URL != "":
+			// The log keeps the address once the panel makes room.
+			m.log.Add(m.cfg.Now(), "demo ready: "+msg.URL, false)
 		}
 		m.resize()
 		m.updateKeys()
@@ -881,7 +885,9 @@ func (m *Model) visiblePanels() []sidePanel {
 	if m.wide() {
 		out = append(out, sidePanel{paneDetails, "details", m.details, false})
 	}
-	if m.demo.Active() {
+	// A finished operation's panel gives way to the traffic pane: on a
+	// small screen both would be too short to read.
+	if m.demo.Running() || (m.demo.Active() && !m.traffic.Running()) {
 		out = append(out, sidePanel{paneDemo, "demo", m.demo, false})
 	}
 	if m.traffic.Running() {
