@@ -637,9 +637,10 @@ func (m *Model) showDemo(cmd tea.Cmd) tea.Cmd {
 }
 
 // demoService is what + and - scale: the selected container's compose
-// service when it is the demo's, else the app.
+// service when it is the demo's and can scale, else the app, so that a
+// presenter's + never lands on the load balancer or the database.
 func (m *Model) demoService() string {
-	if c, ok := m.lanes.Selected(); ok && c.Project() == m.cfg.Demo.Project() {
+	if c, ok := m.lanes.Selected(); ok && c.Project() == m.cfg.Demo.Project() && m.cfg.Demo.Scalable(c.Service()) {
 		return c.Service()
 	}
 	return ""
@@ -887,7 +888,7 @@ func (m *Model) visiblePanels() []sidePanel {
 	}
 	// A finished operation's panel gives way to the traffic pane: on a
 	// small screen both would be too short to read.
-	if m.demo.Running() || (m.demo.Active() && !m.traffic.Running()) {
+	if m.demo.Running() || m.demo.Failed() || (m.demo.Active() && !m.traffic.Running()) {
 		out = append(out, sidePanel{paneDemo, "demo", m.demo, false})
 	}
 	if m.traffic.Running() {

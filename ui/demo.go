@@ -51,6 +51,9 @@ type DemoDeployer interface {
 	// Project is the compose project of the demo's containers: + and -
 	// scale the selected container's service only when it is the demo's.
 	Project() string
+	// Scalable says whether + and - can scale a service of the demo;
+	// for the others they scale the app.
+	Scalable(service string) bool
 }
 
 // DemoOp names an operation of the panel.
@@ -193,6 +196,10 @@ func (p *DemoPanel) Running() bool { return p.running }
 
 // Active reports whether the panel has anything to show.
 func (p *DemoPanel) Active() bool { return p.running || p.done != nil }
+
+// Failed says the last operation ended in an error, which must stay on
+// screen until read.
+func (p *DemoPanel) Failed() bool { return p.done != nil && p.done.Err != nil }
 
 // Clear forgets a finished operation, so the root can hide the panel.
 func (p *DemoPanel) Clear() {

@@ -75,6 +75,8 @@ func (f *fakeDeployer) ScaleBy(ctx context.Context, service string, delta int, p
 
 func (f *fakeDeployer) Project() string { return "topo-demo" }
 
+func (f *fakeDeployer) Scalable(service string) bool { return service == "app" }
+
 func (f *fakeDeployer) Down(ctx context.Context, progress func(DemoStep)) error {
 	f.calls = append(f.calls, "down")
 	return f.play(ctx, progress)
