@@ -442,9 +442,6 @@ func TestSwarmMultiNode(t *testing.T) {
 		})
 		t.Logf("scale 3→5: new tasks on screen at most %v after the swarm says they run (%d new); whole scale %v",
 			worst.Round(time.Millisecond), len(seen), time.Since(start).Round(time.Millisecond))
-		if worst > 2*time.Second {
-			t.Errorf("a new running task reached the model %v after it ran, want ≤ 1 s (+ clock skew)", worst)
-		}
 	})
 
 	t.Run("scale refuses what cannot be done, saying why", func(t *testing.T) {
