@@ -359,33 +359,6 @@ func (f *isoProber) Probe(ctx context.Context, id string, port int) (model.Probe
 	return f.answer(id, port)
 }
 
-// isoRun runs a command (expanding batches) and returns its messages,
-// leaving out ticks, which wait.
-func isoRun(t *testing.T, cmd tea.Cmd) []tea.Msg {
-	t.Helper()
-	if cmd == nil {
-		return nil
-	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	var msg tea.Msg
-	select {
-	case msg = <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("a command did not answer within 5 s")
-	}
-	if batch, ok := msg.(tea.BatchMsg); ok {
-		var out []tea.Msg
-		for _, c := range batch {
-			out = append(out, isoRun(t, c)...)
-		}
-		return out
-	}
-	if msg == nil {
-		return nil
-	}
-	return []tea.Msg{msg}
-}
 
 // isoDemoReport is a probe from lb on the demo with one surprise: mongo
 // answers although no network is shared.
@@ -433,7 +406,7 @@ func TestIsolationProbeViewGolden(t *testing.T) {
 		isoFits(t, pv.View(), size.w, size.h)
 		isoGolden(t, name("running"), pv.View())
 		pv.Cancel()
-		msgs := isoRun(t, cmd)
+		msgs := runCmd(t, cmd)
 		var done *ProbeDoneMsg
 		for _, m := range msgs {
 			if d, ok := m.(ProbeDoneMsg); ok {
@@ -486,7 +459,7 @@ func TestIsolationProbeViewUpdate(t *testing.T) {
 		t.Errorf("a tick of an earlier probe re-armed")
 	}
 	var done ProbeDoneMsg
-	for _, m := range isoRun(t, cmd) {
+	for _, m := range runCmd(t, cmd) {
 		if d, ok := m.(ProbeDoneMsg); ok {
 			done = d
 		}
@@ -516,7 +489,7 @@ func TestIsolationProbeViewUpdate(t *testing.T) {
 	closing := NewProbeView(isoStyles(), nil)
 	cmd = closing.Start(blocked, lb, 0)
 	returned := make(chan []tea.Msg, 1)
-	go func() { returned <- isoRun(t, tea.Batch(cmd)) }()
+	go func() { returned <- runCmd(t, tea.Batch(cmd)) }()
 	closing.Close(5 * time.Second)
 	select {
 	case <-returned:
