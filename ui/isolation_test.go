@@ -359,7 +359,6 @@ func (f *isoProber) Probe(ctx context.Context, id string, port int) (model.Probe
 	return f.answer(id, port)
 }
 
-
 // isoDemoReport is a probe from lb on the demo with one surprise: mongo
 // answers although no network is shared.
 func isoDemoReport(t *testing.T) model.ProbeReport {

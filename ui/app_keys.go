@@ -1,0 +1,479 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"topo/model"
+)
+
+// updateKeys enables exactly the bindings that apply now.
+func (m *Model) updateKeys() {
+	c, ok := m.lanes.Selected()
+	normal := m.mode == modeNormal
+	canAct := normal && ok && m.busy[c.ID] == ""
+	m.keys.Kill.SetEnabled(canAct && c.Running())
+	m.keys.StopStart.SetEnabled(canAct)
+	m.keys.Restart.SetEnabled(canAct)
+	if ok && !c.Running() {
+		m.keys.StopStart.SetHelp("s", "start")
+	} else {
+		m.keys.StopStart.SetHelp("s", "stop")
+	}
+	m.keys.Details.SetEnabled(normal && ok)
+	m.keys.Isolation.SetEnabled(normal && (ok || m.overlayOn))
+	m.keys.Matrix.SetEnabled(normal && m.synced)
+	m.keys.Probe.SetEnabled(normal && ok && c.Running() && m.cfg.Prober != nil && !m.probe.Running())
+	m.keys.ClusterView.SetEnabled(normal && m.cfg.Cluster != nil)
+	demoReady := normal && m.cfg.Demo != nil && !m.demo.Running() && !m.clusterOn
+	m.keys.Deploy.SetEnabled(demoReady)
+	m.keys.Teardown.SetEnabled(demoReady)
+	m.keys.ScaleUp.SetEnabled(demoReady)
+	m.keys.ScaleDown.SetEnabled(demoReady)
+	m.keys.Traffic.SetEnabled(normal && m.cfg.Traffic != nil)
+	m.updateClusterKeys(normal)
+	m.keys.Back.SetEnabled(normal)
+	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
+	m.keys.Deny.SetEnabled(m.mode == modeConfirm)
+	if m.lanes.ShowsBuiltIn() {
+		m.keys.BuiltIn.SetHelp("b", "hide built-in nets")
+	} else {
+		m.keys.BuiltIn.SetHelp("b", "show built-in nets")
+	}
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	// Keys typed faster than topo reads them (a busy engine, a script, a
+	// paste) arrive as one message of several runes: "/web" must still be
+	// the filter key followed by "web", so they are taken one at a time
+	// until a text input wants the rest.
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && m.mode != modeFilter {
+		var cmds []tea.Cmd
+		for i, r := range msg.Runes {
+			if m.mode == modeFilter {
+				rest := msg
+				rest.Runes = msg.Runes[i:]
+				cmds = append(cmds, m.handleKey(rest))
+				break
+			}
+			one := msg
+			one.Runes = []rune{r}
+			cmds = append(cmds, m.handleKey(one))
+		}
+		return tea.Batch(cmds...)
+	}
+	switch m.mode {
+	case modeFilter:
+		return m.handleFilterKey(msg)
+	case modeConfirm:
+		return m.handleConfirmKey(msg)
+	case modeHelp:
+		if key.Matches(msg, m.keys.Quit) && msg.String() == "ctrl+c" {
+			return tea.Quit
+		}
+		m.mode = modeNormal
+		m.updateKeys()
+		return nil
+	}
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.mode = modeHelp
+		return nil
+	case key.Matches(msg, k.NextPane):
+		m.cycleFocus()
+		return nil
+	case key.Matches(msg, k.Back):
+		switch {
+		case m.probe.Running():
+			m.probe.Cancel()
+		case m.clusterOn:
+			m.clusterOn = false
+			m.resize()
+			m.updateKeys()
+		case m.matrixOn:
+			m.matrixOn = false
+			m.resize()
+		case m.probePanel:
+			m.probePanel = false
+			if m.focus == paneProbe {
+				m.focus = paneLanes
+			}
+			m.resize()
+		case m.overlayOn:
+			m.setOverlay(false)
+		case m.detailsOpen:
+			m.detailsOpen = false
+			m.focus = paneLanes
+		case m.focus != paneLanes:
+			m.focus = paneLanes
+		case m.filter.Value() != "":
+			m.filter.SetValue("")
+			m.lanes.SetFilter("")
+			return m.selectionChanged()
+		case m.demo.Active() && !m.demo.Running():
+			// Last: the demo's outcome (its URL) stays until asked away.
+			m.demo.Clear()
+			m.resize()
+		}
+		return nil
+	case key.Matches(msg, k.Filter):
+		m.mode = modeFilter
+		m.focus = paneLanes
+		m.updateKeys()
+		return m.filter.Focus()
+	case key.Matches(msg, k.ClusterView):
+		m.clusterOn = !m.clusterOn
+		m.resize()
+		m.updateKeys()
+		return nil
+	case m.clusterOn && m.focus == paneLanes:
+		return m.clusterKey(msg)
+	case key.Matches(msg, k.Deploy):
+		return m.showDemo(m.demo.Deploy(m.cfg.Demo))
+	case key.Matches(msg, k.ScaleUp):
+		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), 1))
+	case key.Matches(msg, k.ScaleDown):
+		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), -1))
+	case key.Matches(msg, k.Teardown):
+		m.ask(fmt.Sprintf("Tear down the demo %q: remove its containers and networks (data volume kept)?", m.cfg.Demo.Project()), func() tea.Cmd {
+			return m.showDemo(m.demo.Teardown(m.cfg.Demo))
+		})
+		return nil
+	case key.Matches(msg, k.Traffic):
+		cmd := m.traffic.Toggle(m.cfg.Traffic)
+		m.resize()
+		return cmd
+	case key.Matches(msg, k.Isolation):
+		m.setOverlay(!m.overlayOn)
+		return nil
+	case key.Matches(msg, k.Matrix):
+		m.matrixOn = !m.matrixOn
+		m.resize()
+		return nil
+	case key.Matches(msg, k.Probe):
+		c, _ := m.lanes.Selected()
+		m.setOverlay(true)
+		m.probePanel = true
+		project := c.Project()
+		m.probe.SetFirst(func(id string) bool { return project != "" && m.topo.Containers[id].Project() == project })
+		m.resize()
+		return m.probe.Start(m.cfg.Prober, c, 0)
+	case key.Matches(msg, k.Registry):
+		m.showRegistry = !m.showRegistry
+		if !m.showRegistry && m.focus == paneRegistry {
+			m.focus = paneLanes
+		}
+		m.resize()
+		return nil
+	case key.Matches(msg, k.BuiltIn):
+		m.lanes.ToggleBuiltIn()
+		m.updateKeys()
+		return m.selectionChanged()
+	}
+	if m.matrixOn && m.focus == paneLanes {
+		return m.matrix.Update(msg)
+	}
+	if m.focus != paneLanes {
+		// Arrows scroll the focused pane.
+		switch m.focus {
+		case paneDetails:
+			return m.details.Update(msg)
+		case paneLog:
+			return m.log.Update(msg)
+		case paneRegistry:
+			return m.registryKey(msg)
+		case paneProbe:
+			return m.probe.Update(msg)
+		}
+	}
+	if d, ok := m.direction(msg); ok {
+		m.lanes.Move(d)
+		return m.selectionChanged()
+	}
+	switch {
+	case key.Matches(msg, k.Details):
+		if m.wide() {
+			m.focus = paneDetails
+		} else {
+			m.detailsOpen = true
+			m.focus = paneDetails
+		}
+	case key.Matches(msg, k.Kill):
+		return m.confirm(model.ActionKill)
+	case key.Matches(msg, k.StopStart):
+		if c, ok := m.lanes.Selected(); ok && !c.Running() {
+			return m.confirm(model.ActionStart)
+		}
+		return m.confirm(model.ActionStop)
+	case key.Matches(msg, k.Restart):
+		return m.confirm(model.ActionRestart)
+	default:
+		return nil
+	}
+	return m.selectionChanged()
+}
+
+// updateClusterKeys enables the swarm keys where the cluster view's
+// selection allows them, and says in help why x cannot kill a task of
+// another node.
+func (m *Model) updateClusterKeys(normal bool) {
+	m.keys.Kill.SetHelp("x", "kill")
+	if !m.clusterOn {
+		// + and - belong to the demo in the lanes.
+		m.keys.RestartService.SetEnabled(false)
+		m.keys.Drain.SetEnabled(false)
+		return
+	}
+	_, scaleUp := m.cluster.ScaleBy(1)
+	_, scaleDown := m.cluster.ScaleBy(-1)
+	_, restart := m.cluster.RestartAction()
+	drain, canDrain := m.cluster.AvailabilityAction()
+	m.keys.ScaleUp.SetEnabled(normal && scaleUp)
+	m.keys.ScaleDown.SetEnabled(normal && scaleDown)
+	m.keys.RestartService.SetEnabled(normal && restart)
+	m.keys.Drain.SetEnabled(normal && canDrain)
+	if drain.Kind == ClusterActivate {
+		m.keys.Drain.SetHelp("d", "activate node")
+	} else {
+		m.keys.Drain.SetHelp("d", "drain node")
+	}
+	_, _, canKill, why := m.cluster.KillTarget()
+	m.keys.Kill.SetEnabled(normal && canKill)
+	m.keys.StopStart.SetEnabled(false)
+	m.keys.Restart.SetEnabled(false)
+	if !canKill && why != "" {
+		m.keys.Kill.SetHelp("x", "kill: "+why)
+	}
+}
+
+// showDemo lays the demo panel out for an operation just started.
+func (m *Model) showDemo(cmd tea.Cmd) tea.Cmd {
+	m.resize()
+	m.updateKeys()
+	return cmd
+}
+
+// demoService is what + and - scale: the selected container's compose
+// service when it is the demo's and can scale, else the app, so that a
+// presenter's + never lands on the load balancer or the database.
+func (m *Model) demoService() string {
+	if c, ok := m.lanes.Selected(); ok && c.Project() == m.cfg.Demo.Project() && m.cfg.Demo.Scalable(c.Service()) {
+		return c.Service()
+	}
+	return ""
+}
+
+func ctxOr(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
+}
+
+// direction maps the arrow and hjkl keys to a move.
+func (m *Model) direction(msg tea.KeyMsg) (model.Direction, bool) {
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		return model.Up, true
+	case key.Matches(msg, m.keys.Down):
+		return model.Down, true
+	case key.Matches(msg, m.keys.Left):
+		return model.Left, true
+	case key.Matches(msg, m.keys.Right):
+		return model.Right, true
+	}
+	return 0, false
+}
+
+// clusterKey handles keys while the cluster view is shown.
+func (m *Model) clusterKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.keys
+	run := func(a ClusterAction) tea.Cmd {
+		if m.cfg.Swarm == nil {
+			return nil
+		}
+		m.cluster.Pending(a)
+		return RunClusterAction(m.cfg.Swarm, a)
+	}
+	act := func(a ClusterAction, ok bool) tea.Cmd {
+		if !ok {
+			return nil
+		}
+		if a.Confirm() {
+			m.ask(a.Prompt(), func() tea.Cmd { return run(a) })
+			return nil
+		}
+		return run(a)
+	}
+	if d, ok := m.direction(msg); ok {
+		m.cluster.Move(d)
+		m.updateKeys()
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.ScaleUp):
+		return act(m.cluster.ScaleBy(1))
+	case key.Matches(msg, k.ScaleDown):
+		return act(m.cluster.ScaleBy(-1))
+	case key.Matches(msg, k.RestartService):
+		return act(m.cluster.RestartAction())
+	case key.Matches(msg, k.Drain):
+		return act(m.cluster.AvailabilityAction())
+	case key.Matches(msg, k.Kill):
+		id, name, ok, why := m.cluster.KillTarget()
+		if !ok {
+			m.setFlash(why, true)
+			return nil
+		}
+		m.ask(fmt.Sprintf("Kill %s (%s)?", name, shortID(id)), func() tea.Cmd {
+			return m.startAction(model.ActionKill, id, name)
+		})
+		return nil
+	}
+	return m.cluster.Update(msg)
+}
+
+// setOverlay turns the isolation overlay on (for the selection) or off.
+func (m *Model) setOverlay(on bool) {
+	m.overlayOn = on
+	if on {
+		if c, ok := m.lanes.Selected(); ok {
+			m.overlay.Select(c.ID)
+		}
+		m.lanes.SetOverlay(m.overlay)
+	} else {
+		m.lanes.SetOverlay(nil)
+	}
+	m.resize()
+	m.updateKeys()
+}
+
+// registryKey moves the registry panel's selection, and the lanes' with
+// it: picking an instance picks its container.
+func (m *Model) registryKey(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.registry.Move(-1)
+	case key.Matches(msg, m.keys.Down):
+		m.registry.Move(1)
+	default:
+		return m.registry.Update(msg)
+	}
+	if id, ok := m.registry.Selected(); ok && m.lanes.Select(id) {
+		return m.selectionChanged()
+	}
+	return nil
+}
+
+func (m *Model) cycleFocus() {
+	order := []pane{paneLanes}
+	if m.detailsVisible() {
+		order = append(order, paneDetails)
+	}
+	if m.probePanel {
+		order = append(order, paneProbe)
+	}
+	if m.showRegistry {
+		order = append(order, paneRegistry)
+	}
+	order = append(order, paneLog)
+	for i, p := range order {
+		if p == m.focus {
+			m.focus = order[(i+1)%len(order)]
+			return
+		}
+	}
+	m.focus = paneLanes
+}
+
+// confirm asks y/n before a container action on the selection.
+func (m *Model) confirm(action model.Action) tea.Cmd {
+	c, ok := m.lanes.Selected()
+	if !ok {
+		return nil
+	}
+	verb := strings.ToUpper(string(action[:1])) + string(action[1:])
+	id, name := c.ID, c.DisplayName()
+	m.ask(fmt.Sprintf("%s %s (%s)?", verb, name, c.ShortID()), func() tea.Cmd {
+		return m.startAction(action, id, name)
+	})
+	return nil
+}
+
+// startAction runs a container action, showing progress until it ends.
+func (m *Model) startAction(action model.Action, id, name string) tea.Cmd {
+	if m.cfg.Engine == nil {
+		return nil
+	}
+	m.busy[id] = action
+	m.updateKeys()
+	return tea.Batch(runAction(m.cfg.Engine, action, id, name), m.spinner.Tick)
+}
+
+// ask puts a y/n question in the footer; y runs run.
+func (m *Model) ask(prompt string, run func() tea.Cmd) {
+	m.pending = pendingAction{prompt: prompt, run: run}
+	m.mode = modeConfirm
+	m.updateKeys()
+}
+
+func (m *Model) handleConfirmKey(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Confirm):
+		p := m.pending
+		m.mode = modeNormal
+		m.setFlash("", false)
+		m.updateKeys()
+		return p.run()
+	case key.Matches(msg, m.keys.Deny), msg.String() == "ctrl+c":
+		m.mode = modeNormal
+		m.setFlash("cancelled: nothing was done", false)
+		m.updateKeys()
+	}
+	return nil
+}
+
+func (m *Model) handleFilterKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		m.mode = modeNormal
+		m.filter.Blur()
+		m.updateKeys()
+		return nil
+	case "esc", "ctrl+c":
+		m.mode = modeNormal
+		m.filter.Blur()
+		m.filter.SetValue("")
+		m.lanes.SetFilter("")
+		return m.selectionChanged()
+	}
+	var cmd tea.Cmd
+	m.filter, cmd = m.filter.Update(msg)
+	m.lanes.SetFilter(m.filter.Value())
+	return tea.Batch(cmd, m.selectionChanged())
+}
+
+func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
+	if msg.Action != tea.MouseActionPress || msg.Button != tea.MouseButtonLeft || m.mode != modeNormal {
+		return nil
+	}
+	x, y, w, h := m.lanesRect()
+	if m.detailsOpen || m.mode == modeHelp {
+		return nil
+	}
+	if msg.X < x || msg.X >= x+w || msg.Y < y || msg.Y >= y+h {
+		return nil
+	}
+	if m.lanes.HitTest(msg.X-x, msg.Y-y) {
+		m.focus = paneLanes
+		return m.selectionChanged()
+	}
+	return nil
+}

@@ -1,0 +1,321 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Screen geometry: status bar, lanes title, lanes, log title, log, footer.
+func (m *Model) logHeight() int {
+	if m.height >= 40 {
+		return 8
+	}
+	return 4
+}
+
+// visiblePanels are the side panels shown now, in order.
+func (m *Model) visiblePanels() []sidePanel {
+	var out []sidePanel
+	if m.wide() {
+		out = append(out, sidePanel{paneDetails, "details", m.details, false})
+	}
+	// A finished operation's panel gives way to the traffic pane: on a
+	// small screen both would be too short to read.
+	if m.demo.Running() || m.demo.Failed() || (m.demo.Active() && !m.traffic.Running()) {
+		out = append(out, sidePanel{paneDemo, "demo", m.demo, false})
+	}
+	if m.traffic.Running() {
+		out = append(out, sidePanel{paneTraffic, "traffic", m.traffic, false})
+	}
+	if m.probePanel {
+		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})
+	}
+	if m.showRegistry {
+		out = append(out, sidePanel{paneRegistry, "registry", m.registry, false})
+	}
+	return out
+}
+
+// lanesRect is where the lanes grid is drawn.
+func (m *Model) lanesRect() (x, y, w, h int) {
+	r := m.arrange(m.visiblePanels()).lanes
+	return r.x, r.y, r.w, r.h
+}
+
+func (m *Model) resize() {
+	panels := m.visiblePanels()
+	l := m.arrange(panels)
+	m.lanes.SetSize(l.lanes.w, l.lanes.h-m.legendLines())
+	m.matrix.SetSize(l.lanes.w, l.lanes.h)
+	m.cluster.SetSize(l.lanes.w, l.lanes.h)
+	for i, p := range panels {
+		p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
+	}
+	if !m.wide() {
+		// Narrow: details zoom over the whole main area on enter.
+		m.details.SetSize(m.width, m.mainHeight()-1)
+	} else {
+		m.detailsOpen = false
+	}
+	m.log.SetSize(m.width, m.logHeight())
+	m.help.Width = m.width
+	m.filter.Width = max(10, m.width-2-lipgloss.Width(filterHint)-len(m.filter.Prompt))
+}
+
+// legendLines is the room the isolation legend takes above the lanes.
+func (m *Model) legendLines() int {
+	if m.overlayOn {
+		return 1
+	}
+	return 0
+}
+
+// mainHeight is the lines between the status bar and the event log.
+func (m *Model) mainHeight() int { return m.height - 1 - 1 - 1 - m.logHeight() }
+
+// View draws the screen.
+func (m *Model) View() string {
+	if m.width == 0 {
+		return "starting topo…"
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		msg := fmt.Sprintf("terminal too small: need at least %d×%d (now %d×%d)", MinWidth, MinHeight, m.width, m.height)
+		return lipgloss.NewStyle().Width(max(1, m.width)).Render(msg)
+	}
+	mainH := m.mainHeight()
+	panels := m.visiblePanels()
+	l := m.arrange(panels)
+	var main string
+	switch {
+	case m.mode == modeHelp:
+		main = m.helpView(m.width, mainH)
+	case m.detailsOpen:
+		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
+	default:
+		lanes := m.lanes.View()
+		if m.overlayOn && !m.matrixOn {
+			lanes = m.overlay.Legend(l.lanes.w) + "\n" + lanes
+		}
+		if m.matrixOn {
+			lanes = m.matrix.View()
+		}
+		if m.clusterOn {
+			lanes = m.cluster.View()
+		}
+		if !m.synced {
+			lanes = lipgloss.NewStyle().Height(l.lanes.h).Render(m.connectingView())
+		}
+		lanesBlock := m.title(m.lanesTitle(), paneLanes, l.lanes.w) + "\n" + lipgloss.NewStyle().Width(l.lanes.w).Height(l.lanes.h).MaxHeight(l.lanes.h).Render(lanes)
+		left := lanesBlock
+		if under := m.renderPanels(panels, l, true); under != "" {
+			left += "\n" + under
+		}
+		main = left
+		if l.beside {
+			main = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(l.lanes.w).Render(left), m.renderPanels(panels, l, false))
+		}
+	}
+	main = lipgloss.NewStyle().Height(mainH).MaxHeight(mainH).Render(main)
+	logView := m.title("events", paneLog, m.width) + "\n" + m.log.View()
+	return strings.Join([]string{m.statusBar(), main, logView, m.footer()}, "\n")
+}
+
+func (m *Model) title(text string, p pane, w int) string {
+	style, marker := m.styles.PaneTitle, "  "
+	if m.focus == p {
+		// The marker, not only the underline, shows focus: monochrome
+		// terminals and NO_COLOR drop the styling.
+		style, marker = m.styles.Focused, "▸ "
+	}
+	return ansiFit(marker+style.Render(strings.ToUpper(text[:1])+text[1:]), w)
+}
+
+func (m *Model) lanesTitle() string {
+	t := "lanes"
+	if m.clusterOn {
+		return m.cluster.Title() + " · w lanes"
+	}
+	if m.matrixOn {
+		t = "reachability matrix · esc back"
+	} else if m.overlayOn {
+		t = "lanes · isolation of " + m.overlaySubject()
+	}
+	if projects := m.lanes.Projects(); len(projects) > 0 {
+		t += " · project " + strings.Join(projects, ", ")
+	}
+	if f := m.filter.Value(); f != "" {
+		t += " · filter “" + f + "”"
+	}
+	if !m.lanes.ShowsBuiltIn() {
+		t += " · b: built-in nets"
+	}
+	return t
+}
+
+func (m *Model) overlaySubject() string {
+	if c, ok := m.overlay.Subject(); ok {
+		return c.DisplayName()
+	}
+	return "nothing"
+}
+
+func (m *Model) connectingView() string {
+	return m.styles.Muted.Render("connecting to " + m.cfg.EngineInfo.Host + "…")
+}
+
+// fullHelp lays the help columns out in as many rows as the width needs:
+// bubbles' help drops the columns that do not fit, and a key missing from
+// help is a key nobody finds.
+func (m *Model) fullHelp(w int) string {
+	var rows []string
+	var row [][]key.Binding
+	h := m.help
+	h.Width = 0
+	for _, col := range m.keys.FullHelp() {
+		if lipgloss.Width(h.FullHelpView(append(row, col))) > w && len(row) > 0 {
+			rows = append(rows, h.FullHelpView(row))
+			row = nil
+		}
+		row = append(row, col)
+	}
+	if len(row) > 0 {
+		rows = append(rows, h.FullHelpView(row))
+	}
+	return strings.Join(rows, "\n\n")
+}
+
+func (m *Model) helpView(w, h int) string {
+	body := m.styles.PaneTitle.Render("Keys") + "\n\n" + m.fullHelp(w) +
+		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing") +
+		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
+		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered") +
+		"\n\n" + m.styles.Muted.Render("press any key to close")
+	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
+}
+
+func (m *Model) statusBar() string {
+	s := m.styles
+	now := m.cfg.Now()
+	engine := m.cfg.EngineInfo.Host
+	if v := m.cfg.EngineInfo.Version; v != "" {
+		engine += " · Docker " + v
+	}
+	running, total := m.topo.Counts()
+	counts := countOf(len(m.topo.Networks), "network") + fmt.Sprintf(" · %d/%d running", running, total)
+	if m.width < 120 {
+		// Narrow: the connection state matters more than the words.
+		engine = strings.TrimPrefix(strings.TrimPrefix(m.cfg.EngineInfo.Host, "unix://"), "tcp://")
+		if v := m.cfg.EngineInfo.Version; v != "" {
+			engine += " " + v
+		}
+		counts = countOf(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
+	}
+	var conn string
+	switch {
+	case m.closed:
+		conn = s.Muted.Render("■ stopped")
+	case m.stale != nil:
+		wait := max(0, m.retryAt.Sub(now).Round(time.Second))
+		conn = s.Error.Render(fmt.Sprintf("◌ STALE · retry in %s", wait))
+	case !m.synced:
+		conn = s.Warning.Render("◌ connecting")
+	default:
+		age := "just now"
+		if d := now.Sub(m.lastEvent); d >= time.Second {
+			age = humanDuration(d) + " ago"
+		}
+		conn = s.Healthy.Render("● live") + s.Muted.Render(" · last event "+age)
+	}
+	sep := s.Muted.Render(" │ ")
+	// Fields in order of importance: the connection state first, so a
+	// narrow terminal drops the engine address rather than the word
+	// STALE, and whole fields go rather than half an address.
+	fields := []string{s.StatusBar.Render("topo"), conn, counts, m.registryStatus(m.width >= 120), engine}
+	for n := len(fields); n > 1; n-- {
+		bar := strings.Join(fields[:n], sep)
+		if lipgloss.Width(bar) <= m.width {
+			return bar
+		}
+	}
+	return ansiFit(fields[0]+sep+fields[1], m.width)
+}
+
+// registryStatus says which registry is in use, how it was found, and
+// whether it answers.
+func (m *Model) registryStatus(long bool) string {
+	s := m.styles
+	if m.regConn.Updates == nil {
+		if m.regSearching {
+			return s.Muted.Render("registry …")
+		}
+		return s.Muted.Render("no registry")
+	}
+	r := m.registry.Registry()
+	mark := s.Warning.Render("◌")
+	switch {
+	case r.Error != "":
+		mark = s.Error.Render("✗")
+	case r.Live():
+		mark = s.Healthy.Render("●")
+	}
+	if !long {
+		return "registry " + mark
+	}
+	return "registry " + mark + " " + m.regConn.Source
+}
+
+func (m *Model) footer() string {
+	s := m.styles
+	switch m.mode {
+	case modeFilter:
+		return ansiFit(m.filter.View()+s.Muted.Render(filterHint), m.width)
+	case modeConfirm:
+		return ansiFit(s.Warning.Bold(true).Render(m.pending.prompt+" ")+s.Key.Render("y")+" yes  "+s.Key.Render("n")+" no", m.width)
+	}
+	if len(m.busy) > 0 {
+		var parts []string
+		for id, a := range m.busy {
+			name := shortID(id)
+			if c, ok := m.topo.Containers[id]; ok {
+				name = c.DisplayName()
+			}
+			parts = append(parts, fmt.Sprintf("%s %s…", a, name))
+		}
+		return ansiFit(m.spinner.View()+" "+strings.Join(parts, ", "), m.width)
+	}
+	if m.flash.text != "" {
+		style := s.Healthy
+		if m.flash.bad {
+			style = s.Error
+		}
+		return ansiFit(style.Render(m.flash.text), m.width)
+	}
+	if m.stale != nil {
+		return ansiFit(s.Error.Render("engine lost: "+m.stale.Error()), m.width)
+	}
+	return ansiFit(m.help.ShortHelpView(m.keys.ShortHelp()), m.width)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// ansiFit truncates styled text to w cells.
+func ansiFit(s string, w int) string {
+	return lipgloss.NewStyle().MaxWidth(w).Render(s)
+}
+
+// countOf writes a count with its noun, singular for one.
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
