@@ -147,6 +147,7 @@ func cmdContext(cmd *cobra.Command) context.Context {
 
 func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 	var up deploy.UpOptions
+	var onSwarm bool
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Deploy the demo, or finish a deploy left halfway (creates nothing twice)",
@@ -154,7 +155,11 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				p := newStepPrinter(cmd.OutOrStdout())
-				res, err := d.Up(ctx, up, p.print)
+				deployUp := d.Up
+				if onSwarm {
+					deployUp = d.UpSwarm
+				}
+				res, err := deployUp(ctx, up, p.print)
 				p.flush()
 				if err != nil {
 					return err
@@ -171,11 +176,12 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 	cmd.Flags().BoolVar(&up.Wait, "wait", false, "wait until every app instance is healthy and the load balancer answers")
 	cmd.Flags().IntVar(&up.Replicas, "replicas", 0, "app instances (default: keep the current count, 2 on a first deploy)")
 	cmd.Flags().DurationVar(&up.WaitTimeout, "timeout", time.Minute, "with --wait, give up after this long")
+	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "deploy as Swarm services on overlay networks (the engine must be a manager; images must be on every node; the lb is published with mode=host on a manager, --lb-bind does not apply)")
 	return cmd
 }
 
 func newDemoDownCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
-	var volumes bool
+	var volumes, onSwarm bool
 	cmd := &cobra.Command{
 		Use:   "down",
 		Short: "Remove every container and network of the project (and its volume with --volumes)",
@@ -184,11 +190,15 @@ func newDemoDownCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				p := newStepPrinter(cmd.OutOrStdout())
 				defer p.flush()
+				if onSwarm {
+					return d.DownSwarm(ctx, volumes, p.print)
+				}
 				return d.Down(ctx, volumes, p.print)
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&volumes, "volumes", false, "also remove the MongoDB volume (the catalogue is seeded again on the next up)")
+	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "remove the stack deployed with up --swarm: its services, configs and overlay networks")
 	return cmd
 }
 

@@ -100,6 +100,10 @@ type Options struct {
 	// mounted into the registrator; /var/run/docker.sock when empty, which
 	// is right for Linux engines and for Docker Desktop's VM alike.
 	DockerSocket string
+	// OverlayMTU is the MTU of the overlay networks of a Swarm deploy; the
+	// driver's default (1450) when zero. A host interface below 1500 needs
+	// it 50 bytes under its own.
+	OverlayMTU int
 }
 
 // engineAPI lists the client calls the deployer makes.

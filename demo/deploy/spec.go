@@ -174,11 +174,7 @@ func (d *Deployer) containerConfig(s spec) (*container.Config, *container.HostCo
 		cfg.ExposedPorts[nat.Port(fmt.Sprintf("%d/tcp", p))] = struct{}{}
 	}
 	if len(s.Health) > 0 {
-		cfg.Healthcheck = &container.HealthConfig{
-			Test:     append([]string{"CMD"}, s.Health...),
-			Interval: 2 * time.Second, Timeout: time.Second, Retries: 2,
-			StartPeriod: 10 * time.Second,
-		}
+		cfg.Healthcheck = healthConfig(s.Health)
 	}
 	host := &container.HostConfig{
 		NetworkMode:   container.NetworkMode(s.Networks[0]),
@@ -193,6 +189,16 @@ func (d *Deployer) containerConfig(s spec) (*container.Config, *container.HostCo
 		host.Mounts = append(host.Mounts, parseMount(m))
 	}
 	return cfg, host
+}
+
+// healthConfig is the engine's healthcheck running cmd, for a container
+// and a Swarm task alike.
+func healthConfig(cmd []string) *container.HealthConfig {
+	return &container.HealthConfig{
+		Test:     append([]string{"CMD"}, cmd...),
+		Interval: 2 * time.Second, Timeout: time.Second, Retries: 2,
+		StartPeriod: 10 * time.Second,
+	}
 }
 
 func splitBind(s string) (ip, port string) {

@@ -1,0 +1,462 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+)
+
+// LabelStack is the label `docker stack` reads: carrying it makes the
+// demo's services a stack to `docker stack ps` and `docker stack rm`.
+const LabelStack = "com.docker.stack.namespace"
+
+// swarmAPI lists the client calls the Swarm deployer makes beside
+// engineAPI's.
+type swarmAPI interface {
+	ServiceUpdate(ctx context.Context, serviceID string, version swarm.Version, service swarm.ServiceSpec, options swarm.ServiceUpdateOptions) (swarm.ServiceUpdateResponse, error)
+	ServiceCreate(ctx context.Context, service swarm.ServiceSpec, options swarm.ServiceCreateOptions) (swarm.ServiceCreateResponse, error)
+	ServiceList(ctx context.Context, options swarm.ServiceListOptions) ([]swarm.Service, error)
+	ServiceRemove(ctx context.Context, serviceID string) error
+	ConfigCreate(ctx context.Context, config swarm.ConfigSpec) (swarm.ConfigCreateResponse, error)
+	ConfigList(ctx context.Context, options swarm.ConfigListOptions) ([]swarm.Config, error)
+	ConfigRemove(ctx context.Context, id string) error
+}
+
+var _ swarmAPI = (*client.Client)(nil)
+
+func (d *Deployer) swarm() swarmAPI { return d.cli }
+
+// swarmRestartDelay is short so that a task started before its dependency
+// answers (nginx before consul's name resolves) comes back at once.
+const swarmRestartDelay = 500 * time.Millisecond
+
+// ServiceName is the Swarm service's name, as `docker stack deploy` names
+// it.
+func (d *Deployer) ServiceName(service string) string { return d.opts.Project + "_" + service }
+
+func (d *Deployer) stackFilter() filters.Args {
+	return filters.NewArgs(filters.Arg("label", LabelStack+"="+d.opts.Project))
+}
+
+func (d *Deployer) stackLabels(extra map[string]string) map[string]string {
+	l := d.labels(extra)
+	l[LabelStack] = d.opts.Project
+	return l
+}
+
+// SwarmURL is the load balancer's address on a Swarm: it is published
+// with mode=host on a manager (no IPVS is assumed, so no routing mesh), so
+// the address is the manager's that the client talks to, or 127.0.0.1
+// for a local socket.
+func (d *Deployer) SwarmURL() string {
+	host := "127.0.0.1"
+	if u, err := url.Parse(d.cli.DaemonHost()); err == nil && u.Scheme == "tcp" {
+		if h, _, err := net.SplitHostPort(u.Host); err == nil {
+			host = h
+		}
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(d.opts.LBPort))
+}
+
+// UpSwarm deploys the demo as Swarm services on attachable overlay
+// networks, through a manager's API: consul, mongo (on a manager, where
+// its volume lives), the registrator on every node (global), N app
+// replicas and the load balancer, published with mode=host on a manager.
+// Every service resolves by DNS round robin (dnsrr): service virtual IPs
+// need IPVS, which not every kernel has. What exists is left alone, so
+// running it twice creates nothing twice; only the app's replica count is
+// brought to opts.Replicas when given.
+//
+// Images must be on every node: topo's own image is built on the manager
+// only, and third-party ones are pulled there only.
+func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progress) (Result, error) {
+	res := Result{URL: d.SwarmURL()}
+	if opts.Replicas < 0 || opts.Replicas > MaxReplicas {
+		return res, fmt.Errorf("%w: --replicas %d: use 1 to %d", ErrBadInput, opts.Replicas, MaxReplicas)
+	}
+	d.op.Lock()
+	defer d.op.Unlock()
+	r := newReporter(progress)
+
+	info, err := d.api.Info(ctx)
+	if err != nil {
+		return res, fmt.Errorf("ask the engine whether it is a swarm manager: %w", err)
+	}
+	if !info.Swarm.ControlAvailable {
+		return res, fmt.Errorf("%w: this engine is not a swarm manager: point topo at a manager (docker node ls on a manager), or deploy without --swarm", ErrBadInput)
+	}
+	if err := d.ensureImages(ctx, r, false); err != nil {
+		return res, err
+	}
+	self, err := d.ensureSelfImage(ctx, r)
+	if err != nil {
+		return res, err
+	}
+	for _, n := range []string{NetworkFront, NetworkBack} {
+		if err := d.ensureOverlay(ctx, r, n); err != nil {
+			return res, err
+		}
+	}
+	have, err := d.stackServices(ctx)
+	if err != nil {
+		return res, err
+	}
+	want := opts.Replicas
+	if want == 0 {
+		want = DefaultReplicas
+	}
+	for _, svc := range Services {
+		if s, ok := have[d.ServiceName(svc)]; ok {
+			key, title := "service "+svc, "service "+s.Spec.Name
+			rep := s.Spec.Mode.Replicated
+			if svc != ServiceApp || opts.Replicas == 0 || rep == nil || rep.Replicas == nil || *rep.Replicas == uint64(want) {
+				r.done(key, title, "exists")
+				continue
+			}
+			from, to := *rep.Replicas, uint64(want)
+			rep.Replicas = &to
+			if _, err := d.swarm().ServiceUpdate(ctx, s.ID, s.Version, s.Spec, swarm.ServiceUpdateOptions{}); err != nil {
+				return res, r.fail(key, title, fmt.Errorf("scale service %s to %d: %w", s.Spec.Name, to, err))
+			}
+			r.done(key, title, fmt.Sprintf("scaled %d → %d", from, to))
+			continue
+		}
+		spec, err := d.serviceSpec(ctx, r, svc, self, uint64(want))
+		if err != nil {
+			return res, err
+		}
+		key, title := "service "+svc, "service "+spec.Name
+		r.start(key, title)
+		// No registry is asked for the image's digest: the images are the
+		// nodes' own, and a registry may well be out of reach.
+		if _, err := d.swarm().ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{QueryRegistry: false}); err != nil {
+			return res, r.fail(key, title, fmt.Errorf("create service %s: %w", spec.Name, err))
+		}
+		r.done(key, title, "created")
+	}
+
+	if !opts.Wait {
+		r.done("ready", "deployed: "+res.URL, "not waiting for health (use --wait)")
+		return res, nil
+	}
+	timeout := opts.WaitTimeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	if err := d.waitSwarmLB(ctx, r, res.URL, timeout); err != nil {
+		return res, err
+	}
+	res.Ready = true
+	r.done("ready", "ready: "+res.URL, "")
+	return res, nil
+}
+
+func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	const key, title = "wait lb", "load balancer answers"
+	r.start(key, title)
+	for {
+		who, err := d.probeURL(ctx, base)
+		if err == nil {
+			r.done(key, title, "served by "+who)
+			return nil
+		}
+		if !sleepCtx(ctx, 100*time.Millisecond) {
+			if ctx.Err() == context.DeadlineExceeded {
+				return r.fail(key, title, fmt.Errorf("the load balancer at %s did not answer within %v (%v): `docker service ps %s` tells why", base, timeout, err, d.ServiceName(ServiceLB)))
+			}
+			return r.fail(key, title, ctx.Err())
+		}
+	}
+}
+
+// stackServices lists the stack's services by name.
+func (d *Deployer) stackServices(ctx context.Context) (map[string]swarm.Service, error) {
+	list, err := d.swarm().ServiceList(ctx, swarm.ServiceListOptions{Filters: d.stackFilter()})
+	if err != nil {
+		return nil, fmt.Errorf("list the services of stack %s: %w", d.opts.Project, err)
+	}
+	out := map[string]swarm.Service{}
+	for _, s := range list {
+		out[s.Spec.Name] = s
+	}
+	return out, nil
+}
+
+// ensureOverlay creates one of the stack's overlay networks unless it
+// exists; attachable, so that a probe or a one-off container can join.
+func (d *Deployer) ensureOverlay(ctx context.Context, r *reporter, short string) error {
+	name := d.NetworkName(short)
+	key, title := "network "+short, "network "+name
+	list, err := d.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+	if err != nil {
+		return r.fail(key, title, fmt.Errorf("list networks: %w", err))
+	}
+	for _, n := range list {
+		if n.Name != name { // the name filter matches substrings
+			continue
+		}
+		if n.Labels[LabelStack] != d.opts.Project || n.Driver != "overlay" {
+			return r.fail(key, title, fmt.Errorf("network %s exists but is not an overlay of stack %s (a single-engine deploy of the demo, or another's): remove it (topo demo down, or docker network rm %s) or choose another --project", name, d.opts.Project, name))
+		}
+		r.done(key, title, "exists")
+		return nil
+	}
+	r.start(key, title)
+	var options map[string]string
+	if d.opts.OverlayMTU > 0 {
+		options = map[string]string{"com.docker.network.driver.mtu": strconv.Itoa(d.opts.OverlayMTU)}
+	}
+	_, err = d.api.NetworkCreate(ctx, name, network.CreateOptions{
+		Driver: "overlay", Attachable: true, Options: options,
+		Labels: d.stackLabels(map[string]string{LabelNetwork: short, LabelComposeV: composeVersion}),
+	})
+	if err != nil {
+		return r.fail(key, title, fmt.Errorf("create overlay network %s: %w", name, err))
+	}
+	r.done(key, title, "created")
+	return nil
+}
+
+// serviceSpec turns the single-engine spec of a service into a Swarm
+// service, so both modes run the same images, commands and settings.
+func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self string, replicas uint64) (swarm.ServiceSpec, error) {
+	s := d.specFor(service, 1, self)
+	labels := d.stackLabels(map[string]string{LabelService: service})
+	// The containers carry the labels too: the registrator selects them
+	// by the project label, and topo groups them by it.
+	cs := &swarm.ContainerSpec{
+		Image: s.Image, Args: s.Cmd, Env: s.Env, Labels: labels,
+		StopGracePeriod: durationPtr(stopTimeout * time.Second),
+	}
+	if service == ServiceApp {
+		// One name per replica, which the app answers in X-Served-By.
+		for i, e := range cs.Env {
+			if strings.HasPrefix(e, "INSTANCE_NAME=") {
+				cs.Env[i] = "INSTANCE_NAME={{.Service.Name}}.{{.Task.Slot}}"
+			}
+		}
+	}
+	if len(s.Health) > 0 {
+		cs.Healthcheck = healthConfig(s.Health)
+	}
+	for _, m := range s.Mounts {
+		mt := parseMount(m)
+		if mt.Type == mount.TypeVolume {
+			mt.VolumeOptions = &mount.VolumeOptions{Labels: d.stackLabels(map[string]string{LabelVolume: VolumeMongo, LabelComposeV: composeVersion})}
+		}
+		cs.Mounts = append(cs.Mounts, mt)
+	}
+	for file, content := range s.Files {
+		ref, err := d.ensureConfig(ctx, r, service, file, content)
+		if err != nil {
+			return swarm.ServiceSpec{}, err
+		}
+		cs.Configs = append(cs.Configs, ref)
+	}
+	spec := swarm.ServiceSpec{
+		Annotations: swarm.Annotations{Name: d.ServiceName(service), Labels: labels},
+		TaskTemplate: swarm.TaskSpec{
+			ContainerSpec: cs,
+			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: durationPtr(swarmRestartDelay)},
+		},
+		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
+	}
+	for _, n := range s.Networks {
+		spec.TaskTemplate.Networks = append(spec.TaskTemplate.Networks, swarm.NetworkAttachmentConfig{Target: n, Aliases: s.Aliases})
+	}
+	if service == ServiceRegistrator {
+		// A registrator sees only its own engine's containers: one per node.
+		// It registers them with their IP on front, which every node's
+		// nginx reaches over the overlay.
+		spec.TaskTemplate.Networks = append(spec.TaskTemplate.Networks,
+			swarm.NetworkAttachmentConfig{Target: d.NetworkName(NetworkFront), Aliases: s.Aliases})
+		spec.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
+	} else {
+		n := uint64(1)
+		if service == ServiceApp {
+			n = replicas
+		}
+		spec.Mode = swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
+	}
+	switch service {
+	case ServiceMongo, ServiceLB:
+		// mongo's volume is a node's local volume: it must come back on
+		// the same kind of node, and `down --volumes` on the manager finds
+		// it. The load balancer is published on the node the user's
+		// client talks to.
+		spec.TaskTemplate.Placement = &swarm.Placement{Constraints: []string{"node.role==manager"}}
+	}
+	for port := range s.Publish {
+		spec.EndpointSpec.Ports = append(spec.EndpointSpec.Ports, swarm.PortConfig{
+			Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(port), PublishedPort: uint32(d.opts.LBPort),
+			PublishMode: swarm.PortConfigPublishModeHost,
+		})
+	}
+	return spec, nil
+}
+
+func durationPtr(d time.Duration) *time.Duration { return &d }
+
+// ensureConfig stores a file of a service as a Swarm config (the
+// single-engine deployer copies it into the container instead). Configs
+// cannot change, so the name carries a hash of the content.
+func (d *Deployer) ensureConfig(ctx context.Context, r *reporter, service, file, content string) (*swarm.ConfigReference, error) {
+	short := service + "_" + strings.ReplaceAll(strings.TrimPrefix(file, "/"), "/", "_")
+	name := d.opts.Project + "_" + short + "_" + spec{Files: map[string]string{file: content}}.hash()[:8]
+	key, title := "config "+short, "config "+name
+	ref := &swarm.ConfigReference{
+		ConfigName: name,
+		File:       &swarm.ConfigReferenceFileTarget{Name: file, UID: "0", GID: "0", Mode: 0o444},
+	}
+	list, err := d.swarm().ConfigList(ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+	if err != nil {
+		return nil, r.fail(key, title, fmt.Errorf("list configs: %w", err))
+	}
+	for _, c := range list {
+		if c.Spec.Name == name {
+			ref.ConfigID = c.ID
+			r.done(key, title, "exists")
+			return ref, nil
+		}
+	}
+	resp, err := d.swarm().ConfigCreate(ctx, swarm.ConfigSpec{
+		Annotations: swarm.Annotations{Name: name, Labels: d.stackLabels(map[string]string{LabelService: service})},
+		Data:        []byte(content),
+	})
+	if err != nil {
+		return nil, r.fail(key, title, fmt.Errorf("create config %s: %w", name, err))
+	}
+	ref.ConfigID = resp.ID
+	r.done(key, title, "created")
+	return ref, nil
+}
+
+// DownSwarm removes the stack's services, configs and networks, and with
+// volumes the stack's volumes on the manager it talks to (mongo's is
+// there: it is placed on a manager). Tasks stop asynchronously after
+// their service is removed, and a network or volume still in use refuses
+// removal, so those are retried until the tasks are gone.
+func (d *Deployer) DownSwarm(ctx context.Context, volumes bool, progress Progress) error {
+	d.op.Lock()
+	defer d.op.Unlock()
+	r := newReporter(progress)
+	have, err := d.stackServices(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, s := range have {
+		key, title := "service "+s.Spec.Name, "service "+s.Spec.Name
+		r.start(key, title)
+		if err := d.swarm().ServiceRemove(ctx, s.ID); err != nil && !client.IsErrNotFound(err) {
+			errs = append(errs, r.fail(key, title, fmt.Errorf("remove service %s: %w", s.Spec.Name, err)))
+			continue
+		}
+		r.done(key, title, "removed")
+	}
+	configs, err := d.swarm().ConfigList(ctx, swarm.ConfigListOptions{Filters: d.stackFilter()})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("list the configs of stack %s: %w", d.opts.Project, err))
+	}
+	for _, c := range configs {
+		errs = append(errs, d.removeRetrying(ctx, r, "config "+c.Spec.Name, func() error { return d.swarm().ConfigRemove(ctx, c.ID) }))
+	}
+	errs = append(errs, d.removeOverlays(ctx, r))
+	vols, err := d.api.VolumeList(ctx, volume.ListOptions{Filters: d.stackFilter()})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("list the volumes of stack %s: %w", d.opts.Project, err))
+	}
+	for _, v := range vols.Volumes {
+		if !volumes {
+			r.done("volume "+v.Name, "volume "+v.Name, "kept (the catalogue survives; --volumes removes it)")
+			continue
+		}
+		errs = append(errs, d.removeRetrying(ctx, r, "volume "+v.Name, func() error { return d.api.VolumeRemove(ctx, v.Name, false) }))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	r.done("down", "stack "+d.opts.Project+" removed", "")
+	return nil
+}
+
+// removeOverlays removes the stack's networks and waits until the manager
+// lists none: the swarm's network goes at once, but the manager's own
+// attachment of it lingers until its last local task is cleaned up, and a
+// new up in that window would find a network it cannot use.
+func (d *Deployer) removeOverlays(ctx context.Context, r *reporter) error {
+	ctx, cancel := context.WithTimeout(ctx, swarmRemoveTimeout)
+	defer cancel()
+	listed := map[string]bool{} // by name; true once reported removed
+	var last error
+	for {
+		nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.stackFilter()})
+		if err != nil {
+			last = fmt.Errorf("list the networks of stack %s: %w", d.opts.Project, err)
+		} else {
+			left := map[string]bool{}
+			for _, n := range nets {
+				left[n.Name] = true
+				key := "network " + n.Name
+				if _, ok := listed[n.Name]; !ok {
+					listed[n.Name] = false
+					r.start(key, key)
+				}
+				if err := d.api.NetworkRemove(ctx, n.ID); err != nil && !client.IsErrNotFound(err) {
+					last = fmt.Errorf("remove network %s: %w", n.Name, err)
+					r.progress(key, key, "in use: waiting for the tasks to stop", -1)
+				}
+			}
+			for name, done := range listed {
+				if !done && !left[name] {
+					listed[name] = true
+					r.done("network "+name, "network "+name, "removed")
+				}
+			}
+			if len(nets) == 0 {
+				return nil
+			}
+		}
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			if last == nil {
+				last = ctx.Err()
+			}
+			return fmt.Errorf("the networks of stack %s are still listed after %v (%w): something outside the stack may still use them (docker network inspect)", d.opts.Project, swarmRemoveTimeout, last)
+		}
+	}
+}
+
+// swarmRemoveTimeout bounds the wait for a removed service's tasks to let
+// go of a network, config or volume: they stop within stopTimeout.
+const swarmRemoveTimeout = 30 * time.Second
+
+func (d *Deployer) removeRetrying(ctx context.Context, r *reporter, what string, remove func() error) error {
+	r.start(what, what)
+	ctx, cancel := context.WithTimeout(ctx, swarmRemoveTimeout)
+	defer cancel()
+	for {
+		err := remove()
+		if err == nil || client.IsErrNotFound(err) {
+			r.done(what, what, "removed")
+			return nil
+		}
+		r.progress(what, what, "in use: waiting for the tasks to stop", -1)
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			return r.fail(what, what, fmt.Errorf("remove %s: %w (something outside the stack may still use it)", what, err))
+		}
+	}
+}
