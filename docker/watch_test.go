@@ -367,8 +367,13 @@ func TestWatchDoesNotHoldEventsWhileTheEngineWorksOnAContainer(t *testing.T) {
 	if err := env.Client.ContainerKill(ctx, id, "KILL"); err != nil {
 		t.Fatal(err)
 	}
+	// Wait for the die event itself: the container can look exited
+	// earlier, from the state read for the disconnect its death causes.
 	w.waitFor(t, 2*within, "die", func(w *watcher) (bool, string) {
-		return w.topo.Containers[id].State == model.StateExited, "not yet"
+		_, _, ok := w.eventApplied(func(ev model.Event) bool {
+			return ev.Type == model.EventContainer && ev.BaseAction() == "die" && ev.ActorID == id
+		})
+		return ok && w.topo.Containers[id].State == model.StateExited, "no die event applied yet"
 	})
 	w.mu.Lock()
 	defer w.mu.Unlock()
