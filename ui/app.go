@@ -119,6 +119,10 @@ type Model struct {
 	// inspected is the container whose details were last requested, so
 	// one selection costs one inspection.
 	inspected string
+	// body caches the screen below the status bar; bodyDirty says a
+	// message since may have changed it.
+	body      string
+	bodyDirty bool
 }
 
 // New builds the root model.
@@ -168,6 +172,9 @@ func (m *Model) Topology() model.Topology { return m.topo }
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if _, clock := msg.(TickMsg); !clock {
+		m.bodyDirty = true
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -243,6 +250,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case TickMsg:
 		if m.flash.text != "" && m.cfg.Now().Sub(m.flash.at) > flashFor {
 			m.flash = flash{}
+			m.bodyDirty = true
 		}
 		return m, tick()
 	case spinner.TickMsg:

@@ -86,6 +86,18 @@ func (m *Model) View() string {
 		msg := fmt.Sprintf("terminal too small: need at least %d×%d (now %d×%d)", MinWidth, MinHeight, m.width, m.height)
 		return lipgloss.NewStyle().Width(max(1, m.width)).Render(msg)
 	}
+	// The clock's tick changes only the status bar: the rest of the
+	// screen is drawn again only after a message that may change it, which
+	// is most of what topo costs while nothing happens.
+	if m.bodyDirty || m.body == "" {
+		m.body = m.renderBody()
+		m.bodyDirty = false
+	}
+	return m.statusBar() + "\n" + m.body
+}
+
+// renderBody draws everything below the status bar.
+func (m *Model) renderBody() string {
 	mainH := m.mainHeight()
 	panels := m.visiblePanels()
 	l := m.arrange(panels)
@@ -121,7 +133,7 @@ func (m *Model) View() string {
 	}
 	main = lipgloss.NewStyle().Height(mainH).MaxHeight(mainH).Render(main)
 	logView := m.title("events", paneLog, m.width) + "\n" + m.log.View()
-	return strings.Join([]string{m.statusBar(), main, logView, m.footer()}, "\n")
+	return strings.Join([]string{main, logView, m.footer()}, "\n")
 }
 
 func (m *Model) title(text string, p pane, w int) string {
