@@ -78,6 +78,9 @@ docker context, else the default socket.`,
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
 	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
 	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
+	})
 	root.AddCommand(newActionCmds(opts)...)
 	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newDemoCmd(opts), newSwarmCmd(opts))
 	return root
