@@ -123,6 +123,10 @@ type Model struct {
 	// message since may have changed it.
 	body      string
 	bodyDirty bool
+	// demoDoneAt is when the last demo operation ended; demoShown is
+	// whether the demo panel was laid out at the last resize.
+	demoDoneAt time.Time
+	demoShown  bool
 }
 
 // New builds the root model.
@@ -213,6 +217,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.demo.Update(msg)
 	case DemoDoneMsg:
 		cmd := m.demo.Update(msg)
+		m.demoDoneAt = m.cfg.Now()
 		switch {
 		case msg.Err != nil:
 			m.log.Add(m.cfg.Now(), "demo: "+msg.Err.Error(), true)
@@ -250,6 +255,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case TickMsg:
 		if m.flash.text != "" && m.cfg.Now().Sub(m.flash.at) > flashFor {
 			m.flash = flash{}
+			m.bodyDirty = true
+		}
+		if shown := m.demoPanelShown(); shown != m.demoShown {
+			// A finished demo operation's panel just gave way.
+			m.resize()
 			m.bodyDirty = true
 		}
 		return m, tick()

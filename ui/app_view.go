@@ -23,9 +23,7 @@ func (m *Model) visiblePanels() []sidePanel {
 	if m.wide() {
 		out = append(out, sidePanel{paneDetails, "details", m.details, false})
 	}
-	// A finished operation's panel gives way to the traffic pane: on a
-	// small screen both would be too short to read.
-	if m.demo.Running() || m.demo.Failed() || (m.demo.Active() && !m.traffic.Running()) {
+	if m.demoPanelShown() {
 		out = append(out, sidePanel{paneDemo, "demo", m.demo, false})
 	}
 	if m.traffic.Running() {
@@ -46,7 +44,26 @@ func (m *Model) lanesRect() (x, y, w, h int) {
 	return r.x, r.y, r.w, r.h
 }
 
+// demoOutcomeFor is how long a finished demo operation's panel stays up
+// beside the traffic pane before giving it the room.
+const demoOutcomeFor = 10 * time.Second
+
+// demoPanelShown says whether the demo panel is laid out: while an
+// operation runs, after it failed, and for a while after it succeeded; a
+// finished one gives way to the traffic pane, since on a small screen both
+// would be too short to read.
+func (m *Model) demoPanelShown() bool {
+	switch {
+	case m.demo.Running(), m.demo.Failed():
+		return true
+	case !m.demo.Active():
+		return false
+	}
+	return !m.traffic.Running() || m.cfg.Now().Sub(m.demoDoneAt) < demoOutcomeFor
+}
+
 func (m *Model) resize() {
+	m.demoShown = m.demoPanelShown()
 	panels := m.visiblePanels()
 	l := m.arrange(panels)
 	m.lanes.SetSize(l.lanes.w, l.lanes.h-m.legendLines())
