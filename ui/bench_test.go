@@ -67,7 +67,10 @@ func BenchmarkView(b *testing.B) {
 			hs := benchHarness(b)
 			b.ReportAllocs()
 			for b.Loop() {
+				// What a message that changed the lanes costs: the
+				// whole screen drawn again.
 				hs.m.lanes.Invalidate()
+				hs.m.bodyDirty = true
 				_ = hs.m.View()
 			}
 		})
