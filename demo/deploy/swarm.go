@@ -200,35 +200,17 @@ func (d *Deployer) stackServices(ctx context.Context) (map[string]swarm.Service,
 // exists; attachable, so that a probe or a one-off container can join.
 func (d *Deployer) ensureOverlay(ctx context.Context, r *reporter, short string) error {
 	name := d.NetworkName(short)
-	key, title := "network "+short, "network "+name
-	list, err := d.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
-	if err != nil {
-		return r.fail(key, title, fmt.Errorf("list networks: %w", err))
-	}
-	for _, n := range list {
-		if n.Name != name { // the name filter matches substrings
-			continue
-		}
-		if n.Labels[LabelStack] != d.opts.Project || n.Driver != "overlay" {
-			return r.fail(key, title, fmt.Errorf("network %s exists but is not an overlay of stack %s (a single-engine deploy of the demo, or another's): remove it (topo demo down, or docker network rm %s) or choose another --project", name, d.opts.Project, name))
-		}
-		r.done(key, title, "exists")
-		return nil
-	}
-	r.start(key, title)
 	var options map[string]string
 	if d.opts.OverlayMTU > 0 {
 		options = map[string]string{"com.docker.network.driver.mtu": strconv.Itoa(d.opts.OverlayMTU)}
 	}
-	_, err = d.api.NetworkCreate(ctx, name, network.CreateOptions{
-		Driver: "overlay", Attachable: true, Options: options,
-		Labels: d.stackLabels(map[string]string{LabelNetwork: short, LabelComposeV: composeVersion}),
-	})
-	if err != nil {
-		return r.fail(key, title, fmt.Errorf("create overlay network %s: %w", name, err))
-	}
-	r.done(key, title, "created")
-	return nil
+	return d.ensureNamedNetwork(ctx, r, short,
+		func(n network.Summary) bool { return n.Labels[LabelStack] == d.opts.Project && n.Driver == "overlay" },
+		fmt.Sprintf("network %s exists but is not an overlay of stack %s (a single-engine deploy of the demo, or another's): remove it (topo demo down, or docker network rm %s) or choose another --project", name, d.opts.Project, name),
+		network.CreateOptions{
+			Driver: "overlay", Attachable: true, Options: options,
+			Labels: d.stackLabels(map[string]string{LabelNetwork: short, LabelComposeV: composeVersion}),
+		}, "create overlay network")
 }
 
 // serviceSpec turns the single-engine spec of a service into a Swarm

@@ -189,6 +189,20 @@ func (d *Deployer) containers(ctx context.Context) (map[string][]instance, error
 // adopted: removing the project later would remove it.
 func (d *Deployer) ensureNetwork(ctx context.Context, r *reporter, short string) error {
 	name := d.NetworkName(short)
+	return d.ensureNamedNetwork(ctx, r, short,
+		func(n network.Summary) bool { return n.Labels[LabelProject] == d.opts.Project },
+		fmt.Sprintf("network %s exists but is not part of project %s: remove it (docker network rm %s) or choose another --project", name, d.opts.Project, name),
+		network.CreateOptions{
+			Driver: "bridge",
+			Labels: d.labels(map[string]string{LabelNetwork: short, LabelComposeV: composeVersion}),
+		}, "create network")
+}
+
+// ensureNamedNetwork is what both modes do for a network: keep one of that
+// name that owns says is ours, refuse one that is not (with refusal), and
+// create it with opts when there is none.
+func (d *Deployer) ensureNamedNetwork(ctx context.Context, r *reporter, short string, owns func(network.Summary) bool, refusal string, opts network.CreateOptions, createWhat string) error {
+	name := d.NetworkName(short)
 	key, title := "network "+short, "network "+name
 	list, err := d.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
 	if err != nil {
@@ -198,19 +212,15 @@ func (d *Deployer) ensureNetwork(ctx context.Context, r *reporter, short string)
 		if n.Name != name { // the name filter matches substrings
 			continue
 		}
-		if n.Labels[LabelProject] != d.opts.Project {
-			return r.fail(key, title, fmt.Errorf("network %s exists but is not part of project %s: remove it (docker network rm %s) or choose another --project", name, d.opts.Project, name))
+		if !owns(n) {
+			return r.fail(key, title, errors.New(refusal))
 		}
 		r.done(key, title, "exists")
 		return nil
 	}
 	r.start(key, title)
-	_, err = d.api.NetworkCreate(ctx, name, network.CreateOptions{
-		Driver: "bridge",
-		Labels: d.labels(map[string]string{LabelNetwork: short, LabelComposeV: composeVersion}),
-	})
-	if err != nil {
-		return r.fail(key, title, fmt.Errorf("create network %s: %w", name, err))
+	if _, err := d.api.NetworkCreate(ctx, name, opts); err != nil {
+		return r.fail(key, title, fmt.Errorf("%s %s: %w", createWhat, name, err))
 	}
 	r.done(key, title, "created")
 	return nil
