@@ -97,17 +97,9 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	if !info.Swarm.ControlAvailable {
 		return res, fmt.Errorf("%w: this engine is not a swarm manager: point topo at a manager (docker node ls on a manager), or deploy without --swarm", ErrBadInput)
 	}
-	if err := d.ensureImages(ctx, r, false); err != nil {
-		return res, err
-	}
-	self, err := d.ensureSelfImage(ctx, r)
+	self, err := d.prepare(ctx, r, d.ensureOverlay)
 	if err != nil {
 		return res, err
-	}
-	for _, n := range []string{NetworkFront, NetworkBack} {
-		if err := d.ensureOverlay(ctx, r, n); err != nil {
-			return res, err
-		}
 	}
 	have, err := d.stackServices(ctx)
 	if err != nil {

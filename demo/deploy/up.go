@@ -56,17 +56,9 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 	defer d.op.Unlock()
 	r := newReporter(progress)
 
-	if err := d.ensureImages(ctx, r, false); err != nil {
-		return res, err
-	}
-	self, err := d.ensureSelfImage(ctx, r)
+	self, err := d.prepare(ctx, r, d.ensureNetwork)
 	if err != nil {
 		return res, err
-	}
-	for _, n := range []string{NetworkFront, NetworkBack} {
-		if err := d.ensureNetwork(ctx, r, n); err != nil {
-			return res, err
-		}
 	}
 	if err := d.ensureVolume(ctx, r); err != nil {
 		return res, err
@@ -182,6 +174,25 @@ func (d *Deployer) containers(ctx context.Context) (map[string][]instance, error
 		sort.Slice(l, func(i, j int) bool { return l[i].Number < l[j].Number })
 	}
 	return out, nil
+}
+
+// prepare is what both modes need before their containers or services:
+// the images, topo's own image (returned), and the front and back
+// networks, made by ensure.
+func (d *Deployer) prepare(ctx context.Context, r *reporter, ensure func(context.Context, *reporter, string) error) (string, error) {
+	if err := d.ensureImages(ctx, r, false); err != nil {
+		return "", err
+	}
+	self, err := d.ensureSelfImage(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	for _, n := range []string{NetworkFront, NetworkBack} {
+		if err := ensure(ctx, r, n); err != nil {
+			return "", err
+		}
+	}
+	return self, nil
 }
 
 // ensureNetwork creates one of the project's networks unless it exists. A
