@@ -309,8 +309,14 @@ func (m *Model) applyUpdate(u model.Update) tea.Cmd {
 	}
 	m.lanes.SetTopology(m.topo)
 	m.registry.SetTopology(m.topo)
-	m.overlay.SetTopology(m.topo)
-	m.matrix.SetTopology(m.topo)
+	// The overlay and the matrix are computed over every container: only
+	// while shown, not on every event of an engine nobody is inspecting.
+	if m.overlayOn {
+		m.overlay.SetTopology(m.topo)
+	}
+	if m.matrixOn {
+		m.matrix.SetTopology(m.topo)
+	}
 	return tea.Batch(m.selectionChanged(), m.maybeFindRegistry(u))
 }
 
@@ -378,7 +384,9 @@ func (m *Model) selectionChanged() tea.Cmd {
 		return nil
 	}
 	m.details.Show(c)
-	m.matrix.Select(c.ID)
+	if m.matrixOn {
+		m.matrix.Select(c.ID)
+	}
 	if m.overlayOn {
 		m.overlay.Select(c.ID)
 		m.lanes.Invalidate()

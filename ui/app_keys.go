@@ -155,6 +155,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Matrix):
 		m.matrixOn = !m.matrixOn
+		if m.matrixOn {
+			m.matrix.SetTopology(m.topo)
+			if c, ok := m.lanes.Selected(); ok {
+				m.matrix.Select(c.ID)
+			}
+		}
 		m.resize()
 		return nil
 	case key.Matches(msg, k.Probe):
@@ -344,6 +350,7 @@ func (m *Model) clusterKey(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) setOverlay(on bool) {
 	m.overlayOn = on
 	if on {
+		m.overlay.SetTopology(m.topo)
 		if c, ok := m.lanes.Selected(); ok {
 			m.overlay.Select(c.ID)
 		}
