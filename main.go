@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -82,7 +83,7 @@ docker context, else the default socket.`,
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
 	})
 	root.AddCommand(newActionCmds(opts)...)
-	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newDemoCmd(opts), newSwarmCmd(opts))
+	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newDemoCmd(opts), newSwarmCmd(opts))
 	return root
 }
 
@@ -124,7 +125,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Engine:     engine,
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
-		Registry:   registryConnector{flagAddr: opts.consul, ctx: ctx},
+		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), ctx: ctx},
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
 	}
@@ -183,7 +184,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				reg, regErr := registrySnapshot(ctx, opts.consul, topo)
+				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host))
 				out := struct {
 					Engine docker.Info `json:"engine"`
 					model.Export
@@ -224,11 +225,14 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 // own context, so quitting ends every watcher goroutine.
 type registryConnector struct {
 	flagAddr string
-	ctx      context.Context
+	// engineHost is the host of a tcp:// engine, where the ports it
+	// publishes are dialled; empty for a local engine.
+	engineHost string
+	ctx        context.Context
 }
 
 func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui.RegistryConn, error) {
-	target, err := registry.Find(ctx, r.flagAddr, topo)
+	target, err := registry.Find(ctx, r.flagAddr, topo, r.engineHost)
 	if err != nil {
 		return ui.RegistryConn{}, err
 	}
@@ -242,16 +246,26 @@ func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui
 	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: auto, Stop: cancel}, nil
 }
 
+// remoteHost is the host of a tcp:// engine address, where that engine's
+// published ports are reached; empty for a local socket.
+func remoteHost(engineAddr string) string {
+	u, err := url.Parse(engineAddr)
+	if err != nil || u.Scheme != "tcp" {
+		return ""
+	}
+	return u.Hostname()
+}
+
 // registrySnapshotTimeout bounds how long a snapshot waits for the
 // registry's first answer; a registry that is down is reported, not awaited.
 const registrySnapshotTimeout = 3 * time.Second
 
 // registrySnapshot reads the registry once for `topo snapshot --json`:
 // the first complete answer of a watch, which is then cancelled.
-func registrySnapshot(ctx context.Context, flagAddr string, topo model.Topology) (*model.Registry, string) {
+func registrySnapshot(ctx context.Context, flagAddr string, topo model.Topology, engineHost string) (*model.Registry, string) {
 	ctx, cancel := context.WithTimeout(ctx, registrySnapshotTimeout)
 	defer cancel()
-	target, err := registry.Find(ctx, flagAddr, topo)
+	target, err := registry.Find(ctx, flagAddr, topo, engineHost)
 	if err != nil {
 		return nil, err.Error()
 	}

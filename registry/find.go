@@ -44,15 +44,16 @@ const DefaultProbeTimeout = 400 * time.Millisecond
 // CONSUL_HTTP_ADDR, else a running Consul container of topo whose HTTP port
 // answers. An explicit address is not probed: Consul may start later, and
 // the watch reports and retries. The error wraps ErrNoRegistry when nothing
-// was found.
-func Find(ctx context.Context, flagAddr string, topo model.Topology) (Target, error) {
+// was found. engineHost is the host of a remote engine (empty for a local
+// one): a port the engine publishes on all its interfaces is dialled there.
+func Find(ctx context.Context, flagAddr string, topo model.Topology, engineHost string) (Target, error) {
 	if flagAddr != "" {
 		return Target{Addr: flagAddr, Source: "--consul " + flagAddr}, nil
 	}
 	if env := os.Getenv("CONSUL_HTTP_ADDR"); env != "" {
 		return Target{Addr: env, Source: "CONSUL_HTTP_ADDR " + env}, nil
 	}
-	return Detect(ctx, topo, DefaultProbeTimeout)
+	return Detect(ctx, topo, DefaultProbeTimeout, engineHost)
 }
 
 // candidate is one address of one container that may be Consul's API.
@@ -68,8 +69,8 @@ type candidate struct {
 // not depend on which probe finishes first.
 //
 // The returned error wraps ErrNoRegistry and lists what was tried.
-func Detect(ctx context.Context, topo model.Topology, timeout time.Duration) (Target, error) {
-	cands := candidates(topo)
+func Detect(ctx context.Context, topo model.Topology, timeout time.Duration, engineHost string) (Target, error) {
+	cands := candidates(topo, engineHost)
 	if len(cands) == 0 {
 		return Target{}, ErrNoRegistry
 	}
@@ -98,7 +99,7 @@ func Detect(ctx context.Context, topo model.Topology, timeout time.Duration) (Ta
 	return Target{}, fmt.Errorf("%w (found a consul container but none answered: %s)", ErrNoRegistry, strings.Join(tried, "; "))
 }
 
-func candidates(topo model.Topology) []candidate {
+func candidates(topo model.Topology, engineHost string) []candidate {
 	var cs []model.Container
 	for _, c := range topo.Containers {
 		if !c.Running() {
@@ -125,7 +126,7 @@ func candidates(topo model.Topology) []candidate {
 			if p.Private != consulHTTPPort || p.Public == 0 || (p.Protocol != "" && p.Protocol != "tcp") {
 				continue
 			}
-			addr := net.JoinHostPort(hostIP(p.HostIP), strconv.Itoa(int(p.Public)))
+			addr := net.JoinHostPort(hostIP(p.HostIP, engineHost), strconv.Itoa(int(p.Public)))
 			out = append(out, candidate{addr, "container " + c.Name + " (published " + addr + ")"})
 		}
 		var eps []model.Endpoint
@@ -144,10 +145,14 @@ func candidates(topo model.Topology) []candidate {
 }
 
 // hostIP turns a published port's bind address into one to dial: the
-// wildcard addresses mean "every interface", of which loopback is one.
-func hostIP(ip string) string {
+// wildcard addresses mean "every interface" of the engine's host, of which
+// loopback is one when the engine is local.
+func hostIP(ip, engineHost string) string {
 	switch ip {
 	case "", "0.0.0.0", "::":
+		if engineHost != "" {
+			return engineHost
+		}
 		return "127.0.0.1"
 	}
 	return ip
