@@ -193,3 +193,21 @@ func newProbeAgentCmd() *cobra.Command {
 		},
 	}
 }
+
+// newIPVSCheckCmd is the hidden `topo ipvs-check`, which `topo demo up
+// --swarm` runs on a manager's host network to choose how the load
+// balancer is published.
+func newIPVSCheckCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    probeagent.IPVSCommand,
+		Short:  "Exit 0 when this kernel has IPVS (Swarm's routing mesh), 3 when not",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// The status is the answer (3: no IPVS), not a failure to
+			// report on stderr.
+			os.Exit(probeagent.IPVSMain(cmd.OutOrStdout()))
+			return nil
+		},
+	}
+}

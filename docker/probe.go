@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,7 +14,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/stdcopy"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"topo/model"
@@ -144,64 +142,30 @@ func (p *Prober) RunAgent(ctx context.Context, subjectID string, addrs []string)
 	}
 	name := "topo-probe-" + probeShortID(subjectID) + "-" + probeSuffix()
 	config := &container.Config{Image: image, Cmd: probeagent.Args(p.opts.DialTimeout, addrs), Labels: labels}
-	host := &container.HostConfig{
-		NetworkMode: container.NetworkMode("container:" + subjectID),
-		// Read back through the logs API, which needs a driver that keeps
-		// them; the engine's default may be syslog or none.
-		LogConfig: container.LogConfig{Type: "json-file"},
+	host := &container.HostConfig{NetworkMode: container.NetworkMode("container:" + subjectID)}
+	res, err := runOneShot(ctx, p.api, config, host, name)
+	var stageErr *oneShotError
+	switch {
+	case err == nil:
+	case !errors.As(err, &stageErr):
+		// The run ended but the probe container could not be removed.
+		return nil, err
+	case ctx.Err() != nil && stageErr.Stage != stageCreate:
+		return nil, p.ended(ctx.Err())
+	case stageErr.Stage == stageCreate:
+		return nil, fmt.Errorf("create the probe container: %w", p.engine.explainIfDown(stageErr.Err))
+	case stageErr.Stage == stageStart:
+		return nil, p.startError(ctx, stageErr.Err)
+	case stageErr.Stage == stageWait:
+		return nil, fmt.Errorf("wait for the probe container: %w", stageErr.Err)
+	default:
+		return nil, fmt.Errorf("read the probe container's output: %w", stageErr.Err)
 	}
-	// Create runs on a context that ctx cannot cancel: a create cancelled
-	// in flight may still complete on the engine after our removal by
-	// name has found nothing, leaving a container behind.
-	createCtx, createCancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
-	created, err := p.api.ContainerCreate(createCtx, config, host, nil, nil, name)
-	createCancel()
-	if err != nil {
-		_ = p.remove(name)
-		return nil, fmt.Errorf("create the probe container: %w", p.engine.explainIfDown(err))
-	}
-	defer func() {
-		if rerr := p.remove(created.ID); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
-	}()
-	if err := ctx.Err(); err != nil {
-		return nil, p.ended(err)
-	}
-	if err := p.api.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
-		return nil, p.startError(ctx, err)
-	}
-	// Not-running, asked after start, returns at once if the agent has
-	// already exited, so the exit cannot be missed.
-	waitC, errC := p.api.ContainerWait(ctx, created.ID, container.WaitConditionNotRunning)
-	var status container.WaitResponse
-	select {
-	case status = <-waitC:
-	case err := <-errC:
-		if ctx.Err() != nil {
-			return nil, p.ended(ctx.Err())
-		}
-		return nil, fmt.Errorf("wait for the probe container: %w", err)
-	}
-	logs, err := p.api.ContainerLogs(ctx, created.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true})
-	if err == nil {
-		defer logs.Close()
-	}
-	var stdout, stderr bytes.Buffer
-	if err == nil {
-		_, err = stdcopy.StdCopy(&stdout, &stderr, logs)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, p.ended(ctx.Err())
-		}
-		return nil, fmt.Errorf("read the probe container's output: %w", err)
-	}
-	if status.StatusCode != 0 {
+	if res.Status != 0 {
 		return nil, fmt.Errorf("the probe agent exited with status %d: %s: is --self-binary a topo built from this version?",
-			status.StatusCode, strings.TrimSpace(lastLines(stderr.String(), 3)))
+			res.Status, strings.TrimSpace(lastLines(res.Stderr.String(), 3)))
 	}
-	return probeagent.Decode(&stdout)
+	return probeagent.Decode(&res.Stdout)
 }
 
 func (p *Prober) selfImage(ctx context.Context) (string, error) {
@@ -216,18 +180,6 @@ func (p *Prober) selfImage(ctx context.Context) (string, error) {
 	}
 	p.image = image
 	return image, nil
-}
-
-// remove force-removes a probe container (killing it if it still runs) on
-// a fresh context, so that it also happens after ctx was cancelled.
-func (p *Prober) remove(ref string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
-	defer cancel()
-	err := p.api.ContainerRemove(ctx, ref, container.RemoveOptions{Force: true})
-	if err == nil || client.IsErrNotFound(err) {
-		return nil
-	}
-	return fmt.Errorf("remove probe container %s: %w: remove it with `docker rm -f %s`", probeShortID(ref), err, ref)
 }
 
 // ended explains a probe cut short by its context.
