@@ -67,14 +67,16 @@ const (
 // Labels Docker Compose reads; carrying them makes the demo a compose
 // project to `docker compose ps`, `docker compose down` and topo's lanes.
 const (
-	LabelProject   = "com.docker.compose.project"
-	LabelService   = "com.docker.compose.service"
-	LabelNumber    = "com.docker.compose.container-number"
-	LabelOneoff    = "com.docker.compose.oneoff"
-	LabelNetwork   = "com.docker.compose.network"
-	LabelVolume    = "com.docker.compose.volume"
-	LabelComposeV  = "com.docker.compose.version"
-	labelSpec      = "topo.demo.spec"
+	LabelProject  = "com.docker.compose.project"
+	LabelService  = "com.docker.compose.service"
+	LabelNumber   = "com.docker.compose.container-number"
+	LabelOneoff   = "com.docker.compose.oneoff"
+	LabelNetwork  = "com.docker.compose.network"
+	LabelVolume   = "com.docker.compose.volume"
+	LabelComposeV = "com.docker.compose.version"
+	labelSpec     = "topo.demo.spec"
+	// labelSwarmTask marks the containers of swarm tasks.
+	labelSwarmTask = "com.docker.swarm.task.id"
 	composeVersion = "2.0.0"
 )
 

@@ -52,6 +52,13 @@ func (d *Deployer) ScaleBy(ctx context.Context, service string, delta int, progr
 }
 
 func (d *Deployer) scale(ctx context.Context, r *reporter, target func(have int) int) (int, error) {
+	mode, err := d.DeployedMode(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if mode == ModeSwarm {
+		return d.scaleSwarm(ctx, r, target)
+	}
 	if err := d.requireDeployed(ctx); err != nil {
 		return 0, err
 	}
@@ -101,10 +108,19 @@ func (d *Deployer) requireDeployed(ctx context.Context) error {
 // (nginx finishes the requests it holds), so no request reaches what
 // follows; the rest then stops all at once, which keeps a teardown on
 // stage within a few seconds.
+//
+// A project deployed as a swarm stack is removed as DownSwarm does.
 func (d *Deployer) Down(ctx context.Context, volumes bool, progress Progress) error {
 	d.op.Lock()
 	defer d.op.Unlock()
 	r := newReporter(progress)
+	mode, err := d.DeployedMode(ctx)
+	if err != nil {
+		return err
+	}
+	if mode == ModeSwarm {
+		return d.downSwarm(ctx, volumes, r)
+	}
 	byService, err := d.containers(ctx)
 	if err != nil {
 		return err

@@ -11,7 +11,9 @@ import (
 
 // Status is the project as the engine and its registry see it now.
 type Status struct {
-	Project  string          `json:"project"`
+	Project string `json:"project"`
+	// Mode is how the project runs: "containers" or "swarm".
+	Mode     Mode            `json:"mode,omitempty"`
 	Deployed bool            `json:"deployed"`
 	Services []ServiceStatus `json:"services"`
 	Networks []string        `json:"networks"`
@@ -38,6 +40,8 @@ type ContainerState struct {
 	// Status is the engine's phrase ("Up 3 minutes (healthy)").
 	Status string `json:"status"`
 	Image  string `json:"image"`
+	// Node is the swarm node that runs a task (swarm mode only).
+	Node string `json:"node,omitempty"`
 }
 
 // RegistryStatus is what the demo's consul says, or why it could not be
@@ -70,7 +74,14 @@ type LBStatus struct {
 // through the load balancer. Failing to reach consul or the load balancer
 // is part of the status, not an error.
 func (d *Deployer) Status(ctx context.Context) (Status, error) {
-	st := Status{Project: d.opts.Project, LB: LBStatus{URL: d.LBURL()}}
+	mode, err := d.DeployedMode(ctx)
+	if err != nil {
+		return Status{Project: d.opts.Project}, err
+	}
+	if mode == ModeSwarm {
+		return d.statusSwarm(ctx)
+	}
+	st := Status{Project: d.opts.Project, Mode: mode, LB: LBStatus{URL: d.LBURL()}}
 	byService, err := d.containers(ctx)
 	if err != nil {
 		return st, err
@@ -106,18 +117,8 @@ func (d *Deployer) Status(ctx context.Context) (Status, error) {
 		return st, nil
 	}
 
-	// The published port may differ from the options (deployed earlier
-	// with another --lb-port): report the one in use.
-	if lb := first(byService[ServiceLB]); lb != nil {
-		if in, err := d.api.ContainerInspect(ctx, lb.ID); err == nil && in.HostConfig != nil {
-			for _, b := range in.HostConfig.PortBindings {
-				if len(b) > 0 {
-					if p, err := strconv.Atoi(b[0].HostPort); err == nil {
-						st.LB.URL = lbURL(b[0].HostIP, p)
-					}
-				}
-			}
-		}
+	if u := d.engineLBURL(ctx); u != "" {
+		st.LB.URL = u
 	}
 	d.registryStatus(ctx, &st.Registry)
 	if who, err := d.probeURL(ctx, st.LB.URL); err != nil {
@@ -128,6 +129,32 @@ func (d *Deployer) Status(ctx context.Context) (Status, error) {
 	return st, nil
 }
 
+// engineLBURL is the address the project's load balancer container
+// publishes, which may differ from the options (deployed earlier with
+// another --lb-port); empty when there is none.
+func (d *Deployer) engineLBURL(ctx context.Context) string {
+	byService, err := d.containers(ctx)
+	if err != nil {
+		return ""
+	}
+	lb := first(byService[ServiceLB])
+	if lb == nil {
+		return ""
+	}
+	in, err := d.api.ContainerInspect(ctx, lb.ID)
+	if err != nil || in.HostConfig == nil {
+		return ""
+	}
+	for _, b := range in.HostConfig.PortBindings {
+		if len(b) > 0 {
+			if p, err := strconv.Atoi(b[0].HostPort); err == nil {
+				return lbURL(b[0].HostIP, p)
+			}
+		}
+	}
+	return ""
+}
+
 func (d *Deployer) registryStatus(ctx context.Context, rs *RegistryStatus) {
 	addr, err := d.consulEndpoint(ctx)
 	if err != nil {
@@ -135,6 +162,13 @@ func (d *Deployer) registryStatus(ctx context.Context, rs *RegistryStatus) {
 		return
 	}
 	rs.Address = addr
+	d.registryStatusAt(ctx, rs)
+}
+
+// registryStatusAt asks the consul at rs.Address for the services'
+// health.
+func (d *Deployer) registryStatusAt(ctx context.Context, rs *RegistryStatus) {
+	addr := rs.Address
 	names, err := d.registryServices(ctx, addr)
 	if err != nil {
 		rs.Error = "ask consul: " + err.Error()

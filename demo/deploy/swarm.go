@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +16,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+
+	"topo/docker"
 )
 
 // LabelStack is the label `docker stack` reads: carrying it makes the
@@ -32,6 +34,8 @@ type swarmAPI interface {
 	ConfigCreate(ctx context.Context, config swarm.ConfigSpec) (swarm.ConfigCreateResponse, error)
 	ConfigList(ctx context.Context, options swarm.ConfigListOptions) ([]swarm.Config, error)
 	ConfigRemove(ctx context.Context, id string) error
+	TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error)
+	NodeList(ctx context.Context, options swarm.NodeListOptions) ([]swarm.Node, error)
 }
 
 var _ swarmAPI = (*client.Client)(nil)
@@ -56,31 +60,28 @@ func (d *Deployer) stackLabels(extra map[string]string) map[string]string {
 	return l
 }
 
-// SwarmURL is the load balancer's address on a Swarm: it is published
-// with mode=host on a manager (no IPVS is assumed, so no routing mesh), so
-// the address is the manager's that the client talks to, or 127.0.0.1
-// for a local socket.
+// SwarmURL is the load balancer's address on a Swarm as these options
+// would publish it: on the manager the client talks to (127.0.0.1 for a
+// local socket), which answers in both publishing modes.
 func (d *Deployer) SwarmURL() string {
-	host := "127.0.0.1"
-	if u, err := url.Parse(d.cli.DaemonHost()); err == nil && u.Scheme == "tcp" {
-		if h, _, err := net.SplitHostPort(u.Host); err == nil {
-			host = h
-		}
-	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(d.opts.LBPort))
+	return "http://" + net.JoinHostPort(d.swarmHost(), strconv.Itoa(d.opts.LBPort))
 }
 
 // UpSwarm deploys the demo as Swarm services on attachable overlay
-// networks, through a manager's API: consul, mongo (on a manager, where
-// its volume lives), the registrator on every node (global), N app
-// replicas and the load balancer, published with mode=host on a manager.
-// Every service resolves by DNS round robin (dnsrr): service virtual IPs
-// need IPVS, which not every kernel has. What exists is left alone, so
-// running it twice creates nothing twice; only the app's replica count is
-// brought to opts.Replicas when given.
+// networks, through a manager's API: consul and mongo on a manager (consul
+// publishes its HTTP port there, for topo; mongo's volume lives there),
+// the registrator on every node (global), N app replicas spread by the
+// swarm, and the load balancer, published through the ingress routing
+// mesh when the manager's kernel has IPVS, else with mode=host on a
+// manager (the step "publishing of the load balancer" says which and
+// why). The other services resolve by DNS round robin (dnsrr): service
+// virtual IPs need IPVS too. What exists is left alone, so running it
+// twice creates nothing twice; only the app's replica count is brought to
+// opts.Replicas when given.
 //
 // Images must be on every node: topo's own image is built on the manager
-// only, and third-party ones are pulled there only.
+// only, and third-party ones are pulled there only. A node lacking one
+// makes the wait fail with the images and nodes to copy them to.
 func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progress) (Result, error) {
 	res := Result{URL: d.SwarmURL()}
 	if opts.Replicas < 0 || opts.Replicas > MaxReplicas {
@@ -101,6 +102,7 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	if err != nil {
 		return res, err
 	}
+	ingress := d.checkIngress(ctx, r, self)
 	have, err := d.stackServices(ctx)
 	if err != nil {
 		return res, err
@@ -125,7 +127,7 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 			r.done(key, title, fmt.Sprintf("scaled %d → %d", from, to))
 			continue
 		}
-		spec, err := d.serviceSpec(ctx, r, svc, self, uint64(want))
+		spec, err := d.serviceSpec(ctx, r, svc, self, uint64(want), ingress)
 		if err != nil {
 			return res, err
 		}
@@ -155,16 +157,43 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	return res, nil
 }
 
+// checkIngress says whether the load balancer can be published through
+// the swarm's ingress routing mesh, which needs IPVS in the manager's
+// kernel, and reports which way it will be published and why. When the
+// check itself fails, host mode is the safe choice: it works everywhere.
+func (d *Deployer) checkIngress(ctx context.Context, r *reporter, self string) bool {
+	const key, title = "ipvs", "publishing of the load balancer"
+	r.start(key, title)
+	ok, why, err := docker.CheckIPVS(ctx, d.cli, self, d.labels(nil))
+	switch {
+	case err != nil:
+		r.done(key, title, fmt.Sprintf("mode=host on a manager (IPVS unknown: %v)", err))
+	case ok:
+		r.done(key, title, fmt.Sprintf("ingress routing mesh: every node answers on :%d (%s)", d.opts.LBPort, why))
+	default:
+		r.done(key, title, fmt.Sprintf("mode=host on a manager, no routing mesh: %s", why))
+	}
+	return err == nil && ok
+}
+
 func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	const key, title = "wait lb", "load balancer answers"
 	r.start(key, title)
-	for {
+	for i := 0; ; i++ {
 		who, err := d.probeURL(ctx, base)
 		if err == nil {
 			r.done(key, title, "served by "+who)
 			return nil
+		}
+		// A node without an image never runs its task, however long we
+		// wait: say which, and how to copy it, once a second.
+		if i%10 == 9 {
+			if missing := d.missingImages(ctx); len(missing) > 0 {
+				return r.fail(key, title, fmt.Errorf("%w: nodes lack images, and swarm nodes do not share them: %s; copy each with `docker save IMAGE | docker -H NODE load` (or push it to a registry the nodes reach), then run up --swarm again",
+					ErrBadInput, strings.Join(missing, ", ")))
+			}
 		}
 		if !sleepCtx(ctx, 100*time.Millisecond) {
 			if ctx.Err() == context.DeadlineExceeded {
@@ -173,6 +202,45 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 			return r.fail(key, title, ctx.Err())
 		}
 	}
+}
+
+// missingImages lists, as "IMAGE on NODE", the images the stack's tasks
+// failed to find on their node.
+func (d *Deployer) missingImages(ctx context.Context) []string {
+	tasks, err := d.swarm().TaskList(ctx, swarm.TaskListOptions{Filters: d.stackFilter()})
+	if err != nil {
+		return nil
+	}
+	nodes, err := d.swarm().NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return nil
+	}
+	hostname := map[string]string{}
+	for _, n := range nodes {
+		hostname[n.ID] = n.Description.Hostname
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range tasks {
+		if !imageMissing(t.Status.Err) || t.Spec.ContainerSpec == nil {
+			continue
+		}
+		what := t.Spec.ContainerSpec.Image + " on " + hostname[t.NodeID]
+		if !seen[what] {
+			seen[what] = true
+			out = append(out, what)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// imageMissing recognises a task error that says its node has no such
+// image and could not pull it.
+func imageMissing(taskErr string) bool {
+	e := strings.ToLower(taskErr)
+	return strings.Contains(e, "no such image") || strings.Contains(e, "pull access denied") ||
+		(strings.Contains(e, "image") && strings.Contains(e, "not found"))
 }
 
 // stackServices lists the stack's services by name.
@@ -207,7 +275,13 @@ func (d *Deployer) ensureOverlay(ctx context.Context, r *reporter, short string)
 
 // serviceSpec turns the single-engine spec of a service into a Swarm
 // service, so both modes run the same images, commands and settings.
-func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self string, replicas uint64) (swarm.ServiceSpec, error) {
+//
+// With ingress (the manager's kernel has IPVS) the load balancer gets a
+// virtual IP and is published through the routing mesh, on every node;
+// without, it is published with mode=host on a manager. Consul's HTTP
+// port is published with mode=host on a manager either way, so that topo
+// and `topo demo status`, outside the overlay, can read the registry.
+func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self string, replicas uint64, ingress bool) (swarm.ServiceSpec, error) {
 	s := d.specFor(service, 1, self)
 	labels := d.stackLabels(map[string]string{LabelService: service})
 	// The containers carry the labels too: the registrator selects them
@@ -266,19 +340,34 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 		}
 		spec.Mode = swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
 	}
+	onManager := &swarm.Placement{Constraints: []string{"node.role==manager"}}
 	switch service {
-	case ServiceMongo, ServiceLB:
+	case ServiceMongo:
 		// mongo's volume is a node's local volume: it must come back on
 		// the same kind of node, and `down --volumes` on the manager finds
-		// it. The load balancer is published on the node the user's
-		// client talks to.
-		spec.TaskTemplate.Placement = &swarm.Placement{Constraints: []string{"node.role==manager"}}
-	}
-	for port := range s.Publish {
+		// it.
+		spec.TaskTemplate.Placement = onManager
+	case ServiceConsul:
+		spec.TaskTemplate.Placement = onManager
 		spec.EndpointSpec.Ports = append(spec.EndpointSpec.Ports, swarm.PortConfig{
-			Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(port), PublishedPort: uint32(d.opts.LBPort),
+			Protocol: swarm.PortConfigProtocolTCP, TargetPort: consulHTTP, PublishedPort: consulHTTP,
 			PublishMode: swarm.PortConfigPublishModeHost,
 		})
+	case ServiceLB:
+		mode := swarm.PortConfigPublishModeIngress
+		if ingress {
+			spec.EndpointSpec.Mode = swarm.ResolutionModeVIP
+		} else {
+			// Published on the node the user's client talks to.
+			mode = swarm.PortConfigPublishModeHost
+			spec.TaskTemplate.Placement = onManager
+		}
+		for port := range s.Publish {
+			spec.EndpointSpec.Ports = append(spec.EndpointSpec.Ports, swarm.PortConfig{
+				Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(port), PublishedPort: uint32(d.opts.LBPort),
+				PublishMode: mode,
+			})
+		}
 	}
 	return spec, nil
 }
@@ -327,7 +416,10 @@ func (d *Deployer) ensureConfig(ctx context.Context, r *reporter, service, file,
 func (d *Deployer) DownSwarm(ctx context.Context, volumes bool, progress Progress) error {
 	d.op.Lock()
 	defer d.op.Unlock()
-	r := newReporter(progress)
+	return d.downSwarm(ctx, volumes, newReporter(progress))
+}
+
+func (d *Deployer) downSwarm(ctx context.Context, volumes bool, r *reporter) error {
 	have, err := d.stackServices(ctx)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -112,9 +113,53 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 		}
 	}
 
+	// The manager's kernel decided how the lb is published, and the step
+	// says so; this machine's kernel has no IPVS (TESTENV.md), so host.
+	var publishing string
+	for _, s := range steps.finals() {
+		if s.Key == "ipvs" {
+			publishing = s.Detail
+		}
+	}
+	lbPorts := svcs[d.ServiceName(ServiceLB)].Spec.EndpointSpec.Ports
+	switch {
+	case len(lbPorts) != 1:
+		t.Errorf("lb publishes %+v, want one port", lbPorts)
+	case strings.HasPrefix(publishing, "mode=host") != (lbPorts[0].PublishMode == swarm.PortConfigPublishModeHost):
+		t.Errorf("the step says %q, the lb is published with mode %s", publishing, lbPorts[0].PublishMode)
+	}
+
+	// Scaling, status and teardown find the stack by themselves, as the
+	// TUI's keys and the plain commands use them.
+	if mode, err := d.DeployedMode(ctx); err != nil || mode != ModeSwarm {
+		t.Fatalf("DeployedMode = %q, %v; want swarm", mode, err)
+	}
+	if n, err := d.ScaleBy(ctx, ServiceApp, -1, nil); err != nil || n != 2 {
+		t.Fatalf("ScaleBy app -1 on the stack = %d, %v; want 2", n, err)
+	}
+	if _, err := d.Up(ctx, UpOptions{}, nil); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "--swarm") {
+		t.Errorf("a single-engine up over the stack: %v, want a refusal naming --swarm", err)
+	}
+	st := waitSwarmStatus(t, d, 45*time.Second, func(st Status) bool {
+		app := serviceStatus(st, ServiceApp)
+		reg := registryService(st, ServiceApp)
+		return app.Desired == 2 && app.Running == 2 && len(app.Containers) == 2 && st.LB.Answers && reg.Passing == 2
+	})
+	if st.Mode != ModeSwarm || st.Registry.Address != fmt.Sprintf("%s:%d", mgr.IP, consulHTTP) {
+		t.Errorf("status: mode %q, registry at %q; want swarm, consul published on the manager %s:%d", st.Mode, st.Registry.Address, mgr.IP, consulHTTP)
+	}
+	if reg := serviceStatus(st, ServiceRegistrator); reg.Running != len(cl.Nodes) || reg.Desired != len(cl.Nodes) {
+		t.Errorf("status: registrator %d/%d, want one per node (%d)", reg.Running, reg.Desired, len(cl.Nodes))
+	}
+	for _, c := range serviceStatus(st, ServiceApp).Containers {
+		if c.Node == "" || c.State != "running" {
+			t.Errorf("status: app task %+v: want its node and running", c)
+		}
+	}
+
 	var down stepLog
 	start = time.Now()
-	if err := d.DownSwarm(ctx, true, down.add); err != nil {
+	if err := d.Down(ctx, true, down.add); err != nil {
 		t.Fatalf("down --swarm: %v\nsteps:\n%s", err, &down)
 	}
 	t.Logf("down --swarm in %v", time.Since(start).Round(time.Millisecond))
@@ -138,6 +183,41 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 		t.Errorf("after down --swarm --volumes: %d services, %d networks (%+v), %d configs, %d volumes of the stack left\nsteps:\n%s",
 			len(svcs), len(nets), nets, len(cfgs), len(vols.Volumes), &down)
 	}
+}
+
+// waitSwarmStatus reads the stack's status until ok says it is what the
+// test waits for.
+func waitSwarmStatus(t testing.TB, d *Deployer, within time.Duration, ok func(Status) bool) Status {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		st, err := d.Status(context.Background())
+		if err == nil && ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("within %v the status did not become what the test waits for: %+v (err %v)", within, st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func serviceStatus(st Status, name string) ServiceStatus {
+	for _, s := range st.Services {
+		if s.Name == name {
+			return s
+		}
+	}
+	return ServiceStatus{}
+}
+
+func registryService(st Status, name string) RegistryService {
+	for _, s := range st.Registry.Services {
+		if s.Name == name {
+			return s
+		}
+	}
+	return RegistryService{}
 }
 
 // appReplicas names the app's first n replicas as they answer in

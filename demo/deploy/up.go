@@ -56,6 +56,11 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 	defer d.op.Unlock()
 	r := newReporter(progress)
 
+	if mode, err := d.DeployedMode(ctx); err != nil {
+		return res, err
+	} else if mode == ModeSwarm {
+		return res, fmt.Errorf("%w: project %s runs as swarm services here: use `topo demo up --swarm`, or remove it first with `topo demo down`", ErrBadInput, d.opts.Project)
+	}
 	self, err := d.prepare(ctx, r, d.ensureNetwork)
 	if err != nil {
 		return res, err
@@ -159,6 +164,11 @@ func (d *Deployer) containers(ctx context.Context) (map[string][]instance, error
 	}
 	out := map[string][]instance{}
 	for _, c := range list {
+		if c.Labels[labelSwarmTask] != "" {
+			// A task of the project's swarm stack on this node: the swarm
+			// owns it, not the single-engine deployer.
+			continue
+		}
 		n, _ := strconv.Atoi(c.Labels[LabelNumber])
 		name := ""
 		if len(c.Names) > 0 {

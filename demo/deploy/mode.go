@@ -1,0 +1,263 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/volume"
+)
+
+// Mode is how a project runs: as containers of one engine, or as the
+// services of a Swarm stack. Scale, status and teardown find it out, so
+// that a presenter never has to say it twice.
+type Mode string
+
+const (
+	ModeNone   Mode = ""
+	ModeEngine Mode = "containers"
+	ModeSwarm  Mode = "swarm"
+)
+
+// DeployedMode says how the project is deployed: a swarm stack when the
+// engine is a manager holding the stack's services or overlay networks
+// (a deploy stopped halfway has networks only), containers when the
+// engine holds the project's containers or networks, none otherwise.
+func (d *Deployer) DeployedMode(ctx context.Context) (Mode, error) {
+	manager, err := d.IsManager(ctx)
+	if err != nil {
+		return ModeNone, err
+	}
+	if manager {
+		svcs, err := d.stackServices(ctx)
+		if err != nil {
+			return ModeNone, err
+		}
+		if len(svcs) > 0 {
+			return ModeSwarm, nil
+		}
+		nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.stackFilter()})
+		if err != nil {
+			return ModeNone, fmt.Errorf("list networks: %w", err)
+		}
+		if len(nets) > 0 {
+			return ModeSwarm, nil
+		}
+	}
+	byService, err := d.containers(ctx)
+	if err != nil {
+		return ModeNone, err
+	}
+	if len(byService) > 0 {
+		return ModeEngine, nil
+	}
+	nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.projectFilter()})
+	if err != nil {
+		return ModeNone, fmt.Errorf("list networks: %w", err)
+	}
+	if len(nets) > 0 {
+		return ModeEngine, nil
+	}
+	return ModeNone, nil
+}
+
+// IsManager says whether the engine is a swarm manager, which is what
+// deploying the demo as services needs.
+func (d *Deployer) IsManager(ctx context.Context) (bool, error) {
+	info, err := d.api.Info(ctx)
+	if err != nil {
+		return false, fmt.Errorf("ask the engine whether it is a swarm manager: %w", err)
+	}
+	return info.Swarm.ControlAvailable, nil
+}
+
+// URL is the load balancer's address as deployed: the port the running
+// load balancer publishes (it may have been deployed with another
+// --lb-port than these options say), or the options' address when there
+// is none yet.
+func (d *Deployer) URL(ctx context.Context) string {
+	mode, err := d.DeployedMode(ctx)
+	if err != nil {
+		return d.LBURL()
+	}
+	if mode == ModeSwarm {
+		svcs, err := d.stackServices(ctx)
+		if err != nil {
+			return d.SwarmURL()
+		}
+		return d.swarmLBURL(svcs)
+	}
+	if u := d.engineLBURL(ctx); u != "" {
+		return u
+	}
+	return d.LBURL()
+}
+
+// swarmHost is the manager's address as the client reaches it: the host of
+// a tcp:// engine, loopback for a local socket.
+func (d *Deployer) swarmHost() string {
+	if u, err := url.Parse(d.cli.DaemonHost()); err == nil && u.Scheme == "tcp" {
+		if h, _, err := net.SplitHostPort(u.Host); err == nil {
+			return h
+		}
+	}
+	return "127.0.0.1"
+}
+
+// swarmLBURL is the address of the stack's load balancer: the port its
+// service publishes, on the manager.
+func (d *Deployer) swarmLBURL(svcs map[string]swarm.Service) string {
+	if port := publishedPort(svcs[d.ServiceName(ServiceLB)], 80); port > 0 {
+		return "http://" + net.JoinHostPort(d.swarmHost(), strconv.Itoa(port))
+	}
+	return d.SwarmURL()
+}
+
+// publishedPort is the port a service publishes for target, or 0.
+func publishedPort(s swarm.Service, target uint32) int {
+	if s.Spec.EndpointSpec == nil {
+		return 0
+	}
+	for _, p := range s.Spec.EndpointSpec.Ports {
+		if p.TargetPort == target && p.PublishedPort > 0 {
+			return int(p.PublishedPort)
+		}
+	}
+	return 0
+}
+
+// scaleSwarm sets the app service's replica count; Swarm starts and stops
+// the tasks (the highest slots go first when scaling down).
+func (d *Deployer) scaleSwarm(ctx context.Context, r *reporter, target func(have int) int) (int, error) {
+	svcs, err := d.stackServices(ctx)
+	if err != nil {
+		return 0, err
+	}
+	name := d.ServiceName(ServiceApp)
+	s, ok := svcs[name]
+	if !ok {
+		return 0, fmt.Errorf("stack %s has no service %s: run `topo demo up --swarm`", d.opts.Project, name)
+	}
+	rep := s.Spec.Mode.Replicated
+	if rep == nil || rep.Replicas == nil {
+		return 0, fmt.Errorf("service %s is not replicated: it cannot be scaled", name)
+	}
+	have := int(*rep.Replicas)
+	want := target(have)
+	key, title := "scale app", fmt.Sprintf("scale service %s from %d to %d replicas", name, have, want)
+	if want == have {
+		r.done(key, title, "nothing to do")
+		return want, nil
+	}
+	r.start(key, title)
+	n := uint64(want)
+	rep.Replicas = &n
+	if _, err := d.swarm().ServiceUpdate(ctx, s.ID, s.Version, s.Spec, swarm.ServiceUpdateOptions{}); err != nil {
+		return have, r.fail(key, title, fmt.Errorf("update service %s: %w", name, err))
+	}
+	r.done(key, title, fmt.Sprintf("%d replicas asked; the swarm places them", want))
+	return want, nil
+}
+
+// statusSwarm is Status for a stack: each service's running and desired
+// tasks, the tasks meant to run with their node and state, the stack's
+// networks and volumes (the manager's), consul through the port it
+// publishes on a manager, and one request through the load balancer.
+func (d *Deployer) statusSwarm(ctx context.Context) (Status, error) {
+	st := Status{Project: d.opts.Project, Mode: ModeSwarm, Deployed: true}
+	svcs, err := d.stackServices(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.LB.URL = d.swarmLBURL(svcs)
+	tasks, err := d.swarm().TaskList(ctx, swarm.TaskListOptions{Filters: d.stackFilter()})
+	if err != nil {
+		return st, fmt.Errorf("list the tasks of stack %s: %w", d.opts.Project, err)
+	}
+	nodes, err := d.swarm().NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return st, fmt.Errorf("list the swarm's nodes: %w", err)
+	}
+	hostname := map[string]string{}
+	for _, n := range nodes {
+		hostname[n.ID] = n.Description.Hostname
+	}
+	byService := map[string][]swarm.Task{}
+	for _, t := range tasks {
+		if t.DesiredState == swarm.TaskStateRunning {
+			byService[t.ServiceID] = append(byService[t.ServiceID], t)
+		}
+	}
+	for _, short := range Services {
+		s, ok := svcs[d.ServiceName(short)]
+		if !ok {
+			continue
+		}
+		ss := ServiceStatus{Name: short}
+		list := byService[s.ID]
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].Slot != list[j].Slot {
+				return list[i].Slot < list[j].Slot
+			}
+			return hostname[list[i].NodeID] < hostname[list[j].NodeID]
+		})
+		if rep := s.Spec.Mode.Replicated; rep != nil && rep.Replicas != nil {
+			ss.Desired = int(*rep.Replicas)
+		} else {
+			// Global: one task wanted on each eligible node, which is what
+			// the swarm keeps desired-running.
+			ss.Desired = len(list)
+		}
+		for _, t := range list {
+			name := s.Spec.Name + "." + strconv.Itoa(t.Slot)
+			if t.Slot == 0 {
+				name = s.Spec.Name + "." + hostname[t.NodeID]
+			}
+			state := string(t.Status.State)
+			if t.Status.State == swarm.TaskStateRunning {
+				ss.Running++
+			}
+			status := t.Status.Message
+			if t.Status.Err != "" {
+				status += ": " + t.Status.Err
+			}
+			image := ""
+			if t.Spec.ContainerSpec != nil {
+				image = t.Spec.ContainerSpec.Image
+			}
+			ss.Containers = append(ss.Containers, ContainerState{
+				Name: name, Number: t.Slot, State: state, Status: status, Image: image, Node: hostname[t.NodeID],
+			})
+		}
+		st.Services = append(st.Services, ss)
+	}
+	nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.stackFilter()})
+	if err != nil {
+		return st, fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range nets {
+		st.Networks = append(st.Networks, n.Name)
+	}
+	if vols, err := d.api.VolumeList(ctx, volume.ListOptions{Filters: d.stackFilter()}); err == nil {
+		for _, v := range vols.Volumes {
+			st.Volumes = append(st.Volumes, v.Name)
+		}
+	}
+	if port := publishedPort(svcs[d.ServiceName(ServiceConsul)], consulHTTP); port > 0 {
+		st.Registry.Address = net.JoinHostPort(d.swarmHost(), strconv.Itoa(port))
+		d.registryStatusAt(ctx, &st.Registry)
+	} else {
+		st.Registry.Error = "service " + d.ServiceName(ServiceConsul) + " publishes no port: run `topo demo up --swarm` again"
+	}
+	if who, err := d.probeURL(ctx, st.LB.URL); err != nil {
+		st.LB.Error = err.Error()
+	} else {
+		st.LB.Answers, st.LB.ServedBy = true, who
+	}
+	return st, nil
+}
