@@ -198,7 +198,7 @@ func newDemoDownCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&volumes, "volumes", false, "also remove the MongoDB volume (the catalogue is seeded again on the next up)")
-	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "remove the stack deployed with up --swarm: its services, configs and overlay networks")
+	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "remove the stack deployed with up --swarm: its services, configs and overlay networks (down finds a stack by itself; the flag insists on it)")
 	return cmd
 }
 
@@ -268,12 +268,22 @@ func printStatus(out io.Writer, st deploy.Status) error {
 		_, err := fmt.Fprintf(out, "project %s is not deployed: run `topo demo up`\n", st.Project)
 		return err
 	}
-	fmt.Fprintf(out, "project %s\n\n", st.Project)
+	what := "CONTAINERS"
+	if st.Mode == deploy.ModeSwarm {
+		fmt.Fprintf(out, "project %s (swarm stack)\n\n", st.Project)
+		what = "TASKS"
+	} else {
+		fmt.Fprintf(out, "project %s\n\n", st.Project)
+	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tRUNNING/DESIRED\tCONTAINERS")
+	fmt.Fprintln(tw, "SERVICE\tRUNNING/DESIRED\t"+what)
 	for _, s := range st.Services {
 		var cs []string
 		for _, c := range s.Containers {
+			if c.Node != "" {
+				cs = append(cs, c.Name+" on "+c.Node+" ("+c.State+")")
+				continue
+			}
 			cs = append(cs, c.Name+" ("+c.Status+")")
 		}
 		fmt.Fprintf(tw, "%s\t%d/%d\t%s\n", s.Name, s.Running, s.Desired, strings.Join(cs, ", "))
@@ -398,11 +408,15 @@ func newDemoTrafficCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 				defer cancel()
 			}
 			if target == "" {
-				d, err := deploy.New(nil, f.options())
+				// The deployed load balancer's address: containers or a
+				// swarm stack, on the port it was deployed with.
+				err := withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
+					target = d.URL(ctx)
+					return nil
+				})
 				if err != nil {
-					return err
+					return fmt.Errorf("find the demo's load balancer: %w (or give it with --url)", err)
 				}
-				target = d.LBURL()
 			}
 			snaps := make(chan traffic.Snapshot, 1)
 			errc := make(chan error, 1)
@@ -522,7 +536,7 @@ func newDemoUI(engine *docker.Engine, opts *globalOptions) (ui.DemoDeployer, ui.
 	if err != nil {
 		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
 	}
-	return demoUI{d}, trafficUI{url: d.LBURL(), project: d.Project(), rate: traffic.DefaultRate}, nil
+	return demoUI{d}, trafficUI{url: d.LBURL(), resolve: d.URL, project: d.Project(), rate: traffic.DefaultRate}, nil
 }
 
 // demoUI adapts *deploy.Deployer to ui.DemoDeployer: the TUI's deploy
@@ -533,6 +547,11 @@ func (a demoUI) Project() string { return a.d.Project() }
 
 func (a demoUI) Up(ctx context.Context, progress func(ui.DemoStep)) (string, error) {
 	res, err := a.d.Up(ctx, deploy.UpOptions{Wait: true}, uiSteps(progress))
+	return res.URL, err
+}
+
+func (a demoUI) UpSwarm(ctx context.Context, progress func(ui.DemoStep)) (string, error) {
+	res, err := a.d.UpSwarm(ctx, deploy.UpOptions{Wait: true}, uiSteps(progress))
 	return res.URL, err
 }
 
@@ -560,8 +579,13 @@ func uiSteps(progress func(ui.DemoStep)) deploy.Progress {
 // trafficUI adapts demo/traffic to ui.TrafficSource. Instances are shown
 // without the project prefix (app-1, not topo-demo-app-1): on a projector
 // every cell counts.
+//
+// The URL is found when traffic starts: the demo may run as containers or
+// as a swarm stack, published on a port other than the settings' (a CLI
+// deploy with --lb-port); url is the settings' guess shown until then.
 type trafficUI struct {
 	url, project string
+	resolve      func(context.Context) string
 	rate         float64
 }
 
@@ -569,12 +593,16 @@ func (t trafficUI) Target() string { return t.url }
 
 func (t trafficUI) Run(ctx context.Context, out chan<- ui.TrafficSnapshot) error {
 	defer close(out)
+	target := t.url
+	if t.resolve != nil {
+		target = t.resolve(ctx)
+	}
 	in := make(chan traffic.Snapshot, 1)
 	errc := make(chan error, 1)
-	go func() { errc <- traffic.Run(ctx, traffic.Config{URL: t.url, Rate: t.rate}, in) }()
+	go func() { errc <- traffic.Run(ctx, traffic.Config{URL: target, Rate: t.rate}, in) }()
 	for s := range in {
 		u := ui.TrafficSnapshot{
-			At: s.At, Rate: s.Rate, PerSecond: s.PerSecond, ErrorRate: s.ErrorRate, Errors: s.Errors,
+			Target: target, At: s.At, Rate: s.Rate, PerSecond: s.PerSecond, ErrorRate: s.ErrorRate, Errors: s.Errors,
 			P50: s.P50, P95: s.P95, TotalRequests: s.TotalRequests, TotalErrors: s.TotalErrors, LastError: s.LastError,
 		}
 		for _, in := range s.Instances {

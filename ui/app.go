@@ -45,9 +45,17 @@ const (
 )
 
 // pendingAction is what waits for y/n: the question, and what y does.
+// With choices it waits for one of their keys instead (esc cancels).
 type pendingAction struct {
-	prompt string
-	run    func() tea.Cmd
+	prompt  string
+	run     func() tea.Cmd
+	choices []pendingChoice
+}
+
+// pendingChoice is one answer of a question with more than yes and no.
+type pendingChoice struct {
+	key, label string
+	run        func() tea.Cmd
 }
 
 type flash struct {

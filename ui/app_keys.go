@@ -136,13 +136,22 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case m.clusterOn && m.focus == paneLanes:
 		return m.clusterKey(msg)
 	case key.Matches(msg, k.Deploy):
-		return m.showDemo(m.demo.Deploy(m.cfg.Demo))
+		if m.cfg.Swarm == nil {
+			return m.showDemo(m.demo.Deploy(m.cfg.Demo))
+		}
+		// On a manager the demo can run either way, and the audience sees
+		// a different story in each: the presenter says which.
+		m.choose("Deploy the demo as:",
+			pendingChoice{key: "s", label: "swarm services", run: func() tea.Cmd { return m.showDemo(m.demo.DeploySwarm(m.cfg.Demo)) }},
+			pendingChoice{key: "e", label: "containers on this engine", run: func() tea.Cmd { return m.showDemo(m.demo.Deploy(m.cfg.Demo)) }},
+		)
+		return nil
 	case key.Matches(msg, k.ScaleUp):
 		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), 1))
 	case key.Matches(msg, k.ScaleDown):
 		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), -1))
 	case key.Matches(msg, k.Teardown):
-		m.ask(fmt.Sprintf("Tear down the demo %q: remove its containers and networks (data volume kept)?", m.cfg.Demo.Project()), func() tea.Cmd {
+		m.ask(fmt.Sprintf("Tear down the demo %q: remove its containers or services and its networks (data volume kept)?", m.cfg.Demo.Project()), func() tea.Cmd {
 			return m.showDemo(m.demo.Teardown(m.cfg.Demo))
 		})
 		return nil
@@ -431,7 +440,31 @@ func (m *Model) ask(prompt string, run func() tea.Cmd) {
 	m.updateKeys()
 }
 
+// choose puts a question with several answers in the footer; the key of
+// one runs it, esc cancels.
+func (m *Model) choose(prompt string, choices ...pendingChoice) {
+	m.pending = pendingAction{prompt: prompt, choices: choices}
+	m.mode = modeConfirm
+	m.updateKeys()
+}
+
 func (m *Model) handleConfirmKey(msg tea.KeyMsg) tea.Cmd {
+	if len(m.pending.choices) > 0 {
+		for _, c := range m.pending.choices {
+			if msg.String() == c.key {
+				m.mode = modeNormal
+				m.setFlash("", false)
+				m.updateKeys()
+				return c.run()
+			}
+		}
+		if msg.String() == "esc" || msg.String() == "ctrl+c" {
+			m.mode = modeNormal
+			m.setFlash("cancelled: nothing was done", false)
+			m.updateKeys()
+		}
+		return nil
+	}
 	switch {
 	case key.Matches(msg, m.keys.Confirm):
 		p := m.pending

@@ -303,6 +303,13 @@ func (m *Model) footer() string {
 	case modeFilter:
 		return ansiFit(m.filter.View()+s.Muted.Render(filterHint), m.width)
 	case modeConfirm:
+		if len(m.pending.choices) > 0 {
+			line := s.Warning.Bold(true).Render(m.pending.prompt + " ")
+			for _, c := range m.pending.choices {
+				line += s.Key.Render(c.key) + " " + c.label + "  "
+			}
+			return ansiFit(line+s.Key.Render("esc")+" cancel", m.width)
+		}
 		return ansiFit(s.Warning.Bold(true).Render(m.pending.prompt+" ")+s.Key.Render("y")+" yes  "+s.Key.Render("n")+" no", m.width)
 	}
 	if len(m.busy) > 0 {

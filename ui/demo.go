@@ -43,6 +43,9 @@ type DemoDeployer interface {
 	// Up deploys the demo (or finishes a deploy), waits until it answers
 	// and returns the load balancer's URL.
 	Up(ctx context.Context, progress func(DemoStep)) (url string, err error)
+	// UpSwarm deploys the demo as the services of a swarm stack (the
+	// engine is a manager), waits until it answers and returns its URL.
+	UpSwarm(ctx context.Context, progress func(DemoStep)) (url string, err error)
 	// ScaleBy adds delta instances of service (removes, when negative)
 	// and returns the new count.
 	ScaleBy(ctx context.Context, service string, delta int, progress func(DemoStep)) (int, error)
@@ -61,6 +64,7 @@ type DemoOp string
 
 const (
 	DemoDeploy   DemoOp = "deploy"
+	DemoSwarm    DemoOp = "deploy on the swarm"
 	DemoScale    DemoOp = "scale"
 	DemoTeardown DemoOp = "teardown"
 )
@@ -124,6 +128,8 @@ func runDemo(ctx context.Context, d DemoDeployer, seq int, op DemoOp, service st
 		switch op {
 		case DemoDeploy:
 			done.URL, done.Err = d.Up(ctx, progress)
+		case DemoSwarm:
+			done.URL, done.Err = d.UpSwarm(ctx, progress)
 		case DemoScale:
 			done.Count, done.Err = d.ScaleBy(ctx, service, delta, progress)
 		case DemoTeardown:
@@ -212,6 +218,11 @@ func (p *DemoPanel) Clear() {
 // progress.
 func (p *DemoPanel) Deploy(d DemoDeployer) tea.Cmd {
 	return p.start(d, DemoDeploy, "", 0, "deploying the demo")
+}
+
+// DeploySwarm starts `demo up --swarm`.
+func (p *DemoPanel) DeploySwarm(d DemoDeployer) tea.Cmd {
+	return p.start(d, DemoSwarm, "", 0, "deploying the demo as swarm services")
 }
 
 // Scale adds delta instances of service (the app when service is empty).

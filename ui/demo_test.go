@@ -68,6 +68,11 @@ func (f *fakeDeployer) Up(ctx context.Context, progress func(DemoStep)) (string,
 	return f.url, f.play(ctx, progress)
 }
 
+func (f *fakeDeployer) UpSwarm(ctx context.Context, progress func(DemoStep)) (string, error) {
+	f.calls = append(f.calls, "up swarm")
+	return f.url, f.play(ctx, progress)
+}
+
 func (f *fakeDeployer) ScaleBy(ctx context.Context, service string, delta int, progress func(DemoStep)) (int, error) {
 	f.calls = append(f.calls, fmt.Sprintf("scale %s %+d", service, delta))
 	return f.count, f.play(ctx, progress)
@@ -294,5 +299,51 @@ func TestDemoOperationEndsWithItsParent(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the operation's goroutine did not end within 2 s of its parent context")
 		}
+	}
+}
+
+// On a swarm manager D asks which way to deploy and runs nothing before
+// the answer; s deploys the stack, e the containers, esc neither. On a
+// plain engine D deploys the containers at once.
+func TestDeployAsksSwarmOrContainersOnAManager(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		swarm   bool
+		answer  string
+		want    string
+		flashed string
+	}{
+		{name: "swarm services", swarm: true, answer: "s", want: "up swarm"},
+		{name: "containers", swarm: true, answer: "e", want: "up"},
+		{name: "cancelled", swarm: true, answer: "esc", want: "", flashed: "cancelled: nothing was done"},
+		{name: "no swarm: no question", want: "up"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeDeployer{url: "http://127.0.0.1:8080"}
+			hs := newHarnessWith(t, 80, 24, nil, func(c *Config) {
+				c.Demo = f
+				if tc.swarm {
+					c.Swarm = &fakeSwarm{}
+				}
+			})
+			hs.press("D")
+			if tc.swarm {
+				lines := strings.Split(hs.view(), "\n")
+				footer := lines[len(lines)-1]
+				if !strings.Contains(footer, "Deploy the demo as: s swarm services  e containers on this engine  esc cancel") {
+					t.Fatalf("footer after D on a manager: %q", footer)
+				}
+				if len(f.calls) != 0 {
+					t.Fatalf("D ran %v before the presenter answered", f.calls)
+				}
+				hs.press(tc.answer)
+			}
+			if got := strings.Join(f.calls, "|"); got != tc.want {
+				t.Errorf("calls %q, want %q", got, tc.want)
+			}
+			if tc.flashed != "" && !strings.Contains(hs.view(), tc.flashed) {
+				t.Errorf("the screen does not say %q:\n%s", tc.flashed, hs.view())
+			}
+		})
 	}
 }

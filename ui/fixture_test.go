@@ -283,17 +283,28 @@ type harness struct {
 
 func newHarness(t testing.TB, w, h int, topo *model.Topology) *harness {
 	t.Helper()
+	return newHarnessWith(t, w, h, topo, nil)
+}
+
+// newHarnessWith is newHarness with a Config that configure completes
+// (a demo deployer, a swarm).
+func newHarnessWith(t testing.TB, w, h int, topo *model.Topology, configure func(*Config)) *harness {
+	t.Helper()
 	hs := &harness{t: t, now: testNow, engine: &fakeEngine{details: map[string]model.Container{}}}
 	if topo != nil {
 		for id, c := range topo.Containers {
 			hs.engine.details[id] = detailedFrom(cloneContainer(c))
 		}
 	}
-	hs.m = New(Config{
+	cfg := Config{
 		Engine:     hs.engine,
 		EngineInfo: EngineInfo{Host: "unix:///var/run/docker.sock", Source: "default", Version: "20.10.24"},
 		Now:        func() time.Time { return hs.now },
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	hs.m = New(cfg)
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	if topo != nil {
 		hs.snapshot(*topo)

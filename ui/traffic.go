@@ -25,6 +25,9 @@ type TrafficInstance struct {
 // TrafficSnapshot summarises the generator's recent window.
 type TrafficSnapshot struct {
 	At time.Time
+	// Target is the URL the requests go to, when the source found it only
+	// once running (the demo's deployed port, a swarm's manager).
+	Target string
 	// Rate is the target rate, PerSecond what was sent.
 	Rate      float64
 	PerSecond float64
@@ -148,6 +151,9 @@ func (p *TrafficPane) Update(msg tea.Msg) tea.Cmd {
 		}
 		s := msg.Snapshot
 		p.snap = &s
+		if s.Target != "" {
+			p.target = s.Target
+		}
 		return waitTraffic(p.run)
 	case TrafficStoppedMsg:
 		if msg.Seq != p.seq {
