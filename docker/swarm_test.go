@@ -376,6 +376,53 @@ func TestSwarmMultiNode(t *testing.T) {
 		}
 	})
 
+	t.Run("a task on the manager reaches a task on each worker over the overlay (topo's probe)", func(t *testing.T) {
+		c, _ := w.waitFor(t, 30*time.Second, "6/6 running", settled(webID, 6))
+		var from model.Task
+		var addrs []string
+		onNode := map[string]string{} // address → node
+		for _, tk := range c.VisibleTasks() {
+			if tk.ServiceID != webID || tk.State != model.TaskRunning {
+				continue
+			}
+			tn, ok := tk.Network(front)
+			if !ok || tn.IP() == "" {
+				continue
+			}
+			node, _ := c.Node(tk.NodeID)
+			switch node.Hostname {
+			case mgr.Name:
+				if from.ID == "" && tk.ContainerID != "" {
+					from = tk
+				}
+			default:
+				a := net.JoinHostPort(tn.IP(), "8080")
+				addrs = append(addrs, a)
+				onNode[a] = node.Hostname
+			}
+		}
+		if from.ID == "" || len(addrs) == 0 {
+			t.Fatalf("want a running task on the manager and tasks on workers: from %+v, targets %v", from, addrs)
+		}
+		prober := docker.NewProber(engine, docker.ProberOptions{Binary: probeAgentBinary(t), Labels: cl.Env.Labels()})
+		start := time.Now()
+		results, err := prober.RunAgent(ctx, from.ContainerID, addrs)
+		if err != nil {
+			t.Fatalf("probe from %s: %v", c.TaskName(from), err)
+		}
+		t.Logf("probe from %s on %s to %d tasks on the workers: %v", c.TaskName(from), mgr.Name, len(addrs), time.Since(start).Round(time.Millisecond))
+		nodes := map[string]bool{}
+		for _, r := range results {
+			if r.Outcome != model.OutcomeConnected {
+				t.Errorf("%s (on node %s) from the manager's task: %s %s, want connected over the overlay", r.Address, onNode[r.Address], r.Outcome, r.Error)
+			}
+			nodes[onNode[r.Address]] = true
+		}
+		if len(results) != len(addrs) || !nodes[w1.Name] || !nodes[w2.Name] {
+			t.Errorf("%d results for %d addresses, reaching nodes %v: want every worker", len(results), len(addrs), nodes)
+		}
+	})
+
 	t.Run("idle watch makes no API requests", func(t *testing.T) {
 		w.waitFor(t, 10*time.Second, "nothing converging", func(c model.Cluster) (bool, string) { return !c.Converging(), "converging" })
 		// The reconcile timer armed by the last converging snapshot may
