@@ -577,8 +577,8 @@ func uiSteps(progress func(ui.DemoStep)) deploy.Progress {
 }
 
 // trafficUI adapts demo/traffic to ui.TrafficSource. Instances are shown
-// without the project prefix (app-1, not topo-demo-app-1): on a projector
-// every cell counts.
+// without the project prefix (app-1, not topo-demo-app-1; app.1 for a
+// swarm replica): on a projector every cell counts.
 //
 // The URL is found when traffic starts: the demo may run as containers or
 // as a swarm stack, published on a port other than the settings' (a CLI
@@ -606,7 +606,9 @@ func (t trafficUI) Run(ctx context.Context, out chan<- ui.TrafficSnapshot) error
 			P50: s.P50, P95: s.P95, TotalRequests: s.TotalRequests, TotalErrors: s.TotalErrors, LastError: s.LastError,
 		}
 		for _, in := range s.Instances {
-			u.Instances = append(u.Instances, ui.TrafficInstance{Name: strings.TrimPrefix(in.Name, t.project+"-"), PerSecond: in.PerSecond})
+			// Containers are named project-app-1, swarm replicas project_app.1.
+			name := strings.TrimPrefix(strings.TrimPrefix(in.Name, t.project+"-"), t.project+"_")
+			u.Instances = append(u.Instances, ui.TrafficInstance{Name: name, PerSecond: in.PerSecond})
 		}
 		// A reader that left (topo quitting) must not hold the generator:
 		// drop the snapshot and let Run's context end it.

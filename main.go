@@ -193,14 +193,15 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 					RegistryError string               `json:"registry_error,omitempty"`
 					Swarm         *model.ClusterExport `json:"swarm,omitempty"`
 				}{Engine: info, Export: topo.Export(), RegistryError: regErr}
+				var elsewhere model.Elsewhere
 				if info.SwarmManager {
 					if c, err := docker.NewSwarm(engine).Read(ctx); err == nil {
 						export := c.Export()
-						out.Swarm = &export
+						out.Swarm, elsewhere = &export, c.Elsewhere()
 					}
 				}
 				if reg != nil {
-					links := reg.Link(topo)
+					links := reg.LinkElsewhere(topo, elsewhere)
 					out.Registry, out.RegistryLinks = reg, &links
 				}
 				return enc.Encode(out)

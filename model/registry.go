@@ -270,6 +270,36 @@ type InstanceLink struct {
 	Stale bool `json:"stale,omitempty"`
 	// Why says, for a person, why the instance is stale.
 	Why string `json:"why,omitempty"`
+	// Elsewhere names the swarm task behind the instance when it runs on
+	// another node than the engine topo reads ("app.1 on worker-2"): not
+	// in the topology, and not stale either.
+	Elsewhere string `json:"elsewhere,omitempty"`
+}
+
+// Elsewhere names the containers that run out of the topology's sight:
+// the tasks of a swarm on other nodes than the engine topo reads. An
+// instance the registrator registered from another node links to them
+// instead of being called stale.
+type Elsewhere struct {
+	// ByID and ByIP map a container ID and each of its addresses to how
+	// the task is called ("app.1 on worker-2").
+	ByID map[string]string
+	ByIP map[string]string
+}
+
+func (e Elsewhere) byID(id string) (string, bool) {
+	if d, ok := e.ByID[id]; ok {
+		return d, true
+	}
+	if len(id) < 12 {
+		return "", false
+	}
+	for full, d := range e.ByID {
+		if strings.HasPrefix(full, id) {
+			return d, true
+		}
+	}
+	return "", false
 }
 
 // Unregistered is a running container that belongs to a registered service
@@ -324,12 +354,17 @@ func (l Links) UnregisteredService(containerID string) (string, bool) {
 // container: its meta or ID names one, or its address lies in a Docker
 // network's subnet. Instances of things that never ran in a container (the
 // Consul agent itself, a service on the host) are simply left unmatched.
-func (r Registry) Link(t Topology) Links {
+func (r Registry) Link(t Topology) Links { return r.LinkElsewhere(t, Elsewhere{}) }
+
+// LinkElsewhere is Link for an engine that is one node of a swarm: an
+// instance whose container or address is a task on another node (e) is
+// linked to that task rather than called stale.
+func (r Registry) LinkElsewhere(t Topology, e Elsewhere) Links {
 	l := Links{Instances: make(map[string]InstanceLink, r.InstanceCount()), ByContainer: map[string][]string{}}
 	idx := indexTopology(t)
 	for _, s := range r.Services {
 		for _, in := range s.Instances {
-			link := linkInstance(in, t, idx)
+			link := linkInstance(in, t, idx, e)
 			l.Instances[link.Key] = link
 			if link.ContainerID != "" {
 				l.ByContainer[link.ContainerID] = append(l.ByContainer[link.ContainerID], link.Key)
@@ -435,7 +470,7 @@ func indexTopology(t Topology) topologyIndex {
 	return idx
 }
 
-func linkInstance(in Instance, t Topology, idx topologyIndex) InstanceLink {
+func linkInstance(in Instance, t Topology, idx topologyIndex, e Elsewhere) InstanceLink {
 	link := InstanceLink{Key: in.Key(), Service: in.Service, InstanceID: in.ID, Health: in.Health()}
 	claim := func(c Container, by MatchKind) InstanceLink {
 		link.ContainerID, link.By = c.ID, by
@@ -448,6 +483,10 @@ func linkInstance(in Instance, t Topology, idx topologyIndex) InstanceLink {
 	if id := in.Meta[MetaContainerID]; id != "" {
 		if c, ok := containerByID(t, id); ok {
 			return claim(c, MatchMeta)
+		}
+		if d, ok := e.byID(id); ok {
+			link.By, link.Elsewhere = MatchMeta, d
+			return link
 		}
 		link.By, link.Stale = MatchMeta, true
 		link.Why = "container " + shortID(id) + " is gone"
@@ -491,6 +530,10 @@ func linkInstance(in Instance, t Topology, idx topologyIndex) InstanceLink {
 		return link
 	case len(stopped) == 1:
 		return claim(stopped[0], MatchAddress)
+	}
+	if d, ok := e.ByIP[addr]; ok {
+		link.By, link.Elsewhere = MatchAddress, d
+		return link
 	}
 	if network, ok := dockerSubnetOf(t, addr); ok {
 		link.Stale = true

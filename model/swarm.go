@@ -775,3 +775,28 @@ func (c Cluster) Export() ClusterExport {
 	}
 	return out
 }
+
+// Elsewhere names the running tasks on other nodes than the local one, by
+// container ID and by overlay address, for the registry's links: the
+// registrator of each node registers its own node's tasks.
+func (c Cluster) Elsewhere() Elsewhere {
+	e := Elsewhere{ByID: map[string]string{}, ByIP: map[string]string{}}
+	for _, t := range c.VisibleTasks() {
+		if t.NodeID == c.LocalNodeID || t.State != TaskRunning {
+			continue
+		}
+		d := c.TaskName(t)
+		if n, ok := c.Node(t.NodeID); ok {
+			d += " on " + n.Hostname
+		}
+		if t.ContainerID != "" {
+			e.ByID[t.ContainerID] = d
+		}
+		for _, n := range t.Networks {
+			if ip := n.IP(); ip != "" {
+				e.ByIP[ip] = d
+			}
+		}
+	}
+	return e
+}

@@ -380,3 +380,49 @@ func TestTaskStates(t *testing.T) {
 		t.Error("an unknown state is terminal: a task in it would be hidden")
 	}
 }
+
+// Instances the registrator of another node registered are linked to
+// that node's task, by container ID or by overlay address, not called
+// stale; a task that stopped there, or an address no task holds, still is.
+func TestLinkElsewhereTasksOfOtherNodes(t *testing.T) {
+	f := steady()
+	f.task("web", 4, "n-w1", TaskRunning, TaskFailed, func(tk *Task) { tk.ContainerID = "deadbeef0000dead" })
+	for i := range f.c.Tasks {
+		if f.c.Tasks[i].Slot == 2 && f.c.Tasks[i].ServiceID == "s-web" {
+			f.c.Tasks[i].ContainerID = "feedface0000feed"
+		}
+	}
+	var w2IP string
+	for _, tk := range f.c.Tasks {
+		if tk.Slot == 3 && tk.ServiceID == "s-web" {
+			w2IP = tk.Networks[0].IP()
+		}
+	}
+	e := f.c.Elsewhere()
+	topo := NewTopology()
+	topo.Networks["net-front"] = Network{ID: "net-front", Name: "front", Subnets: []string{"10.0.1.0/24"}}
+	r := Registry{Services: []Service{{Name: "web", Instances: []Instance{
+		{ID: "by-meta", Service: "web", Node: "n", Meta: map[string]string{MetaContainerID: "feedface0000"}},
+		{ID: "by-address", Service: "web", Node: "n", Address: w2IP, Port: 8080},
+		{ID: "failed", Service: "web", Node: "n", Meta: map[string]string{MetaContainerID: "deadbeef0000dead"}},
+		{ID: "nobody", Service: "web", Node: "n", Address: "10.0.1.250", Port: 8080},
+	}}}}
+	l := r.LinkElsewhere(topo, e)
+	for key, want := range map[string]struct {
+		elsewhere string
+		stale     bool
+	}{
+		"n/by-meta":    {"web.2 on worker-1", false},
+		"n/by-address": {"web.3 on worker-2", false},
+		"n/failed":     {"", true},
+		"n/nobody":     {"", true},
+	} {
+		got := l.Instances[key]
+		if got.Elsewhere != want.elsewhere || got.Stale != want.stale {
+			t.Errorf("%s: elsewhere %q stale %v (%s), want %q stale %v", key, got.Elsewhere, got.Stale, got.Why, want.elsewhere, want.stale)
+		}
+	}
+	if len(r.Link(topo).Stale) != 4 {
+		t.Errorf("without the cluster every one of them is stale: %+v", r.Link(topo).Stale)
+	}
+}

@@ -216,6 +216,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.probe.Update(msg)
 	case ClusterUpdateMsg:
 		m.cluster.SetCluster(msg.Cluster)
+		m.registry.SetElsewhere(msg.Cluster.Elsewhere())
 		for _, ev := range msg.Cluster.Events {
 			m.log.Add(m.cfg.Now(), ev.Describe(), false)
 		}

@@ -56,6 +56,8 @@ type RegistryPanel struct {
 	reg   model.Registry
 	topo  model.Topology
 	links model.Links
+	// elsewhere are the swarm tasks on other nodes (none off a swarm).
+	elsewhere model.Elsewhere
 	// absent says why there is no registry at all (nothing found or
 	// named); the panel then shows only that and how to name one.
 	absent string
@@ -110,8 +112,15 @@ func (p *RegistryPanel) Links() model.Links { return p.links }
 // Registry is the snapshot shown.
 func (p *RegistryPanel) Registry() model.Registry { return p.reg }
 
+// SetElsewhere gives the swarm tasks on other nodes, which instances
+// registered there are matched to.
+func (p *RegistryPanel) SetElsewhere(e model.Elsewhere) {
+	p.elsewhere = e
+	p.relink()
+}
+
 func (p *RegistryPanel) relink() {
-	p.links = p.reg.Link(p.topo)
+	p.links = p.reg.LinkElsewhere(p.topo, p.elsewhere)
 	p.refresh()
 }
 
@@ -406,6 +415,8 @@ func (p *RegistryPanel) instanceLines(in model.Instance, link model.InstanceLink
 	switch {
 	case link.Stale:
 		lines = append(lines, indent+s.Error.Render("⚠ "+link.Why))
+	case link.Elsewhere != "":
+		lines = append(lines, indent+"↳ task "+link.Elsewhere+s.Muted.Render(" (another node; by "+string(link.By)+")"))
 	case link.ContainerID != "":
 		if c, ok := p.topo.Containers[link.ContainerID]; ok {
 			// Docker's own view next to the registry's, where both exist.
