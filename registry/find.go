@@ -33,6 +33,8 @@ const (
 	consulHTTPPort = 8500
 	LabelRole      = "topo.role"
 	RoleRegistry   = "registry"
+	// labelSwarmTaskID is on the containers of swarm tasks.
+	labelSwarmTaskID = "com.docker.swarm.task.id"
 )
 
 // DefaultProbeTimeout bounds each reachability probe during auto-detection:
@@ -122,12 +124,18 @@ func candidates(topo model.Topology, engineHost string) []candidate {
 	})
 	var out []candidate
 	for _, c := range cs {
+		// A swarm task's container is named service.slot.taskID: the
+		// task ID only makes the status bar longer.
+		name := c.Name
+		if id := c.Labels[labelSwarmTaskID]; id != "" {
+			name = strings.TrimSuffix(name, "."+id)
+		}
 		for _, p := range c.Ports {
 			if p.Private != consulHTTPPort || p.Public == 0 || (p.Protocol != "" && p.Protocol != "tcp") {
 				continue
 			}
 			addr := net.JoinHostPort(hostIP(p.HostIP, engineHost), strconv.Itoa(int(p.Public)))
-			out = append(out, candidate{addr, "container " + c.Name + " (published " + addr + ")"})
+			out = append(out, candidate{addr, "container " + name + " (published " + addr + ")"})
 		}
 		var eps []model.Endpoint
 		for _, e := range c.Endpoints {
@@ -138,7 +146,7 @@ func candidates(topo model.Topology, engineHost string) []candidate {
 		sort.Slice(eps, func(i, j int) bool { return eps[i].NetworkName < eps[j].NetworkName })
 		for _, e := range eps {
 			addr := net.JoinHostPort(e.IP(), strconv.Itoa(consulHTTPPort))
-			out = append(out, candidate{addr, "container " + c.Name + " (" + addr + " on network " + e.NetworkName + ")"})
+			out = append(out, candidate{addr, "container " + name + " (" + addr + " on network " + e.NetworkName + ")"})
 		}
 	}
 	return out
