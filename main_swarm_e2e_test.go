@@ -75,7 +75,11 @@ func TestEndToEndClusterView(t *testing.T) {
 	// The registry panel ties the replicas registered on the workers to
 	// their tasks there, rather than calling them stale.
 	term.WaitFor(30*time.Second, "the workers' replicas linked to their tasks, none stale", func(s string) bool {
-		return strings.Contains(s, "↳ task app.") && strings.Contains(s, "(another node; by meta)") && !strings.Contains(s, "STALE")
+		linked := false
+		for _, w := range cl.Nodes[1:] {
+			linked = linked || strings.Contains(s, "on "+w.Name)
+		}
+		return linked && strings.Contains(s, "↳ task app.") && !strings.Contains(s, "STALE")
 	})
 	term.Send("g")
 	term.WaitFor(30*time.Second, "traffic through the stack's load balancer, served by its replicas", func(s string) bool {
