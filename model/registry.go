@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"sort"
@@ -8,6 +9,11 @@ import (
 	"strings"
 	"time"
 )
+
+// ErrRegistryNotAnswering says a registry container was found but did not
+// answer yet: typically a Consul that is still starting, which is worth
+// asking again shortly.
+var ErrRegistryNotAnswering = errors.New("found a consul container but none answered")
 
 // CheckStatus is the state of a registry health check, as Consul names it.
 type CheckStatus string

@@ -98,7 +98,7 @@ func Detect(ctx context.Context, topo model.Topology, timeout time.Duration, eng
 	for i, c := range cands {
 		tried = append(tried, c.addr+": "+shortErr(errs[i]))
 	}
-	return Target{}, fmt.Errorf("%w (found a consul container but none answered: %s)", ErrNoRegistry, strings.Join(tried, "; "))
+	return Target{}, fmt.Errorf("%w (%w: %s)", ErrNoRegistry, model.ErrRegistryNotAnswering, strings.Join(tried, "; "))
 }
 
 func candidates(topo model.Topology, engineHost string) []candidate {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -96,6 +97,8 @@ type Model struct {
 	// under way, so events do not start a second.
 	regConn      RegistryConn
 	regSearching bool
+	// regRetries counts the looks again for a registry that did not answer.
+	regRetries int
 
 	// The isolation view: an overlay on the lanes, a matrix that replaces
 	// them, and the results of a live probe in a side panel.
@@ -199,6 +202,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case RegistryConnectedMsg:
 		return m, m.registryConnected(msg)
+	case registryRetryMsg:
+		return m, m.retryRegistry()
 	case RegistryMsg:
 		m.registry.SetRegistry(msg.Registry)
 		m.lanes.Invalidate()
@@ -342,6 +347,18 @@ func (m *Model) maybeFindRegistry(u model.Update) tea.Cmd {
 	default:
 		return nil
 	}
+	if isStart(u.Event) {
+		m.regRetries = 0
+	}
+	m.regSearching = true
+	return connectRegistry(m.cfg.Registry, m.topo)
+}
+
+// retryRegistry looks for the registry again if none was found meanwhile.
+func (m *Model) retryRegistry() tea.Cmd {
+	if m.cfg.Registry == nil || m.regSearching || m.regConn.Updates != nil {
+		return nil
+	}
 	m.regSearching = true
 	return connectRegistry(m.cfg.Registry, m.topo)
 }
@@ -350,14 +367,35 @@ func isStart(ev *model.Event) bool {
 	return ev != nil && ev.Type == model.EventContainer && ev.BaseAction() == "start"
 }
 
+// Looking again for a registry container that did not answer (a Consul
+// still starting): after regRetryFirst, doubling up to regRetryMax, at most
+// regRetryLimit times until a container starts again. Nothing else would
+// trigger a new look when the Consul is the last container to start, as
+// on a swarm, where the app's replicas may all run on other nodes.
+const (
+	regRetryFirst = 500 * time.Millisecond
+	regRetryMax   = 5 * time.Second
+	regRetryLimit = 10
+)
+
+// registryRetryMsg asks for another look for the registry.
+type registryRetryMsg struct{}
+
 func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
 	m.regSearching = false
 	if msg.Err != nil {
-		if m.regConn.Updates == nil {
-			m.registry.SetAbsent(msg.Err.Error())
+		if m.regConn.Updates != nil {
+			return nil
 		}
-		return nil
+		m.registry.SetAbsent(msg.Err.Error())
+		if !errors.Is(msg.Err, model.ErrRegistryNotAnswering) || m.regRetries >= regRetryLimit {
+			return nil
+		}
+		delay := min(regRetryFirst<<m.regRetries, regRetryMax)
+		m.regRetries++
+		return tea.Tick(delay, func(time.Time) tea.Msg { return registryRetryMsg{} })
 	}
+	m.regRetries = 0
 	if m.regConn.Updates != nil {
 		if m.regConn.Addr == msg.Conn.Addr {
 			msg.Conn.Stop()

@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -199,5 +202,73 @@ func TestWaitForRegistry(t *testing.T) {
 	close(ch)
 	if _, ok := waitForRegistry(ch)().(RegistryClosedMsg); !ok {
 		t.Error("a closed watch should say so")
+	}
+}
+
+// fakeConnector answers each Connect with the next of its results.
+type fakeConnector struct {
+	results []error
+	calls   int
+}
+
+func (f *fakeConnector) Connect(context.Context, model.Topology) (RegistryConn, error) {
+	i := min(f.calls, len(f.results)-1)
+	f.calls++
+	if err := f.results[i]; err != nil {
+		return RegistryConn{}, err
+	}
+	return RegistryConn{Updates: make(chan model.Registry), Addr: "10.0.0.2:8500", Source: "auto: container consul.1", Auto: true, Stop: func() {}}, nil
+}
+
+// A Consul container found before it answers (still starting) is looked
+// for again, with a growing delay and a limit, until it answers; a plain
+// "no registry" is not retried on a timer.
+func TestRegistryNotAnsweringIsLookedForAgain(t *testing.T) {
+	notYet := fmt.Errorf("no registry (%w: 10.0.0.2:8500: connection refused)", model.ErrRegistryNotAnswering)
+	f := &fakeConnector{results: []error{notYet, notYet, nil}}
+	m := New(Config{Registry: f, Now: func() time.Time { return testNow }})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	topo := model.NewTopology()
+	_, cmd := m.Update(EngineUpdateMsg{Update: model.Update{Snapshot: &topo}})
+	var delays []time.Duration
+	for step := 0; step < 10 && m.regConn.Updates == nil; step++ {
+		var connected *RegistryConnectedMsg
+		for _, msg := range runCmd(t, cmd) {
+			if c, ok := msg.(RegistryConnectedMsg); ok {
+				connected = &c
+			}
+		}
+		if connected == nil {
+			t.Fatalf("step %d: no look for the registry", step)
+		}
+		_, cmd = m.Update(*connected)
+		if m.regConn.Updates != nil {
+			break
+		}
+		start := time.Now()
+		msgs := runCmd(t, cmd)
+		delays = append(delays, time.Since(start))
+		if len(msgs) != 1 {
+			t.Fatalf("after %v: %d messages, want one retry", connected.Err, len(msgs))
+		}
+		_, cmd = m.Update(msgs[0])
+	}
+	if f.calls != 3 || m.regConn.Addr != "10.0.0.2:8500" {
+		t.Fatalf("%d looks, connected to %q; want 3 looks and the agent", f.calls, m.regConn.Addr)
+	}
+	if len(delays) != 2 || delays[1] < delays[0] {
+		t.Errorf("delays between looks %v: want two, growing", delays)
+	}
+
+	g := &fakeConnector{results: []error{errors.New("no registry: start one")}}
+	m = New(Config{Registry: g, Now: func() time.Time { return testNow }})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	_, cmd = m.Update(EngineUpdateMsg{Update: model.Update{Snapshot: &topo}})
+	for _, msg := range runCmd(t, cmd) {
+		if c, ok := msg.(RegistryConnectedMsg); ok {
+			if _, retry := m.Update(c); retry != nil {
+				t.Error("no registry container at all: looked for again on a timer")
+			}
+		}
 	}
 }
