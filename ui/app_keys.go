@@ -151,7 +151,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.ScaleDown):
 		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), -1))
 	case key.Matches(msg, k.Teardown):
-		m.ask(fmt.Sprintf("Tear down the demo %q: remove its containers or services and its networks (data volume kept)?", m.cfg.Demo.Project()), func() tea.Cmd {
+		m.ask(fmt.Sprintf("Tear down the demo %q (its data volume is kept)?", m.cfg.Demo.Project()), func() tea.Cmd {
 			return m.showDemo(m.demo.Teardown(m.cfg.Demo))
 		})
 		return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Screen geometry: status bar, lanes title, lanes, log title, log, footer.
@@ -303,14 +304,22 @@ func (m *Model) footer() string {
 	case modeFilter:
 		return ansiFit(m.filter.View()+s.Muted.Render(filterHint), m.width)
 	case modeConfirm:
+		// The answers are what must stay on screen: a narrow terminal cuts
+		// the question, never the keys that answer it.
+		answers := s.Key.Render("y") + " yes  " + s.Key.Render("n") + " no"
 		if len(m.pending.choices) > 0 {
-			line := s.Warning.Bold(true).Render(m.pending.prompt + " ")
+			answers = ""
 			for _, c := range m.pending.choices {
-				line += s.Key.Render(c.key) + " " + c.label + "  "
+				answers += s.Key.Render(c.key) + " " + c.label + "  "
 			}
-			return ansiFit(line+s.Key.Render("esc")+" cancel", m.width)
+			answers += s.Key.Render("esc") + " cancel"
 		}
-		return ansiFit(s.Warning.Bold(true).Render(m.pending.prompt+" ")+s.Key.Render("y")+" yes  "+s.Key.Render("n")+" no", m.width)
+		room := max(m.width-lipgloss.Width(answers)-1, 0)
+		prompt := m.pending.prompt
+		if lipgloss.Width(prompt) > room {
+			prompt = ansi.Truncate(prompt, room, "…")
+		}
+		return ansiFit(s.Warning.Bold(true).Render(prompt)+" "+answers, m.width)
 	}
 	if len(m.busy) > 0 {
 		var parts []string

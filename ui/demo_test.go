@@ -347,3 +347,28 @@ func TestDeployAsksSwarmOrContainersOnAManager(t *testing.T) {
 		})
 	}
 }
+
+// A narrow terminal cuts a long question, never the keys that answer it.
+func TestConfirmKeepsItsAnswersOnANarrowTerminal(t *testing.T) {
+	for _, swarm := range []bool{false, true} {
+		hs := newHarnessWith(t, 60, 24, nil, func(c *Config) {
+			c.Demo = &fakeDeployer{}
+			if swarm {
+				c.Swarm = &fakeSwarm{}
+			}
+		})
+		want := "y yes  n no"
+		hs.press("T")
+		if swarm {
+			hs.press("n") // nothing is asked yet: T asks itself
+			hs.press("esc")
+			hs.press("D")
+			want = "esc cancel"
+		}
+		lines := strings.Split(hs.view(), "\n")
+		footer := strings.TrimRight(lines[len(lines)-1], " ")
+		if !strings.HasSuffix(footer, want) || !strings.Contains(footer, "…") {
+			t.Errorf("swarm %v: footer at 60 columns %q: want the question cut (…) and %q kept", swarm, footer, want)
+		}
+	}
+}
