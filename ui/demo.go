@@ -345,9 +345,14 @@ func (p *DemoPanel) View() string {
 	lines := append(head, body...)
 	lines = append(lines, tailLines...)
 	if len(lines) > p.height {
-		// Too small for the outcome too: keep the head and the outcome.
+		// Too small for the outcome too: keep the head and the start of
+		// the outcome, where an error says what failed; … marks the cut.
 		lines = append(head[:min(len(head), p.height)], tailLines...)
-		lines = lines[max(0, len(lines)-p.height):]
+		if len(lines) > p.height {
+			lines = lines[:p.height]
+			last := len(lines) - 1
+			lines[last] = ansiTruncate(lines[last], max(p.width-1, 0)) + "…"
+		}
 	}
 	return padLines(lines, p.height)
 }
@@ -393,14 +398,14 @@ func (p *DemoPanel) outcome() []string {
 	d := p.done
 	if errors.Is(d.Err, context.Canceled) {
 		// What was done stays done: the same key finishes the job.
-		again := map[DemoOp]string{DemoDeploy: ": D finishes it", DemoTeardown: ": T finishes it"}[d.Op]
+		again := map[DemoOp]string{DemoDeploy: ": D finishes it", DemoSwarm: ": D finishes it", DemoTeardown: ": T finishes it"}[d.Op]
 		return []string{s.Warning.Render("✗ " + string(d.Op) + " cancelled" + again)}
 	}
 	if d.Err != nil {
 		return []string{s.Error.Render("✗ " + string(d.Op) + " failed: " + d.Err.Error())}
 	}
 	switch d.Op {
-	case DemoDeploy:
+	case DemoDeploy, DemoSwarm:
 		return []string{s.Healthy.Bold(true).Render("ready: " + d.URL)}
 	case DemoScale:
 		return []string{s.Healthy.Render(fmt.Sprintf("%s: %d instances", d.Service, d.Count))}

@@ -372,3 +372,26 @@ func TestConfirmKeepsItsAnswersOnANarrowTerminal(t *testing.T) {
 		}
 	}
 }
+
+// A swarm deploy ends with its URL like a container deploy; an error too
+// long for a small panel is shown from its start, where it says what
+// failed, and the cut is marked.
+func TestDemoPanelSwarmOutcomeAndALongErrorInASmallPanel(t *testing.T) {
+	p := NewDemoPanel(demoStyles(), context.Background(), nil)
+	p.SetSize(60, 10)
+	f := &fakeDeployer{url: "http://10.0.0.2:8080"}
+	p.DeploySwarm(f)
+	drive(t, p)
+	if v := p.View(); !strings.Contains(v, "ready: http://10.0.0.2:8080") || strings.Join(f.calls, ",") != "up swarm" {
+		t.Errorf("calls %v; view after a swarm deploy:\n%s", f.calls, v)
+	}
+
+	p.SetSize(60, 3)
+	long := errors.New("nodes lack images, and swarm nodes do not share them: topo-self:1 on w1, topo-self:1 on w2; copy each with `docker save IMAGE | docker -H NODE load` (or push it to a registry the nodes reach), then run up --swarm again")
+	p.DeploySwarm(&fakeDeployer{err: long})
+	drive(t, p)
+	lines := strings.Split(p.View(), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "failed: nodes lack images") || !strings.HasSuffix(strings.TrimRight(lines[2], " "), "…") {
+		t.Errorf("a long error in 3 lines:\n%s", strings.Join(lines, "\n"))
+	}
+}

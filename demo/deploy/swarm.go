@@ -191,8 +191,8 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 		// wait: say which, and how to copy it, once a second.
 		if i%10 == 9 {
 			if missing := d.missingImages(ctx); len(missing) > 0 {
-				return r.fail(key, title, fmt.Errorf("%w: nodes lack images, and swarm nodes do not share them: %s; copy each with `docker save IMAGE | docker -H NODE load` (or push it to a registry the nodes reach), then run up --swarm again",
-					ErrBadInput, strings.Join(missing, ", ")))
+				return r.fail(key, title, fmt.Errorf("nodes lack images, and swarm nodes do not share them: %s; copy each with `docker save IMAGE | docker -H NODE load` (or push it to a registry the nodes reach), then run up --swarm again",
+					strings.Join(missing, ", ")))
 			}
 		}
 		if !sleepCtx(ctx, 100*time.Millisecond) {
