@@ -191,8 +191,8 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 		// wait: say which, and how to copy it, once a second.
 		if i%10 == 9 {
 			if missing := d.missingImages(ctx); len(missing) > 0 {
-				return r.fail(key, title, fmt.Errorf("nodes lack images, and swarm nodes do not share them: %s; copy each with `docker save IMAGE | docker -H NODE load` (or push it to a registry the nodes reach), then run up --swarm again",
-					strings.Join(missing, ", ")))
+				return r.fail(key, title, fmt.Errorf("images missing (swarm nodes do not share images): %s; copy each with `docker save IMAGE | docker -H NODE load`, or push it to a registry the nodes reach, then deploy again",
+					strings.Join(missing, "; ")))
 			}
 		}
 		if !sleepCtx(ctx, 100*time.Millisecond) {
@@ -204,8 +204,8 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 	}
 }
 
-// missingImages lists, as "IMAGE on NODE", the images the stack's tasks
-// failed to find on their node.
+// missingImages says, per image, on which nodes the stack's tasks failed
+// to find it: "IMAGE on NODE, NODE", sorted.
 func (d *Deployer) missingImages(ctx context.Context) []string {
 	tasks, err := d.swarm().TaskList(ctx, swarm.TaskListOptions{Filters: d.stackFilter()})
 	if err != nil {
@@ -219,17 +219,25 @@ func (d *Deployer) missingImages(ctx context.Context) []string {
 	for _, n := range nodes {
 		hostname[n.ID] = n.Description.Hostname
 	}
-	seen := map[string]bool{}
-	var out []string
+	onNodes := map[string]map[string]bool{}
 	for _, t := range tasks {
 		if !imageMissing(t.Status.Err) || t.Spec.ContainerSpec == nil {
 			continue
 		}
-		what := t.Spec.ContainerSpec.Image + " on " + hostname[t.NodeID]
-		if !seen[what] {
-			seen[what] = true
-			out = append(out, what)
+		img := t.Spec.ContainerSpec.Image
+		if onNodes[img] == nil {
+			onNodes[img] = map[string]bool{}
 		}
+		onNodes[img][hostname[t.NodeID]] = true
+	}
+	var out []string
+	for img, set := range onNodes {
+		names := make([]string, 0, len(set))
+		for n := range set {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		out = append(out, img+" on "+strings.Join(names, ", "))
 	}
 	sort.Strings(out)
 	return out

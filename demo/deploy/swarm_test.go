@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -182,6 +184,53 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 	if len(svcs)+len(nets)+len(cfgs)+len(vols.Volumes) != 0 {
 		t.Errorf("after down --swarm --volumes: %d services, %d networks (%+v), %d configs, %d volumes of the stack left\nsteps:\n%s",
 			len(svcs), len(nets), nets, len(cfgs), len(vols.Volumes), &down)
+	}
+}
+
+// TestSwarmDemoNamesTheNodesLackingAnImage deploys the demo with a build of
+// topo the workers do not have (swarm nodes share no images): the wait
+// fails within seconds, naming the image and each worker, instead of
+// timing out.
+func TestSwarmDemoNamesTheNodesLackingAnImage(t *testing.T) {
+	images := testImages(t)
+	env := dockertest.New(t)
+	ctx := context.Background()
+	self, err := docker.SelfImage(ctx, env.Client, selfBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := swarmtest.Start(t, swarmtest.Options{Images: []string{self, images.Consul, images.Mongo, images.Nginx}})
+	cl.Own(t)
+	// Another build: the same program with other bytes, so another tag,
+	// which only the manager gets (up builds it there).
+	b, err := os.ReadFile(selfBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "topo")
+	if err := os.WriteFile(other, append(b, []byte("another build")...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cl.Manager().Client, Options{Project: env.Prefix, SelfBinary: other, Images: images, ExtraLabels: env.Labels(), OverlayMTU: 1350})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = d.UpSwarm(ctx, UpOptions{Replicas: 2, Wait: true, WaitTimeout: time.Minute}, nil)
+	t.Logf("up --swarm with an image missing on the workers failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	if err == nil || !strings.Contains(err.Error(), "images missing") || !strings.Contains(err.Error(), "docker save") {
+		t.Fatalf("up --swarm: %v; want the nodes lacking an image named", err)
+	}
+	for _, w := range cl.Nodes[1:] {
+		if !strings.Contains(err.Error(), w.Name) {
+			t.Errorf("the error does not name worker %s: %v", w.Name, err)
+		}
+	}
+	if strings.Contains(err.Error(), cl.Manager().Name) {
+		t.Errorf("the error names the manager, which has every image: %v", err)
+	}
+	if err := d.Down(ctx, true, nil); err != nil {
+		t.Errorf("down: %v", err)
 	}
 }
 
