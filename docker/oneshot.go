@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"topo/model"
 	"topo/probeagent"
 )
 
@@ -108,7 +109,13 @@ func removeOneShot(api probeAPI, ref string) error {
 // topo's own image on the host network to ask the kernel; why is its
 // answer in words.
 func CheckIPVS(ctx context.Context, cli *client.Client, image string, labels map[string]string) (ok bool, why string, err error) {
-	config := &container.Config{Image: image, Cmd: []string{probeagent.IPVSCommand}, Labels: labels}
+	// Labelled as a probe: the event log and the lanes leave topo's own
+	// short-lived containers out.
+	all := map[string]string{model.LabelProbe: "1"}
+	for k, v := range labels {
+		all[k] = v
+	}
+	config := &container.Config{Image: image, Cmd: []string{probeagent.IPVSCommand}, Labels: all}
 	host := &container.HostConfig{NetworkMode: "host"}
 	res, err := runOneShot(ctx, cli, config, host, "topo-ipvs-check-"+probeSuffix())
 	if err != nil {
