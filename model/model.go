@@ -165,13 +165,42 @@ func (c Container) Number() int {
 // DisplayName is the short name for a node: `service.N` for compose
 // containers (the project is shown once, elsewhere), else the name.
 func (c Container) DisplayName() string {
-	if svc := c.Service(); svc != "" {
-		if n := c.Number(); n > 0 {
-			return svc + "." + strconv.Itoa(n)
-		}
-		return svc
+	svc := c.Service()
+	if svc == "" {
+		svc = c.Labels[labelSwarmService]
 	}
-	return c.Name
+	if svc == "" {
+		return c.Name
+	}
+	if n := c.Number(); n > 0 {
+		return svc + "." + strconv.Itoa(n)
+	}
+	if slot := c.swarmSlot(); slot != "" {
+		return svc + "." + slot
+	}
+	return svc
+}
+
+// Labels the engine puts on the container of a swarm task.
+const (
+	labelSwarmService  = "com.docker.swarm.service.name"
+	labelSwarmTaskName = "com.docker.swarm.task.name"
+)
+
+// swarmSlot is the slot of a replicated swarm task's container, from its
+// task name SERVICE.SLOT.TASKID; empty for a global task, whose middle
+// part is a node ID, and for any other container.
+func (c Container) swarmSlot() string {
+	name := c.Labels[labelSwarmTaskName]
+	if name == "" {
+		return ""
+	}
+	rest := strings.TrimPrefix(name, c.Labels[labelSwarmService]+".")
+	slot, _, ok := strings.Cut(rest, ".")
+	if !ok || slot == "" || strings.Trim(slot, "0123456789") != "" {
+		return ""
+	}
+	return slot
 }
 
 // ShortID is the 12-character ID the docker CLI shows.

@@ -65,6 +65,11 @@ func TestDisplayName(t *testing.T) {
 		{"compose service without number", map[string]string{model.LabelComposeService: "cart"}, "cart"},
 		{"compose service with a bad number", map[string]string{model.LabelComposeService: "cart", model.LabelComposeNumber: "x"}, "cart"},
 		{"number without service", map[string]string{model.LabelComposeNumber: "2"}, "my-container"},
+		{"swarm replica of a stack with compose labels", map[string]string{model.LabelComposeService: "app",
+			"com.docker.swarm.service.name": "demo_app", "com.docker.swarm.task.name": "demo_app.3.x0h2k9"}, "app.3"},
+		{"swarm replica", map[string]string{"com.docker.swarm.service.name": "web", "com.docker.swarm.task.name": "web.12.x0h2k9"}, "web.12"},
+		{"global swarm task: a node ID, not a slot", map[string]string{"com.docker.swarm.service.name": "agent",
+			"com.docker.swarm.task.name": "agent.ra0w0o0c2faiogb4p3m3xw706.x0h2k9"}, "agent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
