@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
@@ -38,32 +39,27 @@ func (d *Deployer) DeployedMode(ctx context.Context) (Mode, error) {
 		if err != nil {
 			return ModeNone, err
 		}
-		if len(svcs) > 0 {
-			return ModeSwarm, nil
-		}
-		nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.stackFilter()})
-		if err != nil {
-			return ModeNone, fmt.Errorf("list networks: %w", err)
-		}
-		if len(nets) > 0 {
-			return ModeSwarm, nil
+		if has, err := d.hasNetworks(ctx, d.stackFilter()); err != nil || len(svcs) > 0 || has {
+			return ModeSwarm, err
 		}
 	}
 	byService, err := d.containers(ctx)
 	if err != nil {
 		return ModeNone, err
 	}
-	if len(byService) > 0 {
-		return ModeEngine, nil
-	}
-	nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.projectFilter()})
-	if err != nil {
-		return ModeNone, fmt.Errorf("list networks: %w", err)
-	}
-	if len(nets) > 0 {
-		return ModeEngine, nil
+	if has, err := d.hasNetworks(ctx, d.projectFilter()); err != nil || len(byService) > 0 || has {
+		return ModeEngine, err
 	}
 	return ModeNone, nil
+}
+
+// hasNetworks says whether any network carries the labels f selects.
+func (d *Deployer) hasNetworks(ctx context.Context, f filters.Args) (bool, error) {
+	nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return false, fmt.Errorf("list networks: %w", err)
+	}
+	return len(nets) > 0, nil
 }
 
 // IsManager says whether the engine is a swarm manager, which is what

@@ -27,16 +27,8 @@ import (
 // request to every app replica, then removes the stack and finds none of
 // its services, networks or configs left.
 func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
-	images := testImages(t)
-	env := dockertest.New(t)
+	images, env, cl := startDemoSwarm(t)
 	ctx := context.Background()
-	self, err := docker.SelfImage(ctx, env.Client, selfBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl := swarmtest.Start(t, swarmtest.Options{Images: []string{self, images.Consul, images.Mongo, images.Nginx}})
-	t.Logf("swarm timings: %v", cl.Timings)
-	cl.Own(t)
 	mgr := cl.Manager()
 
 	d, err := New(mgr.Client, Options{
@@ -192,15 +184,8 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 // fails within seconds, naming the image and each worker, instead of
 // timing out.
 func TestSwarmDemoNamesTheNodesLackingAnImage(t *testing.T) {
-	images := testImages(t)
-	env := dockertest.New(t)
+	images, env, cl := startDemoSwarm(t)
 	ctx := context.Background()
-	self, err := docker.SelfImage(ctx, env.Client, selfBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl := swarmtest.Start(t, swarmtest.Options{Images: []string{self, images.Consul, images.Mongo, images.Nginx}})
-	cl.Own(t)
 	// Another build: the same program with other bytes, so another tag,
 	// which only the manager gets (up builds it there).
 	b, err := os.ReadFile(selfBinary(t))
@@ -232,6 +217,22 @@ func TestSwarmDemoNamesTheNodesLackingAnImage(t *testing.T) {
 	if err := d.Down(ctx, true, nil); err != nil {
 		t.Errorf("down: %v", err)
 	}
+}
+
+// startDemoSwarm starts a three-node swarm whose nodes hold the demo's
+// images and topo's own, as a presenter would load them before a talk.
+func startDemoSwarm(t *testing.T) (Images, *dockertest.Env, *swarmtest.Cluster) {
+	t.Helper()
+	images := testImages(t)
+	env := dockertest.New(t)
+	self, err := docker.SelfImage(context.Background(), env.Client, selfBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := swarmtest.Start(t, swarmtest.Options{Images: []string{self, images.Consul, images.Mongo, images.Nginx}})
+	t.Logf("swarm timings: %v", cl.Timings)
+	cl.Own(t)
+	return images, env, cl
 }
 
 // waitSwarmStatus reads the stack's status until ok says it is what the
