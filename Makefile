@@ -7,7 +7,7 @@ BIN := bin/topo
 # demo app, registrator).
 export CGO_ENABLED := 0
 
-.PHONY: run build test test-go check bench consul test-images clean
+.PHONY: run build test test-go check bench bench-swarm consul test-images clean
 
 run: build
 	./$(BIN)
@@ -32,6 +32,12 @@ check:
 bench: build
 	./scripts/ensure-engine.sh
 	./scripts/bench.sh
+
+# The swarm targets against a real 3-node swarm with 100 tasks (about 2
+# minutes, plus the node image's first build).
+bench-swarm:
+	./scripts/ensure-engine.sh
+	./scripts/bench-swarm.sh
 
 consul:
 	./scripts/consul.sh

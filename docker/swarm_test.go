@@ -21,6 +21,7 @@ import (
 	"topo/docker"
 	"topo/internal/dockertest"
 	"topo/internal/swarmtest"
+	"topo/internal/tmuxtest"
 	"topo/model"
 )
 
@@ -719,4 +720,27 @@ func TestSwarmHundredTasksBenchmark(t *testing.T) {
 	}
 	_, at := w.waitFor(t, 3*time.Minute, "drained", drained)
 	t.Logf("drain with ~37 tasks to move: seen after %v: %s", at.Sub(start).Round(time.Millisecond), obs.behind(start, at, drained))
+
+	// The first frame in a real terminal, pointed at the manager: the
+	// lanes (as soon as the engine is read), then the cluster view with
+	// every task, w pressed at the first frame.
+	bin := tmuxtest.BuildTopo(t)
+	var lanes, cluster []time.Duration
+	for range 5 {
+		start := time.Now()
+		term := tmuxtest.Start(t, 200, 50, []string{"DOCKER_HOST=" + cl.Manager().Host}, bin)
+		term.WaitForText(10*time.Second, "● live")
+		lanes = append(lanes, time.Since(start))
+		term.Send("w")
+		term.WaitForText(10*time.Second, "110/110")
+		cluster = append(cluster, time.Since(start))
+		term.Send("q")
+		term.WaitForText(10*time.Second, "[exited 0]")
+	}
+	median := func(ds []time.Duration) time.Duration {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return ds[len(ds)/2].Round(time.Millisecond)
+	}
+	t.Logf("first frame in tmux 200x50 with 110 tasks: lanes median %v (max %v); cluster view with every task median %v (max %v)",
+		median(lanes), lanes[len(lanes)-1].Round(time.Millisecond), median(cluster), cluster[len(cluster)-1].Round(time.Millisecond))
 }
