@@ -176,7 +176,7 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 	cmd.Flags().BoolVar(&up.Wait, "wait", false, "wait until every app instance is healthy and the load balancer answers")
 	cmd.Flags().IntVar(&up.Replicas, "replicas", 0, "app instances (default: keep the current count, 2 on a first deploy)")
 	cmd.Flags().DurationVar(&up.WaitTimeout, "timeout", time.Minute, "with --wait, give up after this long")
-	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "deploy as Swarm services on overlay networks (the engine must be a manager; images must be on every node; the lb is published with mode=host on a manager, --lb-bind does not apply)")
+	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "deploy as Swarm services on overlay networks (the engine must be a manager; images must be on every node; the lb is published through the ingress mesh when the manager has IPVS, else with mode=host on a manager; --lb-bind does not apply)")
 	return cmd
 }
 

@@ -2,9 +2,14 @@ package deploy
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,6 +119,24 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	for _, svc := range Services {
 		if s, ok := have[d.ServiceName(svc)]; ok {
 			key, title := "service "+svc, "service "+s.Spec.Name
+			spec, err := d.serviceSpec(ctx, r, svc, self, uint64(want), ingress)
+			if err != nil {
+				return res, err
+			}
+			if s.Spec.Labels[labelSpec] != spec.Labels[labelSpec] {
+				// Other settings than asked for (another --lb-port, image,
+				// or topo version): the swarm rolls the service over to the
+				// new spec. The app keeps its replica count unless asked.
+				if rep := s.Spec.Mode.Replicated; svc == ServiceApp && opts.Replicas == 0 && rep != nil && rep.Replicas != nil {
+					spec.Mode.Replicated.Replicas = rep.Replicas
+				}
+				r.start(key, title)
+				if _, err := d.swarm().ServiceUpdate(ctx, s.ID, s.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
+					return res, r.fail(key, title, fmt.Errorf("update service %s to the settings asked for: %w", s.Spec.Name, err))
+				}
+				r.done(key, title, "updated: its settings changed")
+				continue
+			}
 			rep := s.Spec.Mode.Replicated
 			if svc != ServiceApp || opts.Replicas == 0 || rep == nil || rep.Replicas == nil || *rep.Replicas == uint64(want) {
 				r.done(key, title, "exists")
@@ -181,19 +204,29 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 	defer cancel()
 	const key, title = "wait lb", "load balancer answers"
 	r.start(key, title)
+	// A node without an image never runs its task, however long we wait:
+	// say which, and how to copy it. The swarm places replicas on the
+	// nodes that have the image, so the demo may even answer from the
+	// manager alone while the registrator cannot run elsewhere, which is
+	// not the demo asked for. A failure seen for missingGrace is taken as
+	// lasting; a shorter one is an image just loaded, about to be retried.
+	const missingGrace = 10 * time.Second
+	var missingSince time.Time
 	for i := 0; ; i++ {
 		who, err := d.probeURL(ctx, base)
-		if err == nil {
-			r.done(key, title, "served by "+who)
-			return nil
-		}
-		// A node without an image never runs its task, however long we
-		// wait: say which, and how to copy it, once a second.
-		if i%10 == 9 {
-			if missing := d.missingImages(ctx); len(missing) > 0 {
+		if err == nil || i%5 == 4 {
+			if missing := d.missingImages(ctx); len(missing) == 0 {
+				missingSince = time.Time{}
+			} else if missingSince.IsZero() {
+				missingSince = time.Now()
+			} else if time.Since(missingSince) >= missingGrace {
 				return r.fail(key, title, fmt.Errorf("images missing (swarm nodes do not share images): %s; copy each with `docker save IMAGE | docker -H NODE load`, or push it to a registry the nodes reach, then deploy again",
 					strings.Join(missing, "; ")))
 			}
+		}
+		if err == nil && missingSince.IsZero() {
+			r.done(key, title, "served by "+who)
+			return nil
 		}
 		if !sleepCtx(ctx, 100*time.Millisecond) {
 			if ctx.Err() == context.DeadlineExceeded {
@@ -219,8 +252,27 @@ func (d *Deployer) missingImages(ctx context.Context) []string {
 	for _, n := range nodes {
 		hostname[n.ID] = n.Description.Hostname
 	}
-	onNodes := map[string]map[string]bool{}
+	// Task history keeps the failures from before an image was loaded:
+	// only the latest attempt of each replica (slot), or of each node for
+	// a global service, says how things stand. An attempt still on its
+	// way (pending, preparing...) says nothing yet.
+	latest := map[string]swarm.Task{}
 	for _, t := range tasks {
+		switch t.Status.State {
+		case swarm.TaskStateRunning, swarm.TaskStateFailed, swarm.TaskStateRejected:
+		default:
+			continue
+		}
+		k := t.ServiceID + "/" + strconv.Itoa(t.Slot)
+		if t.Slot == 0 {
+			k = t.ServiceID + "/" + t.NodeID
+		}
+		if l, ok := latest[k]; !ok || t.Meta.CreatedAt.After(l.Meta.CreatedAt) {
+			latest[k] = t
+		}
+	}
+	onNodes := map[string]map[string]bool{}
+	for _, t := range latest {
 		if !imageMissing(t.Status.Err) || t.Spec.ContainerSpec == nil {
 			continue
 		}
@@ -316,15 +368,16 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 		}
 		cs.Mounts = append(cs.Mounts, mt)
 	}
-	for file, content := range s.Files {
-		ref, err := d.ensureConfig(ctx, r, service, file, content)
+	files := slices.Sorted(maps.Keys(s.Files))
+	for _, file := range files {
+		ref, err := d.ensureConfig(ctx, r, service, file, s.Files[file])
 		if err != nil {
 			return swarm.ServiceSpec{}, err
 		}
 		cs.Configs = append(cs.Configs, ref)
 	}
 	spec := swarm.ServiceSpec{
-		Annotations: swarm.Annotations{Name: d.ServiceName(service), Labels: labels},
+		Annotations: swarm.Annotations{Name: d.ServiceName(service), Labels: maps.Clone(labels)},
 		TaskTemplate: swarm.TaskSpec{
 			ContainerSpec: cs,
 			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: durationPtr(swarmRestartDelay)},
@@ -377,6 +430,17 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 			})
 		}
 	}
+	// The hash of the spec, as a label: a later up compares it to find
+	// a service deployed with other settings. Replicas are not settings
+	// (scaling changes them), so they are left out of it.
+	hashed := spec
+	hashed.Mode = swarm.ServiceMode{Global: spec.Mode.Global}
+	b, err := json.Marshal(hashed)
+	if err != nil {
+		return swarm.ServiceSpec{}, fmt.Errorf("hash the spec of service %s: %w", spec.Name, err)
+	}
+	sum := sha256.Sum256(b)
+	spec.Labels[labelSpec] = hex.EncodeToString(sum[:])[:16]
 	return spec, nil
 }
 

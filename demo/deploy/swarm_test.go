@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
 
 	"topo/docker"
 	"topo/internal/dockertest"
@@ -105,6 +107,29 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 		if n := len(strings.Fields(string(out))); n != 1+1+len(cl.Nodes)+3+1 {
 			t.Errorf("docker stack ps %s lists %d tasks, want %d:\n%s", d.Project(), n, 1+1+len(cl.Nodes)+3+1, out)
 		}
+	}
+
+	// Another --lb-port: up rolls the lb over to it and leaves the rest.
+	moved, err := New(mgr.Client, Options{Project: env.Prefix, SelfBinary: selfBinary(t), Images: images,
+		ExtraLabels: env.Labels(), OverlayMTU: 1350, LBPort: DefaultLBPort + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var update stepLog
+	if _, err := moved.UpSwarm(ctx, UpOptions{}, update.add); err != nil {
+		t.Fatalf("up --swarm --lb-port %d: %v\n%s", DefaultLBPort+1, err, &update)
+	}
+	for _, s := range update.finals() {
+		if strings.HasPrefix(s.Key, "service ") && (s.Key == "service "+ServiceLB) != (s.Detail == "updated: its settings changed") {
+			t.Errorf("up with another --lb-port: step %q: %s", s.Title, s.Detail)
+		}
+	}
+	if u := moved.URL(ctx); u != fmt.Sprintf("http://%s:%d", mgr.IP, DefaultLBPort+1) {
+		t.Errorf("URL after the move: %s", u)
+	}
+	waitServedBySwarm(t, moved, 30*time.Second, appReplicas(d, 3)...)
+	if svcs, err = d.stackServices(ctx); err != nil {
+		t.Fatal(err)
 	}
 
 	// The manager's kernel decided how the lb is published, and the step
@@ -214,8 +239,38 @@ func TestSwarmDemoNamesTheNodesLackingAnImage(t *testing.T) {
 	if strings.Contains(err.Error(), cl.Manager().Name) {
 		t.Errorf("the error names the manager, which has every image: %v", err)
 	}
+
+	// Done as the error says: copied to the workers, the next up finishes
+	// the deploy, though the failures stay in the tasks' history.
+	copyImage(t, cl.Manager().Client, d.selfImage, cl.Nodes[1:]...)
+	var again stepLog
+	if res, err := d.UpSwarm(ctx, UpOptions{Wait: true, WaitTimeout: time.Minute}, again.add); err != nil || !res.Ready {
+		t.Fatalf("up --swarm after the image was copied: %v\n%s", err, &again)
+	}
 	if err := d.Down(ctx, true, nil); err != nil {
 		t.Errorf("down: %v", err)
+	}
+}
+
+// copyImage copies ref from one engine into nodes, as `docker save |
+// docker load` does.
+func copyImage(t *testing.T, from *client.Client, ref string, nodes ...*swarmtest.Node) {
+	t.Helper()
+	ctx := context.Background()
+	for _, n := range nodes {
+		rc, err := from.ImageSave(ctx, []string{ref})
+		if err != nil {
+			t.Fatalf("docker save %s: %v", ref, err)
+		}
+		resp, err := n.Client.ImageLoad(ctx, rc, client.ImageLoadWithQuiet(true))
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		rc.Close()
+		if err != nil {
+			t.Fatalf("load %s into %s: %v", ref, n.Name, err)
+		}
 	}
 }
 
