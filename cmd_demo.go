@@ -407,6 +407,9 @@ func newDemoTrafficCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 				ctx, cancel = context.WithTimeout(ctx, duration)
 				defer cancel()
 			}
+			if err := traffic.CheckRate(rate); err != nil {
+				return err
+			}
 			if target == "" {
 				// The deployed load balancer's address: containers or a
 				// swarm stack, on the port it was deployed with.

@@ -112,6 +112,11 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	if err != nil {
 		return res, err
 	}
+	// Tasks that found no image on their node (a deploy before the
+	// images were copied) are retried by the swarm only after the
+	// attempt in flight gives up pulling, which offline takes its time:
+	// replaced now, they start with the images there now.
+	_, lacking := d.missingImages(ctx)
 	want := opts.Replicas
 	if want == 0 {
 		want = DefaultReplicas
@@ -135,6 +140,15 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 					return res, r.fail(key, title, fmt.Errorf("update service %s to the settings asked for: %w", s.Spec.Name, err))
 				}
 				r.done(key, title, "updated: its settings changed")
+				continue
+			}
+			if lacking[s.ID] {
+				s.Spec.TaskTemplate.ForceUpdate++
+				r.start(key, title)
+				if _, err := d.swarm().ServiceUpdate(ctx, s.ID, s.Version, s.Spec, swarm.ServiceUpdateOptions{}); err != nil {
+					return res, r.fail(key, title, fmt.Errorf("restart the tasks of service %s: %w", s.Spec.Name, err))
+				}
+				r.done(key, title, "tasks restarted: some had found no image on their node")
 				continue
 			}
 			rep := s.Spec.Mode.Replicated
@@ -215,7 +229,7 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 	for i := 0; ; i++ {
 		who, err := d.probeURL(ctx, base)
 		if err == nil || i%5 == 4 {
-			if missing := d.missingImages(ctx); len(missing) == 0 {
+			if missing, _ := d.missingImages(ctx); len(missing) == 0 {
 				missingSince = time.Time{}
 			} else if missingSince.IsZero() {
 				missingSince = time.Now()
@@ -239,14 +253,16 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 
 // missingImages says, per image, on which nodes the stack's tasks failed
 // to find it: "IMAGE on NODE, NODE", sorted.
-func (d *Deployer) missingImages(ctx context.Context) []string {
+//
+// services holds the IDs of the services with such a task.
+func (d *Deployer) missingImages(ctx context.Context) (missing []string, services map[string]bool) {
 	tasks, err := d.swarm().TaskList(ctx, swarm.TaskListOptions{Filters: d.stackFilter()})
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	nodes, err := d.swarm().NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	hostname := map[string]string{}
 	for _, n := range nodes {
@@ -272,27 +288,28 @@ func (d *Deployer) missingImages(ctx context.Context) []string {
 		}
 	}
 	onNodes := map[string]map[string]bool{}
+	services = map[string]bool{}
 	for _, t := range latest {
 		if !imageMissing(t.Status.Err) || t.Spec.ContainerSpec == nil {
 			continue
 		}
+		services[t.ServiceID] = true
 		img := t.Spec.ContainerSpec.Image
 		if onNodes[img] == nil {
 			onNodes[img] = map[string]bool{}
 		}
 		onNodes[img][hostname[t.NodeID]] = true
 	}
-	var out []string
 	for img, set := range onNodes {
 		names := make([]string, 0, len(set))
 		for n := range set {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		out = append(out, img+" on "+strings.Join(names, ", "))
+		missing = append(missing, img+" on "+strings.Join(names, ", "))
 	}
-	sort.Strings(out)
-	return out
+	sort.Strings(missing)
+	return missing, services
 }
 
 // imageMissing recognises a task error that says its node has no such
@@ -387,7 +404,13 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 	for _, n := range s.Networks {
 		spec.TaskTemplate.Networks = append(spec.TaskTemplate.Networks, swarm.NetworkAttachmentConfig{Target: n, Aliases: s.Aliases})
 	}
+	// Updates (a rolling restart, new settings) replace one task at a
+	// time, watched for a second rather than the default five, and go on
+	// past a failed one: on stage a paused update is an unexplained stall.
+	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: time.Second, FailureAction: swarm.UpdateFailureActionContinue}
 	if service == ServiceRegistrator {
+		// Every node's at once: each resyncs the registry as it starts.
+		spec.UpdateConfig.Parallelism = 0
 		// A registrator sees only its own engine's containers: one per node.
 		// It registers them with their IP on front, which every node's
 		// nginx reaches over the overlay.

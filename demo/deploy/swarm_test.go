@@ -244,9 +244,11 @@ func TestSwarmDemoNamesTheNodesLackingAnImage(t *testing.T) {
 	// the deploy, though the failures stay in the tasks' history.
 	copyImage(t, cl.Manager().Client, d.selfImage, cl.Nodes[1:]...)
 	var again stepLog
+	start = time.Now()
 	if res, err := d.UpSwarm(ctx, UpOptions{Wait: true, WaitTimeout: time.Minute}, again.add); err != nil || !res.Ready {
 		t.Fatalf("up --swarm after the image was copied: %v\n%s", err, &again)
 	}
+	t.Logf("up --swarm after the image was copied: ready after %v", time.Since(start).Round(time.Millisecond))
 	if err := d.Down(ctx, true, nil); err != nil {
 		t.Errorf("down: %v", err)
 	}

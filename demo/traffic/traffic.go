@@ -54,6 +54,15 @@ type Config struct {
 
 var defaultQueries = []string{"consul", "docker", "go", "kubernetes", "nginx", "mongo", "observability", "rust", "linux", "security"}
 
+// CheckRate refuses a rate of requests per second traffic cannot send
+// (zero means the default).
+func CheckRate(rate float64) error {
+	if rate < 0 || rate > MaxRate {
+		return fmt.Errorf("rate %g requests/s is out of range: use more than 0 and at most %g", rate, MaxRate)
+	}
+	return nil
+}
+
 func (c Config) withDefaults() (Config, error) {
 	if c.URL == "" {
 		return c, errors.New("no load balancer URL: give one such as http://127.0.0.1:8080")
@@ -66,8 +75,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Rate == 0 {
 		c.Rate = DefaultRate
 	}
-	if c.Rate < 0 || c.Rate > MaxRate {
-		return c, fmt.Errorf("rate %g requests/s is out of range: use more than 0 and at most %g", c.Rate, MaxRate)
+	if err := CheckRate(c.Rate); err != nil {
+		return c, err
 	}
 	if c.Window <= 0 {
 		c.Window = DefaultWindow
