@@ -271,11 +271,12 @@ func (d *Deployer) missingImages(ctx context.Context) (missing []string, service
 	// Task history keeps the failures from before an image was loaded:
 	// only the latest attempt of each replica (slot), or of each node for
 	// a global service, says how things stand. An attempt still on its
-	// way (pending, preparing...) says nothing yet.
+	// way (pending, preparing...) says nothing yet; one starting (its
+	// container made, waiting to be healthy) found its image.
 	latest := map[string]swarm.Task{}
 	for _, t := range tasks {
 		switch t.Status.State {
-		case swarm.TaskStateRunning, swarm.TaskStateFailed, swarm.TaskStateRejected:
+		case swarm.TaskStateStarting, swarm.TaskStateRunning, swarm.TaskStateFailed, swarm.TaskStateRejected:
 		default:
 			continue
 		}
@@ -408,6 +409,14 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 	// time, watched for a second rather than the default five, and go on
 	// past a failed one: on stage a paused update is an unexplained stall.
 	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: time.Second, FailureAction: swarm.UpdateFailureActionContinue}
+	if service == ServiceApp || service == ServiceRegistrator {
+		// The new task starts before the old one stops: the app keeps its
+		// capacity through a rolling restart, and a task stuck pulling an
+		// image that is not there (offline, until the pull times out) does
+		// not hold up its replacement. The single-instance services keep
+		// stop-first: a published port or a volume cannot be shared.
+		spec.UpdateConfig.Order = swarm.UpdateOrderStartFirst
+	}
 	if service == ServiceRegistrator {
 		// Every node's at once: each resyncs the registry as it starts.
 		spec.UpdateConfig.Parallelism = 0

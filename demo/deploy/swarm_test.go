@@ -246,7 +246,9 @@ func TestSwarmDemoNamesTheNodesLackingAnImage(t *testing.T) {
 	var again stepLog
 	start = time.Now()
 	if res, err := d.UpSwarm(ctx, UpOptions{Wait: true, WaitTimeout: time.Minute}, again.add); err != nil || !res.Ready {
-		t.Fatalf("up --swarm after the image was copied: %v\n%s", err, &again)
+		out, _ := exec.Command("docker", "exec", cl.Manager().ContainerID, "docker", "service", "ps", "--no-trunc",
+			"--format", "{{.Name}} {{.Node}} {{.DesiredState}} {{.CurrentState}} {{.Error}}", d.ServiceName(ServiceRegistrator)).CombinedOutput()
+		t.Fatalf("up --swarm after the image was copied: %v\n%s\nregistrator tasks:\n%s", err, &again, out)
 	}
 	t.Logf("up --swarm after the image was copied: ready after %v", time.Since(start).Round(time.Millisecond))
 	if err := d.Down(ctx, true, nil); err != nil {
