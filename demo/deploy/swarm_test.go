@@ -132,6 +132,25 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// On a kernel with IPVS the lb would go through the routing mesh:
+	// a virtual IP, an ingress-published port, on any node. (This kernel
+	// has none, so the spec is checked rather than served.)
+	self, err := d.ensureSelfImage(ctx, newReporter(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mesh, err := d.serviceSpec(ctx, newReporter(nil), ServiceLB, self, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep := mesh.EndpointSpec; ep.Mode != swarm.ResolutionModeVIP || len(ep.Ports) != 1 ||
+		ep.Ports[0].PublishMode != swarm.PortConfigPublishModeIngress || mesh.TaskTemplate.Placement != nil {
+		t.Errorf("lb spec with IPVS: endpoint %+v, placement %+v; want a VIP, an ingress port, anywhere", ep, mesh.TaskTemplate.Placement)
+	}
+	if mesh.Labels[labelSpec] == svcs[d.ServiceName(ServiceLB)].Spec.Labels[labelSpec] {
+		t.Error("the mesh and host-mode specs of the lb hash alike: up would not roll one over to the other")
+	}
+
 	// The manager's kernel decided how the lb is published, and the step
 	// says so; this machine's kernel has no IPVS (TESTENV.md), so host.
 	var publishing string
