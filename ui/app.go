@@ -84,8 +84,10 @@ type Model struct {
 	stale   error
 	retryAt time.Time
 	closed  bool
-	// lastEvent is when the engine last said anything.
+	// lastEvent is when the engine last said anything, and lastWhat what:
+	// "synced" (the whole topology read) or "last event".
 	lastEvent time.Time
+	lastWhat  string
 
 	lanes    *Lanes
 	details  *Details
@@ -301,14 +303,15 @@ func (m *Model) applyUpdate(u model.Update) tea.Cmd {
 			m.log.Add(now, "reconnected: resynced the whole topology", false)
 		}
 		m.synced, m.stale = true, nil
-		m.lastEvent = now
+		m.lastEvent, m.lastWhat = now, "synced"
+
 	case u.Event != nil:
 		ev := *u.Event
 		// Describe before applying, while a destroyed container still
 		// has its name.
 		line := ev.Describe(m.topo)
 		m.topo.Apply(ev)
-		m.lastEvent = now
+		m.lastEvent, m.lastWhat = now, "last event"
 		// topo's own probe containers come and go with every probe; the
 		// log is for what the audience changed.
 		if ev.Attributes[model.LabelProbe] == "" {

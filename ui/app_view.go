@@ -258,7 +258,7 @@ func (m *Model) statusBar() string {
 		if d := now.Sub(m.lastEvent); d >= time.Second {
 			age = humanDuration(d) + " ago"
 		}
-		conn = s.Healthy.Render("● live") + s.Muted.Render(" · last event "+age)
+		conn = s.Healthy.Render("● live") + s.Muted.Render(" · "+m.lastWhat+" "+age)
 	}
 	sep := s.Muted.Render(" │ ")
 	// Fields in order of importance: the connection state first, so a
