@@ -104,18 +104,26 @@ func connect(ctx context.Context, opts *globalOptions) (*docker.Engine, docker.I
 }
 
 func runTUI(ctx context.Context, opts *globalOptions) error {
-	// Contact the engine before taking over the terminal, so a failure is
-	// a plain line in the shell rather than a flash of the alternate screen.
-	engine, info, err := connect(ctx, opts)
+	engine, err := docker.Connect(opts.host)
 	if err != nil {
 		return err
 	}
 	defer engine.Close()
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The watch's first read of the whole topology goes out at once,
+	// alongside the probe, rather than after it: the first frame waits on
+	// both, and the probe is three round trips.
 	updates := make(chan model.Update, 256)
 	go engine.Watch(ctx, updates)
+	// Contact the engine before taking over the terminal, so a failure is
+	// a plain line in the shell rather than a flash of the alternate screen.
+	probeCtx, probeCancel := context.WithTimeout(ctx, probeTimeout)
+	info, err := engine.Probe(probeCtx)
+	probeCancel()
+	if err != nil {
+		return err
+	}
 
 	// Our theme uses the 16 ANSI colours, which the terminal adapts to its
 	// background; saying so stops lipgloss from querying the terminal for
