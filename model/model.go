@@ -57,21 +57,28 @@ type Network struct {
 	Labels   map[string]string `json:"labels,omitempty"`
 }
 
-// builtInRank orders the engine's own networks after every user network.
-func builtInRank(name string) int {
-	switch name {
-	case "bridge":
+// builtInRank orders the engine's own networks after every user network:
+// the three every engine has, then the two a swarm node adds (the bridge
+// its tasks reach the outside through, and the routing mesh), which hold
+// no container a user runs and would take two lanes on every node.
+func builtInRank(n Network) int {
+	switch {
+	case n.Name == "bridge":
 		return 1
-	case "host":
+	case n.Name == "host":
 		return 2
-	case "none":
+	case n.Name == "none":
 		return 3
+	case n.Name == "docker_gwbridge" && n.Driver == "bridge":
+		return 4
+	case n.Name == "ingress" && n.Driver == "overlay":
+		return 5
 	}
 	return 0
 }
 
 // BuiltIn reports whether the engine made this network itself.
-func (n Network) BuiltIn() bool { return builtInRank(n.Name) > 0 }
+func (n Network) BuiltIn() bool { return builtInRank(n) > 0 }
 
 // Endpoint is a container's attachment to one network.
 type Endpoint struct {
@@ -283,7 +290,7 @@ func (t Topology) OrderedNetworks(withBuiltIn bool) []Network {
 		nets = append(nets, n)
 	}
 	sort.Slice(nets, func(i, j int) bool {
-		ri, rj := builtInRank(nets[i].Name), builtInRank(nets[j].Name)
+		ri, rj := builtInRank(nets[i]), builtInRank(nets[j])
 		if ri != rj {
 			return ri < rj
 		}

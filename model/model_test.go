@@ -47,10 +47,17 @@ func TestOrderedNetworks(t *testing.T) {
 }
 
 func TestBuiltIn(t *testing.T) {
-	for name, want := range map[string]bool{"bridge": true, "host": true, "none": true, "app_default": false, "bridged": false, "": false} {
+	for name, want := range map[string]bool{"bridge": true, "host": true, "none": true, "docker_gwbridge": true, "app_default": false, "bridged": false, "": false} {
 		if got := fixNet(name).BuiltIn(); got != want {
 			t.Errorf("BuiltIn(%q) = %v, want %v", name, got, want)
 		}
+	}
+	// The swarm's routing mesh is an overlay named ingress; a user's
+	// bridge of that name is the user's.
+	mesh := fixNet("ingress")
+	mesh.Driver, mesh.Scope = "overlay", "swarm"
+	if !mesh.BuiltIn() || fixNet("ingress").BuiltIn() {
+		t.Errorf("BuiltIn: the ingress overlay %v, a bridge named ingress %v; want true, false", mesh.BuiltIn(), fixNet("ingress").BuiltIn())
 	}
 }
 
