@@ -50,8 +50,9 @@ func (t Topology) Layout(opts LayoutOptions) Layout {
 		first, last int
 	}
 	var cols []placed
+	running := t.RunningSwarmTasks()
 	for _, c := range t.Containers {
-		if !c.Matches(opts.Filter) {
+		if !c.Matches(opts.Filter) || c.SupersededTask(running) {
 			continue
 		}
 		first, last := -1, -1

@@ -350,3 +350,37 @@ func TestLayoutFilterKeepsTheLaneOfACreatedContainer(t *testing.T) {
 		t.Errorf("columns = %v, attached %v; want the created container in lane a", l.Columns, l.Attached(0, 0))
 	}
 }
+
+// A stopped container of a swarm task that another container now runs
+// (same service and slot, or the same global service) is history: it
+// leaves the lanes. A stopped task nothing replaced yet stays, so a kill
+// shows until the swarm answers it.
+func TestLayoutHidesSupersededSwarmTasks(t *testing.T) {
+	task := func(id, service, taskName string, running bool) model.Container {
+		c := fixCtr(id, taskName, "front")
+		c.Labels = map[string]string{"com.docker.swarm.service.name": service, "com.docker.swarm.task.name": taskName}
+		if !running {
+			c.State = model.StateExited
+		}
+		return c
+	}
+	topo := fixTopo(fixNets("front"),
+		task("lb-old", "demo_lb", "demo_lb.1.aaa", false),
+		task("lb-new", "demo_lb", "demo_lb.1.bbb", true),
+		task("app-killed", "demo_app", "demo_app.2.ccc", false),
+		task("app-1", "demo_app", "demo_app.1.ddd", true),
+		task("reg-old", "demo_registrator", "demo_registrator.nodeid1.eee", false),
+		task("reg-new", "demo_registrator", "demo_registrator.nodeid1.fff", true),
+		fixCtr("plain", "plain", "front"),
+	)
+	l := topo.Layout(model.LayoutOptions{})
+	got := map[string]bool{}
+	for _, id := range l.Columns {
+		got[id] = true
+	}
+	for id, want := range map[string]bool{"lb-old": false, "lb-new": true, "app-killed": true, "app-1": true, "reg-old": false, "reg-new": true, "plain": true} {
+		if got[id] != want {
+			t.Errorf("%s in the lanes: %v, want %v (columns %v)", id, got[id], want, l.Columns)
+		}
+	}
+}

@@ -194,6 +194,37 @@ const (
 	labelSwarmTaskName = "com.docker.swarm.task.name"
 )
 
+// SupersededTask says a stopped container is an earlier attempt of a swarm
+// task that another container of this engine now runs (the same service
+// and slot, or the same global service): the swarm never restarts a task's
+// container but replaces it, and keeps the old one as history.
+func (c Container) SupersededTask(runningTasks map[string]bool) bool {
+	return !c.Running() && runningTasks[c.swarmTaskKey()]
+}
+
+// RunningSwarmTasks are the keys of the swarm tasks whose containers run
+// on this engine, for SupersededTask.
+func (t Topology) RunningSwarmTasks() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range t.Containers {
+		if k := c.swarmTaskKey(); k != "" && c.Running() {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+// swarmTaskKey names a swarm task's place: service and slot, or the
+// service alone for a global one (this engine is one node); empty for a
+// container that is no task.
+func (c Container) swarmTaskKey() string {
+	svc := c.Labels[labelSwarmService]
+	if svc == "" {
+		return ""
+	}
+	return svc + "/" + c.swarmSlot()
+}
+
 // swarmSlot is the slot of a replicated swarm task's container, from its
 // task name SERVICE.SLOT.TASKID; empty for a global task, whose middle
 // part is a node ID, and for any other container.

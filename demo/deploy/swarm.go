@@ -168,6 +168,14 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 		if err != nil {
 			return res, err
 		}
+		if svc == ServiceLB {
+			// nginx resolves consul's name as it starts, and exits when
+			// that fails: the swarm would restart it, leaving a failed
+			// task for the audience to wonder at.
+			if err := d.waitServiceRunning(ctx, r, ServiceConsul, swarmConsulWait); err != nil {
+				return res, err
+			}
+		}
 		key, title := "service "+svc, "service "+spec.Name
 		r.start(key, title)
 		// No registry is asked for the image's digest: the images are the
@@ -319,6 +327,38 @@ func imageMissing(taskErr string) bool {
 	e := strings.ToLower(taskErr)
 	return strings.Contains(e, "no such image") || strings.Contains(e, "pull access denied") ||
 		(strings.Contains(e, "image") && strings.Contains(e, "not found"))
+}
+
+// swarmConsulWait bounds the wait for consul's task before the load
+// balancer is created; past it the lb is created anyway, and the swarm
+// restarts it until consul answers.
+const swarmConsulWait = 30 * time.Second
+
+// waitServiceRunning waits until a task of the stack's service runs.
+func (d *Deployer) waitServiceRunning(ctx context.Context, r *reporter, service string, timeout time.Duration) error {
+	key, title := "wait "+service, "service "+d.ServiceName(service)+" running"
+	r.start(key, title)
+	ctx2, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("service", d.ServiceName(service)), filters.Arg("desired-state", "running"))
+	for {
+		tasks, err := d.swarm().TaskList(ctx2, swarm.TaskListOptions{Filters: f})
+		if err == nil {
+			for _, t := range tasks {
+				if t.Status.State == swarm.TaskStateRunning {
+					r.done(key, title, "running")
+					return nil
+				}
+			}
+		}
+		if !sleepCtx(ctx2, 100*time.Millisecond) {
+			if ctx.Err() != nil {
+				return r.fail(key, title, ctx.Err())
+			}
+			r.done(key, title, fmt.Sprintf("not yet after %v: going on", timeout))
+			return nil
+		}
+	}
 }
 
 // stackServices lists the stack's services by name.
