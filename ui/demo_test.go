@@ -387,11 +387,11 @@ func TestDemoPanelSwarmOutcomeAndALongErrorInASmallPanel(t *testing.T) {
 	}
 
 	p.SetSize(60, 3)
-	long := errors.New("images missing (swarm nodes do not share images): topo-self:1 on w1, w2; copy each with `docker save IMAGE | docker -H NODE load`, or push it to a registry the nodes reach, then deploy again")
+	long := errors.New("images missing on nodes: topo-self:1 on w1, w2. Copy each (`docker save IMAGE | docker -H NODE load`, or push it to a registry the nodes reach), then deploy again: swarm nodes do not share images")
 	p.DeploySwarm(&fakeDeployer{err: long})
 	drive(t, p)
 	lines := strings.Split(p.View(), "\n")
-	if len(lines) != 3 || !strings.Contains(lines[1], "failed: images missing") || !strings.HasSuffix(strings.TrimRight(lines[2], " "), "…") {
+	if len(lines) != 3 || !strings.Contains(lines[1], "failed: images missing on nodes") || !strings.HasSuffix(strings.TrimRight(lines[2], " "), "…") {
 		t.Errorf("a long error in 3 lines:\n%s", strings.Join(lines, "\n"))
 	}
 }

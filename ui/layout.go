@@ -57,9 +57,21 @@ func (m *Model) arrange(panels []sidePanel) screenLayout {
 			underIdx = append(underIdx, i)
 		}
 	}
+	// A failed demo operation's error says what to do, in full: its panel
+	// gets twice the room of the others on its side.
+	weights := func(idx []int) []int {
+		w := make([]int, len(idx))
+		for k, i := range idx {
+			w[k] = 1
+			if panels[i].pane == paneDemo && m.demo.Failed() {
+				w[k] = 2
+			}
+		}
+		return w
+	}
 	if len(besideIdx) > 0 {
 		lanesW = m.width - sideWidth - 1
-		for k, r := range split(rect{lanesW + 1, top, sideWidth, mainH}, len(besideIdx)) {
+		for k, r := range split(rect{lanesW + 1, top, sideWidth, mainH}, weights(besideIdx)) {
 			l.panels[besideIdx[k]] = r
 		}
 	} else {
@@ -68,7 +80,7 @@ func (m *Model) arrange(panels []sidePanel) screenLayout {
 	lanesH := mainH
 	if len(underIdx) > 0 {
 		lanesH = max(7, int(float64(mainH)*narrowLanesShare))
-		for k, r := range split(rect{0, top + lanesH, lanesW, mainH - lanesH}, len(underIdx)) {
+		for k, r := range split(rect{0, top + lanesH, lanesW, mainH - lanesH}, weights(underIdx)) {
 			l.panels[underIdx[k]] = r
 		}
 	}
@@ -76,18 +88,24 @@ func (m *Model) arrange(panels []sidePanel) screenLayout {
 	return l
 }
 
-// split stacks n panels in r, giving the remainder to the first.
-func split(r rect, n int) []rect {
-	each := r.h / n
-	out := make([]rect, n)
+// split stacks panels in r, each as high as its share of the weights,
+// giving the remainder to the first.
+func split(r rect, weights []int) []rect {
+	total := 0
+	for _, w := range weights {
+		total += w
+	}
+	out := make([]rect, len(weights))
+	used := 0
+	for i, w := range weights {
+		out[i].h = r.h * w / total
+		used += out[i].h
+	}
+	out[0].h += r.h - used
 	y := r.y
 	for i := range out {
-		h := each
-		if i == 0 {
-			h += r.h - each*n
-		}
-		out[i] = rect{r.x, y, r.w, h}
-		y += h
+		out[i] = rect{r.x, y, r.w, out[i].h}
+		y += out[i].h
 	}
 	return out
 }

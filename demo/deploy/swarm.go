@@ -242,7 +242,7 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 			} else if missingSince.IsZero() {
 				missingSince = time.Now()
 			} else if time.Since(missingSince) >= missingGrace {
-				return r.fail(key, title, fmt.Errorf("images missing (swarm nodes do not share images): %s; copy each with `docker save IMAGE | docker -H NODE load`, or push it to a registry the nodes reach, then deploy again",
+				return r.fail(key, title, fmt.Errorf("images missing on nodes: %s. Copy each (`docker save IMAGE | docker -H NODE load`, or push it to a registry the nodes reach), then deploy again: swarm nodes do not share images",
 					strings.Join(missing, "; ")))
 			}
 		}

@@ -247,7 +247,7 @@ func TestSwarmDemoNamesTheNodesLackingAnImage(t *testing.T) {
 	start := time.Now()
 	_, err = d.UpSwarm(ctx, UpOptions{Replicas: 2, Wait: true, WaitTimeout: time.Minute}, nil)
 	t.Logf("up --swarm with an image missing on the workers failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
-	if err == nil || !strings.Contains(err.Error(), "images missing") || !strings.Contains(err.Error(), "docker save") {
+	if err == nil || !strings.Contains(err.Error(), "images missing on nodes") || !strings.Contains(err.Error(), "docker save") {
 		t.Fatalf("up --swarm: %v; want the nodes lacking an image named", err)
 	}
 	for _, w := range cl.Nodes[1:] {
