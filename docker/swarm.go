@@ -59,6 +59,11 @@ const (
 	// scale is a service update, then update-state updates) into one
 	// re-list.
 	coalesceWindow = 100 * time.Millisecond
+	// taskFollowFor is how long the tasks are re-listed after a task's
+	// container starts or dies on this engine: the engine's event comes
+	// before the node has told the manager, so the first re-list may still
+	// show the task as it was, and nothing converges yet to re-list again.
+	taskFollowFor = 5 * time.Second
 )
 
 // Swarm reads and drives the swarm an engine manages.
@@ -322,11 +327,17 @@ func (s *Swarm) session(ctx context.Context, last *model.Cluster, send func(mode
 		// lastChange is when a refresh last found something new: a
 		// convergence that still moves is followed closely.
 		lastChange = time.Now()
+		// followUntil keeps re-listing for a while after a task's
+		// container started or died here (see taskFollowFor).
+		followUntil time.Time
 	)
 	arm := func() {
 		reconcile = nil
 		if !cl.Converging() {
 			interval = s.ReconcileEvery
+			if time.Now().Before(followUntil) {
+				reconcile = time.After(interval)
+			}
 			return
 		}
 		if time.Since(lastChange) < s.ReconcilePatience {
@@ -365,6 +376,9 @@ func (s *Swarm) session(ctx context.Context, last *model.Cluster, send func(mode
 			which, ev := classifySwarmEvent(m)
 			if ev != nil {
 				pending = append(pending, *ev)
+			}
+			if m.Type == events.ContainerEventType && which != 0 {
+				followUntil = time.Now().Add(taskFollowFor)
 			}
 			dirty |= which
 			if dirty != 0 && coalesce == nil {

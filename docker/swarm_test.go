@@ -532,6 +532,40 @@ func TestSwarmMultiNode(t *testing.T) {
 		}
 	})
 
+	t.Run("a task's container killed on the manager: the watch sees the task fail", func(t *testing.T) {
+		// One task pinned to the manager and never restarted: after the
+		// kill nothing else happens, no service or node event and no new
+		// container, so only the container's own die event on this engine
+		// can tell the watch, and the manager learns of it only after.
+		once := cl.ServiceSpec(cl.Env.Name("once"), img, 1, front)
+		once.TaskTemplate.RestartPolicy = &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionNone}
+		once.TaskTemplate.Placement = &swarm.Placement{Constraints: []string{"node.role==manager"}}
+		onceID := cl.CreateService(t, once)
+		c, _ := w.waitFor(t, 30*time.Second, "the pinned task running", settled(onceID, 1))
+		var victim model.Task
+		for _, tk := range c.VisibleTasks() {
+			if tk.ServiceID == onceID && tk.State == model.TaskRunning {
+				victim = tk
+			}
+		}
+		killed := time.Now()
+		if err := mgr.Client.ContainerKill(ctx, victim.ContainerID, "KILL"); err != nil {
+			t.Fatal(err)
+		}
+		_, at := w.waitFor(t, 15*time.Second, "the killed task shown failed", func(c model.Cluster) (bool, string) {
+			for _, tk := range c.Tasks {
+				if tk.ID == victim.ID {
+					return tk.State != model.TaskRunning, "task " + string(tk.State)
+				}
+			}
+			return false, "task not listed"
+		})
+		t.Logf("task container killed → shown %s after %v", "failed", at.Sub(killed).Round(time.Millisecond))
+		if err := mgr.Client.ServiceRemove(ctx, onceID); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("restart replaces every task", func(t *testing.T) {
 		c, _ := w.waitFor(t, 5*time.Second, "settled", settled(webID, 5))
 		old := map[string]bool{}
