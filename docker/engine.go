@@ -98,18 +98,27 @@ func (e *Engine) Close() error { return e.api.Close() }
 // written for a person: what failed, why, and what to do.
 func (e *Engine) Probe(ctx context.Context) (Info, error) {
 	info := Info{Host: e.Host, Source: e.Source}
-	// The first call negotiates the API version (a ping of its own);
-	// after it, version and info go out together: the first frame waits
-	// on this.
+	// Version and info go out together (the client negotiates the API
+	// version once, with a ping, before the first of them): the first
+	// frame waits on this.
+	type sysInfo struct {
+		sys system.Info
+		err error
+	}
+	sysC := make(chan sysInfo, 1)
+	go func() {
+		sys, err := e.api.Info(ctx)
+		sysC <- sysInfo{sys, err}
+	}()
 	v, err := e.api.ServerVersion(ctx)
 	if err != nil {
 		return info, e.explain(err)
 	}
 	info.Version, info.APIVersion, info.OS = v.Version, v.APIVersion, v.Os
-	if sys, err := e.api.Info(ctx); err == nil {
-		info.Name = sys.Name
-		info.SwarmState = string(sys.Swarm.LocalNodeState)
-		info.SwarmManager = sys.Swarm.ControlAvailable
+	if r := <-sysC; r.err == nil {
+		info.Name = r.sys.Name
+		info.SwarmState = string(r.sys.Swarm.LocalNodeState)
+		info.SwarmManager = r.sys.Swarm.ControlAvailable
 	}
 	return info, nil
 }
