@@ -16,12 +16,7 @@ readonly CONSUL_MODULE=github.com/hashicorp/consul
 readonly MODDIR="$TOPO_ROOT/tools/consul"
 readonly BIN="$TOPO_ROOT/bin/consul"
 
-force=0
-case "${1:-}" in
-"") ;;
---force) force=1 ;;
-*) die "unknown argument '$1' (usage: scripts/consul.sh [--force])" ;;
-esac
+parse_force "$@"
 
 # is_current succeeds when bin/consul runs and reports the pinned version.
 is_current() {
@@ -33,39 +28,25 @@ is_current() {
 	[[ ${out%%$'\n'*} == "Consul $CONSUL_VERSION" ]]
 }
 
-build() {
-	# Another run may have built it while this one waited for the lock.
-	if ((force == 0)) && is_current; then
-		log "bin/consul is already Consul $CONSUL_VERSION: nothing to do"
-		return
-	fi
-	need_go
-	[[ -f $MODDIR/go.mod && -f $MODDIR/go.sum ]] ||
-		die "$MODDIR/go.mod or go.sum is missing: restore them from git (git checkout -- tools/consul)"
-	grep -Eq "^[[:space:]]*$CONSUL_MODULE $CONSUL_VERSION( |$)" "$MODDIR/go.mod" ||
-		die "tools/consul/go.mod does not pin $CONSUL_MODULE $CONSUL_VERSION: restore it (git checkout -- tools/consul); newer Consul releases are not open source"
-
-	local start tmp
-	start=$(date +%s)
-	mkdir -p "$TOPO_ROOT/bin"
-	# Build next to the target and rename, so a reader never sees half a binary.
-	tmp="$(mktemp "$TOPO_ROOT/bin/.consul.XXXXXX")"
-	trap 'rm -f "$tmp"' EXIT
-	log "building Consul $CONSUL_VERSION (cold: 4-7 min on 2 idle cores, longer on a busy machine; warm: seconds)"
+go_build() {
 	# The flags must stay identical run after run: the Go build cache only hits
 	# when they are.
 	(cd "$MODDIR" && CGO_ENABLED=0 go build -mod=readonly -buildvcs=false -trimpath -ldflags='-s -w' \
-		-o "$tmp" "$CONSUL_MODULE") ||
+		-o "$1" "$CONSUL_MODULE") ||
 		die "go build of Consul failed (see above); a network error means the Go module proxy was not reachable: check GOPROXY and retry"
-	mv -f "$tmp" "$BIN"
-	trap - EXIT
+}
+
+build() {
+	need_go
+	require_pinned "$MODDIR" "$CONSUL_MODULE" "$CONSUL_VERSION" \
+		"restore it (git checkout -- tools/consul); newer Consul releases are not open source"
+	local start
+	start=$(date +%s)
+	log "building Consul $CONSUL_VERSION (cold: 4-7 min on 2 idle cores, longer on a busy machine; warm: seconds)"
+	build_into "$BIN" go_build
 	is_current || die "the built $BIN does not report Consul $CONSUL_VERSION: check tools/consul/go.mod"
 	log "built bin/consul in $(elapsed "$start") s"
 }
 
-if ((force == 0)) && is_current; then
-	log "bin/consul is already Consul $CONSUL_VERSION: nothing to do"
-else
-	with_lock consul-build build
-fi
+ensure_built consul "Consul $CONSUL_VERSION" build
 echo "$BIN"

@@ -24,12 +24,7 @@ readonly BIN="$TOPO_ROOT/bin/ferretdb"
 readonly WORK="$TOPO_CACHE/ferretdb"
 readonly SRC="$WORK/src-$FERRETDB_VERSION"
 
-force=0
-case "${1:-}" in
-"") ;;
---force) force=1 ;;
-*) die "unknown argument '$1' (usage: scripts/ferretdb.sh [--force])" ;;
-esac
+parse_force "$@"
 
 # is_current succeeds when bin/ferretdb runs and reports the pinned version.
 is_current() {
@@ -64,50 +59,35 @@ prepare_source() {
 	mv "$tmp" "$SRC"
 }
 
-build() {
-	# Another run may have built it while this one waited for the lock.
-	if ((force == 0)) && is_current; then
-		log "bin/ferretdb is already FerretDB $FERRETDB_VERSION: nothing to do"
-		return
-	fi
-	need_go
-	[[ -f $MODDIR/go.mod && -f $MODDIR/go.sum ]] ||
-		die "$MODDIR/go.mod or go.sum is missing: restore them from git (git checkout -- tools/ferretdb)"
-	grep -Eq "^[[:space:]]*$FERRETDB_MODULE $FERRETDB_VERSION( |$)" "$MODDIR/go.mod" ||
-		die "tools/ferretdb/go.mod does not pin $FERRETDB_MODULE $FERRETDB_VERSION: restore it (git checkout -- tools/ferretdb) or update FERRETDB_VERSION in scripts/ferretdb.sh"
+go_build() {
+	# The flags must stay identical run after run: the Go build cache only hits
+	# when they are.
+	(cd "$MODDIR" && CGO_ENABLED=0 go build -modfile="$WORK/build.mod" -mod=readonly -buildvcs=false -trimpath -ldflags='-s -w' \
+		-o "$1" "$FERRETDB_MODULE/cmd/ferretdb") ||
+		die "go build of FerretDB failed (see above); a network error means the Go module proxy was not reachable: check GOPROXY and retry"
+}
 
-	local start tmp modfile
+build() {
+	need_go
+	require_pinned "$MODDIR" "$FERRETDB_MODULE" "$FERRETDB_VERSION" \
+		"restore it (git checkout -- tools/ferretdb) or update FERRETDB_VERSION in scripts/ferretdb.sh"
+	local start
 	start=$(date +%s)
 	prepare_source
 
 	# The build's own modfile: the committed go.mod plus a replace to the copy.
 	# -modfile reads the go.sum next to it, so that is copied too.
-	modfile="$WORK/build.mod"
 	{
 		cat "$MODDIR/go.mod"
 		printf '\nreplace %s => %s\n' "$FERRETDB_MODULE" "$SRC"
-	} >"$modfile"
+	} >"$WORK/build.mod"
 	cp "$MODDIR/go.sum" "$WORK/build.sum"
 
-	mkdir -p "$TOPO_ROOT/bin"
-	# Build next to the target and rename, so a reader never sees half a binary.
-	tmp="$(mktemp "$TOPO_ROOT/bin/.ferretdb.XXXXXX")"
-	trap 'rm -f "$tmp"' EXIT
 	log "building FerretDB $FERRETDB_VERSION (cold: 2-5 min; warm: seconds)"
-	# The flags must stay identical run after run: the Go build cache only hits
-	# when they are.
-	(cd "$MODDIR" && CGO_ENABLED=0 go build -modfile="$modfile" -mod=readonly -buildvcs=false -trimpath -ldflags='-s -w' \
-		-o "$tmp" "$FERRETDB_MODULE/cmd/ferretdb") ||
-		die "go build of FerretDB failed (see above); a network error means the Go module proxy was not reachable: check GOPROXY and retry"
-	mv -f "$tmp" "$BIN"
-	trap - EXIT
+	build_into "$BIN" go_build
 	is_current || die "the built $BIN does not report FerretDB $FERRETDB_VERSION: delete $SRC and retry"
 	log "built bin/ferretdb in $(elapsed "$start") s"
 }
 
-if ((force == 0)) && is_current; then
-	log "bin/ferretdb is already FerretDB $FERRETDB_VERSION: nothing to do"
-else
-	with_lock ferretdb-build build
-fi
+ensure_built ferretdb "FerretDB $FERRETDB_VERSION" build
 echo "$BIN"

@@ -57,3 +57,57 @@ with_lock() {
 elapsed() {
 	echo $(($(date +%s) - $1))
 }
+
+# parse_force reads a build script's only argument: --force sets force=1
+# (rebuild even when current), anything else is refused.
+parse_force() {
+	force=0
+	case "${1:-}" in
+	"") ;;
+	--force) force=1 ;;
+	*) die "unknown argument '$1' (usage: scripts/$(basename "$0") [--force])" ;;
+	esac
+}
+
+# require_pinned checks a tool module is there and pins MODULE at VERSION.
+# Usage: require_pinned MODDIR MODULE VERSION WHAT-TO-DO-OTHERWISE
+require_pinned() {
+	local moddir=$1 module=$2 version=$3 hint=$4 rel
+	rel=${moddir#"$TOPO_ROOT"/}
+	[[ -f $moddir/go.mod && -f $moddir/go.sum ]] ||
+		die "$moddir/go.mod or go.sum is missing: restore them from git (git checkout -- $rel)"
+	grep -Eq "^[[:space:]]*$module $version( |$)" "$moddir/go.mod" ||
+		die "$rel/go.mod does not pin $module $version: $hint"
+}
+
+# build_into runs FN TMP, which writes a binary to TMP beside BIN, then
+# renames it to BIN, so a reader never sees half a binary; TMP is removed
+# if FN fails or the script is interrupted.
+# Usage: build_into BIN FN
+build_into() {
+	local bin=$1 fn=$2 tmp
+	mkdir -p "$(dirname "$bin")"
+	tmp="$(mktemp "$(dirname "$bin")/.$(basename "$bin").XXXXXX")"
+	# shellcheck disable=SC2064 # expand now: tmp is local
+	trap "rm -f '$tmp'" EXIT
+	"$fn" "$tmp"
+	mv -f "$tmp" "$bin"
+	trap - EXIT
+}
+
+# ensure_built runs FN under the lock NAME-build unless bin/NAME is current
+# (is_current, defined by the script) and --force was not given; the check
+# is made under the lock, since another run may have built it while this
+# one waited.
+# Usage: ensure_built NAME WHAT FN
+ensure_built() {
+	with_lock "$1-build" _build_unless_current "$@"
+}
+
+_build_unless_current() {
+	if ((force == 0)) && is_current; then
+		log "bin/$1 is already $2: nothing to do"
+		return
+	fi
+	"$3"
+}
