@@ -11,7 +11,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/api/types/volume"
 )
 
 // Mode is how a project runs: as containers of one engine, or as the
@@ -232,17 +231,8 @@ func (d *Deployer) statusSwarm(ctx context.Context) (Status, error) {
 		}
 		st.Services = append(st.Services, ss)
 	}
-	nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.stackFilter()})
-	if err != nil {
-		return st, fmt.Errorf("list networks: %w", err)
-	}
-	for _, n := range nets {
-		st.Networks = append(st.Networks, n.Name)
-	}
-	if vols, err := d.api.VolumeList(ctx, volume.ListOptions{Filters: d.stackFilter()}); err == nil {
-		for _, v := range vols.Volumes {
-			st.Volumes = append(st.Volumes, v.Name)
-		}
+	if st.Networks, st.Volumes, err = d.objectNames(ctx, d.stackFilter()); err != nil {
+		return st, err
 	}
 	if port := publishedPort(svcs[d.ServiceName(ServiceConsul)], consulHTTP); port > 0 {
 		st.Registry.Address = net.JoinHostPort(d.swarmHost(), strconv.Itoa(port))

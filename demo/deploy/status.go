@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 )
@@ -96,21 +97,10 @@ func (d *Deployer) Status(ctx context.Context) (Status, error) {
 		}
 		st.Services = append(st.Services, ss)
 	}
-	nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: d.projectFilter()})
-	if err != nil {
-		return st, fmt.Errorf("list networks: %w", err)
+	if st.Networks, st.Volumes, err = d.objectNames(ctx, d.projectFilter()); err != nil {
+		return st, err
 	}
-	for _, n := range nets {
-		st.Networks = append(st.Networks, n.Name)
-	}
-	vols, err := d.api.VolumeList(ctx, volume.ListOptions{Filters: d.projectFilter()})
-	if err != nil {
-		return st, fmt.Errorf("list volumes: %w", err)
-	}
-	for _, v := range vols.Volumes {
-		st.Volumes = append(st.Volumes, v.Name)
-	}
-	st.Deployed = len(byService) > 0 || len(nets) > 0
+	st.Deployed = len(byService) > 0 || len(st.Networks) > 0
 	if !st.Deployed {
 		st.Registry.Error = "not deployed"
 		st.LB.Error = "not deployed"
@@ -153,6 +143,25 @@ func (d *Deployer) engineLBURL(ctx context.Context) string {
 		}
 	}
 	return ""
+}
+
+// objectNames lists the names of the networks and volumes f selects.
+func (d *Deployer) objectNames(ctx context.Context, f filters.Args) (networks, volumes []string, err error) {
+	nets, err := d.api.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range nets {
+		networks = append(networks, n.Name)
+	}
+	vols, err := d.api.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return networks, nil, fmt.Errorf("list volumes: %w", err)
+	}
+	for _, v := range vols.Volumes {
+		volumes = append(volumes, v.Name)
+	}
+	return networks, volumes, nil
 }
 
 func (d *Deployer) registryStatus(ctx context.Context, rs *RegistryStatus) {
