@@ -378,6 +378,9 @@ func TestLayoutHidesSupersededSwarmTasks(t *testing.T) {
 	for _, id := range l.Columns {
 		got[id] = true
 	}
+	if running, total := topo.Counts(); running != 4 || total != 5 {
+		t.Errorf("Counts = %d/%d, want 4/5: the superseded tasks are not counted, the killed one is", running, total)
+	}
 	for id, want := range map[string]bool{"lb-old": false, "lb-new": true, "app-killed": true, "app-1": true, "reg-old": false, "reg-new": true, "plain": true} {
 		if got[id] != want {
 			t.Errorf("%s in the lanes: %v, want %v (columns %v)", id, got[id], want, l.Columns)

@@ -300,14 +300,22 @@ func (t Topology) FindNetwork(ref string) (Network, bool) {
 	return Network{}, false
 }
 
-// Counts returns the number of running containers and of all containers.
+// Counts returns the number of running containers and of all containers,
+// a swarm task's superseded attempts left out.
 func (t Topology) Counts() (running, total int) {
+	// As in the lanes, a swarm task's earlier attempt that another
+	// container now runs is history, not a container down.
+	tasks := t.RunningSwarmTasks()
 	for _, c := range t.Containers {
+		if c.SupersededTask(tasks) {
+			continue
+		}
+		total++
 		if c.Running() {
 			running++
 		}
 	}
-	return running, len(t.Containers)
+	return running, total
 }
 
 // OrderedNetworks returns the lanes in screen order: user networks by name,

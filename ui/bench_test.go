@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"topo/model"
@@ -120,6 +121,29 @@ func BenchmarkEventToFrame(b *testing.B) {
 	})
 }
 
+// Identical entries close together are one line with a count; the same
+// text later, or another in between, is a line of its own.
+func TestEventLogJoinsRepeats(t *testing.T) {
+	log := NewEventLog(NewStyles(DefaultTheme()))
+	log.SetSize(80, 8)
+	log.Add(testNow, "node update worker-1", false)
+	log.Add(testNow.Add(100*time.Millisecond), "node update worker-1", false)
+	log.Add(testNow.Add(200*time.Millisecond), "node update worker-1", false)
+	log.Add(testNow.Add(300*time.Millisecond), "node update worker-2", false)
+	log.Add(testNow.Add(10*time.Second), "node update worker-2", false)
+	lines := strings.Split(strings.TrimRight(ansi.Strip(log.View()), " \n"), "\n")
+	var got []string
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" {
+			got = append(got, l[9:])
+		}
+	}
+	want := []string{"node update worker-1 ×3", "node update worker-2", "node update worker-2"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("log lines %q, want %q", got, want)
+	}
+}
+
 // Regression: every event re-rendered all 500 lines of the event log
 // (~4,000 allocations and most of an event's cost at 300 containers); an
 // event now renders its own line only.
@@ -129,7 +153,11 @@ func TestEventLogAddRendersOnlyTheNewLine(t *testing.T) {
 	for i := range maxLogEntries {
 		log.Add(testNow, fmt.Sprintf("start container-%03d", i), false)
 	}
-	allocs := testing.AllocsPerRun(20, func() { log.Add(testNow, "die container-042 (exit 0)", true) })
+	n := 0
+	allocs := testing.AllocsPerRun(20, func() {
+		n++ // a new line each time, not a repeat of the last
+		log.Add(testNow, fmt.Sprintf("die container-%03d (exit 0)", n), true)
+	})
 	if allocs > 100 {
 		t.Errorf("one Add to a full log allocates %.0f times: it re-renders the whole log", allocs)
 	}

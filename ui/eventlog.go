@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // maxLogEntries bounds the event log's memory on a busy engine.
@@ -15,7 +17,15 @@ type logEntry struct {
 	at   time.Time
 	text string
 	bad  bool
+	// repeats counts the identical entries that followed it within
+	// repeatWindow, shown as ×N rather than as lines of their own.
+	repeats int
 }
+
+// repeatWindow joins identical entries this close together: a swarm
+// reports one node change as two node events, and a burst of the same
+// line says less than one line with its count.
+const repeatWindow = 2 * time.Second
 
 // EventLog shows the latest engine events, newest at the bottom.
 type EventLog struct {
@@ -50,7 +60,17 @@ func (e *EventLog) SetSize(w, h int) {
 
 // Add appends an entry; bad entries (errors, deaths) stand out.
 func (e *EventLog) Add(at time.Time, text string, bad bool) {
-	en := logEntry{at, text, bad}
+	if n := len(e.entries); n > 0 {
+		last := &e.entries[n-1]
+		if last.text == text && last.bad == bad && at.Sub(last.at) < repeatWindow {
+			last.repeats++
+			last.at = at
+			e.lines[n-1] = e.render(*last, e.width)
+			e.refresh()
+			return
+		}
+	}
+	en := logEntry{at: at, text: text, bad: bad}
 	e.entries = append(e.entries, en)
 	e.lines = append(e.lines, e.render(en, e.width))
 	if len(e.entries) > maxLogEntries {
@@ -75,6 +95,11 @@ func (e *EventLog) render(en logEntry, width int) string {
 	style := e.styles.Base
 	if en.bad {
 		style = e.styles.Failing
+	}
+	if en.repeats > 0 {
+		count := fmt.Sprintf(" ×%d", en.repeats+1)
+		text := ansi.Truncate(en.text, max(1, width-9-len([]rune(count))), "…")
+		return e.styles.Muted.Render(en.at.Local().Format("15:04:05")) + " " + style.Render(text) + e.styles.Muted.Render(count)
 	}
 	return e.styles.Muted.Render(en.at.Local().Format("15:04:05")) + " " + style.Render(fit(en.text, max(1, width-9)))
 }
