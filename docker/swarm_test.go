@@ -464,32 +464,9 @@ func TestSwarmMultiNode(t *testing.T) {
 			t.Errorf("%d visible tasks after scale down, want 3", n)
 		}
 
-		before := map[string]bool{}
-		for _, tk := range c.Tasks {
-			before[tk.ID] = true
-		}
-		start = time.Now()
-		if err := sw.Scale(ctx, webID, 5); err != nil {
-			t.Fatalf("Scale: %v", err)
-		}
-		// The latency that matters: from a new task running on its node
-		// (the swarm's own timestamp) to topo holding it.
-		var worst time.Duration
-		seen := map[string]bool{}
-		w.waitFor(t, 20*time.Second, "5/5 after scale up", func(c model.Cluster) (bool, string) {
-			w.mu.Lock()
-			at := w.at
-			w.mu.Unlock()
-			for _, tk := range c.Tasks {
-				if !before[tk.ID] && tk.State == model.TaskRunning && !seen[tk.ID] {
-					seen[tk.ID] = true
-					worst = max(worst, at.Sub(tk.Since))
-				}
-			}
-			return settled(webID, 5)(c)
-		})
+		worst, added, whole := scaleAndTimeNewTasks(t, sw, w, c, webID, 5, 20*time.Second)
 		t.Logf("scale 3→5: new tasks on screen at most %v after the swarm says they run (%d new); whole scale %v",
-			worst.Round(time.Millisecond), len(seen), time.Since(start).Round(time.Millisecond))
+			worst.Round(time.Millisecond), added, whole.Round(time.Millisecond))
 	})
 
 	t.Run("scale refuses what cannot be done, saying why", func(t *testing.T) {
@@ -660,6 +637,37 @@ func hasOverlay(c model.Cluster, id string) bool {
 	return false
 }
 
+// scaleAndTimeNewTasks scales a service from what c shows to n replicas
+// and waits until the watch has them settled. It returns the latency that
+// matters, the worst time from a new task running on its node (the swarm's
+// own timestamp) to the watch holding it, with the number of new tasks and
+// the whole scale's time.
+func scaleAndTimeNewTasks(t *testing.T, sw *docker.Swarm, w *clusterWatcher, c model.Cluster, serviceID string, n uint64, within time.Duration) (worst time.Duration, added int, whole time.Duration) {
+	t.Helper()
+	before := map[string]bool{}
+	for _, tk := range c.Tasks {
+		before[tk.ID] = true
+	}
+	start := time.Now()
+	if err := sw.Scale(context.Background(), serviceID, n); err != nil {
+		t.Fatalf("Scale: %v", err)
+	}
+	seen := map[string]bool{}
+	w.waitFor(t, within, fmt.Sprintf("%d/%d after the scale", n, n), func(c model.Cluster) (bool, string) {
+		w.mu.Lock()
+		at := w.at
+		w.mu.Unlock()
+		for _, tk := range c.Tasks {
+			if !before[tk.ID] && tk.State == model.TaskRunning && !seen[tk.ID] {
+				seen[tk.ID] = true
+				worst = max(worst, at.Sub(tk.Since))
+			}
+		}
+		return settled(serviceID, int(n))(c)
+	})
+	return worst, len(seen), time.Since(start)
+}
+
 // TestSwarmHundredTasksBenchmark measures the performance targets
 // against a real three-node swarm running 100 tasks: the first read (what
 // the first frame waits for), new tasks reaching topo after they run, a
@@ -719,29 +727,8 @@ func TestSwarmHundredTasksBenchmark(t *testing.T) {
 	obs.pause.Store(false)
 
 	c, _ := w.waitFor(t, 5*time.Second, "settled", settled(appID, 100))
-	old := map[string]bool{}
-	for _, tk := range c.Tasks {
-		old[tk.ID] = true
-	}
-	start = time.Now()
-	if err := sw.Scale(ctx, appID, 110); err != nil {
-		t.Fatal(err)
-	}
-	var worst time.Duration
-	seen := map[string]bool{}
-	w.waitFor(t, 2*time.Minute, "110/110", func(c model.Cluster) (bool, string) {
-		w.mu.Lock()
-		at := w.at
-		w.mu.Unlock()
-		for _, tk := range c.Tasks {
-			if !old[tk.ID] && tk.State == model.TaskRunning && !seen[tk.ID] {
-				seen[tk.ID] = true
-				worst = max(worst, at.Sub(tk.Since))
-			}
-		}
-		return settled(appID, 110)(c)
-	})
-	t.Logf("scale 100→110: new tasks on screen at most %v after running (%d new), whole scale %v", worst.Round(time.Millisecond), len(seen), time.Since(start).Round(time.Millisecond))
+	worst, added, whole := scaleAndTimeNewTasks(t, sw, w, c, appID, 110, 2*time.Minute)
+	t.Logf("scale 100→110: new tasks on screen at most %v after running (%d new), whole scale %v", worst.Round(time.Millisecond), added, whole.Round(time.Millisecond))
 
 	start = time.Now()
 	if err := sw.SetAvailability(ctx, cl.Nodes[1].Name, model.AvailabilityDrain); err != nil {
