@@ -126,6 +126,20 @@ func publishedPort(s swarm.Service, target uint32) int {
 	return 0
 }
 
+// nodeHostnames maps the swarm's node IDs to their hostnames, which is
+// how a person knows the nodes.
+func (d *Deployer) nodeHostnames(ctx context.Context) (map[string]string, error) {
+	nodes, err := d.swarm().NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list the swarm's nodes: %w", err)
+	}
+	hostname := make(map[string]string, len(nodes))
+	for _, n := range nodes {
+		hostname[n.ID] = n.Description.Hostname
+	}
+	return hostname, nil
+}
+
 // scaleSwarm sets the app service's replica count; Swarm starts and stops
 // the tasks (the highest slots go first when scaling down).
 func (d *Deployer) scaleSwarm(ctx context.Context, r *reporter, target func(have int) int) (int, error) {
@@ -174,13 +188,9 @@ func (d *Deployer) statusSwarm(ctx context.Context) (Status, error) {
 	if err != nil {
 		return st, fmt.Errorf("list the tasks of stack %s: %w", d.opts.Project, err)
 	}
-	nodes, err := d.swarm().NodeList(ctx, swarm.NodeListOptions{})
+	hostname, err := d.nodeHostnames(ctx)
 	if err != nil {
-		return st, fmt.Errorf("list the swarm's nodes: %w", err)
-	}
-	hostname := map[string]string{}
-	for _, n := range nodes {
-		hostname[n.ID] = n.Description.Hostname
+		return st, err
 	}
 	byService := map[string][]swarm.Task{}
 	for _, t := range tasks {

@@ -268,13 +268,9 @@ func (d *Deployer) missingImages(ctx context.Context) (missing []string, service
 	if err != nil {
 		return nil, nil
 	}
-	nodes, err := d.swarm().NodeList(ctx, swarm.NodeListOptions{})
+	hostname, err := d.nodeHostnames(ctx)
 	if err != nil {
 		return nil, nil
-	}
-	hostname := map[string]string{}
-	for _, n := range nodes {
-		hostname[n.ID] = n.Description.Hostname
 	}
 	// Task history keeps the failures from before an image was loaded:
 	// only the latest attempt of each replica (slot), or of each node for
