@@ -11,6 +11,7 @@ import (
 
 	"topo/demo/deploy"
 	"topo/internal/dockertest"
+	"topo/internal/testenv"
 	"topo/internal/tmuxtest"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestEndToEndDemoKeys(t *testing.T) {
 	for _, k := range []string{deploy.EnvImageConsul, deploy.EnvImageMongo, deploy.EnvImageNginx} {
 		if os.Getenv(k) == "" {
-			t.Skipf("%s is not set: run `eval \"$(scripts/test-images.sh)\"` first (make test does)", k)
+			testenv.Missing(t, "%s is not set: run `eval \"$(scripts/test-images.sh)\"` first (make test does)", k)
 		}
 	}
 	env := dockertest.New(t)

@@ -12,6 +12,7 @@ import (
 
 	"topo/docker"
 	"topo/internal/dockertest"
+	"topo/internal/testenv"
 	"topo/internal/tmuxtest"
 )
 
@@ -22,7 +23,7 @@ import (
 func TestEndToEndRegistryPanelAndBadge(t *testing.T) {
 	consulImage := os.Getenv("TOPO_DEMO_IMAGE_CONSUL")
 	if consulImage == "" {
-		t.Skip("TOPO_DEMO_IMAGE_CONSUL is not set: run `eval \"$(make -s test-images)\"` (make test does)")
+		testenv.Missing(t, "TOPO_DEMO_IMAGE_CONSUL is not set: run `eval \"$(make -s test-images)\"` (make test does)")
 	}
 	env := dockertest.New(t)
 	bin := tmuxtest.BuildTopo(t)

@@ -12,6 +12,7 @@ import (
 	"topo/docker"
 	"topo/internal/dockertest"
 	"topo/internal/swarmtest"
+	"topo/internal/testenv"
 	"topo/internal/tmuxtest"
 )
 
@@ -28,7 +29,7 @@ func TestEndToEndClusterView(t *testing.T) {
 	images := []string{dockertest.TestServerImage(t)}
 	for _, k := range []string{deploy.EnvImageConsul, deploy.EnvImageMongo, deploy.EnvImageNginx} {
 		if os.Getenv(k) == "" {
-			t.Skipf("%s is not set: run `eval \"$(scripts/test-images.sh)\"` first (make test does)", k)
+			testenv.Missing(t, "%s is not set: run `eval \"$(scripts/test-images.sh)\"` first (make test does)", k)
 		}
 		images = append(images, os.Getenv(k))
 	}

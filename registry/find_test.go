@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"topo/internal/consultest"
+	"topo/internal/testenv"
 	"topo/model"
 )
 
@@ -74,7 +75,7 @@ func TestFindDetectsNetworkIP(t *testing.T) {
 	const ip = "127.0.0.23"
 	l, err := net.Listen("tcp", ip+":8500")
 	if err != nil {
-		t.Skipf("%s:8500 is not free here (%v)", ip, err)
+		testenv.Missing(t, "%s:8500 is not free here (%v): stop what listens there", ip, err)
 	}
 	l.Close()
 	consultest.Start(t, consultest.WithClientAddr(ip), consultest.WithHTTPPort(8500))

@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"topo/internal/dockertest"
+	"topo/internal/testenv"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -232,7 +233,7 @@ func TestHealthTurnsOKWhenTheDatabaseAppearsLater(t *testing.T) {
 func TestInstanceNameDefaultsToHostname(t *testing.T) {
 	host, err := os.Hostname()
 	if err != nil {
-		t.Skip("no hostname:", err)
+		testenv.Missing(t, "no hostname: %v", err)
 	}
 	base := startApp(t, Config{MongoURI: mongoURI(freePort(t))})
 	r := get(t, base+"/")

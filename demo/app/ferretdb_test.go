@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"topo/internal/syncbuf"
+	"topo/internal/testenv"
 )
 
 // ferretDBBinary finds bin/ferretdb at the repository root or on PATH.
@@ -33,7 +34,7 @@ func ferretDBBinary(t *testing.T) string {
 	if p, err := exec.LookPath("ferretdb"); err == nil {
 		return p
 	}
-	t.Skip("ferretdb not found in bin/ or on PATH: run scripts/ferretdb.sh to build it")
+	testenv.Missing(t, "ferretdb not found in bin/ or on PATH: run scripts/ferretdb.sh to build it")
 	return ""
 }
 

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"topo/internal/testenv"
 )
 
 func TestValidateScale(t *testing.T) {
@@ -149,7 +151,7 @@ func TestSpecs(t *testing.T) {
 func TestComposeFileIsValid(t *testing.T) {
 	bin, err := exec.LookPath("docker-compose")
 	if err != nil {
-		t.Skip("docker-compose is not on PATH (apt-get install -y docker-compose)")
+		testenv.Missing(t, "docker-compose is not on PATH (apt-get install -y docker-compose; scripts/ensure-engine.sh does)")
 	}
 	d, _ := New(nil, Options{Project: "topo-demo"})
 	y := d.composeYAML("topo-self:0123456789ab", 3)

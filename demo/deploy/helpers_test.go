@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/api/types/volume"
 
 	"topo/internal/dockertest"
+	"topo/internal/testenv"
 )
 
 // testImages returns the stand-in images from the environment (make test
@@ -28,7 +29,7 @@ func testImages(t testing.TB) Images {
 	t.Helper()
 	im := Images{Consul: os.Getenv(EnvImageConsul), Mongo: os.Getenv(EnvImageMongo), Nginx: os.Getenv(EnvImageNginx)}
 	if im.Consul == "" || im.Mongo == "" || im.Nginx == "" {
-		t.Skipf("the demo's images are not named: run `eval \"$(scripts/test-images.sh)\"` first (make test does), which sets %s, %s and %s",
+		testenv.Missing(t, "the demo's images are not named: run `eval \"$(scripts/test-images.sh)\"` first (make test does), which sets %s, %s and %s",
 			EnvImageConsul, EnvImageMongo, EnvImageNginx)
 	}
 	return im

@@ -20,6 +20,7 @@ import (
 	"topo/internal/consultest"
 	"topo/internal/dockertest"
 	"topo/internal/syncbuf"
+	"topo/internal/testenv"
 )
 
 // harness is one test's engine share, Consul agent and test image.
@@ -33,7 +34,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	if _, err := consultest.Binary(); err != nil {
-		t.Skip(err.Error()) // before touching the engine
+		testenv.Missing(t, "%v", err) // before touching the engine
 	}
 	env := dockertest.New(t)
 	agent := consultest.Start(t)
@@ -592,7 +593,7 @@ func TestNetworkEventsOfNonServicesCauseNoInspect(t *testing.T) {
 // rather than exit.
 func TestMissingTokenIsReportedAsPermissionDenied(t *testing.T) {
 	if _, err := consultest.Binary(); err != nil {
-		t.Skip(err.Error())
+		testenv.Missing(t, "%v", err)
 	}
 	env := dockertest.New(t)
 	agent := consultest.Start(t, consultest.WithACL("a-management-token"))

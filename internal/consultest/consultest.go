@@ -29,6 +29,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"topo/internal/syncbuf"
+	"topo/internal/testenv"
 )
 
 // wantVersion is the release line tests accept.
@@ -134,7 +135,7 @@ func Start(t testing.TB, opts ...Option) *Agent {
 	t.Helper()
 	bin, err := Binary()
 	if err != nil {
-		t.Skip(err.Error())
+		testenv.Missing(t, "%v", err)
 	}
 	cfg := config{clientAddr: "127.0.0.1"}
 	for _, o := range opts {

@@ -25,6 +25,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"topo/docker"
+	"topo/internal/testenv"
 )
 
 // LabelKey marks every object a test creates; its value is the test's prefix.
@@ -43,7 +44,7 @@ type Env struct {
 func New(t testing.TB) *Env {
 	t.Helper()
 	if os.Getenv("TOPO_SKIP_DOCKER") != "" {
-		t.Skip("TOPO_SKIP_DOCKER is set")
+		testenv.Missing(t, "TOPO_SKIP_DOCKER is set: this test needs the Docker engine")
 	}
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"topo/docker"
+	"topo/internal/testenv"
 )
 
 // The node image: Debian's own docker.io in a minimal Debian root
@@ -77,10 +78,10 @@ func NodeImage(t testing.TB, cli *client.Client) string {
 		return tag
 	}
 	if _, err := exec.LookPath("debootstrap"); err != nil {
-		t.Skipf("the swarm node image %s is missing and building it needs debootstrap: apt-get install -y debootstrap", tag)
+		testenv.Missing(t, "the swarm node image %s is missing and building it needs debootstrap: apt-get install -y debootstrap", tag)
 	}
 	if os.Geteuid() != 0 {
-		t.Skipf("the swarm node image %s is missing and debootstrap needs root to build it", tag)
+		testenv.Missing(t, "the swarm node image %s is missing and debootstrap needs root to build it", tag)
 	}
 	// Test binaries of several packages may start at once; one builds,
 	// the others wait for it and find the tag.
