@@ -16,14 +16,14 @@ import (
 
 func TestFindExplicitAddress(t *testing.T) {
 	ctx := context.Background()
-	t.Setenv("CONSUL_HTTP_ADDR", "10.9.9.9:8500")
+	t.Setenv("CONSUL_HTTP_ADDR", "127.0.0.9:8500")
 	// Neither is probed: Consul may come up later, and the watch retries.
 	got, err := Find(ctx, "127.0.0.1:1", model.NewTopology(), "")
 	if err != nil || got != (Target{Addr: "127.0.0.1:1", Source: "--consul 127.0.0.1:1"}) {
 		t.Errorf("flag: %+v, %v", got, err)
 	}
 	got, err = Find(ctx, "", model.NewTopology(), "")
-	if err != nil || got != (Target{Addr: "10.9.9.9:8500", Source: "CONSUL_HTTP_ADDR 10.9.9.9:8500"}) {
+	if err != nil || got != (Target{Addr: "127.0.0.9:8500", Source: "CONSUL_HTTP_ADDR 127.0.0.9:8500"}) {
 		t.Errorf("env: %+v, %v", got, err)
 	}
 }
@@ -48,13 +48,12 @@ func TestFindDetectsPublishedPort(t *testing.T) {
 		{Private: 8600, Public: 1, Protocol: "udp"},
 		{Private: 8500, Public: uint16(port), Protocol: "tcp", HostIP: "0.0.0.0"},
 	}
-	// Not routable here: it must lose to the published port, and not slow
-	// the answer beyond one probe timeout.
-	c.Endpoints["n1"] = model.Endpoint{NetworkID: "n1", NetworkName: "app", IPv4: "192.0.2.1"}
+	// Nothing answers there (a loopback address, so no packet leaves the
+	// machine): it must lose to the published port.
+	c.Endpoints["n1"] = model.Endpoint{NetworkID: "n1", NetworkName: "app", IPv4: "127.0.0.2"}
 	for _, x := range []model.Container{web, old, c} {
 		topo.Containers[x.ID] = x
 	}
-	start := time.Now()
 	got, err := Find(context.Background(), "", topo, "")
 	if err != nil {
 		t.Fatalf("Find: %v", err)
@@ -62,9 +61,6 @@ func TestFindDetectsPublishedPort(t *testing.T) {
 	want := Target{Addr: "127.0.0.1:" + portText, Source: "auto: container consul-1 (published 127.0.0.1:" + portText + ")"}
 	if got != want {
 		t.Errorf("Find = %+v, want %+v", got, want)
-	}
-	if d := time.Since(start); d > DefaultProbeTimeout+500*time.Millisecond {
-		t.Errorf("detection took %v", d)
 	}
 }
 
