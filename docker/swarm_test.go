@@ -20,6 +20,7 @@ import (
 	"topo/docker"
 	"topo/internal/dockertest"
 	"topo/internal/swarmtest"
+	"topo/internal/testenv"
 	"topo/model"
 )
 
@@ -135,8 +136,8 @@ func startClusterWatch(t *testing.T, sw *docker.Swarm) *clusterWatcher {
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Errorf("Swarm.Watch did not return within 5 s of its context ending")
+		case <-time.After(testenv.Patience(5 * time.Second)):
+			t.Errorf("Swarm.Watch did not return after its context ended")
 		}
 	})
 	return w
@@ -146,6 +147,7 @@ func startClusterWatch(t *testing.T, sw *docker.Swarm) *clusterWatcher {
 // with the time it arrived.
 func (w *clusterWatcher) waitFor(t *testing.T, within time.Duration, what string, cond func(model.Cluster) (bool, string)) (model.Cluster, time.Time) {
 	t.Helper()
+	within = testenv.Patience(within)
 	timer := time.NewTimer(within)
 	defer timer.Stop()
 	for {

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"topo/internal/consultest"
+	"topo/internal/testenv"
 	"topo/model"
 )
 
@@ -48,6 +49,7 @@ func (f *follower) waitFor(within time.Duration, what string, cond func(model.Re
 	if cond(f.last) && !f.last.FetchedAt.IsZero() {
 		return f.last, time.Now()
 	}
+	within = testenv.Patience(within)
 	deadline := time.NewTimer(within)
 	defer deadline.Stop()
 	for {
