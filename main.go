@@ -83,6 +83,7 @@ docker context, else the default socket.`,
 	})
 	root.AddCommand(newActionCmds(opts)...)
 	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newDemoCmd(opts), newSwarmCmd(opts))
+	explainArgs(root)
 	return root
 }
 
