@@ -54,8 +54,11 @@ func demoFlagsFromEnv(getenv func(string) string) *demoFlags {
 	}
 	if v := getenv(envDemoLBPort); v != "" {
 		p, err := strconv.Atoi(v)
-		if err != nil {
+		switch {
+		case err != nil:
 			f.envErr = fmt.Errorf("%s=%q is not a port number: unset it or write for example 8081", envDemoLBPort, v)
+		case p < 1 || p > 65535:
+			f.envErr = fmt.Errorf("%s=%d is not a TCP port: use 1 to 65535, or unset it for %d", envDemoLBPort, p, deploy.DefaultLBPort)
 		}
 		f.lbPort = p
 	}
@@ -66,6 +69,11 @@ func demoFlagsFromEnv(getenv func(string) string) *demoFlags {
 func (f *demoFlags) check() error {
 	if f.envErr != nil {
 		return f.envErr
+	}
+	// The deployer reads a zero port as "the default": typed by a person,
+	// 0 is a mistake to point out, not a wish for 8080.
+	if f.lbPort < 1 || f.lbPort > 65535 {
+		return fmt.Errorf("--lb-port %d is not a TCP port: use 1 to 65535 (default %d)", f.lbPort, deploy.DefaultLBPort)
 	}
 	_, err := deploy.New(nil, f.options())
 	return err
@@ -190,16 +198,33 @@ func newDemoDownCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				p := newStepPrinter(cmd.OutOrStdout())
 				defer p.flush()
+				print := nothingToRemove(cmd.OutOrStdout(), d.Project(), p.print)
 				if onSwarm {
-					return d.DownSwarm(ctx, volumes, p.print)
+					return d.DownSwarm(ctx, volumes, print)
 				}
-				return d.Down(ctx, volumes, p.print)
+				return d.Down(ctx, volumes, print)
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&volumes, "volumes", false, "also remove the MongoDB volume (the catalogue is seeded again on the next up)")
 	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "remove the stack deployed with up --swarm: its services, configs and overlay networks (down finds a stack by itself; the flag insists on it)")
 	return cmd
+}
+
+// nothingToRemove passes a teardown's steps on, except when its first
+// report is already its last ("project P removed", key "down"): then it
+// found no object of the project, and says so rather than claim a removal
+// (a mistyped --project must not look like a teardown).
+func nothingToRemove(out io.Writer, project string, next deploy.Progress) deploy.Progress {
+	first := true
+	return func(s deploy.Step) {
+		if first && s.Key == "down" && s.State == deploy.StepDone {
+			fmt.Fprintf(out, "nothing to remove: project %s has no containers, services, networks or volumes on this engine\n", project)
+			return
+		}
+		first = false
+		next(s)
+	}
 }
 
 func newDemoScaleCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
@@ -414,6 +439,15 @@ func newDemoTrafficCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 				// The deployed load balancer's address: containers or a
 				// swarm stack, on the port it was deployed with.
 				err := withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
+					// Requests to a project that is not there would fail
+					// forever at 100 %: say why instead, as scale does.
+					mode, err := d.DeployedMode(ctx)
+					if err != nil {
+						return err
+					}
+					if mode == deploy.ModeNone {
+						return fmt.Errorf("project %s is not deployed: run `topo demo up` first", d.Project())
+					}
 					target = d.URL(ctx)
 					return nil
 				})

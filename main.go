@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -85,6 +84,7 @@ docker context, else the default socket.`,
 	root.AddCommand(newActionCmds(opts)...)
 	root.AddCommand(newTunnelAgentCmd())
 	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newDemoCmd(opts), newSwarmCmd(opts))
+	explainArgs(root)
 	return root
 }
 
@@ -255,8 +255,7 @@ func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui
 		cancel()
 		return ui.RegistryConn{}, err
 	}
-	auto := strings.HasPrefix(target.Source, "auto")
-	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: auto, Stop: cancel}, nil
+	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: !target.Named, TokenWithheld: target.TokenWithheld(), Stop: cancel}, nil
 }
 
 // remoteHost is the host of a tcp:// engine address, where that engine's

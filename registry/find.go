@@ -22,7 +22,17 @@ type Target struct {
 	// Source says how it was found, for the status bar: "--consul ADDR",
 	// "CONSUL_HTTP_ADDR ADDR" or "auto: container NAME (published ADDR)".
 	Source string
+	// Named says the user named this agent (--consul or CONSUL_HTTP_ADDR).
+	// Only a named agent is sent the user's credentials: any container
+	// can call itself consul, and a token sent to whatever was found on
+	// the engine would be handed to whoever started that container.
+	Named bool
 }
+
+// TokenWithheld says the environment holds Consul credentials
+// (CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE or CONSUL_HTTP_AUTH) that
+// are not sent to this agent because it was found rather than named.
+func (t Target) TokenWithheld() bool { return !t.Named && credentialsInEnv() }
 
 // ErrNoRegistry says no registry was named or found. topo runs without one.
 var ErrNoRegistry = errors.New("no registry: start one, or name it with --consul ADDR or CONSUL_HTTP_ADDR")
@@ -50,10 +60,10 @@ const DefaultProbeTimeout = 400 * time.Millisecond
 // one): a port the engine publishes on all its interfaces is dialled there.
 func Find(ctx context.Context, flagAddr string, topo model.Topology, engineHost string) (Target, error) {
 	if flagAddr != "" {
-		return Target{Addr: flagAddr, Source: "--consul " + flagAddr}, nil
+		return Target{Addr: flagAddr, Source: "--consul " + flagAddr, Named: true}, nil
 	}
 	if env := os.Getenv("CONSUL_HTTP_ADDR"); env != "" {
-		return Target{Addr: env, Source: "CONSUL_HTTP_ADDR " + env}, nil
+		return Target{Addr: env, Source: "CONSUL_HTTP_ADDR " + env, Named: true}, nil
 	}
 	return Detect(ctx, topo, DefaultProbeTimeout, engineHost)
 }

@@ -19,11 +19,11 @@ func TestFindExplicitAddress(t *testing.T) {
 	t.Setenv("CONSUL_HTTP_ADDR", "127.0.0.9:8500")
 	// Neither is probed: Consul may come up later, and the watch retries.
 	got, err := Find(ctx, "127.0.0.1:1", model.NewTopology(), "")
-	if err != nil || got != (Target{Addr: "127.0.0.1:1", Source: "--consul 127.0.0.1:1"}) {
+	if err != nil || got != (Target{Addr: "127.0.0.1:1", Source: "--consul 127.0.0.1:1", Named: true}) {
 		t.Errorf("flag: %+v, %v", got, err)
 	}
 	got, err = Find(ctx, "", model.NewTopology(), "")
-	if err != nil || got != (Target{Addr: "127.0.0.9:8500", Source: "CONSUL_HTTP_ADDR 127.0.0.9:8500"}) {
+	if err != nil || got != (Target{Addr: "127.0.0.9:8500", Source: "CONSUL_HTTP_ADDR 127.0.0.9:8500", Named: true}) {
 		t.Errorf("env: %+v, %v", got, err)
 	}
 }

@@ -33,7 +33,8 @@ type follower struct {
 func watchAgent(t *testing.T, a *consultest.Agent, opts Options) (*follower, context.CancelFunc) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := Watch(ctx, Target{Addr: a.Addr, Source: "test " + a.Addr}, opts)
+	// Named, as --consul would: tests of ACLs send the token.
+	ch, err := Watch(ctx, Target{Addr: a.Addr, Source: "test " + a.Addr, Named: true}, opts)
 	if err != nil {
 		cancel()
 		t.Fatalf("Watch: %v", err)
