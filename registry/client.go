@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -57,7 +58,8 @@ type consulAPI struct {
 // api.DefaultConfig reads CONSUL_HTTP_TOKEN (and the TLS variables) from
 // the environment; only the address is ours. The user's credentials go
 // only to an agent the user named (see Target.Named).
-func newClient(addr string, pooled, named bool) (*api.Client, func(), bool, error) {
+func newClient(target Target, pooled bool) (*api.Client, func(), bool, error) {
+	addr, named := target.Addr, target.Named
 	cfg := api.DefaultConfig()
 	if !pooled {
 		cfg = api.DefaultNonPooledConfig()
@@ -69,6 +71,19 @@ func newClient(addr string, pooled, named bool) (*api.Client, func(), bool, erro
 		cfg.Transport.MaxIdleConnsPerHost = 1024
 	}
 	transport := cfg.Transport
+	if target.Through != "" {
+		_, portText, err := net.SplitHostPort(addr)
+		port, perr := strconv.Atoi(portText)
+		if err != nil || perr != nil {
+			return nil, nil, false, fmt.Errorf("consul address %q inside container %s has no port", addr, target.Through)
+		}
+		// Every connection goes through the engine to the container's
+		// own loopback; the address the client thinks it dials is only
+		// the Host header.
+		transport.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return target.Tunnel.Dial(ctx, target.Through, port)
+		}
+	}
 	if !named {
 		// Clearing cfg.Token is not enough: api.NewClient puts
 		// CONSUL_HTTP_TOKEN back into an empty Token. The transport
@@ -152,9 +167,15 @@ func isPermission(err error) bool {
 // that proves a Consul agent answers there. A 403 proves it too (an
 // ACL-protected agent is still the registry).
 func probe(ctx context.Context, addr string, timeout time.Duration) error {
+	return probeTarget(ctx, Target{Addr: addr}, timeout)
+}
+
+// probeTarget is probe for a target that may be reached through a tunnel.
+func probeTarget(ctx context.Context, target Target, timeout time.Duration) error {
 	// Probes go to candidates found on the engine, never named: no
 	// credentials.
-	c, closeIdle, _, err := newClient(addr, false, false)
+	target.Named = false
+	c, closeIdle, _, err := newClient(target, false)
 	if err != nil {
 		return err
 	}

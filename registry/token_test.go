@@ -88,7 +88,7 @@ func TestTokenNotSentToAutoDetectedRegistry(t *testing.T) {
 	c.Ports = []model.Port{{Private: 8500, Public: uint16(port), Protocol: "tcp", HostIP: "127.0.0.1"}}
 	topo.Containers[c.ID] = c
 
-	target, err := Find(context.Background(), "", topo, "")
+	target, err := Find(context.Background(), "", topo, "", nil)
 	if err != nil {
 		t.Fatalf("Find: %v", err)
 	}
@@ -122,7 +122,7 @@ func TestTokenNotSentToAutoDetectedRegistry(t *testing.T) {
 
 	// The same agent, named: the token goes, and the recorder sees it.
 	rec.reset()
-	named, err := Find(context.Background(), addr, topo, "")
+	named, err := Find(context.Background(), addr, topo, "", nil)
 	if err != nil || !named.Named || named.TokenWithheld() {
 		t.Fatalf("Find(--consul) = %+v, %v", named, err)
 	}

@@ -74,7 +74,7 @@ const (
 // Watch fails only when no client can be built for the address; a Consul
 // that is down or refuses is reported in the snapshots and retried.
 func Watch(ctx context.Context, target Target, opts Options) (<-chan model.Registry, error) {
-	client, closeIdle, hasToken, err := newClient(target.Addr, true, target.Named)
+	client, closeIdle, hasToken, err := newClient(target, true)
 	if err != nil {
 		return nil, err
 	}
