@@ -202,11 +202,11 @@ func newDemoDownCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				p := newStepPrinter(cmd.OutOrStdout())
 				defer p.flush()
-				print := nothingToRemove(cmd.OutOrStdout(), d.Project(), p.print)
+				steps := nothingToRemove(cmd.OutOrStdout(), d.Project(), p.print)
 				if onSwarm {
-					return d.DownSwarm(ctx, volumes, print)
+					return d.DownSwarm(ctx, volumes, steps)
 				}
-				return d.Down(ctx, volumes, print)
+				return d.Down(ctx, volumes, steps)
 			})
 		},
 	}
