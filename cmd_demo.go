@@ -161,6 +161,10 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 		Short: "Deploy the demo, or finish a deploy left halfway (creates nothing twice)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Checked before any contact with the engine, as scale is.
+			if err := deploy.ValidateScale(deploy.ServiceApp, up.Replicas); err != nil {
+				return fmt.Errorf("--replicas: %w", err)
+			}
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				p := newStepPrinter(cmd.OutOrStdout())
 				deployUp := d.Up
@@ -198,11 +202,11 @@ func newDemoDownCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				p := newStepPrinter(cmd.OutOrStdout())
 				defer p.flush()
-				print := nothingToRemove(cmd.OutOrStdout(), d.Project(), p.print)
+				steps := nothingToRemove(cmd.OutOrStdout(), d.Project(), p.print)
 				if onSwarm {
-					return d.DownSwarm(ctx, volumes, print)
+					return d.DownSwarm(ctx, volumes, steps)
 				}
-				return d.Down(ctx, volumes, print)
+				return d.Down(ctx, volumes, steps)
 			})
 		},
 	}
@@ -390,6 +394,9 @@ func newDemoComposeCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 		Short: "Print a compose.yaml equivalent to the demo (for docker compose -p PROJECT -f - up)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := deploy.ValidateScale(deploy.ServiceApp, replicas); err != nil {
+				return fmt.Errorf("--replicas: %w", err)
+			}
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				if !cmd.Flags().Changed("replicas") {
 					// Describe what runs, when something does.

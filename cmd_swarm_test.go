@@ -162,7 +162,8 @@ func TestSwarmCommandsOnOneNode(t *testing.T) {
 		want string
 	}{
 		{[]string{"scale", name}, "is not SERVICE=N"},
-		{[]string{"scale", name + "=-1"}, "is not SERVICE=N"},
+		{[]string{"scale", name + "=-1"}, "cannot run -1 replicas"},
+		{[]string{"scale", name + "=201"}, "more than topo swarm scale allows (200)"},
 		{[]string{"scale", "no-such-service=1"}, "no such service"},
 		{[]string{"drain", "no-such-node"}, "no such node"},
 	} {
