@@ -68,7 +68,7 @@ func (e *ForeignError) Error() string {
 	if n := len(e.Objects) - foreignListed; n > 0 {
 		fmt.Fprintf(&b, " and %d more", n)
 	}
-	fmt.Fprintf(&b, " (without the label %s=%s: another compose project or stack named %s, or a demo deployed by a topo older than that label). Choose another --project (or TOPO_DEMO_PROJECT) for the demo", LabelOwner, OwnerTopo, e.Project)
+	fmt.Fprintf(&b, " (without the label %s=%s: another compose project or stack named %s, or a demo deployed by a topo older than that label): choose another --project (or TOPO_DEMO_PROJECT) for the demo", LabelOwner, OwnerTopo, e.Project)
 	if cmds := e.removal(); cmds != "" {
 		fmt.Fprintf(&b, "; if this is a demo you deployed with an earlier topo, remove it yourself (%s) and deploy again", cmds)
 	} else {
