@@ -36,11 +36,12 @@ func TestForeignComposeProjectSurvivesUpScaleDown(t *testing.T) {
 	if len(names) != 8 {
 		t.Fatalf("the compose project has %d objects, want 5 containers, 2 networks and 1 volume:\n%s", len(names), strings.Join(before, "\n"))
 	}
-	// Images the engine has: were the refusal missing, up would go on
-	// (and recreate the project's containers) rather than stop at a pull.
+	// Images the engine has and a binary it can run: were the refusal
+	// missing, up and scale would go on (and recreate the project's
+	// containers) rather than stop at a pull or a build.
 	img := dockertest.TestServerImage(t)
 	d, err := New(env.Client, Options{
-		Project: project.Name, LBPort: freePort(t),
+		Project: project.Name, LBPort: freePort(t), SelfBinary: selfBinary(t),
 		Images: Images{Consul: img, Mongo: img, Nginx: img}, ExtraLabels: env.Labels(),
 	})
 	if err != nil {
@@ -61,6 +62,10 @@ func TestForeignComposeProjectSurvivesUpScaleDown(t *testing.T) {
 	} {
 		var steps stepLog
 		err := op.run(steps.add)
+		if after := project.Snapshot(t); !slices.Equal(after, before) {
+			t.Fatalf("%s changed the compose project (error: %v):\nbefore:\n%s\nafter:\n%s\nsteps:\n%s", op.name, err,
+				strings.Join(before, "\n"), strings.Join(after, "\n"), &steps)
+		}
 		if !errors.Is(err, ErrForeign) {
 			t.Errorf("%s on a compose project topo did not create = %v, want a refusal (ErrForeign)\n%s", op.name, err, &steps)
 			continue
@@ -76,9 +81,6 @@ func TestForeignComposeProjectSurvivesUpScaleDown(t *testing.T) {
 		}
 		if f := steps.finals()["ownership"]; f.State != StepFailed || !errors.Is(f.Err, ErrForeign) {
 			t.Errorf("%s: the ownership step ended %v (%v), want failed with the refusal\n%s", op.name, f.State, f.Err, &steps)
-		}
-		if after := project.Snapshot(t); !slices.Equal(after, before) {
-			t.Fatalf("%s changed the compose project:\nbefore:\n%s\nafter:\n%s", op.name, strings.Join(before, "\n"), strings.Join(after, "\n"))
 		}
 	}
 }
