@@ -69,6 +69,9 @@ func TestDemoLifecycle(t *testing.T) {
 		t.Errorf("status: %+v", st)
 	}
 	waitServedByAll(t, d, 10*time.Second, appNames(d, 1, 2)...)
+	if foreign, err := d.foreignObjects(ctx); err != nil || len(foreign) > 0 {
+		t.Errorf("after up, objects of the project without %s=%s: %v (%v)", LabelOwner, OwnerTopo, foreign, err)
+	}
 
 	// docker compose sees the project: the printed file's services and
 	// the containers' labels agree.
@@ -188,6 +191,23 @@ func TestDemoLifecycle(t *testing.T) {
 		reg := registered(t, d)
 		return len(reg) == 1 && reg[d.ContainerName(ServiceApp, 1)] == "passing", "registry: " + mapString(reg)
 	})
+
+	// Someone else's container joins the project by its label: down
+	// refuses, naming it, and removes nothing; once it is gone, down works.
+	intruder := env.Run(t, dockertest.ContainerSpec{
+		Suffix: "intruder", Image: dockertest.TestServerImage(t), Networks: []string{env.Name("bystander")},
+		Labels: map[string]string{LabelProject: d.Project(), LabelService: "sidecar", LabelNumber: "1"},
+	})
+	c0, n0, v0 := projectObjects(t, d)
+	if err := d.Down(ctx, true, nil); !errors.Is(err, ErrForeign) || !strings.Contains(err.Error(), "container "+env.Name("intruder")) {
+		t.Errorf("down of a project holding another's container = %v, want a refusal naming %s", err, env.Name("intruder"))
+	}
+	if c, n, v := projectObjects(t, d); c != c0 || n != n0 || v != v0 {
+		t.Errorf("the refused down changed the project: %d/%d/%d containers/networks/volumes, was %d/%d/%d", c, n, v, c0, n0, v0)
+	}
+	if err := env.Client.ContainerRemove(ctx, intruder, container.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Down removes exactly the project.
 	start = time.Now()

@@ -103,6 +103,9 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	if !info.Swarm.ControlAvailable {
 		return res, fmt.Errorf("%w: this engine is not a swarm manager: point topo at a manager (docker node ls on a manager), or deploy without --swarm", ErrBadInput)
 	}
+	if err := d.checkOwned(ctx, r, "deploy into"); err != nil {
+		return res, err
+	}
 	self, err := d.prepare(ctx, r, d.ensureOverlay)
 	if err != nil {
 		return res, err
@@ -379,7 +382,9 @@ func (d *Deployer) ensureOverlay(ctx context.Context, r *reporter, short string)
 		options = map[string]string{"com.docker.network.driver.mtu": strconv.Itoa(d.opts.OverlayMTU)}
 	}
 	return d.ensureNamedNetwork(ctx, r, short,
-		func(n network.Summary) bool { return n.Labels[LabelStack] == d.opts.Project && n.Driver == "overlay" },
+		func(n network.Summary) bool {
+			return n.Labels[LabelStack] == d.opts.Project && n.Labels[LabelOwner] == OwnerTopo && n.Driver == "overlay"
+		},
 		fmt.Sprintf("network %s exists but is not an overlay of stack %s (a single-engine deploy of the demo, or another's): remove it (topo demo down, or docker network rm %s) or choose another --project", name, d.opts.Project, name),
 		network.CreateOptions{
 			Driver: "overlay", Attachable: true, Options: options,
@@ -531,6 +536,12 @@ func (d *Deployer) ensureConfig(ctx context.Context, r *reporter, service, file,
 	}
 	for _, c := range list {
 		if c.Spec.Name == name {
+			// The name's hash is short: a config of that name that topo
+			// did not make may hold another file, which the load balancer
+			// would then serve.
+			if c.Spec.Labels[LabelOwner] != OwnerTopo || c.Spec.Labels[LabelStack] != d.opts.Project {
+				return nil, r.fail(key, title, fmt.Errorf("config %s exists but topo did not create it for stack %s: remove it (docker config rm %s) or choose another --project", name, d.opts.Project, name))
+			}
 			ref.ConfigID = c.ID
 			r.done(key, title, "exists")
 			return ref, nil
@@ -556,7 +567,11 @@ func (d *Deployer) ensureConfig(ctx context.Context, r *reporter, service, file,
 func (d *Deployer) DownSwarm(ctx context.Context, volumes bool, progress Progress) error {
 	d.op.Lock()
 	defer d.op.Unlock()
-	return d.downSwarm(ctx, volumes, newReporter(progress))
+	r := newReporter(progress)
+	if err := d.checkOwned(ctx, r, "remove"); err != nil {
+		return err
+	}
+	return d.downSwarm(ctx, volumes, r)
 }
 
 func (d *Deployer) downSwarm(ctx context.Context, volumes bool, r *reporter) error {
