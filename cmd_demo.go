@@ -139,7 +139,13 @@ func withDeployer(cmd *cobra.Command, opts *globalOptions, f *demoFlags, fn func
 		return err
 	}
 	defer engine.Close()
-	d, err := deploy.New(engine.Client, f.options())
+	// The registry of a swarm stack is published nowhere: status and the
+	// wait for a deploy read it through the engine.
+	tunnel := docker.NewTunnel(engine.Client, f.selfBinary, nil)
+	defer tunnel.Close()
+	o := f.options()
+	o.Tunnel = tunnel
+	d, err := deploy.New(engine.Client, o)
 	if err != nil {
 		return err
 	}
@@ -188,7 +194,7 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 	cmd.Flags().BoolVar(&up.Wait, "wait", false, "wait until every app instance is healthy and the load balancer answers")
 	cmd.Flags().IntVar(&up.Replicas, "replicas", 0, "app instances (default: keep the current count, 2 on a first deploy)")
 	cmd.Flags().DurationVar(&up.WaitTimeout, "timeout", time.Minute, "with --wait, give up after this long")
-	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "deploy as Swarm services on overlay networks (the engine must be a manager; images must be on every node; the lb is published through the ingress mesh when the manager has IPVS, else with mode=host on a manager; --lb-bind does not apply)")
+	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "deploy as Swarm services on overlay networks (the engine must be a manager; images must be on every node; the lb is published through the ingress mesh when the manager has IPVS, else with mode=host on a manager; either way on every interface of the node: a swarm has no bind address, so --lb-bind other than 0.0.0.0 is refused)")
 	return cmd
 }
 
@@ -570,13 +576,15 @@ func bar(fraction float64, width int) string {
 // newDemoUI builds what the TUI's demo keys drive: the deployer (project,
 // port and images from the environment as for `topo demo`, the binary from
 // --self-binary) and a 20 req/s traffic source through its load balancer.
-func newDemoUI(engine *docker.Engine, opts *globalOptions) (ui.DemoDeployer, ui.TrafficSource, error) {
+func newDemoUI(engine *docker.Engine, opts *globalOptions, tunnel deploy.Tunnel) (ui.DemoDeployer, ui.TrafficSource, error) {
 	f := demoFlagsFromEnv(os.Getenv)
 	f.selfBinary = opts.selfBinary
 	if err := f.check(); err != nil {
 		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
 	}
-	d, err := deploy.New(engine.Client, f.options())
+	o := f.options()
+	o.Tunnel = tunnel
+	d, err := deploy.New(engine.Client, o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
 	}

@@ -132,7 +132,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	lipgloss.SetHasDarkBackground(true)
 	// The tunnel starts containers only when a registry answers at no
 	// address this machine can dial; Close removes them on the way out.
-	tunnel := docker.NewTunnel(engine, opts.selfBinary, nil)
+	tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
 	defer tunnel.Close()
 	cfg := ui.Config{
 		Engine:     engine,
@@ -142,7 +142,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
 	}
-	demo, trafficSource, err := newDemoUI(engine, opts)
+	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				tunnel := docker.NewTunnel(engine, opts.selfBinary, nil)
+				tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
 				defer tunnel.Close()
 				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
 				out := struct {

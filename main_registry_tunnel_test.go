@@ -34,7 +34,7 @@ func TestRegistryThroughTheEngineWhenNoAddressAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer engine.Close()
-	tunnel := docker.NewTunnel(engine, tmuxtest.BuildTopo(t), env.Labels())
+	tunnel := docker.NewTunnel(engine.Client, tmuxtest.BuildTopo(t), env.Labels())
 	defer tunnel.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

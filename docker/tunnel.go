@@ -60,11 +60,11 @@ type Tunnel struct {
 	relays map[string]string // target container ID -> tunnel container ID
 }
 
-// NewTunnel returns a Tunnel on the engine. binary is topo's static Linux
-// binary (`--self-binary`; empty: the running executable); labels are added
-// to every tunnel container.
-func NewTunnel(e *Engine, binary string, labels map[string]string) *Tunnel {
-	return &Tunnel{api: e.Client, cli: e.Client, binary: binary, labels: labels, relays: map[string]string{}}
+// NewTunnel returns a Tunnel on the engine of cli. binary is topo's static
+// Linux binary (`--self-binary`; empty: the running executable); labels
+// are added to every tunnel container.
+func NewTunnel(cli *client.Client, binary string, labels map[string]string) *Tunnel {
+	return &Tunnel{api: cli, cli: cli, binary: binary, labels: labels, relays: map[string]string{}}
 }
 
 // Dial connects to port on the loopback of the container targetID's

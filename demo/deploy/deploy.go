@@ -111,10 +111,20 @@ type Options struct {
 	// mounted into the registrator; /var/run/docker.sock when empty, which
 	// is right for Linux engines and for Docker Desktop's VM alike.
 	DockerSocket string
+	// Tunnel reaches consul's port inside its container through the
+	// engine, where no address of consul's answers from this machine: on
+	// a swarm, whose consul is published nowhere, always.
+	Tunnel Tunnel
 	// OverlayMTU is the MTU of the overlay networks of a Swarm deploy; the
 	// driver's default (1450) when zero. A host interface below 1500 needs
 	// it 50 bytes under its own.
 	OverlayMTU int
+}
+
+// Tunnel reaches a port inside a container through the engine's API (the
+// docker adapter's Tunnel).
+type Tunnel interface {
+	Dial(ctx context.Context, containerID string, port int) (net.Conn, error)
 }
 
 // engineAPI lists the client calls the deployer makes.

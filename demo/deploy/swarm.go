@@ -92,6 +92,9 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	if opts.Replicas < 0 || opts.Replicas > MaxReplicas {
 		return res, fmt.Errorf("%w: --replicas %d: use 1 to %d", ErrBadInput, opts.Replicas, MaxReplicas)
 	}
+	if err := swarmBind(d.opts.LBBind); err != nil {
+		return res, err
+	}
 	d.op.Lock()
 	defer d.op.Unlock()
 	r := newReporter(progress)
@@ -482,11 +485,12 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 		// it.
 		spec.TaskTemplate.Placement = onManager
 	case ServiceConsul:
+		// On a manager, so that topo, which speaks to a manager, reaches
+		// its task through the engine (Options.Tunnel). It publishes
+		// nothing: a dev agent has no ACL, and a published 8500 let anyone
+		// on the manager's network register a fake app and take the load
+		// balancer's traffic.
 		spec.TaskTemplate.Placement = onManager
-		spec.EndpointSpec.Ports = append(spec.EndpointSpec.Ports, swarm.PortConfig{
-			Protocol: swarm.PortConfigProtocolTCP, TargetPort: consulHTTP, PublishedPort: consulHTTP,
-			PublishMode: swarm.PortConfigPublishModeHost,
-		})
 	case ServiceLB:
 		mode := swarm.PortConfigPublishModeIngress
 		if ingress {
@@ -680,4 +684,18 @@ func (d *Deployer) removeRetrying(ctx context.Context, r *reporter, what string,
 			return r.fail(what, what, fmt.Errorf("remove %s: %w (something outside the stack may still use it)", what, err))
 		}
 	}
+}
+
+// swarmBind refuses a bind address a swarm cannot honour. A swarm
+// publishes a port on every interface of the node that runs the task (host
+// mode) or of every node (the ingress mesh); it has no bind address. The
+// default (loopback, for one engine) means the user chose nothing, and
+// 0.0.0.0 is what a swarm does anyway; anything else would be silently
+// ignored, so it is refused with what to do instead.
+func swarmBind(bind string) error {
+	switch bind {
+	case "", DefaultLBBind, "0.0.0.0", "::":
+		return nil
+	}
+	return fmt.Errorf("%w: --lb-bind %s cannot apply to a swarm: a swarm publishes the load balancer on every interface of its node (it has no bind address); leave --lb-bind out, or deploy on one engine without --swarm to publish on %s only", ErrBadInput, bind, bind)
 }
