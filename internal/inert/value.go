@@ -55,7 +55,10 @@ func (w *walker) walk(v reflect.Value) (reflect.Value, bool) {
 	case reflect.Struct:
 		var out reflect.Value
 		for i := range v.NumField() {
-			if !v.Type().Field(i).IsExported() {
+			// CanInterface is false for an unexported field; unlike
+			// Type().Field(i) it allocates nothing, and this walk runs
+			// over every container of a snapshot.
+			if !v.Field(i).CanInterface() {
 				continue
 			}
 			f, changed := w.walk(v.Field(i))
@@ -114,24 +117,14 @@ func (w *walker) walk(v reflect.Value) (reflect.Value, bool) {
 		return v, false
 
 	case reflect.Map:
-		if v.IsNil() {
+		if v.IsNil() || !w.mapDirty(v) {
 			return v, false
 		}
-		type entry struct{ k, v reflect.Value }
-		var entries []entry
-		dirty := false
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
 		for it := v.MapRange(); it.Next(); {
-			k, kc := w.walk(it.Key())
-			e, ec := w.walk(it.Value())
-			dirty = dirty || kc || ec
-			entries = append(entries, entry{k, e})
-		}
-		if !dirty {
-			return v, false
-		}
-		out := reflect.MakeMapWithSize(v.Type(), len(entries))
-		for _, e := range entries {
-			out.SetMapIndex(e.k, e.v)
+			k, _ := w.walk(it.Key())
+			e, _ := w.walk(it.Value())
+			out.SetMapIndex(k, e)
 		}
 		return out, true
 
@@ -192,6 +185,33 @@ func (w *walker) walk(v reflect.Value) (reflect.Value, bool) {
 		return out, true
 	}
 	return v, false
+}
+
+// mapDirty says whether a map holds a key or value to make inert; it
+// reads the entries into two reused values, so a clean map (labels, the
+// usual case) costs no allocation per entry.
+func (w *walker) mapDirty(v reflect.Value) bool {
+	if m, ok := v.Interface().(map[string]string); ok {
+		for k, e := range m {
+			if !IsInert(k) || !IsInert(e) {
+				return true
+			}
+		}
+		return false
+	}
+	k := reflect.New(v.Type().Key()).Elem()
+	e := reflect.New(v.Type().Elem()).Elem()
+	for it := v.MapRange(); it.Next(); {
+		k.SetIterKey(it)
+		e.SetIterValue(it)
+		if _, changed := w.walk(k); changed {
+			return true
+		}
+		if _, changed := w.walk(e); changed {
+			return true
+		}
+	}
+	return false
 }
 
 // inertError is an error whose text was made inert; it unwraps to the
