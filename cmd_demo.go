@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -251,9 +250,7 @@ func newDemoStatusCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 					return err
 				}
 				if asJSON {
-					enc := json.NewEncoder(cmd.OutOrStdout())
-					enc.SetIndent("", "  ")
-					return enc.Encode(st)
+					return writeJSON(cmd.OutOrStdout(), st)
 				}
 				return printStatus(cmd.OutOrStdout(), st)
 			})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -120,9 +119,7 @@ func parseProbeTarget(s string) (string, int, error) {
 func writeProbeReport(w io.Writer, rep model.ProbeReport, asJSON bool) error {
 	summary := rep.Summary()
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		err := enc.Encode(struct {
+		err := writeJSON(w, struct {
 			model.ProbeReport
 			Mismatches int    `json:"mismatches"`
 			Summary    string `json:"summary"`

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -189,9 +188,7 @@ Workers know nothing of the cluster: point topo at a manager.`,
 					return err
 				}
 				if asJSON {
-					enc := json.NewEncoder(cmd.OutOrStdout())
-					enc.SetIndent("", "  ")
-					return enc.Encode(c.Export())
+					return writeJSON(cmd.OutOrStdout(), c.Export())
 				}
 				return printClusterStatus(cmd.OutOrStdout(), c)
 			})

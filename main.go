@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -193,8 +192,6 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
 				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host))
 				out := struct {
 					Engine docker.Info `json:"engine"`
@@ -215,7 +212,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 					links := reg.LinkElsewhere(topo, elsewhere)
 					out.Registry, out.RegistryLinks = reg, &links
 				}
-				return enc.Encode(out)
+				return writeJSON(cmd.OutOrStdout(), out)
 			}
 			if width == 0 {
 				width = 120

@@ -2,10 +2,8 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -325,29 +323,6 @@ func TestHostileSnapshotText(t *testing.T) {
 			}
 			golden.RequireEqual(t, out)
 		})
-	}
-}
-
-// TestHostileSnapshotJSONKeepsTheRawValues: `topo snapshot --json` is data:
-// the raw strings, which encoding/json escapes, and a decoder reads back.
-func TestHostileSnapshotJSONKeepsTheRawValues(t *testing.T) {
-	export := hostileTopo().Export()
-	doc, err := json.Marshal(export)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.ContainsAny(string(doc), "\x1b\x07\r\b") {
-		t.Errorf("the JSON holds raw control characters: %s", doc)
-	}
-	var back model.Export
-	if err := json.Unmarshal(doc, &back); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(back, export) {
-		t.Errorf("the JSON does not read back as the raw values:\n got %+v\nwant %+v", back, export)
-	}
-	if !strings.Contains(fmt.Sprint(back), csiClear) {
-		t.Errorf("the raw hostile label is not in the decoded export")
 	}
 }
 
