@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"topo/docker"
+	"topo/internal/inert"
 	"topo/model"
 	"topo/probeagent"
 )
@@ -127,7 +128,7 @@ func writeProbeReport(w io.Writer, rep model.ProbeReport, asJSON bool) error {
 		if err != nil {
 			return err
 		}
-	} else if err := writeProbeTable(w, rep); err != nil {
+	} else if err := writeProbeTable(w, inert.Value(rep)); err != nil {
 		return err
 	}
 	if n := rep.Mismatches(); n > 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"topo/docker"
+	"topo/internal/inert"
 	"topo/model"
 )
 
@@ -190,7 +191,7 @@ Workers know nothing of the cluster: point topo at a manager.`,
 				if asJSON {
 					return writeJSON(cmd.OutOrStdout(), c.Export())
 				}
-				return printClusterStatus(cmd.OutOrStdout(), c)
+				return printClusterStatus(cmd.OutOrStdout(), inert.Value(c))
 			})
 		},
 	}

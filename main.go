@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"topo/docker"
+	"topo/internal/inert"
 	"topo/model"
 	"topo/registry"
 	"topo/ui"
@@ -42,7 +43,8 @@ func main() {
 		// and summary already; only the exit status is left to say.
 		var mismatch *ProbeMismatchError
 		if !errors.As(err, &mismatch) {
-			fmt.Fprintln(os.Stderr, "topo:", err)
+			// Errors name containers, services and what the engine said.
+			fmt.Fprintln(os.Stderr, "topo:", inert.Screen(err.Error()))
 		}
 		os.Exit(1)
 	}

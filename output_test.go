@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode"
 
@@ -40,5 +42,37 @@ func TestSnapshotJSONKeepsRawValuesAndActsOnNoTerminal(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back, export) {
 		t.Errorf("the JSON does not read back as the raw values:\n got %#v\nwant %#v", back, export)
+	}
+}
+
+// TestProbeTableShowsHostileNamesInert: `topo probe`'s table names
+// containers; a name with escape sequences prints as visible escapes,
+// while --json keeps it raw.
+func TestProbeTableShowsHostileNamesInert(t *testing.T) {
+	rep := probeReportFixture()
+	rep.Lines[2].Target.Name = "cache\x1b]0;pwned\x07.1"
+	rep.Lines[2].Why = "no answer \u202e" + "\x1b[2J"
+	var out bytes.Buffer
+	var mismatch *ProbeMismatchError
+	if err := writeProbeReport(&out, rep, false); !errors.As(err, &mismatch) {
+		t.Fatalf("writeProbeReport: %v", err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\x07\u202e") {
+		t.Errorf("the table holds raw control or bidi characters:\n%q", out.String())
+	}
+	for _, want := range []string{`cache\x1b]0;pwned\a.1`, `no answer \u202e\x1b[2J`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table does not show %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	_ = writeProbeReport(&out, rep, true)
+	var back struct {
+		Lines []struct {
+			Target struct{ Name string }
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &back); err != nil || back.Lines[2].Target.Name != rep.Lines[2].Target.Name {
+		t.Errorf("--json does not keep the raw name: %v %+v", err, back)
 	}
 }
