@@ -59,9 +59,10 @@ import (
 //     non-joiner and the emoji tag characters are kept: emoji and scripts
 //     need them and they move nothing;
 //   - a byte that is not part of valid UTF-8: \xff;
-//   - a combining mark (or joiner) at the very start, which would otherwise
-//     fuse with whatever the view draws before the string and shift the
-//     grid by a cell: \u0301.
+//   - a combining mark (or joiner) at the very start or right after an
+//     escape, which would otherwise fuse with whatever is drawn before it
+//     and shift the grid by a cell: \u0301; likewise a letter that joins
+//     what follows it (a Unicode Prepend) at the very end.
 //
 // Strings with nothing to escape are returned unchanged, without copying.
 func Text(s string) string {
@@ -77,17 +78,23 @@ func Text(s string) string {
 }
 
 // escape writes s to b as Text does; atStart says s begins the text, where
-// a combining mark has nothing of its own to combine with.
+// a combining mark has nothing of its own to combine with. A mark right
+// after an escape has no base either (it would sit on the escape's last
+// letter), so it is escaped too.
 func escape(b *strings.Builder, s string, atStart bool) {
+	noBase := atStart
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			writeHex(b, `\x`, uint32(s[i]), 2)
-		case unsafeRune(r, atStart && i == 0):
+			noBase = true
+		case unsafeRune(r, noBase) || (i+size == len(s) && prepends(r)):
 			writeEscape(b, r)
+			noBase = true
 		default:
 			b.WriteString(s[i : i+size])
+			noBase = false
 		}
 		i += size
 	}
@@ -110,7 +117,7 @@ func firstUnsafe(s string) int {
 			return i
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size <= 1) || unsafeRune(r, i == 0) {
+		if (r == utf8.RuneError && size <= 1) || unsafeRune(r, i == 0) || (i+size == len(s) && prepends(r)) {
 			return i
 		}
 		i += size
@@ -151,6 +158,22 @@ func unsafeRune(r rune, first bool) bool {
 // marks, variation selectors and the emoji skin-tone modifiers.
 func extendsPrevious(r rune) bool {
 	return unicode.Is(unicode.M, r) || (r >= 0x1f3fb && r <= 0x1f3ff)
+}
+
+// prepends says whether r joins the grapheme after it (Unicode's Prepend
+// characters that are letters, the others being format characters escaped
+// anyway; and the zero-width joiner). At the end of a string it would fuse
+// with the view's next cell.
+func prepends(r rune) bool {
+	switch {
+	case r == zeroWidthJoiner:
+		// Joins an emoji drawn next to the string.
+		return true
+	case r == 0x0d4e, r == 0x111c2, r == 0x111c3, r == 0x1193f, r == 0x11941,
+		r == 0x11a3a, r >= 0x11a84 && r <= 0x11a89, r == 0x11d46, r == 0x11f02:
+		return true
+	}
+	return false
 }
 
 // names are the C0 controls Go and C write with a letter.

@@ -40,6 +40,10 @@ func TestTextEscapesWhatATerminalWouldObey(t *testing.T) {
 		{"combining mark after a letter kept", "cafe\u0301", "cafe\u0301"},
 		{"leading combining mark escaped", "\u0301abc", `\u0301abc`},
 		{"leading zwj escaped", "\u200dx", `\u200dx`},
+		{"mark after an escape escaped", "e\x1b\u0301", `e\x1b\u0301`},
+		{"trailing prepend letter escaped", "a\u0d4e", `a\u0d4e`},
+		{"trailing zwj escaped", "👩\u200d", `👩\u200d`},
+		{"prepend letter before a letter kept", "\u0d4eക", "\u0d4eക"},
 		{"leading skin tone escaped", "\U0001f3fbx", `\U0001f3fbx`},
 		{"zwnj inside persian kept", "می\u200cخواهم", "می\u200cخواهم"},
 		{"backslash kept", `C:\x1b`, `C:\x1b`},
@@ -62,7 +66,7 @@ func TestTextEscapesWhatATerminalWouldObey(t *testing.T) {
 // mark fuses with the cell before it.
 func TestTextKeepsTheGridAligned(t *testing.T) {
 	for _, in := range []string{
-		"\x1b[2Jweb", "\x1b]0;pwned\x07api", "日本語\x1b[31m", "🚀\u202erocket", "\u0301x", "a\bb", "naïve\u200b",
+		"\x1b[2Jweb", "\x1b]0;pwned\x07api", "a\u0d4e", "a\U000111c2", "e\x1b\u0301", "日本語\x1b[31m", "🚀\u202erocket", "\u0301x", "a\bb", "naïve\u200b",
 	} {
 		out := Text(in)
 		w := ansi.StringWidth(out)
@@ -208,6 +212,9 @@ func FuzzText(f *testing.F) {
 		w := ansi.StringWidth(out)
 		if got := ansi.StringWidth("│ " + out + " │"); got != w+4 {
 			t.Fatalf("Text(%q) = %q is %d cells alone, %d between rails", s, out, w, got-4)
+		}
+		if got := ansi.StringWidth("数" + out + "🚀"); got != w+4 {
+			t.Fatalf("Text(%q) = %q is %d cells alone, %d between wide neighbours", s, out, w, got-4)
 		}
 		if Screen(out) != out {
 			t.Fatalf("Screen changed inert text %q to %q", out, Screen(out))
