@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"topo/model"
@@ -159,6 +160,21 @@ func checkHostileFrame(t *testing.T, hs *harness, want ...string) string {
 	v := hs.view() // also checks every line fits the width
 	if v != raw {
 		t.Errorf("inert.Screen changed the frame: a string reached a pane without passing inert.Value")
+	}
+	// The grid lines up: a lane's rule fills the width and its node lines
+	// are whole columns, so no escaped name is wider or narrower than it
+	// was measured.
+	for i, line := range strings.Split(hs.m.lanes.View(), "\n") {
+		lw := ansi.StringWidth(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "columns "):
+		case strings.HasPrefix(line, "━"):
+			if lw != hs.m.lanes.width {
+				t.Errorf("lane rule %d is %d cells, want %d: %q", i+1, lw, hs.m.lanes.width, line)
+			}
+		case lw%columnWidth != 0:
+			t.Errorf("node line %d is %d cells, not whole %d-cell columns: %q", i+1, lw, columnWidth, line)
+		}
 	}
 	for _, w := range want {
 		if !strings.Contains(v, w) {
