@@ -11,8 +11,10 @@ import (
 	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/muesli/termenv"
 
 	"topo/model"
 )
@@ -352,5 +354,43 @@ func TestInertValueLeavesTheMessageAlone(t *testing.T) {
 	}
 	if got := hs.m.topo.Containers[ctrID("evil-1")].Service(); got != `web\x1b[2J\x1b[H\x1b]0;pwned\a` {
 		t.Errorf("the UI's topology holds %q", got)
+	}
+}
+
+// TestScreenKeepsLipglossColours: the frame's last pass (inert.Screen)
+// keeps every sequence lipgloss emits for styling, in every colour
+// profile, so on a real terminal topo looks as it did; and with a hostile
+// topology the coloured frame holds no other escape sequence.
+func TestScreenKeepsLipglossColours(t *testing.T) {
+	for name, p := range map[string]termenv.Profile{"ansi": termenv.ANSI, "ansi256": termenv.ANSI256, "truecolor": termenv.TrueColor} {
+		t.Run(name, func(t *testing.T) {
+			lipgloss.SetColorProfile(p)
+			t.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
+			topo := basicTopo()
+			hs := newHarness(t, 200, 50, &topo)
+			hs.press("?")
+			raw := rawView(hs.m)
+			if !strings.Contains(raw, "\x1b[") {
+				t.Fatalf("the frame has no colour: the test checks nothing")
+			}
+			if v := hs.m.View(); v != raw {
+				t.Errorf("inert.Screen changed a frame of topo's own styling")
+			}
+
+			hostile := newHostileHarness(t, 200, 50, nil)
+			v := hostile.m.View()
+			for i := 0; i < len(v); i++ {
+				if v[i] != 0x1b {
+					continue
+				}
+				j := i + 2
+				for j < len(v) && (v[j] >= '0' && v[j] <= '9' || v[j] == ';') {
+					j++
+				}
+				if v[i+1] != '[' || j >= len(v) || v[j] != 'm' {
+					t.Fatalf("an escape sequence other than SGR reached the frame: %q", around(v, i))
+				}
+			}
+		})
 	}
 }
