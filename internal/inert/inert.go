@@ -18,9 +18,13 @@
 //
 //   - ui.Model.Update passes every message through Value before any pane
 //     sees it, and New passes the Config's strings through Text: every
-//     string a pane holds is already inert, whichever field it draws.
-//     RenderSnapshot (the text of `topo snapshot`) does the same with its
-//     topology.
+//     string a pane holds is already inert, whichever field it draws, and
+//     a new pane or a new message type needs nothing of its own. The UI
+//     thus keeps display copies; IDs are hex and addresses plain, so what
+//     it sends back to the adapters (an ID to kill, a topology to find
+//     Consul in) is unchanged. RenderSnapshot (the text of `topo
+//     snapshot`) does the same with its topology, and the CLI's tables
+//     with what they print.
 //   - Screen is a last pass over the finished frame that keeps lipgloss's
 //     colour sequences (SGR) and makes anything else inert: a safety net for
 //     a string that reached a pane some other way, never the main path
@@ -28,9 +32,9 @@
 //     grid, because its width was measured before).
 //
 // Raw values stay where they are data, not text on a terminal: in the
-// model, in what adapters send back to the engine or the registry, and in
-// `topo snapshot --json` (JSON escapes control characters itself; JSON
-// escapes the rest, which json.Marshal leaves raw).
+// model and the adapters, and in the --json outputs, where encoding/json
+// escapes the C0 controls and JSON (below) the DEL, C1 and format
+// characters it leaves raw, so a decoder reads back the raw value.
 //
 // The package is internal/ rather than in ui/ because the CLI's own text
 // output (snapshot, demo and swarm commands) draws the same strings without
