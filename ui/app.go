@@ -196,8 +196,8 @@ func (m *Model) Topology() model.Topology { return m.topo }
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Every string from outside (engine, registry, swarm, probe, demo,
 	// traffic, errors) enters the UI in a message: made inert here, once,
-	// no pane ever holds one that a terminal would obey, whichever field
-	// it draws (see internal/inert).
+	// so no pane ever holds one a terminal would obey, whichever field it
+	// draws (see internal/inert).
 	msg = inert.Value(msg)
 	if _, clock := msg.(TickMsg); !clock {
 		m.bodyDirty = true
