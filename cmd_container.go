@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"topo/internal/inert"
 	"topo/model"
 )
 
@@ -64,7 +65,7 @@ func runAction(ctx context.Context, opts *globalOptions, action model.Action, re
 	if err := engine.Do(ctx, action, c.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%s %s (%s)\n", action.PastTense(), c.DisplayName(), c.ShortID())
+	fmt.Fprintf(cmd.OutOrStdout(), "%s %s (%s)\n", action.PastTense(), inert.Text(c.DisplayName()), c.ShortID())
 	return nil
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"topo/demo/deploy"
 	"topo/demo/traffic"
 	"topo/docker"
+	"topo/internal/inert"
 	"topo/ui"
 )
 
@@ -286,11 +286,9 @@ func newDemoStatusCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 					return err
 				}
 				if asJSON {
-					enc := json.NewEncoder(cmd.OutOrStdout())
-					enc.SetIndent("", "  ")
-					return enc.Encode(st)
+					return writeJSON(cmd.OutOrStdout(), st)
 				}
-				return printStatus(cmd.OutOrStdout(), st)
+				return printStatus(cmd.OutOrStdout(), inert.Value(st))
 			})
 		},
 	}
@@ -476,7 +474,7 @@ func newDemoTrafficCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 			var last traffic.Snapshot
 			for s := range snaps {
 				last = s
-				fmt.Fprintln(cmd.OutOrStdout(), s.Summary())
+				fmt.Fprintln(cmd.OutOrStdout(), inert.Text(s.Summary()))
 			}
 			if err := <-errc; err != nil {
 				return err
@@ -538,6 +536,7 @@ func newStepPrinter(out io.Writer) *stepPrinter {
 }
 
 func (p *stepPrinter) print(s deploy.Step) {
+	s = inert.Value(s) // titles and details name images and containers
 	switch s.State {
 	case deploy.StepRunning:
 		if !p.tty || s.Fraction < 0 {

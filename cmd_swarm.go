@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"topo/docker"
+	"topo/internal/inert"
 	"topo/model"
 )
 
@@ -190,11 +190,9 @@ Workers know nothing of the cluster: point topo at a manager.`,
 					return err
 				}
 				if asJSON {
-					enc := json.NewEncoder(cmd.OutOrStdout())
-					enc.SetIndent("", "  ")
-					return enc.Encode(c.Export())
+					return writeJSON(cmd.OutOrStdout(), c.Export())
 				}
-				return printClusterStatus(cmd.OutOrStdout(), c)
+				return printClusterStatus(cmd.OutOrStdout(), inert.Value(c))
 			})
 		},
 	}

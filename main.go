@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"topo/docker"
+	"topo/internal/inert"
 	"topo/model"
 	"topo/registry"
 	"topo/ui"
@@ -42,7 +42,8 @@ func main() {
 		// and summary already; only the exit status is left to say.
 		var mismatch *ProbeMismatchError
 		if !errors.As(err, &mismatch) {
-			fmt.Fprintln(os.Stderr, "topo:", err)
+			// Errors name containers, services and what the engine said.
+			fmt.Fprintln(os.Stderr, "topo:", inert.Screen(err.Error()))
 		}
 		os.Exit(1)
 	}
@@ -198,8 +199,6 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
 				tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
 				defer tunnel.Close()
 				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
@@ -222,7 +221,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 					links := reg.LinkElsewhere(topo, elsewhere)
 					out.Registry, out.RegistryLinks = reg, &links
 				}
-				return enc.Encode(out)
+				return writeJSON(cmd.OutOrStdout(), out)
 			}
 			if width == 0 {
 				width = 120
