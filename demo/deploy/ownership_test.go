@@ -4,11 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/volume"
 
 	"topo/internal/dockertest"
+	"topo/internal/swarmtest"
 )
 
 // demoLookalike is a user's own compose project with the demo's service,
@@ -176,6 +184,153 @@ func TestEveryObjectCarriesTheOwnerLabel(t *testing.T) {
 		for _, m := range spec.TaskTemplate.ContainerSpec.Mounts {
 			if m.VolumeOptions != nil {
 				check("the volume of service "+svc, m.VolumeOptions.Labels)
+			}
+		}
+	}
+}
+
+// TestForeignStackSurvivesUpScaleDown is the swarm form: a real stack of
+// `docker stack deploy` named like the demo, with the demo's services, an
+// overlay pair, a config and the volume, on a Docker-in-Docker swarm.
+// Both modes of up, scale, - and down refuse, naming every object, and
+// the stack is untouched: the same services at the same versions, tasks,
+// configs, networks and volume.
+func TestForeignStackSurvivesUpScaleDown(t *testing.T) {
+	img := dockertest.TestServerImage(t)
+	cl := swarmtest.Start(t, swarmtest.Options{Workers: 1, Images: []string{img}})
+	cl.Own(t)
+	mgr := cl.Manager()
+	stack := cl.Env.Prefix
+	file := fmt.Sprintf(`version: "3.8"
+services:
+  lb:
+    image: %[1]q
+    networks: [front]
+    configs: [{source: lbconf, target: /etc/lb.conf}]
+    deploy: {endpoint_mode: dnsrr}
+  app:
+    image: %[1]q
+    networks: [front, back]
+    deploy: {replicas: 2, endpoint_mode: dnsrr}
+  consul:
+    image: %[1]q
+    networks: [front, back]
+    deploy: {endpoint_mode: dnsrr}
+  mongo:
+    image: %[1]q
+    networks: [back]
+    volumes: ["mongo-data:/data"]
+    deploy: {endpoint_mode: dnsrr, placement: {constraints: [node.role==manager]}}
+configs:
+  lbconf: {file: /tmp/lb.conf}
+networks:
+  front: {driver: overlay, driver_opts: {com.docker.network.driver.mtu: %[2]q}}
+  back: {driver: overlay, driver_opts: {com.docker.network.driver.mtu: %[2]q}}
+volumes:
+  mongo-data: {}
+`, img, swarmtest.OverlayMTU)
+	// The node's own docker CLI deploys it, as a user on the manager would.
+	deployCmd := exec.Command("docker", "exec", "-i", mgr.ContainerID, "sh", "-c",
+		"echo 'listen 80;' > /tmp/lb.conf && cat > /tmp/stack.yml && docker stack deploy --resolve-image never -c /tmp/stack.yml "+stack)
+	deployCmd.Stdin = strings.NewReader(file)
+	if out, err := deployCmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker stack deploy: %v\n%s", err, out)
+	}
+
+	ctx := context.Background()
+	f := filters.NewArgs(filters.Arg("label", LabelStack+"="+stack))
+	// snapshot describes the stack once every task runs (a task still
+	// starting would be replaced by the swarm, not by topo).
+	snapshot := func() (lines, names []string) {
+		t.Helper()
+		var out []string
+		dockertest.Eventually(t, time.Minute, func() (bool, string) {
+			out, names = nil, nil
+			svcs, err := mgr.Client.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, s := range svcs {
+				out = append(out, fmt.Sprintf("service %s %s version %d", s.Spec.Name, s.ID, s.Version.Index))
+				names = append(names, s.Spec.Name)
+			}
+			tasks, err := mgr.Client.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
+				filters.Arg("label", LabelStack+"="+stack), filters.Arg("desired-state", "running"))})
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, tk := range tasks {
+				if tk.Status.State != swarm.TaskStateRunning {
+					return false, fmt.Sprintf("task %s is %s: %s", tk.ID, tk.Status.State, tk.Status.Err)
+				}
+				out = append(out, "task "+tk.ID)
+			}
+			if len(svcs) != 4 || len(tasks) != 5 {
+				return false, fmt.Sprintf("%d services, %d tasks running", len(svcs), len(tasks))
+			}
+			configs, err := mgr.Client.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, c := range configs {
+				out = append(out, "config "+c.Spec.Name+" "+c.ID)
+				names = append(names, c.Spec.Name)
+			}
+			nets, err := mgr.Client.NetworkList(ctx, network.ListOptions{Filters: f})
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, n := range nets {
+				out = append(out, "network "+n.Name+" "+n.ID)
+				names = append(names, n.Name)
+			}
+			vols, err := mgr.Client.VolumeList(ctx, volume.ListOptions{Filters: f})
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, v := range vols.Volumes {
+				out = append(out, "volume "+v.Name+" "+v.CreatedAt)
+				names = append(names, v.Name)
+			}
+			return len(configs) == 1 && len(nets) == 2 && len(vols.Volumes) == 1,
+				fmt.Sprintf("%d configs, %d networks, %d volumes", len(configs), len(nets), len(vols.Volumes))
+		})
+		slices.Sort(out)
+		return out, names
+	}
+	before, names := snapshot()
+
+	d, err := New(mgr.Client, Options{
+		Project: stack, SelfBinary: selfBinary(t), Images: Images{Consul: img, Mongo: img, Nginx: img},
+		ExtraLabels: cl.Env.Labels(), OverlayMTU: 1350,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []struct {
+		name string
+		run  func(Progress) error
+	}{
+		{"up --swarm", func(p Progress) error { _, err := d.UpSwarm(ctx, UpOptions{Replicas: 3}, p); return err }},
+		{"up", func(p Progress) error { _, err := d.Up(ctx, UpOptions{}, p); return err }},
+		{"scale app=3", func(p Progress) error { return d.Scale(ctx, ServiceApp, 3, p) }},
+		{"the - key", func(p Progress) error { _, err := d.ScaleBy(ctx, ServiceApp, -1, p); return err }},
+		{"the T key", func(p Progress) error { return d.Down(ctx, false, p) }},
+		{"down --swarm --volumes", func(p Progress) error { return d.DownSwarm(ctx, true, p) }},
+	} {
+		var steps stepLog
+		err := op.run(steps.add)
+		if after, _ := snapshot(); !slices.Equal(after, before) {
+			t.Fatalf("%s changed the stack (error: %v):\nbefore:\n%s\nafter:\n%s\nsteps:\n%s", op.name, err,
+				strings.Join(before, "\n"), strings.Join(after, "\n"), &steps)
+		}
+		if !errors.Is(err, ErrForeign) {
+			t.Errorf("%s on a stack topo did not create = %v, want a refusal (ErrForeign)\n%s", op.name, err, &steps)
+			continue
+		}
+		for _, want := range append([]string{"--project"}, names...) {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: the refusal does not say %q: %v", op.name, want, err)
 			}
 		}
 	}
