@@ -239,66 +239,68 @@ volumes:
 
 	ctx := context.Background()
 	f := filters.NewArgs(filters.Arg("label", LabelStack+"="+stack))
-	// snapshot describes the stack once every task runs (a task still
-	// starting would be replaced by the swarm, not by topo).
-	snapshot := func() (lines, names []string) {
+	// read describes the stack: services with their versions, the tasks
+	// meant to run with their state, configs, networks and the volume.
+	read := func() (lines, names []string, settled bool, why string) {
 		t.Helper()
-		var out []string
-		dockertest.Eventually(t, time.Minute, func() (bool, string) {
-			out, names = nil, nil
-			svcs, err := mgr.Client.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
-			if err != nil {
-				return false, err.Error()
+		svcs, err := mgr.Client.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range svcs {
+			lines = append(lines, fmt.Sprintf("service %s %s version %d", s.Spec.Name, s.ID, s.Version.Index))
+			names = append(names, s.Spec.Name)
+		}
+		tasks, err := mgr.Client.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
+			filters.Arg("label", LabelStack+"="+stack), filters.Arg("desired-state", "running"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := 0
+		for _, tk := range tasks {
+			lines = append(lines, fmt.Sprintf("task %s %s %s", tk.ID, tk.Status.State, tk.Status.Err))
+			if tk.Status.State == swarm.TaskStateRunning {
+				running++
 			}
-			for _, s := range svcs {
-				out = append(out, fmt.Sprintf("service %s %s version %d", s.Spec.Name, s.ID, s.Version.Index))
-				names = append(names, s.Spec.Name)
-			}
-			tasks, err := mgr.Client.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
-				filters.Arg("label", LabelStack+"="+stack), filters.Arg("desired-state", "running"))})
-			if err != nil {
-				return false, err.Error()
-			}
-			for _, tk := range tasks {
-				if tk.Status.State != swarm.TaskStateRunning {
-					return false, fmt.Sprintf("task %s is %s: %s", tk.ID, tk.Status.State, tk.Status.Err)
-				}
-				out = append(out, "task "+tk.ID)
-			}
-			if len(svcs) != 4 || len(tasks) != 5 {
-				return false, fmt.Sprintf("%d services, %d tasks running", len(svcs), len(tasks))
-			}
-			configs, err := mgr.Client.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
-			if err != nil {
-				return false, err.Error()
-			}
-			for _, c := range configs {
-				out = append(out, "config "+c.Spec.Name+" "+c.ID)
-				names = append(names, c.Spec.Name)
-			}
-			nets, err := mgr.Client.NetworkList(ctx, network.ListOptions{Filters: f})
-			if err != nil {
-				return false, err.Error()
-			}
-			for _, n := range nets {
-				out = append(out, "network "+n.Name+" "+n.ID)
-				names = append(names, n.Name)
-			}
-			vols, err := mgr.Client.VolumeList(ctx, volume.ListOptions{Filters: f})
-			if err != nil {
-				return false, err.Error()
-			}
-			for _, v := range vols.Volumes {
-				out = append(out, "volume "+v.Name+" "+v.CreatedAt)
-				names = append(names, v.Name)
-			}
-			return len(configs) == 1 && len(nets) == 2 && len(vols.Volumes) == 1,
-				fmt.Sprintf("%d configs, %d networks, %d volumes", len(configs), len(nets), len(vols.Volumes))
-		})
-		slices.Sort(out)
-		return out, names
+		}
+		configs, err := mgr.Client.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range configs {
+			lines = append(lines, "config "+c.Spec.Name+" "+c.ID)
+			names = append(names, c.Spec.Name)
+		}
+		nets, err := mgr.Client.NetworkList(ctx, network.ListOptions{Filters: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nets {
+			lines = append(lines, "network "+n.Name+" "+n.ID)
+			names = append(names, n.Name)
+		}
+		vols, err := mgr.Client.VolumeList(ctx, volume.ListOptions{Filters: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vols.Volumes {
+			lines = append(lines, "volume "+v.Name+" "+v.CreatedAt)
+			names = append(names, v.Name)
+		}
+		slices.Sort(lines)
+		why = fmt.Sprintf("%d services, %d of %d tasks running, %d configs, %d networks, %d volumes",
+			len(svcs), running, len(tasks), len(configs), len(nets), len(vols.Volumes))
+		return lines, names, len(svcs) == 4 && len(tasks) == 5 && running == 5 && len(configs) == 1 && len(nets) == 2 && len(vols.Volumes) == 1, why
 	}
-	before, names := snapshot()
+	// Compared once every task runs: a task still starting would be
+	// replaced by the swarm, not by topo.
+	var before, names []string
+	dockertest.Eventually(t, time.Minute, func() (bool, string) {
+		var settled bool
+		var why string
+		before, names, settled, why = read()
+		return settled, why
+	})
 
 	d, err := New(mgr.Client, Options{
 		Project: stack, SelfBinary: selfBinary(t), Images: Images{Consul: img, Mongo: img, Nginx: img},
@@ -320,7 +322,7 @@ volumes:
 	} {
 		var steps stepLog
 		err := op.run(steps.add)
-		if after, _ := snapshot(); !slices.Equal(after, before) {
+		if after, _, _, _ := read(); !slices.Equal(after, before) {
 			t.Fatalf("%s changed the stack (error: %v):\nbefore:\n%s\nafter:\n%s\nsteps:\n%s", op.name, err,
 				strings.Join(before, "\n"), strings.Join(after, "\n"), &steps)
 		}
