@@ -131,6 +131,11 @@ func TestForeignErrorSaysWhatToDo(t *testing.T) {
 		{"a stack of an earlier topo", olderStack,
 			[]string{"docker service rm p_app; docker config rm p_lb_conf_1234; docker network rm p_front"},
 			nil},
+		{"a name holding escapes", &ForeignError{Project: "p", Action: "remove", Objects: []ForeignObject{
+			{Kind: "container", Name: "p-app-1", OlderTopo: true}, {Kind: "network", Name: "p_front\x1b]0;owned\a\u202e"},
+		}},
+			[]string{`network "p_front\x1b]0;owned\a\u202e"`, "with the tool that made them"},
+			[]string{"\x1b]", "docker rm", "\u202e"}},
 		{"many objects", &ForeignError{Project: "p", Action: "remove", Objects: many},
 			[]string{"container p_app_10 and 3 more"},
 			[]string{"p_app_11"}},
