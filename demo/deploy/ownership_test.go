@@ -69,7 +69,9 @@ func TestForeignComposeProjectSurvivesUpScaleDown(t *testing.T) {
 		{"down --swarm --volumes", "remove", func(p Progress) error { return d.DownSwarm(ctx, true, p) }},
 	} {
 		var steps stepLog
+		start := time.Now()
 		err := op.run(steps.add)
+		t.Logf("%s: refused in %v", op.name, time.Since(start).Round(time.Millisecond))
 		if after := project.Snapshot(t); !slices.Equal(after, before) {
 			t.Fatalf("%s changed the compose project (error: %v):\nbefore:\n%s\nafter:\n%s\nsteps:\n%s", op.name, err,
 				strings.Join(before, "\n"), strings.Join(after, "\n"), &steps)
