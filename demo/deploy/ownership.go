@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
@@ -62,7 +64,7 @@ func (e *ForeignError) Error() string {
 	fmt.Fprintf(&b, "project %s holds objects topo did not create, so topo will not %s it: ", e.Project, e.Action)
 	names := make([]string, 0, min(len(e.Objects), foreignListed))
 	for _, o := range e.Objects[:min(len(e.Objects), foreignListed)] {
-		names = append(names, o.Kind+" "+o.Name)
+		names = append(names, o.Kind+" "+shownName(o.Name))
 	}
 	b.WriteString(strings.Join(names, ", "))
 	if n := len(e.Objects) - foreignListed; n > 0 {
@@ -90,6 +92,10 @@ func (e *ForeignError) removal() string {
 		if (o.Kind == "container" || o.Kind == "service") && !o.OlderTopo {
 			return ""
 		}
+		if !plainName.MatchString(o.Name) {
+			// Not safe to paste into a shell: the person removes it by hand.
+			return ""
+		}
 		older = older || o.OlderTopo
 		byKind[o.Kind] = append(byKind[o.Kind], o.Name)
 	}
@@ -106,6 +112,20 @@ func (e *ForeignError) removal() string {
 		}
 	}
 	return strings.Join(cmds, "; ")
+}
+
+// plainName is what the engine allows in container and volume names; a
+// name of anything else (networks, configs) may hold any character.
+var plainName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// shownName is a name as the message shows it: quoted, with escapes, when
+// it holds more than plainName allows, so that a name made to hold
+// terminal escapes is printed inert by the CLI as much as by the TUI.
+func shownName(name string) string {
+	if plainName.MatchString(name) {
+		return name
+	}
+	return strconv.Quote(name)
 }
 
 // checkOwned refuses action when any object of the project (by its
