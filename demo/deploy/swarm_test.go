@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
 
 	"topo/docker"
 	"topo/internal/dockertest"
@@ -192,11 +194,13 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 	// From another node of the swarm, of every port the demo's services
 	// use, only the load balancer's answers on the manager.
 	worker := cl.Nodes[1]
-	// (The app's own 8080 is the load balancer's port here.)
-	for _, port := range []int{consulHTTP, 8600, 8300, 8301, 8302, 27017, DefaultLBPort} {
-		answers := dialFromNode(t, cl, worker, mgr.IP, port)
-		if want := port == DefaultLBPort; answers != want {
-			t.Errorf("port %d of the manager from %s: answers %v, want %v (only the load balancer's may)", port, worker.Name, answers, want)
+	// The load balancer was moved to DefaultLBPort+1 above, so the app's
+	// own port (the old default) is checked as well.
+	lbPort := DefaultLBPort + 1
+	for _, port := range []int{consulHTTP, 8600, 8300, 8301, 8302, 27017, appPort, lbPort} {
+		answers, said := dialFromNode(t, cl, worker, mgr.IP, port)
+		if want := port == lbPort; answers != want {
+			t.Errorf("port %d of the manager from %s: answers %v, want %v (only the load balancer's may): %s", port, worker.Name, answers, want, said)
 		}
 	}
 	if reg := serviceStatus(st, ServiceRegistrator); reg.Running != len(cl.Nodes) || reg.Desired != len(cl.Nodes) {
@@ -400,27 +404,27 @@ func waitServedBySwarm(t testing.TB, d *Deployer, within time.Duration, names ..
 }
 
 // dialFromNode says whether a TCP connection from inside node (its own
-// network namespace, as another machine of the swarm) to ip:port succeeds.
-// bash's /dev/tcp needs no tool the node image lacks.
-func dialFromNode(t *testing.T, cl *swarmtest.Cluster, node *swarmtest.Node, ip string, port int) bool {
+// network namespace, as another machine of the swarm) to ip:port succeeds,
+// and what bash said when it did not. bash's /dev/tcp needs no tool the
+// node image lacks.
+func dialFromNode(t *testing.T, cl *swarmtest.Cluster, node *swarmtest.Node, ip string, port int) (bool, string) {
 	t.Helper()
 	ctx := context.Background()
 	cmd := []string{"timeout", "3", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", ip, port)}
-	created, err := cl.Env.Client.ContainerExecCreate(ctx, node.ContainerID, container.ExecOptions{Cmd: cmd})
+	created, err := cl.Env.Client.ContainerExecCreate(ctx, node.ContainerID, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		t.Fatalf("exec on %s: %v", node.Name, err)
 	}
-	if err := cl.Env.Client.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{}); err != nil {
+	attached, err := cl.Env.Client.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{})
+	if err != nil {
 		t.Fatalf("exec on %s: %v", node.Name, err)
 	}
-	for {
-		in, err := cl.Env.Client.ContainerExecInspect(ctx, created.ID)
-		if err != nil {
-			t.Fatalf("exec on %s: %v", node.Name, err)
-		}
-		if !in.Running {
-			return in.ExitCode == 0
-		}
-		time.Sleep(50 * time.Millisecond)
+	var out bytes.Buffer
+	_, _ = stdcopy.StdCopy(&out, &out, attached.Reader)
+	attached.Close()
+	in, err := cl.Env.Client.ContainerExecInspect(ctx, created.ID)
+	if err != nil {
+		t.Fatalf("exec on %s: %v", node.Name, err)
 	}
+	return in.ExitCode == 0, fmt.Sprintf("exit %d: %s", in.ExitCode, strings.TrimSpace(out.String()))
 }
