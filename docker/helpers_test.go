@@ -88,6 +88,8 @@ func (w *watcher) apply(u model.Update) {
 			defer func() { w.latency = append(w.latency, time.Since(ev.Time)) }()
 		}
 		w.topo.Apply(ev)
+	case u.Refresh != nil:
+		w.topo.Refresh(*u.Refresh)
 	default:
 		w.lost = append(w.lost, u)
 	}

@@ -95,6 +95,14 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 		return ctx.Err()
 	}
 	*backoff = minBackoff
+	// An event whose read timed out goes without state; its container is
+	// then read again off the stream, with a longer bound, and the result
+	// applied only if no newer event of that container came meanwhile (it
+	// carried its own state, or scheduled its own late read). Without it,
+	// a connect on a loaded engine left its lane's address empty for good:
+	// no later event carries it.
+	late := make(chan lateRead)
+	seq := map[string]uint64{}
 	for {
 		select {
 		case m := <-msgs:
@@ -102,7 +110,20 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 			if ev.Time.After(*last) {
 				*last = ev.Time
 			}
+			if id := stateOf(ev); id != "" {
+				seq[id]++
+				if ev.Container == nil {
+					go e.readLate(streamCtx, id, seq[id], late)
+				}
+			}
 			if !send(model.Update{Event: &ev}) {
+				return ctx.Err()
+			}
+		case r := <-late:
+			if seq[r.id] != r.seq || r.container == nil {
+				continue
+			}
+			if !send(model.Update{Refresh: r.container}) {
 				return ctx.Err()
 			}
 		case err := <-errs:
@@ -113,6 +134,47 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+}
+
+// lateReadTimeout bounds a late read: long enough for the engine to
+// finish the start or stop that held the container, short enough that a
+// stuck engine does not keep goroutines.
+const lateReadTimeout = 10 * time.Second
+
+// lateRead is a container's state read after its event went without.
+type lateRead struct {
+	id        string
+	seq       uint64
+	container *model.Container
+}
+
+// stateOf names the container whose state an event's read would carry,
+// or "" for an event that carries none by design (a destroy, a kill, a
+// network's own events).
+func stateOf(ev model.Event) string {
+	switch {
+	case ev.Type == model.EventContainer && ev.BaseAction() != "destroy" && ev.BaseAction() != "kill":
+		return ev.ActorID
+	case ev.Type == model.EventNetwork && (ev.BaseAction() == "connect" || ev.BaseAction() == "disconnect"):
+		return ev.Attributes["container"]
+	}
+	return ""
+}
+
+// readLate reads container id and hands the result to the stream loop,
+// unless the stream ended meanwhile.
+func (e *Engine) readLate(ctx context.Context, id string, seq uint64, out chan<- lateRead) {
+	rctx, cancel := context.WithTimeout(ctx, lateReadTimeout)
+	defer cancel()
+	r := lateRead{id: id, seq: seq}
+	if c, err := e.api.ContainerInspect(rctx, id); err == nil {
+		mc := fromInspect(c)
+		r.container = &mc
+	}
+	select {
+	case out <- r:
+	case <-ctx.Done():
 	}
 }
 

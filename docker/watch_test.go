@@ -455,3 +455,52 @@ func TestWatchKeepsAddressesAndLanesOnASlowEngine(t *testing.T) {
 		return stopped && c.State == model.StateExited && len(c.Endpoints) == 2, fmt.Sprintf("stop event in %v, state %s endpoints %v", stopped, c.State, c.Endpoints)
 	})
 }
+
+// Regression: under load (make test beside its own builds) every read of
+// an event's container timed out and the list lagged, so a connect left
+// the new lane's address empty for good, no later event carrying it. The
+// late read brings it: here it is the only way it can arrive.
+func TestWatchReadsAContainerLateWhenItsEventWentWithoutState(t *testing.T) {
+	t.Parallel()
+	env := dockertest.New(t)
+	image := dockertest.TestServerImage(t)
+	ctx := context.Background()
+	front, back := env.Name("front"), env.Name("back")
+	env.CreateNetwork(t, "front", nil)
+	env.CreateNetwork(t, "back", nil)
+	e := connectTest(t, "")
+	docker.SlowReads(e, 150*time.Millisecond) // past the event's bound
+	docker.HideListedByID(e)
+	docker.ScopeEvents(e, "container", env.Prefix)
+	w := startWatch(t, e, env.Prefix)
+	w.waitFor(t, settle, "first snapshot", func(w *watcher) (bool, string) { return w.snapshots == 1, "no snapshot" })
+
+	id := env.Run(t, dockertest.ContainerSpec{Suffix: "node", Image: image, Networks: []string{front}, Start: true})
+	w.waitFor(t, settle, "running", func(w *watcher) (bool, string) {
+		c := w.topo.Containers[id]
+		return c.State == model.StateRunning, string(c.State)
+	})
+	if err := env.Client.NetworkConnect(ctx, back, id, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(t, settle, "address on the connected network", func(w *watcher) (bool, string) {
+		c := w.topo.Containers[id]
+		for _, ep := range c.Endpoints {
+			if ep.NetworkName == back && ep.IPv4 != "" {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("endpoints %v", c.Endpoints)
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	refreshed := 0
+	for _, u := range w.updates {
+		if u.Refresh != nil && u.Refresh.ID == id {
+			refreshed++
+		}
+	}
+	if refreshed == 0 {
+		t.Error("the address arrived without a late read: the test did not exercise it")
+	}
+}

@@ -228,6 +228,19 @@ type Update struct {
 	// stale while the adapter reconnects. Retry is when it next tries.
 	Lost  error
 	Retry time.Time
+	// Refresh is a container's state read late, after an event of its
+	// went without one (the engine held the container too long) and no
+	// newer event of it came since; it is no event of its own.
+	Refresh *Container
+}
+
+// Refresh replaces a container's state with one read after its latest
+// event. A container the topology no longer holds stays gone: a late read
+// must not bring back what a destroy removed.
+func (t *Topology) Refresh(c Container) {
+	if _, ok := t.Containers[c.ID]; ok {
+		t.Containers[c.ID] = c
+	}
 }
 
 // Action is something a person can do to a container.

@@ -327,6 +327,8 @@ func (m *Model) applyUpdate(u model.Update) tea.Cmd {
 		if ev.Attributes[model.LabelProbe] == "" {
 			m.log.Add(ev.Time, line, isBadEvent(ev))
 		}
+	case u.Refresh != nil:
+		m.topo.Refresh(*u.Refresh)
 	case u.Lost != nil:
 		if m.stale == nil {
 			m.log.Add(now, "lost the engine: "+u.Lost.Error(), true)
