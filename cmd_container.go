@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"topo/internal/inert"
 	"topo/model"
 )
 
@@ -31,7 +32,8 @@ func newActionCmds(opts *globalOptions) []*cobra.Command {
 
 CONTAINER is a name, an ID (or its first 4+ characters), or a compose
 service.N as the lanes show it.`,
-			Args: cobra.ExactArgs(1),
+			Example: "  topo " + string(a.action) + " web.1\n  topo " + string(a.action) + " shop-web-1",
+			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return runAction(cmd.Context(), opts, a.action, args[0], cmd)
 			},
@@ -63,7 +65,7 @@ func runAction(ctx context.Context, opts *globalOptions, action model.Action, re
 	if err := engine.Do(ctx, action, c.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%s %s (%s)\n", action.PastTense(), c.DisplayName(), c.ShortID())
+	fmt.Fprintf(cmd.OutOrStdout(), "%s %s (%s)\n", action.PastTense(), inert.Text(c.DisplayName()), c.ShortID())
 	return nil
 }
 

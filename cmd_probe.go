@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"topo/docker"
+	"topo/internal/inert"
 	"topo/model"
 	"topo/probeagent"
 )
@@ -120,9 +120,7 @@ func parseProbeTarget(s string) (string, int, error) {
 func writeProbeReport(w io.Writer, rep model.ProbeReport, asJSON bool) error {
 	summary := rep.Summary()
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		err := enc.Encode(struct {
+		err := writeJSON(w, struct {
 			model.ProbeReport
 			Mismatches int    `json:"mismatches"`
 			Summary    string `json:"summary"`
@@ -130,7 +128,7 @@ func writeProbeReport(w io.Writer, rep model.ProbeReport, asJSON bool) error {
 		if err != nil {
 			return err
 		}
-	} else if err := writeProbeTable(w, rep); err != nil {
+	} else if err := writeProbeTable(w, inert.Value(rep)); err != nil {
 		return err
 	}
 	if n := rep.Mismatches(); n > 0 {

@@ -8,12 +8,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -22,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"topo/docker"
+	"topo/internal/inert"
 	"topo/model"
 	"topo/registry"
 	"topo/ui"
@@ -43,7 +42,8 @@ func main() {
 		// and summary already; only the exit status is left to say.
 		var mismatch *ProbeMismatchError
 		if !errors.As(err, &mismatch) {
-			fmt.Fprintln(os.Stderr, "topo:", err)
+			// Errors name containers, services and what the engine said.
+			fmt.Fprintln(os.Stderr, "topo:", inert.Screen(err.Error()))
 		}
 		os.Exit(1)
 	}
@@ -83,7 +83,9 @@ docker context, else the default socket.`,
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
 	})
 	root.AddCommand(newActionCmds(opts)...)
+	root.AddCommand(newTunnelAgentCmd())
 	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newDemoCmd(opts), newSwarmCmd(opts))
+	explainArgs(root)
 	return root
 }
 
@@ -129,15 +131,19 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	// background; saying so stops lipgloss from querying the terminal for
 	// it, a query that can wait on a terminal that never answers.
 	lipgloss.SetHasDarkBackground(true)
+	// The tunnel starts containers only when a registry answers at no
+	// address this machine can dial; Close removes them on the way out.
+	tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
+	defer tunnel.Close()
 	cfg := ui.Config{
 		Engine:     engine,
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
-		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), ctx: ctx},
+		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
 	}
-	demo, trafficSource, err := newDemoUI(engine, opts)
+	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
 	if err != nil {
 		return err
 	}
@@ -193,9 +199,9 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host))
+				tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
+				defer tunnel.Close()
+				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
 				out := struct {
 					Engine docker.Info `json:"engine"`
 					model.Export
@@ -215,7 +221,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 					links := reg.LinkElsewhere(topo, elsewhere)
 					out.Registry, out.RegistryLinks = reg, &links
 				}
-				return enc.Encode(out)
+				return writeJSON(cmd.OutOrStdout(), out)
 			}
 			if width == 0 {
 				width = 120
@@ -240,11 +246,13 @@ type registryConnector struct {
 	// engineHost is the host of a tcp:// engine, where the ports it
 	// publishes are dialled; empty for a local engine.
 	engineHost string
-	ctx        context.Context
+	// tunnel reaches a registry published nowhere (see registry.Tunnel).
+	tunnel registry.Tunnel
+	ctx    context.Context
 }
 
 func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui.RegistryConn, error) {
-	target, err := registry.Find(ctx, r.flagAddr, topo, r.engineHost)
+	target, err := registry.Find(ctx, r.flagAddr, topo, r.engineHost, r.tunnel)
 	if err != nil {
 		return ui.RegistryConn{}, err
 	}
@@ -254,8 +262,7 @@ func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui
 		cancel()
 		return ui.RegistryConn{}, err
 	}
-	auto := strings.HasPrefix(target.Source, "auto")
-	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: auto, Stop: cancel}, nil
+	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: !target.Named, TokenWithheld: target.TokenWithheld(), Stop: cancel}, nil
 }
 
 // remoteHost is the host of a tcp:// engine address, where that engine's
@@ -274,10 +281,10 @@ const registrySnapshotTimeout = 3 * time.Second
 
 // registrySnapshot reads the registry once for `topo snapshot --json`:
 // the first complete answer of a watch, which is then cancelled.
-func registrySnapshot(ctx context.Context, flagAddr string, topo model.Topology, engineHost string) (*model.Registry, string) {
+func registrySnapshot(ctx context.Context, flagAddr string, topo model.Topology, engineHost string, tunnel registry.Tunnel) (*model.Registry, string) {
 	ctx, cancel := context.WithTimeout(ctx, registrySnapshotTimeout)
 	defer cancel()
-	target, err := registry.Find(ctx, flagAddr, topo, engineHost)
+	target, err := registry.Find(ctx, flagAddr, topo, engineHost, tunnel)
 	if err != nil {
 		return nil, err.Error()
 	}

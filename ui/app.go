@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"topo/internal/inert"
 	"topo/model"
 )
 
@@ -147,6 +148,10 @@ func New(cfg Config) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// The engine's version and address and the swarm note come from
+	// outside too, but in the Config rather than in a message.
+	cfg.EngineInfo = inert.Value(cfg.EngineInfo)
+	cfg.SwarmNote = inert.Text(cfg.SwarmNote)
 	styles := NewStyles(DefaultTheme())
 	if cfg.Styles != nil {
 		styles = *cfg.Styles
@@ -189,6 +194,11 @@ func (m *Model) Topology() model.Topology { return m.topo }
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	// Every string from outside (engine, registry, swarm, probe, demo,
+	// traffic, errors) enters the UI in a message: made inert here, once,
+	// so no pane ever holds one a terminal would obey, whichever field it
+	// draws (see internal/inert).
+	msg = inert.Value(msg)
 	if _, clock := msg.(TickMsg); !clock {
 		m.bodyDirty = true
 	}

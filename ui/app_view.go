@@ -8,6 +8,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"topo/internal/inert"
 )
 
 // Screen geometry: status bar, lanes title, lanes, log title, log, footer.
@@ -107,11 +109,13 @@ func (m *Model) View() string {
 	// The clock's tick changes only the status bar: the rest of the
 	// screen is drawn again only after a message that may change it, which
 	// is most of what topo costs while nothing happens.
+	// inert.Screen is the safety net behind Update's inert.Value: a
+	// string that reached a pane some other way is shown, not obeyed.
 	if m.bodyDirty || m.body == "" {
-		m.body = m.renderBody()
+		m.body = inert.Screen(m.renderBody())
 		m.bodyDirty = false
 	}
-	return m.statusBar() + "\n" + m.body
+	return inert.Screen(m.statusBar()) + "\n" + m.body
 }
 
 // renderBody draws everything below the status bar.
@@ -292,10 +296,14 @@ func (m *Model) registryStatus(long bool) string {
 	case r.Live():
 		mark = s.Healthy.Render("●")
 	}
-	if !long {
-		return "registry " + mark
+	withheld := ""
+	if m.regConn.TokenWithheld {
+		withheld = s.Warning.Render(" (token not sent)")
 	}
-	return "registry " + mark + " " + m.regConn.Source
+	if !long {
+		return "registry " + mark + withheld
+	}
+	return "registry " + mark + " " + m.regConn.Source + withheld
 }
 
 func (m *Model) footer() string {

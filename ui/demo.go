@@ -9,6 +9,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+
+	"topo/internal/inert"
 )
 
 // This file is the demo's deploy panel: the steps of a deploy, scale or
@@ -420,8 +422,10 @@ func progressBar(f float64, width int) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
+// firstLineOf is the first line of an error's inert text: its line
+// breaks are already the visible escape.
 func firstLineOf(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
+	s, _, _ = strings.Cut(s, inert.LineBreak)
 	return s
 }
 

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"topo/internal/inert"
 	"topo/model"
 )
 
@@ -106,7 +107,7 @@ func (d *Details) render() string {
 	if c.Health != model.HealthNone {
 		health := s.HealthBadge(c.Health) + " " + string(c.Health)
 		if c.HealthLog != "" {
-			health += s.Muted.Render(" — " + firstLine(c.HealthLog))
+			health += s.Muted.Render(" — " + inert.FirstLine(c.HealthLog))
 		}
 		row("health", health)
 	}
@@ -205,11 +206,6 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
 }
 
 // wrap folds lines longer than the pane onto the next lines, keeping each

@@ -3,13 +3,16 @@ package ui
 import (
 	"strings"
 
+	"topo/internal/inert"
 	"topo/model"
 )
 
 // RenderSnapshot draws the lanes once, for `topo snapshot`: every lane and
 // every node, in bands of as many columns as fit the width, with no
-// selection.
+// selection. Its strings are made inert first, as Model.Update does for
+// the screen (see internal/inert); the output is checked once more.
 func RenderSnapshot(t model.Topology, styles Styles, width int, withBuiltIn bool) string {
+	t = inert.Value(t)
 	l := NewLanes(styles)
 	l.opts.WithBuiltIn = withBuiltIn
 	l.width, l.height = width, 1<<20
@@ -34,5 +37,5 @@ func RenderSnapshot(t model.Topology, styles Styles, width int, withBuiltIn bool
 			break
 		}
 	}
-	return strings.Join(bands, "\n\n") + "\n"
+	return inert.Screen(strings.Join(bands, "\n\n")) + "\n"
 }

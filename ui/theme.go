@@ -2,6 +2,13 @@
 // that delegates to one component per pane (lanes, details, event log,
 // status bar, help). It renders model values and turns keys into requests;
 // all I/O runs in tea.Cmds through the small interfaces in deps.go.
+//
+// Strings from outside (names, labels, health and check output, task
+// errors, event attributes, errors) are made inert once, where they enter:
+// Model.Update passes every message through inert.Value before any pane
+// sees it, so panes draw only text a terminal shows and never obeys, and a
+// new pane needs nothing of its own; inert.Screen over each frame is the
+// safety net. See internal/inert.
 package ui
 
 import (

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"topo/internal/inert"
 )
 
 // This file is the traffic pane: the demo's load generator seen live,
@@ -128,7 +130,7 @@ func (p *TrafficPane) Toggle(src TrafficSource) tea.Cmd {
 	}
 	p.seq++
 	ctx, cancel := context.WithCancel(p.parent)
-	p.cancel, p.running, p.err, p.snap, p.target = cancel, true, nil, nil, src.Target()
+	p.cancel, p.running, p.err, p.snap, p.target = cancel, true, nil, nil, inert.Text(src.Target())
 	r := trafficRun{seq: p.seq, ch: make(chan TrafficSnapshot, 1), errc: make(chan error, 1)}
 	go func() { r.errc <- src.Run(ctx, r.ch) }()
 	p.run = r

@@ -80,6 +80,17 @@ func (s *Session) CaptureEscapes() string {
 	return string(out)
 }
 
+// PaneTitle is the title the program in the pane has set (OSC 0 or 2), or
+// tmux's default (the host name) when it set none.
+func (s *Session) PaneTitle() string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", "display-message", "-p", "-t", s.name, "#{pane_title}").Output()
+	if err != nil {
+		s.t.Fatalf("tmux display-message: %v", err)
+	}
+	return strings.TrimSuffix(string(out), "\n")
+}
+
 // Send types keys, in tmux send-keys notation ("x", "Enter", "Escape").
 func (s *Session) Send(keys ...string) {
 	s.t.Helper()
