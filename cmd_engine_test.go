@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"sort"
@@ -15,18 +14,6 @@ import (
 	"topo/internal/dockertest"
 	"topo/model"
 )
-
-// runTopo runs topo's command line in this process and returns its output.
-func runTopo(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := newRootCmd()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	err := root.Execute()
-	return out.String(), err
-}
 
 // TestSnapshotJSONMatchesTheEngine compares `topo snapshot --json` with
 // what the engine says when inspected directly, network by network and
