@@ -300,12 +300,15 @@ func (e Elsewhere) byID(id string) (string, bool) {
 	if len(id) < 12 {
 		return "", false
 	}
+	// Two tasks elsewhere whose IDs share the short one: either is truly
+	// elsewhere, so the lower full ID is named, whatever the map's order.
+	best, found := "", ""
 	for full, d := range e.ByID {
-		if strings.HasPrefix(full, id) {
-			return d, true
+		if strings.HasPrefix(full, id) && (best == "" || full < best) {
+			best, found = full, d
 		}
 	}
-	return "", false
+	return found, best != ""
 }
 
 // Unregistered is a running container that belongs to a registered service

@@ -18,7 +18,7 @@ var (
 		"aaaaaaaaaaaa1111111111111111", "aaaaaaaaaaaa2222222222222222", "bbbbbbbbbbbb", "c1", "c2",
 	}
 	linkMetaIDs = []string{"", "aaaaaaaaaaaa1111111111111111", "aaaaaaaaaaaa", "bbbbbbbbbbbb", "c1",
-		"cccccccccccc3333", "aaaa"}
+		"cccccccccccc3333", "aaaa", "cccccccccccc"}
 	linkNames    = []string{"shop-app-1", "shop-app-2", "shop-db-1", "consul", "app"}
 	linkIPs      = []string{"", "172.30.0.2", "172.30.0.3", "10.1.0.2", "172.30.0.1", "fd00::2", "192.168.9.9", "not-an-ip"}
 	linkServices = []string{"app", "consul", "db", "web"}

@@ -410,3 +410,21 @@ func TestLinkByInstanceIDIsDeterministicWhenTwoContainersShareAName(t *testing.T
 		}
 	}
 }
+
+// The fuzzer found Link following map order when a short container ID in
+// an instance's meta starts two task IDs on other nodes.
+func TestLinkElsewhereIsDeterministicWhenAShortIDStartsTwoTasks(t *testing.T) {
+	e := Elsewhere{ByID: map[string]string{
+		"cccccccccccc4444": "app.2 on worker-2",
+		"cccccccccccc3333": "app.1 on worker-1",
+		"cccccccccccc5555": "app.3 on worker-3",
+	}}
+	reg := Registry{Services: []Service{{Name: "app", Instances: []Instance{{ID: "a:8080", Service: "app", Node: "n1",
+		Meta: map[string]string{MetaContainerID: "cccccccccccc"}}}}}}
+	for range 20 {
+		got := reg.LinkElsewhere(NewTopology(), e).Instances["n1/a:8080"]
+		if got.Elsewhere != "app.1 on worker-1" || got.Stale {
+			t.Fatalf("linked elsewhere to %q (stale %v), want app.1 on worker-1, the lower ID, every time", got.Elsewhere, got.Stale)
+		}
+	}
+}
