@@ -300,12 +300,15 @@ func (e Elsewhere) byID(id string) (string, bool) {
 	if len(id) < 12 {
 		return "", false
 	}
+	// Two tasks elsewhere whose IDs share the short one: either is truly
+	// elsewhere, so the lower full ID is named, whatever the map's order.
+	best, found := "", ""
 	for full, d := range e.ByID {
-		if strings.HasPrefix(full, id) {
-			return d, true
+		if strings.HasPrefix(full, id) && (best == "" || full < best) {
+			best, found = full, d
 		}
 	}
-	return "", false
+	return found, best != ""
 }
 
 // Unregistered is a running container that belongs to a registered service
@@ -462,7 +465,13 @@ type topologyIndex struct {
 func indexTopology(t Topology) topologyIndex {
 	idx := topologyIndex{byName: make(map[string]string, len(t.Containers)), byIP: make(map[string][]string, len(t.Containers))}
 	for id, c := range t.Containers {
-		idx.byName[c.Name] = id
+		// Names are unique on an engine, but a topology may briefly hold
+		// two containers of one name (a rename or re-create whose other
+		// half has not arrived): the running one, then the lower ID, wins,
+		// so the match does not follow map order.
+		if other, dup := idx.byName[c.Name]; !dup || preferByName(c, t.Containers[other]) {
+			idx.byName[c.Name] = id
+		}
 		for _, e := range c.Endpoints {
 			for _, ip := range [2]string{e.IPv4, e.IPv6} {
 				// A container has the same IP once, unless two of its
@@ -474,6 +483,14 @@ func indexTopology(t Topology) topologyIndex {
 		}
 	}
 	return idx
+}
+
+// preferByName says whether a should win a name over b.
+func preferByName(a, b Container) bool {
+	if a.Running() != b.Running() {
+		return a.Running()
+	}
+	return a.ID < b.ID
 }
 
 func linkInstance(in Instance, t Topology, idx topologyIndex, e Elsewhere) InstanceLink {

@@ -389,3 +389,42 @@ func TestLinkUnregisteredIgnoresOtherProjectsAndTheAgent(t *testing.T) {
 		t.Error("shop-api-2, of the project whose api is registered, is no longer flagged")
 	}
 }
+
+// The fuzzer found Link following map order when two containers of the
+// topology share a name: the instance "shop-app-1:8080" linked to either.
+func TestLinkByInstanceIDIsDeterministicWhenTwoContainersShareAName(t *testing.T) {
+	topo := NewTopology()
+	topo.Containers["c2"] = Container{ID: "c2", Name: "shop-app-1", State: StateExited}
+	topo.Containers["c1"] = Container{ID: "c1", Name: "shop-app-1", State: StateRunning}
+	topo.Containers["c0"] = Container{ID: "c0", Name: "shop-app-1", State: StateDead}
+	reg := Registry{Services: []Service{{Name: "app", Instances: []Instance{{ID: "shop-app-1:8080", Service: "app", Node: "n1"}}}}}
+	for range 20 {
+		if got := reg.Link(topo).Instances["n1/shop-app-1:8080"]; got.ContainerID != "c1" || got.Stale {
+			t.Fatalf("linked to %q (stale %v), want the running c1", got.ContainerID, got.Stale)
+		}
+	}
+	delete(topo.Containers, "c1")
+	for range 20 {
+		if got := reg.Link(topo).Instances["n1/shop-app-1:8080"]; got.ContainerID != "c0" {
+			t.Fatalf("linked to %q, want c0: of two stopped ones, the lower ID", got.ContainerID)
+		}
+	}
+}
+
+// The fuzzer found Link following map order when a short container ID in
+// an instance's meta starts two task IDs on other nodes.
+func TestLinkElsewhereIsDeterministicWhenAShortIDStartsTwoTasks(t *testing.T) {
+	e := Elsewhere{ByID: map[string]string{
+		"cccccccccccc4444": "app.2 on worker-2",
+		"cccccccccccc3333": "app.1 on worker-1",
+		"cccccccccccc5555": "app.3 on worker-3",
+	}}
+	reg := Registry{Services: []Service{{Name: "app", Instances: []Instance{{ID: "a:8080", Service: "app", Node: "n1",
+		Meta: map[string]string{MetaContainerID: "cccccccccccc"}}}}}}
+	for range 20 {
+		got := reg.LinkElsewhere(NewTopology(), e).Instances["n1/a:8080"]
+		if got.Elsewhere != "app.1 on worker-1" || got.Stale {
+			t.Fatalf("linked elsewhere to %q (stale %v), want app.1 on worker-1, the lower ID, every time", got.Elsewhere, got.Stale)
+		}
+	}
+}

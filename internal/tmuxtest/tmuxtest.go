@@ -70,6 +70,16 @@ func (s *Session) Capture() string {
 	return string(out)
 }
 
+// CaptureEscapes returns the screen with its colour and attribute escape
+// sequences, as the terminal would draw it.
+func (s *Session) CaptureEscapes() string {
+	out, err := exec.Command("tmux", "capture-pane", "-p", "-e", "-t", s.name).Output()
+	if err != nil {
+		return "capture-pane: " + err.Error()
+	}
+	return string(out)
+}
+
 // PaneTitle is the title the program in the pane has set (OSC 0 or 2), or
 // tmux's default (the host name) when it set none.
 func (s *Session) PaneTitle() string {
