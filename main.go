@@ -83,7 +83,7 @@ docker context, else the default socket.`,
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
 	})
 	root.AddCommand(newActionCmds(opts)...)
-	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newDemoCmd(opts), newSwarmCmd(opts))
+	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts))
 	return root
 }
 
