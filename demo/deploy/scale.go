@@ -103,8 +103,9 @@ func (d *Deployer) requireDeployed(ctx context.Context) error {
 }
 
 // Down stops and removes every container, then every network, carrying the
-// project's label, and its volumes too when volumes is set: exactly the
-// project's objects, whoever created them. The load balancer stops first
+// project's label, and its volumes too when volumes is set (the engine
+// proxy's, which holds only a socket, always): exactly the project's
+// objects, whoever created them. The load balancer stops first
 // (nginx finishes the requests it holds), so no request reaches what
 // follows; the rest then stops all at once, which keeps a teardown on
 // stage within a few seconds.
@@ -168,7 +169,7 @@ func (d *Deployer) Down(ctx context.Context, volumes bool, progress Progress) er
 	}
 	for _, v := range vols.Volumes {
 		key, title := "volume "+v.Name, "volume "+v.Name
-		if !volumes {
+		if !volumes && v.Labels[LabelVolume] != VolumeEngine {
 			r.done(key, title, "kept (the catalogue survives; --volumes removes it)")
 			continue
 		}
