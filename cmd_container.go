@@ -31,7 +31,8 @@ func newActionCmds(opts *globalOptions) []*cobra.Command {
 
 CONTAINER is a name, an ID (or its first 4+ characters), or a compose
 service.N as the lanes show it.`,
-			Args: cobra.ExactArgs(1),
+			Example: "  topo " + string(a.action) + " web.1\n  topo " + string(a.action) + " shop-web-1",
+			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return runAction(cmd.Context(), opts, a.action, args[0], cmd)
 			},

@@ -54,8 +54,11 @@ func demoFlagsFromEnv(getenv func(string) string) *demoFlags {
 	}
 	if v := getenv(envDemoLBPort); v != "" {
 		p, err := strconv.Atoi(v)
-		if err != nil {
+		switch {
+		case err != nil:
 			f.envErr = fmt.Errorf("%s=%q is not a port number: unset it or write for example 8081", envDemoLBPort, v)
+		case p < 1 || p > 65535:
+			f.envErr = fmt.Errorf("%s=%d is not a TCP port: use 1 to 65535, or unset it for %d", envDemoLBPort, p, deploy.DefaultLBPort)
 		}
 		f.lbPort = p
 	}
@@ -66,6 +69,11 @@ func demoFlagsFromEnv(getenv func(string) string) *demoFlags {
 func (f *demoFlags) check() error {
 	if f.envErr != nil {
 		return f.envErr
+	}
+	// The deployer reads a zero port as "the default": typed by a person,
+	// 0 is a mistake to point out, not a wish for 8080.
+	if f.lbPort < 1 || f.lbPort > 65535 {
+		return fmt.Errorf("--lb-port %d is not a TCP port: use 1 to 65535 (default %d)", f.lbPort, deploy.DefaultLBPort)
 	}
 	_, err := deploy.New(nil, f.options())
 	return err
@@ -131,7 +139,13 @@ func withDeployer(cmd *cobra.Command, opts *globalOptions, f *demoFlags, fn func
 		return err
 	}
 	defer engine.Close()
-	d, err := deploy.New(engine.Client, f.options())
+	// The registry of a swarm stack is published nowhere: status and the
+	// wait for a deploy read it through the engine.
+	tunnel := docker.NewTunnel(engine.Client, f.selfBinary, nil)
+	defer tunnel.Close()
+	o := f.options()
+	o.Tunnel = tunnel
+	d, err := deploy.New(engine.Client, o)
 	if err != nil {
 		return err
 	}
@@ -153,6 +167,10 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 		Short: "Deploy the demo, or finish a deploy left halfway (creates nothing twice)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Checked before any contact with the engine, as scale is.
+			if err := deploy.ValidateScale(deploy.ServiceApp, up.Replicas); err != nil {
+				return fmt.Errorf("--replicas: %w", err)
+			}
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				p := newStepPrinter(cmd.OutOrStdout())
 				deployUp := d.Up
@@ -176,7 +194,7 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 	cmd.Flags().BoolVar(&up.Wait, "wait", false, "wait until every app instance is healthy and the load balancer answers")
 	cmd.Flags().IntVar(&up.Replicas, "replicas", 0, "app instances (default: keep the current count, 2 on a first deploy)")
 	cmd.Flags().DurationVar(&up.WaitTimeout, "timeout", time.Minute, "with --wait, give up after this long")
-	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "deploy as Swarm services on overlay networks (the engine must be a manager; images must be on every node; the lb is published through the ingress mesh when the manager has IPVS, else with mode=host on a manager; --lb-bind does not apply)")
+	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "deploy as Swarm services on overlay networks (the engine must be a manager; images must be on every node; the lb is published through the ingress mesh when the manager has IPVS, else with mode=host on a manager; either way on every interface of the node: a swarm has no bind address, so --lb-bind other than 0.0.0.0 is refused)")
 	return cmd
 }
 
@@ -190,16 +208,33 @@ func newDemoDownCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				p := newStepPrinter(cmd.OutOrStdout())
 				defer p.flush()
+				steps := nothingToRemove(cmd.OutOrStdout(), d.Project(), p.print)
 				if onSwarm {
-					return d.DownSwarm(ctx, volumes, p.print)
+					return d.DownSwarm(ctx, volumes, steps)
 				}
-				return d.Down(ctx, volumes, p.print)
+				return d.Down(ctx, volumes, steps)
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&volumes, "volumes", false, "also remove the MongoDB volume (the catalogue is seeded again on the next up)")
 	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "remove the stack deployed with up --swarm: its services, configs and overlay networks (down finds a stack by itself; the flag insists on it)")
 	return cmd
+}
+
+// nothingToRemove passes a teardown's steps on, except when its first
+// report is already its last ("project P removed", key "down"): then it
+// found no object of the project, and says so rather than claim a removal
+// (a mistyped --project must not look like a teardown).
+func nothingToRemove(out io.Writer, project string, next deploy.Progress) deploy.Progress {
+	first := true
+	return func(s deploy.Step) {
+		if first && s.Key == "down" && s.State == deploy.StepDone {
+			fmt.Fprintf(out, "nothing to remove: project %s has no containers, services, networks or volumes on this engine\n", project)
+			return
+		}
+		first = false
+		next(s)
+	}
 }
 
 func newDemoScaleCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
@@ -365,6 +400,9 @@ func newDemoComposeCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 		Short: "Print a compose.yaml equivalent to the demo (for docker compose -p PROJECT -f - up)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := deploy.ValidateScale(deploy.ServiceApp, replicas); err != nil {
+				return fmt.Errorf("--replicas: %w", err)
+			}
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				if !cmd.Flags().Changed("replicas") {
 					// Describe what runs, when something does.
@@ -414,6 +452,15 @@ func newDemoTrafficCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 				// The deployed load balancer's address: containers or a
 				// swarm stack, on the port it was deployed with.
 				err := withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
+					// Requests to a project that is not there would fail
+					// forever at 100 %: say why instead, as scale does.
+					mode, err := d.DeployedMode(ctx)
+					if err != nil {
+						return err
+					}
+					if mode == deploy.ModeNone {
+						return fmt.Errorf("project %s is not deployed: run `topo demo up` first", d.Project())
+					}
 					target = d.URL(ctx)
 					return nil
 				})
@@ -529,13 +576,15 @@ func bar(fraction float64, width int) string {
 // newDemoUI builds what the TUI's demo keys drive: the deployer (project,
 // port and images from the environment as for `topo demo`, the binary from
 // --self-binary) and a 20 req/s traffic source through its load balancer.
-func newDemoUI(engine *docker.Engine, opts *globalOptions) (ui.DemoDeployer, ui.TrafficSource, error) {
+func newDemoUI(engine *docker.Engine, opts *globalOptions, tunnel deploy.Tunnel) (ui.DemoDeployer, ui.TrafficSource, error) {
 	f := demoFlagsFromEnv(os.Getenv)
 	f.selfBinary = opts.selfBinary
 	if err := f.check(); err != nil {
 		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
 	}
-	d, err := deploy.New(engine.Client, f.options())
+	o := f.options()
+	o.Tunnel = tunnel
+	d, err := deploy.New(engine.Client, o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
 	}

@@ -53,10 +53,9 @@ Workers know nothing of the cluster: point topo at a manager.`,
 			}
 			var targets []target
 			for _, a := range args {
-				name, n, ok := strings.Cut(a, "=")
-				replicas, err := strconv.ParseUint(n, 10, 32)
-				if !ok || name == "" || err != nil {
-					return fmt.Errorf("scale: %q is not SERVICE=N (for example web=3)", a)
+				name, replicas, err := parseSwarmScale(a)
+				if err != nil {
+					return err
 				}
 				targets = append(targets, target{name, replicas})
 			}
@@ -88,9 +87,10 @@ Workers know nothing of the cluster: point topo at a manager.`,
 	addWait(scale)
 
 	restart := &cobra.Command{
-		Use:   "restart SERVICE",
-		Short: "Replace every task of a service, rolling as its update config says",
-		Args:  cobra.ExactArgs(1),
+		Use:     "restart SERVICE",
+		Short:   "Replace every task of a service, rolling as its update config says",
+		Example: "  topo swarm restart web\n  topo swarm restart demo_app --wait",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			service := args[0]
 			return withSwarm(cmd.Context(), opts, func(ctx context.Context, sw *docker.Swarm) error {
@@ -136,9 +136,10 @@ Workers know nothing of the cluster: point topo at a manager.`,
 
 	availability := func(use, short string, a model.NodeAvailability, done string) *cobra.Command {
 		c := &cobra.Command{
-			Use:   use + " NODE",
-			Short: short,
-			Args:  cobra.ExactArgs(1),
+			Use:     use + " NODE",
+			Short:   short,
+			Example: "  topo swarm " + use + " worker-2",
+			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				node := args[0]
 				return withSwarm(cmd.Context(), opts, func(ctx context.Context, sw *docker.Swarm) error {
@@ -204,6 +205,31 @@ Workers know nothing of the cluster: point topo at a manager.`,
 		availability("activate", "Let the scheduler place tasks on a node again", model.AvailabilityActive, "activated"),
 		status)
 	return cmd
+}
+
+// maxSwarmReplicas bounds `topo swarm scale`. The cluster view draws every
+// task and was measured with 110 (BENCHMARKS-swarm.md); beyond a few
+// hundred per service a typo (web=300 for web=30) would fill the nodes
+// rather than show anything, and a real fleet that size is not scaled
+// from a presenter's laptop.
+const maxSwarmReplicas = 200
+
+// parseSwarmScale reads SERVICE=N for `topo swarm scale`.
+func parseSwarmScale(arg string) (string, uint64, error) {
+	name, count, ok := strings.Cut(arg, "=")
+	if !ok || name == "" {
+		return "", 0, fmt.Errorf("scale: %q is not SERVICE=N (for example web=3)", arg)
+	}
+	n, err := strconv.Atoi(count)
+	switch {
+	case err != nil:
+		return "", 0, fmt.Errorf("scale: %q: %q is not a whole number of replicas (for example web=3)", arg, count)
+	case n < 0:
+		return "", 0, fmt.Errorf("scale: %q: cannot run %d replicas: use 0 to %d", arg, n, maxSwarmReplicas)
+	case n > maxSwarmReplicas:
+		return "", 0, fmt.Errorf("scale: %q: %d replicas is more than topo swarm scale allows (%d): use docker service scale for a fleet that size", arg, n, maxSwarmReplicas)
+	}
+	return name, uint64(n), nil
 }
 
 // withSwarm connects to the engine, checks it is a manager, and runs f

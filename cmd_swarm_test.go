@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/client"
 
 	"topo/internal/dockertest"
+	"topo/internal/swarmtest"
 	"topo/model"
 )
 
@@ -30,70 +27,6 @@ func runSwarmCmd(t *testing.T, args ...string) (string, error) {
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	err := cmd.ExecuteContext(context.Background())
 	return out.String(), err
-}
-
-// singleNodeSwarm makes the outer engine a one-node swarm for the test,
-// only when it is in none (never touching a swarm the test did not make),
-// and leaves it at the end after proving it is still the test's. The
-// docker_gwbridge network init creates is removed too if it was not there.
-func singleNodeSwarm(t *testing.T, env *dockertest.Env) (clusterID string) {
-	t.Helper()
-	ctx := context.Background()
-	info, err := env.Client.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Swarm.LocalNodeState != swarm.LocalNodeStateInactive {
-		t.Skipf("the engine is already in a swarm (state %s): this test only makes a swarm of its own", info.Swarm.LocalNodeState)
-	}
-	_, gwErr := env.Client.NetworkInspect(ctx, "docker_gwbridge", network.InspectOptions{})
-	hadGateway := gwErr == nil
-	if _, err := env.Client.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"}); err != nil {
-		if strings.Contains(err.Error(), "already part of a swarm") {
-			t.Skipf("another test made the engine a swarm meanwhile: %v", err)
-		}
-		t.Fatalf("swarm init: %v", err)
-	}
-	sw, err := env.Client.SwarmInspect(ctx)
-	if err != nil {
-		t.Fatalf("swarm inspect: %v", err)
-	}
-	clusterID = sw.ID
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		now, err := env.Client.Info(ctx)
-		if err != nil || now.Swarm.Cluster == nil || now.Swarm.Cluster.ID != clusterID {
-			t.Errorf("cleanup: the engine is no longer in the test's swarm %s: leaving it alone (%v)", clusterID, err)
-			return
-		}
-		// Remove the test's services and wait for their containers, so
-		// leaving strands nothing.
-		f := filters.NewArgs(filters.Arg("label", dockertest.LabelKey+"="+env.Prefix))
-		services, _ := env.Client.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
-		for _, s := range services {
-			_ = env.Client.ServiceRemove(ctx, s.ID)
-		}
-		waitNoTaskContainers(ctx, t, env.Client, services)
-		if err := env.Client.SwarmLeave(ctx, true); err != nil {
-			t.Errorf("cleanup: swarm leave: %v", err)
-		}
-		if !hadGateway {
-			_ = env.Client.NetworkRemove(ctx, "docker_gwbridge")
-		}
-	})
-	return clusterID
-}
-
-func waitNoTaskContainers(ctx context.Context, t *testing.T, cli *client.Client, services []swarm.Service) {
-	t.Helper()
-	for _, s := range services {
-		f := filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+s.ID))
-		dockertest.Eventually(t, 30*time.Second, func() (bool, string) {
-			list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-			return err == nil && len(list) == 0, fmt.Sprintf("%d containers of service %s left (%v)", len(list), s.Spec.Name, err)
-		})
-	}
 }
 
 // swarmStatus runs `topo swarm status --json`.
@@ -120,22 +53,28 @@ func exportedService(c model.ClusterExport, name string) (model.ExportSwarmServi
 }
 
 // TestSwarmCommandsOnOneNode drives `topo swarm` against a one-node swarm
-// of the real engine: status in JSON and text, scale with --wait, a
-// rolling restart, drain and activate of the only node, and the errors a
-// person gets for a bad argument.
+// (status in JSON and text, scale with --wait, a rolling restart, drain and
+// activate of the only node, and the errors a person gets for a bad
+// argument). The swarm is a Docker-in-Docker node of the test's own, never
+// the shared engine: a swarm made, used and left on the shared engine
+// stripped the network endpoints of another project's containers there
+// (issue 10), and make test's bystander check now catches that.
 func TestSwarmCommandsOnOneNode(t *testing.T) {
-	env := dockertest.New(t)
 	img := dockertest.TestServerImage(t)
-	id := singleNodeSwarm(t, env)
+	cl := swarmtest.Start(t, swarmtest.Options{ManagerOnly: true, Images: []string{img}})
+	env, id := cl.Env, cl.ID
+	mgr := cl.Manager().Client
+	// topo swarm reads DOCKER_HOST, as a user pointing it at a manager.
+	t.Setenv("DOCKER_HOST", cl.Manager().Host)
 	ctx := context.Background()
 
-	net, err := env.Client.NetworkCreate(ctx, env.Name("front"), network.CreateOptions{Driver: "overlay", Attachable: true, Labels: env.Labels()})
+	net, err := mgr.NetworkCreate(ctx, env.Name("front"), network.CreateOptions{Driver: "overlay", Attachable: true, Labels: env.Labels()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	name := env.Name("web")
 	one := uint64(1)
-	if _, err := env.Client.ServiceCreate(ctx, swarm.ServiceSpec{
+	if _, err := mgr.ServiceCreate(ctx, swarm.ServiceSpec{
 		Annotations: swarm.Annotations{Name: name, Labels: env.Labels()},
 		TaskTemplate: swarm.TaskSpec{
 			ContainerSpec: &swarm.ContainerSpec{Image: img, Labels: env.Labels()},
@@ -223,7 +162,8 @@ func TestSwarmCommandsOnOneNode(t *testing.T) {
 		want string
 	}{
 		{[]string{"scale", name}, "is not SERVICE=N"},
-		{[]string{"scale", name + "=-1"}, "is not SERVICE=N"},
+		{[]string{"scale", name + "=-1"}, "cannot run -1 replicas"},
+		{[]string{"scale", name + "=201"}, "more than topo swarm scale allows (200)"},
 		{[]string{"scale", "no-such-service=1"}, "no such service"},
 		{[]string{"drain", "no-such-node"}, "no such node"},
 	} {

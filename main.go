@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -83,7 +82,9 @@ docker context, else the default socket.`,
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
 	})
 	root.AddCommand(newActionCmds(opts)...)
+	root.AddCommand(newTunnelAgentCmd())
 	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts))
+	explainArgs(root)
 	return root
 }
 
@@ -129,15 +130,19 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	// background; saying so stops lipgloss from querying the terminal for
 	// it, a query that can wait on a terminal that never answers.
 	lipgloss.SetHasDarkBackground(true)
+	// The tunnel starts containers only when a registry answers at no
+	// address this machine can dial; Close removes them on the way out.
+	tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
+	defer tunnel.Close()
 	cfg := ui.Config{
 		Engine:     engine,
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
-		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), ctx: ctx},
+		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
 	}
-	demo, trafficSource, err := newDemoUI(engine, opts)
+	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
 	if err != nil {
 		return err
 	}
@@ -195,7 +200,9 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host))
+				tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
+				defer tunnel.Close()
+				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
 				out := struct {
 					Engine docker.Info `json:"engine"`
 					model.Export
@@ -240,11 +247,13 @@ type registryConnector struct {
 	// engineHost is the host of a tcp:// engine, where the ports it
 	// publishes are dialled; empty for a local engine.
 	engineHost string
-	ctx        context.Context
+	// tunnel reaches a registry published nowhere (see registry.Tunnel).
+	tunnel registry.Tunnel
+	ctx    context.Context
 }
 
 func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui.RegistryConn, error) {
-	target, err := registry.Find(ctx, r.flagAddr, topo, r.engineHost)
+	target, err := registry.Find(ctx, r.flagAddr, topo, r.engineHost, r.tunnel)
 	if err != nil {
 		return ui.RegistryConn{}, err
 	}
@@ -254,8 +263,7 @@ func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui
 		cancel()
 		return ui.RegistryConn{}, err
 	}
-	auto := strings.HasPrefix(target.Source, "auto")
-	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: auto, Stop: cancel}, nil
+	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: !target.Named, TokenWithheld: target.TokenWithheld(), Stop: cancel}, nil
 }
 
 // remoteHost is the host of a tcp:// engine address, where that engine's
@@ -274,10 +282,10 @@ const registrySnapshotTimeout = 3 * time.Second
 
 // registrySnapshot reads the registry once for `topo snapshot --json`:
 // the first complete answer of a watch, which is then cancelled.
-func registrySnapshot(ctx context.Context, flagAddr string, topo model.Topology, engineHost string) (*model.Registry, string) {
+func registrySnapshot(ctx context.Context, flagAddr string, topo model.Topology, engineHost string, tunnel registry.Tunnel) (*model.Registry, string) {
 	ctx, cancel := context.WithTimeout(ctx, registrySnapshotTimeout)
 	defer cancel()
-	target, err := registry.Find(ctx, flagAddr, topo, engineHost)
+	target, err := registry.Find(ctx, flagAddr, topo, engineHost, tunnel)
 	if err != nil {
 		return nil, err.Error()
 	}

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -44,4 +45,40 @@ func (s slowAPI) ContainerInspect(ctx context.Context, id string) (container.Ins
 		return container.InspectResponse{}, ctx.Err()
 	}
 	return s.engineAPI.ContainerInspect(ctx, id)
+}
+
+// HoldReads makes every container inspect of e wait until the returned
+// release is called (or the read's context ends), as when the engine holds
+// a container's lock through a long start. reads reports how many reads
+// were made so far.
+func HoldReads(e *Engine) (release func(), reads func() int) {
+	h := &heldAPI{engineAPI: e.api, released: make(chan struct{})}
+	e.api = h
+	var once sync.Once
+	return func() { once.Do(func() { close(h.released) }) }, h.count
+}
+
+type heldAPI struct {
+	engineAPI
+	released chan struct{}
+	mu       sync.Mutex
+	n        int
+}
+
+func (h *heldAPI) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n
+}
+
+func (h *heldAPI) ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error) {
+	h.mu.Lock()
+	h.n++
+	h.mu.Unlock()
+	select {
+	case <-h.released:
+	case <-ctx.Done():
+		return container.InspectResponse{}, ctx.Err()
+	}
+	return h.engineAPI.ContainerInspect(ctx, id)
 }

@@ -68,8 +68,8 @@ func startWatch(t *testing.T, e *docker.Engine, prefix string) *watcher {
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Errorf("Watch did not return within 5 s of its context ending")
+		case <-time.After(testenv.Patience(5 * time.Second)):
+			t.Errorf("Watch did not return after its context ended")
 		}
 	})
 	return w
@@ -124,6 +124,7 @@ func (w *watcher) isOurs(ev model.Event) bool {
 // after within. It returns when the update that satisfied cond was applied.
 func (w *watcher) waitFor(t *testing.T, within time.Duration, what string, cond func(w *watcher) (bool, string)) time.Time {
 	t.Helper()
+	within = testenv.Patience(within)
 	timer := time.NewTimer(within)
 	defer timer.Stop()
 	for {

@@ -311,24 +311,19 @@ func TestProbeOnTheEngine(t *testing.T) {
 		}
 	})
 	t.Run("network none is isolated from everything", func(t *testing.T) {
-		start := time.Now()
+		// "unreachable", not "timeout": the dial failed at once for want
+		// of a route rather than waiting out its timeout.
 		rep := pe.probe(t, "loner", n("fronty"), 0)
 		wantLines(t, rep, n("fronty")+" "+front+" isolated as expected (unreachable)")
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("probe from network none took %v", d)
-		}
 	})
 	t.Run("probing from a stopped container says so at once", func(t *testing.T) {
-		start := time.Now()
+		// ErrNotRunning comes from the state read before any probe
+		// container is made, so nothing was dialled.
 		_, err := pe.prober.ProbeTo(context.Background(), n("stopped"), "", 0)
 		if !errors.Is(err, model.ErrNotRunning) || !strings.Contains(err.Error(), "start it") {
 			t.Errorf("probe from a stopped container: %v, want ErrNotRunning saying to start it", err)
 		}
-		// Not a speed check: a refusal that waited on the dial timeouts
-		// of every target would take far longer than this.
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("the refusal took %v: it waited on something", d)
-		}
+		checkNoProbeLeft(t, pe.env, "a refused probe")
 	})
 	t.Run("from the host network, through the host", func(t *testing.T) {
 		rep := pe.probe(t, "hosty", n("fronty"), 0)
@@ -376,8 +371,8 @@ func TestProbeOnTheEngine(t *testing.T) {
 			if len(rep.Lines) != 1 || rep.Lines[0].Verdict != model.VerdictGone || rep.Mismatches() != 0 {
 				t.Errorf("target stopped mid-probe: %v (%s)", lines(rep), rep.Summary())
 			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("the probe did not return within 30 s")
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the probe did not return after its target stopped")
 		}
 	})
 	checkNoProbeLeft(t, pe.env, "successful probes")
@@ -389,19 +384,27 @@ func TestProbeOnTheEngine(t *testing.T) {
 func testProbeTimeoutAndCancel(t *testing.T, pe *probeEnv) {
 	// A long dial timeout against an isolated address keeps the agent
 	// running, so the context ends while the probe container is up.
-	slow := docker.NewProber(pe.engine, docker.ProberOptions{Binary: pe.binary, Labels: pe.env.Labels(), DialTimeout: time.Minute})
+	// The dial timeout is far beyond any test's life: a probe that waited
+	// for it instead of its context would never return, and the hang guard
+	// below fails it.
+	slow := docker.NewProber(pe.engine, docker.ProberOptions{Binary: pe.binary, Labels: pe.env.Labels(), DialTimeout: time.Hour})
 	from, to := pe.env.Name("fronty"), pe.env.Name("backy")
 
 	t.Run("timeout", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		start := time.Now()
-		_, err := slow.ProbeTo(ctx, from, to, 0)
-		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "removed") {
-			t.Errorf("probe past its deadline: %v, want DeadlineExceeded saying the container was removed", err)
-		}
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("returned %v after start, long after the 3 s deadline", d)
+		done := make(chan error, 1)
+		go func() {
+			_, err := slow.ProbeTo(ctx, from, to, 0)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "removed") {
+				t.Errorf("probe past its deadline: %v, want DeadlineExceeded saying the container was removed", err)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the probe did not return after its deadline: it waited for the dial")
 		}
 		checkNoProbeLeft(t, pe.env, "a timeout")
 	})
@@ -421,8 +424,8 @@ func testProbeTimeoutAndCancel(t *testing.T, pe *probeEnv) {
 			if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "cancelled") {
 				t.Errorf("cancelled probe: %v", err)
 			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("the probe did not return within 20 s of its cancellation")
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the probe did not return after its cancellation: it waited for the dial")
 		}
 		checkNoProbeLeft(t, pe.env, "a cancellation")
 	})

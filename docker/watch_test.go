@@ -11,13 +11,17 @@ import (
 
 	"topo/docker"
 	"topo/internal/dockertest"
+	"topo/internal/testenv"
 	"topo/model"
 )
 
-// within is how soon an engine change must reach the model.
-const within = time.Second
+// settle bounds how long a test waits for an engine change to reach the
+// model. It is a deadline for a condition, generous on purpose so that a
+// loaded machine does not fail the suite: how fast changes arrive is a
+// number that make bench measures, not something a test asserts.
+const settle = 20 * time.Second
 
-func TestWatchAppliesEachChangeWithinOneSecond(t *testing.T) {
+func TestWatchAppliesEachChange(t *testing.T) {
 	t.Parallel()
 	env := dockertest.New(t)
 	image := dockertest.TestServerImage(t)
@@ -54,7 +58,7 @@ func TestWatchAppliesEachChangeWithinOneSecond(t *testing.T) {
 		issued := time.Now()
 		act()
 		returned := time.Now()
-		applied := w.waitFor(t, returned.Sub(issued)+within, what, cond)
+		applied := w.waitFor(t, settle, what, cond)
 		timings = append(timings, timing{what, applied.Sub(issued), applied.Sub(returned)})
 	}
 	node := func(w *watcher) (model.Container, string) {
@@ -194,7 +198,7 @@ func TestWatchSnapshotThenEvents(t *testing.T) {
 		return w.snapshots == 1 && ok && c.State == model.StateRunning, "not yet"
 	})
 	after := env.Run(t, dockertest.ContainerSpec{Suffix: "after", Image: image, Networks: []string{front}, Start: true})
-	w.waitFor(t, 2*within, "event for a container started after the snapshot", func(w *watcher) (bool, string) {
+	w.waitFor(t, settle, "event for a container started after the snapshot", func(w *watcher) (bool, string) {
 		c, ok := w.topo.Containers[after]
 		return ok && c.State == model.StateRunning && c.Detailed, "not yet"
 	})
@@ -276,7 +280,7 @@ func TestWatchReconnectsAndResyncsAfterTheStreamBreaks(t *testing.T) {
 	if err := env.Client.ContainerStart(ctx, gap, container.StartOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	w.waitFor(t, 2*within, "a change after the reconnect", func(w *watcher) (bool, string) {
+	w.waitFor(t, settle, "a change after the reconnect", func(w *watcher) (bool, string) {
 		c := w.topo.Containers[gap]
 		return c.State == model.StateRunning, string(c.State)
 	})
@@ -328,7 +332,7 @@ func TestWatchEndsWithItsContext(t *testing.T) {
 				t.Errorf("first update = %+v", u)
 			}
 			cancel()
-			timer := time.NewTimer(2 * time.Second)
+			timer := time.NewTimer(testenv.Patience(2 * time.Second))
 			defer timer.Stop()
 			for {
 				select {
@@ -337,19 +341,17 @@ func TestWatchEndsWithItsContext(t *testing.T) {
 						return
 					}
 				case <-timer.C:
-					t.Fatal("Watch did not close its channel within 2 s of cancel")
+					t.Fatal("Watch did not close its channel after cancel")
 				}
 			}
 		})
 	}
 }
 
-// Regression: Watch read each event's object with an inspect that the
-// engine holds while it works on the container (the whole of a start, a
-// kill until the process died), so every later event waited behind it:
-// events reached the model up to 0.6 s after the engine sent them. (The
-// kill is only logged: other tests' events on the shared stream can delay
-// it by a bounded read each.)
+// Regression: an event's read of its container waited for the engine's
+// lock on it, so one start (0.3-0.6 s on a small machine) held every later
+// event. With every read held until the end of the test, the events of a
+// whole start and kill still reach the model: none waits for a read.
 func TestWatchDoesNotHoldEventsWhileTheEngineWorksOnAContainer(t *testing.T) {
 	t.Parallel()
 	env := dockertest.New(t)
@@ -357,8 +359,12 @@ func TestWatchDoesNotHoldEventsWhileTheEngineWorksOnAContainer(t *testing.T) {
 	ctx := context.Background()
 	front := env.Name("front")
 	env.CreateNetwork(t, "front", nil)
-	w := startWatch(t, connectTest(t, ""), env.Prefix)
-	w.waitFor(t, 5*time.Second, "first snapshot", func(w *watcher) (bool, string) { return w.snapshots == 1, "no snapshot" })
+	e := connectTest(t, "")
+	docker.ScopeEvents(e, "container", env.Prefix)
+	release, reads := docker.HoldReads(e)
+	defer release()
+	w := startWatch(t, e, env.Prefix)
+	w.waitFor(t, settle, "first snapshot", func(w *watcher) (bool, string) { return w.snapshots == 1, "no snapshot" })
 
 	id := env.Run(t, dockertest.ContainerSpec{Suffix: "node", Image: image, Networks: []string{front}})
 	if err := env.Client.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
@@ -367,33 +373,31 @@ func TestWatchDoesNotHoldEventsWhileTheEngineWorksOnAContainer(t *testing.T) {
 	if err := env.Client.ContainerKill(ctx, id, "KILL"); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for the die event itself: the container can look exited
-	// earlier, from the state read for the disconnect its death causes.
-	w.waitFor(t, 2*within, "die", func(w *watcher) (bool, string) {
+	applied := func(typ, action string) bool {
 		_, _, ok := w.eventApplied(func(ev model.Event) bool {
-			return ev.Type == model.EventContainer && ev.BaseAction() == "die" && ev.ActorID == id
-		})
-		return ok && w.topo.Containers[id].State == model.StateExited, "no die event applied yet"
-	})
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	find := func(typ, action string) (model.Event, time.Time) {
-		ev, at, ok := w.eventApplied(func(ev model.Event) bool {
 			return ev.Type == typ && ev.BaseAction() == action && (ev.ActorID == id || ev.Attributes["container"] == id)
 		})
-		if !ok {
-			t.Fatalf("no %s %s event", typ, action)
-		}
-		return ev, at
+		return ok
 	}
-	connect, connectAt := find(model.EventNetwork, "connect")
-	start, _ := find(model.EventContainer, "start")
-	kill, killAt := find(model.EventContainer, "kill")
-	die, _ := find(model.EventContainer, "die")
-	t.Logf("connect→model %v (start took %v after it); kill→model %v (die %v after it)",
-		connectAt.Sub(connect.Time), start.Time.Sub(connect.Time), killAt.Sub(kill.Time), die.Time.Sub(kill.Time))
-	if !connectAt.Before(start.Time) {
-		t.Errorf("the connect made by start reached the model %v after the start ended", connectAt.Sub(start.Time))
+	w.waitFor(t, settle, "connect, start and die applied while every read is held", func(w *watcher) (bool, string) {
+		var missing []string
+		for _, ev := range [][2]string{{model.EventNetwork, "connect"}, {model.EventContainer, "start"}, {model.EventContainer, "die"}} {
+			if !applied(ev[0], ev[1]) {
+				missing = append(missing, ev[0]+" "+ev[1])
+			}
+		}
+		return len(missing) == 0, "not applied yet: " + strings.Join(missing, ", ")
+	})
+	// Reads were made, and none was released before this point: the
+	// events went without them, which is what the bound is for.
+	if reads() == 0 {
+		t.Error("no container read was made: the test did not exercise a held read")
+	}
+	w.mu.Lock()
+	state := w.topo.Containers[id].State
+	w.mu.Unlock()
+	if state != model.StateExited {
+		t.Errorf("after the die event without a read the container is %s, want exited (from the event itself)", state)
 	}
 }
 
@@ -421,14 +425,14 @@ func TestWatchKeepsAddressesAndLanesOnASlowEngine(t *testing.T) {
 	w.waitFor(t, 5*time.Second, "first snapshot", func(w *watcher) (bool, string) { return w.snapshots == 1, "no snapshot" })
 
 	id := env.Run(t, dockertest.ContainerSpec{Suffix: "node", Image: image, Networks: []string{front}, Start: true})
-	w.waitFor(t, 2*within, "running", func(w *watcher) (bool, string) {
+	w.waitFor(t, settle, "running", func(w *watcher) (bool, string) {
 		c := w.topo.Containers[id]
 		return c.State == model.StateRunning, string(c.State)
 	})
 	if err := env.Client.NetworkConnect(ctx, back, id, nil); err != nil {
 		t.Fatal(err)
 	}
-	w.waitFor(t, 2*within, "address on the connected network", func(w *watcher) (bool, string) {
+	w.waitFor(t, settle, "address on the connected network", func(w *watcher) (bool, string) {
 		c := w.topo.Containers[id]
 		for _, ep := range c.Endpoints {
 			if ep.NetworkName == back && ep.IPv4 != "" {
@@ -445,7 +449,7 @@ func TestWatchKeepsAddressesAndLanesOnASlowEngine(t *testing.T) {
 	// Stopping disconnects the container from its networks, yet it stays
 	// configured on them: once the stop's events are all in, it is still
 	// in both lanes.
-	w.waitFor(t, 3*within, "stopped, still in both lanes", func(w *watcher) (bool, string) {
+	w.waitFor(t, settle, "stopped, still in both lanes", func(w *watcher) (bool, string) {
 		c := w.topo.Containers[id]
 		_, _, stopped := w.eventApplied(func(ev model.Event) bool { return ev.ActorID == id && ev.Action == "stop" })
 		return stopped && c.State == model.StateExited && len(c.Endpoints) == 2, fmt.Sprintf("stop event in %v, state %s endpoints %v", stopped, c.State, c.Endpoints)

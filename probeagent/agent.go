@@ -77,6 +77,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // Dial tries a TCP connection to every address concurrently, each bounded
 // by timeout, and returns one result per address in the given order.
 func Dial(ctx context.Context, addrs []string, timeout time.Duration) []model.ProbeResult {
+	return dialAll(addrs, func(addr string) model.ProbeResult { return dialOne(ctx, addr, timeout) })
+}
+
+// dialAll runs dial for every address, maxParallel at a time, so that a
+// probe's wall time is that of its slowest attempts rather than their sum.
+func dialAll(addrs []string, dial func(addr string) model.ProbeResult) []model.ProbeResult {
 	results := make([]model.ProbeResult, len(addrs))
 	sem := make(chan struct{}, maxParallel)
 	var wg sync.WaitGroup
@@ -86,7 +92,7 @@ func Dial(ctx context.Context, addrs []string, timeout time.Duration) []model.Pr
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = dialOne(ctx, addr, timeout)
+			results[i] = dial(addr)
 		}()
 	}
 	wg.Wait()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"topo/internal/testenv"
 )
 
 func TestBackoff(t *testing.T) {
@@ -105,7 +107,7 @@ func TestBlockingRules(t *testing.T) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(testenv.Patience(5 * time.Second)):
 		t.Fatalf("loop did not end with its context; sent %+v", got)
 	}
 

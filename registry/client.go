@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -52,10 +54,12 @@ type consulAPI struct {
 }
 
 // newClient builds a Consul client for addr, a function that closes its idle
-// connections once the caller is done with it, and whether a token is set. api.DefaultConfig reads
-// CONSUL_HTTP_TOKEN (and the TLS variables) from the environment; only the
-// address is ours.
-func newClient(addr string, pooled bool) (*api.Client, func(), bool, error) {
+// connections once the caller is done with it, and whether a token is sent.
+// api.DefaultConfig reads CONSUL_HTTP_TOKEN (and the TLS variables) from
+// the environment; only the address is ours. The user's credentials go
+// only to an agent the user named (see Target.Named).
+func newClient(target Target, pooled bool) (*api.Client, func(), bool, error) {
+	addr, named := target.Addr, target.Named
 	cfg := api.DefaultConfig()
 	if !pooled {
 		cfg = api.DefaultNonPooledConfig()
@@ -67,11 +71,59 @@ func newClient(addr string, pooled bool) (*api.Client, func(), bool, error) {
 		cfg.Transport.MaxIdleConnsPerHost = 1024
 	}
 	transport := cfg.Transport
+	if target.Through != "" {
+		_, portText, err := net.SplitHostPort(addr)
+		port, perr := strconv.Atoi(portText)
+		if err != nil || perr != nil {
+			return nil, nil, false, fmt.Errorf("consul address %q inside container %s has no port", addr, target.Through)
+		}
+		// Every connection goes through the engine to the container's
+		// own loopback; the address the client thinks it dials is only
+		// the Host header.
+		transport.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return target.Tunnel.Dial(ctx, target.Through, port)
+		}
+	}
+	if !named {
+		// Clearing cfg.Token is not enough: api.NewClient puts
+		// CONSUL_HTTP_TOKEN back into an empty Token. The transport
+		// below is what guarantees the credentials never leave.
+		cfg.Token, cfg.TokenFile, cfg.HttpAuth = "", "", nil
+		hc, err := api.NewHttpClient(transport, cfg.TLSConfig)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("consul client for %s: %w (check the CONSUL_HTTP_SSL/CONSUL_CACERT variables)", addr, err)
+		}
+		hc.Transport = withoutCredentials{hc.Transport}
+		cfg.HttpClient = hc
+	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("consul client for %s: %w (check --consul/CONSUL_HTTP_ADDR and the CONSUL_HTTP_SSL/CONSUL_CACERT variables)", addr, err)
 	}
-	return c, transport.CloseIdleConnections, cfg.Token != "" || cfg.TokenFile != "", nil
+	return c, transport.CloseIdleConnections, named && (cfg.Token != "" || cfg.TokenFile != ""), nil
+}
+
+// withoutCredentials sends requests with every form of Consul credential
+// removed: the ACL token header, the basic auth of CONSUL_HTTP_AUTH, and
+// a token query parameter.
+type withoutCredentials struct{ next http.RoundTripper }
+
+func (t withoutCredentials) RoundTrip(req *http.Request) (*http.Response, error) {
+	// A RoundTripper must not change the caller's request: work on a copy.
+	req = req.Clone(req.Context())
+	req.Header.Del("X-Consul-Token")
+	req.Header.Del("Authorization")
+	if q := req.URL.Query(); q.Has("token") {
+		q.Del("token")
+		req.URL.RawQuery = q.Encode()
+	}
+	return t.next.RoundTrip(req)
+}
+
+// credentialsInEnv says whether the environment gives Consul credentials.
+func credentialsInEnv() bool {
+	cfg := api.DefaultNonPooledConfig()
+	return cfg.Token != "" || cfg.TokenFile != "" || cfg.HttpAuth != nil
 }
 
 func apiOf(c *api.Client) consulAPI {
@@ -115,7 +167,15 @@ func isPermission(err error) bool {
 // that proves a Consul agent answers there. A 403 proves it too (an
 // ACL-protected agent is still the registry).
 func probe(ctx context.Context, addr string, timeout time.Duration) error {
-	c, closeIdle, _, err := newClient(addr, false)
+	return probeTarget(ctx, Target{Addr: addr}, timeout)
+}
+
+// probeTarget is probe for a target that may be reached through a tunnel.
+func probeTarget(ctx context.Context, target Target, timeout time.Duration) error {
+	// Probes go to candidates found on the engine, never named: no
+	// credentials.
+	target.Named = false
+	c, closeIdle, _, err := newClient(target, false)
 	if err != nil {
 		return err
 	}

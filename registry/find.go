@@ -22,7 +22,29 @@ type Target struct {
 	// Source says how it was found, for the status bar: "--consul ADDR",
 	// "CONSUL_HTTP_ADDR ADDR" or "auto: container NAME (published ADDR)".
 	Source string
+	// Named says the user named this agent (--consul or CONSUL_HTTP_ADDR).
+	// Only a named agent is sent the user's credentials: any container
+	// can call itself consul, and a token sent to whatever was found on
+	// the engine would be handed to whoever started that container.
+	Named bool
+	// Through, when set, is the container whose own loopback Addr is on:
+	// the agent answers at no address this machine can dial, and Tunnel
+	// reaches it through the engine.
+	Through string
+	Tunnel  Tunnel
 }
+
+// Tunnel reaches a port inside a container through the engine's API (the
+// docker adapter's Tunnel): how topo reads a Consul that is published
+// nowhere, such as the demo's on a swarm overlay.
+type Tunnel interface {
+	Dial(ctx context.Context, containerID string, port int) (net.Conn, error)
+}
+
+// TokenWithheld says the environment holds Consul credentials
+// (CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE or CONSUL_HTTP_AUTH) that
+// are not sent to this agent because it was found rather than named.
+func (t Target) TokenWithheld() bool { return !t.Named && credentialsInEnv() }
 
 // ErrNoRegistry says no registry was named or found. topo runs without one.
 var ErrNoRegistry = errors.New("no registry: start one, or name it with --consul ADDR or CONSUL_HTTP_ADDR")
@@ -37,6 +59,14 @@ const (
 	labelSwarmTaskID = "com.docker.swarm.task.id"
 )
 
+// loopbackConsul is Consul's HTTP address inside its own container, where
+// a tunnel reaches it.
+var loopbackConsul = net.JoinHostPort("127.0.0.1", strconv.Itoa(consulHTTPPort))
+
+// tunnelProbeTimeout bounds a probe through the engine: an exec costs two
+// API round trips, more than a dial on a bridge.
+const tunnelProbeTimeout = 3 * time.Second
+
 // DefaultProbeTimeout bounds each reachability probe during auto-detection:
 // an address on an isolated network drops packets rather than refusing, and
 // topo's start must not wait on it.
@@ -48,14 +78,16 @@ const DefaultProbeTimeout = 400 * time.Millisecond
 // the watch reports and retries. The error wraps ErrNoRegistry when nothing
 // was found. engineHost is the host of a remote engine (empty for a local
 // one): a port the engine publishes on all its interfaces is dialled there.
-func Find(ctx context.Context, flagAddr string, topo model.Topology, engineHost string) (Target, error) {
+// tunnel, when not nil, is tried last for a container no address of which
+// answers.
+func Find(ctx context.Context, flagAddr string, topo model.Topology, engineHost string, tunnel Tunnel) (Target, error) {
 	if flagAddr != "" {
-		return Target{Addr: flagAddr, Source: "--consul " + flagAddr}, nil
+		return Target{Addr: flagAddr, Source: "--consul " + flagAddr, Named: true}, nil
 	}
 	if env := os.Getenv("CONSUL_HTTP_ADDR"); env != "" {
-		return Target{Addr: env, Source: "CONSUL_HTTP_ADDR " + env}, nil
+		return Target{Addr: env, Source: "CONSUL_HTTP_ADDR " + env, Named: true}, nil
 	}
-	return Detect(ctx, topo, DefaultProbeTimeout, engineHost)
+	return Detect(ctx, topo, DefaultProbeTimeout, engineHost, tunnel)
 }
 
 // candidate is one address of one container that may be Consul's API.
@@ -71,13 +103,48 @@ type candidate struct {
 // not depend on which probe finishes first.
 //
 // The returned error wraps ErrNoRegistry and lists what was tried.
-func Detect(ctx context.Context, topo model.Topology, timeout time.Duration, engineHost string) (Target, error) {
-	cands := candidates(topo, engineHost)
-	if len(cands) == 0 {
+//
+// When no address answers and tunnel is not nil, each container is tried
+// once more, in the same order, through the engine: a Consul on a swarm
+// overlay or on a remote engine answers there and nowhere else.
+func Detect(ctx context.Context, topo model.Topology, timeout time.Duration, engineHost string, tunnel Tunnel) (Target, error) {
+	found := registryContainers(topo)
+	if len(found) == 0 {
 		return Target{}, ErrNoRegistry
 	}
-	// Probes run at once, but answers are taken in preference order, and
-	// the first good one ends the search (and cancels the rest).
+	cands := candidates(found, engineHost)
+	var tried []string
+	if len(cands) > 0 {
+		t, errs := probeAll(ctx, cands, timeout)
+		if errs == nil {
+			return t, nil
+		}
+		for i, c := range cands {
+			tried = append(tried, c.addr+": "+shortErr(errs[i]))
+		}
+	}
+	if tunnel != nil {
+		for _, c := range found {
+			name := displayName(c)
+			t := Target{Addr: loopbackConsul, Source: "auto: container " + name + " (through the engine)", Through: c.ID, Tunnel: tunnel}
+			err := probeTarget(ctx, t, tunnelProbeTimeout)
+			if err == nil {
+				return t, nil
+			}
+			tried = append(tried, name+" through the engine: "+shortErr(err))
+		}
+	}
+	if len(tried) == 0 {
+		return Target{}, ErrNoRegistry
+	}
+	return Target{}, fmt.Errorf("%w (%w: %s)", ErrNoRegistry, model.ErrRegistryNotAnswering, strings.Join(tried, "; "))
+}
+
+// probeAll probes every candidate at once but takes the answers in
+// preference order: the first good one ends the search (and cancels the
+// rest), so the choice does not depend on which probe finishes first.
+// With no good one it returns each candidate's error.
+func probeAll(ctx context.Context, cands []candidate, timeout time.Duration) (Target, []error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]chan error, len(cands))
@@ -94,14 +161,13 @@ func Detect(ctx context.Context, topo model.Topology, timeout time.Duration, eng
 			return Target{Addr: c.addr, Source: "auto: " + c.source}, nil
 		}
 	}
-	var tried []string
-	for i, c := range cands {
-		tried = append(tried, c.addr+": "+shortErr(errs[i]))
-	}
-	return Target{}, fmt.Errorf("%w (%w: %s)", ErrNoRegistry, model.ErrRegistryNotAnswering, strings.Join(tried, "; "))
+	return Target{}, errs
 }
 
-func candidates(topo model.Topology, engineHost string) []candidate {
+// registryContainers are the running containers that look like Consul:
+// labelled as the registry (chosen on purpose, so first), then by image or
+// name, each group by name for a stable choice.
+func registryContainers(topo model.Topology) []model.Container {
 	var cs []model.Container
 	for _, c := range topo.Containers {
 		if !c.Running() {
@@ -113,8 +179,6 @@ func candidates(topo model.Topology, engineHost string) []candidate {
 			cs = append(cs, c)
 		}
 	}
-	// A container labelled as the registry was chosen on purpose: it goes
-	// first. Then by name, for a stable choice.
 	sort.Slice(cs, func(i, j int) bool {
 		li, lj := cs[i].Labels[LabelRole] == RoleRegistry, cs[j].Labels[LabelRole] == RoleRegistry
 		if li != lj {
@@ -122,14 +186,26 @@ func candidates(topo model.Topology, engineHost string) []candidate {
 		}
 		return cs[i].Name < cs[j].Name
 	})
+	return cs
+}
+
+// displayName is a registry container's name for the status bar: a swarm
+// task's container is named service.slot.taskID, and the task ID only
+// makes the line longer.
+func displayName(c model.Container) string {
+	if id := c.Labels[labelSwarmTaskID]; id != "" {
+		return strings.TrimSuffix(c.Name, "."+id)
+	}
+	return c.Name
+}
+
+// candidates are the addresses of the registry containers, in order of
+// preference: each container's published 8500 (reachable from anywhere the
+// host is), then its IP on each network (routable from the host on Linux).
+func candidates(cs []model.Container, engineHost string) []candidate {
 	var out []candidate
 	for _, c := range cs {
-		// A swarm task's container is named service.slot.taskID: the
-		// task ID only makes the status bar longer.
-		name := c.Name
-		if id := c.Labels[labelSwarmTaskID]; id != "" {
-			name = strings.TrimSuffix(name, "."+id)
-		}
+		name := displayName(c)
 		for _, p := range c.Ports {
 			if p.Private != consulHTTPPort || p.Public == 0 || (p.Protocol != "" && p.Protocol != "tcp") {
 				continue

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -73,12 +74,13 @@ const (
 // Watch fails only when no client can be built for the address; a Consul
 // that is down or refuses is reported in the snapshots and retried.
 func Watch(ctx context.Context, target Target, opts Options) (<-chan model.Registry, error) {
-	client, closeIdle, hasToken, err := newClient(target.Addr, true)
+	client, closeIdle, hasToken, err := newClient(target, true)
 	if err != nil {
 		return nil, err
 	}
 	w := newWatcher(apiOf(client), target, opts)
 	w.hasToken = hasToken
+	w.tokenWithheld = target.TokenWithheld()
 	go func() {
 		w.run(ctx)
 		closeIdle()
@@ -119,6 +121,9 @@ type watcher struct {
 	opts     Options
 	kick     *signal
 	hasToken bool
+	// tokenWithheld: the environment has a token that this agent, found
+	// rather than named, is not sent; a refusal then says so.
+	tokenWithheld bool
 
 	updates chan update
 	out     chan model.Registry
@@ -275,7 +280,11 @@ func (w *watcher) apply(ctx context.Context, u update) bool {
 			// Consul 1.14 does not flag a filtered catalog; an agent
 			// always lists itself as service consul, so an empty
 			// catalog under default-deny without a token is hidden.
-			w.catalogErr = hidden("the catalog", w.target.Addr, "ACLs deny by default and no token is set")
+			why := "ACLs deny by default and no token is set"
+			if w.tokenWithheld {
+				why = "ACLs deny by default and no token is sent"
+			}
+			w.catalogErr = hidden("the catalog", w.target.Addr, why)
 		}
 		w.lastOK = time.Now()
 		w.catalogIndex = r.index
@@ -377,15 +386,19 @@ func (w *watcher) errorText() string {
 		}
 	}
 	sort.Strings(failing)
-	var text string
+	var err error
 	switch {
 	case w.catalogErr != nil:
-		text = w.catalogErr.Error()
+		err = w.catalogErr
 	case len(failing) > 0:
-		text = w.services[failing[0]].err.Error()
+		err = w.services[failing[0]].err
 		failing = failing[1:]
 	default:
 		return ""
+	}
+	text := err.Error()
+	if w.tokenWithheld && errors.Is(err, ErrPermissionDenied) {
+		text += "; CONSUL_HTTP_TOKEN is set but not sent to a registry topo found by itself: name it with --consul " + w.target.Addr + " to send it"
 	}
 	if len(failing) > 0 {
 		text += fmt.Sprintf(" (and %d more services failing)", len(failing))

@@ -15,7 +15,7 @@ cd "$ROOT"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-if ! TOPO_SWARM_BENCH=1 go test ./docker -run '^TestSwarmHundredTasksBenchmark$' -count=1 -v -timeout 30m >"$log" 2>&1; then
+if ! go test -tags swarmbench ./docker -run '^TestSwarmHundredTasksBenchmark$' -count=1 -v -timeout 30m >"$log" 2>&1; then
 	cat "$log"
 	echo "bench-swarm: the benchmark failed (output above)" >&2
 	exit 1

@@ -292,10 +292,14 @@ func (m *Model) registryStatus(long bool) string {
 	case r.Live():
 		mark = s.Healthy.Render("●")
 	}
-	if !long {
-		return "registry " + mark
+	withheld := ""
+	if m.regConn.TokenWithheld {
+		withheld = s.Warning.Render(" (token not sent)")
 	}
-	return "registry " + mark + " " + m.regConn.Source
+	if !long {
+		return "registry " + mark + withheld
+	}
+	return "registry " + mark + " " + m.regConn.Source + withheld
 }
 
 func (m *Model) footer() string {

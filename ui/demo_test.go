@@ -11,6 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+
+	"topo/internal/testenv"
 )
 
 // Golden files of the demo's panels are testdata/demo_*.golden and
@@ -100,7 +102,7 @@ func (c *clock) now() time.Time { return c.t }
 func drive(t *testing.T, p *DemoPanel) []tea.Msg {
 	t.Helper()
 	var got []tea.Msg
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(testenv.Patience(5 * time.Second))
 	for p.Running() {
 		msgc := make(chan tea.Msg, 1)
 		go func() { msgc <- waitDemo(p.run)() }()
@@ -109,7 +111,7 @@ func drive(t *testing.T, p *DemoPanel) []tea.Msg {
 			got = append(got, m)
 			p.Update(m)
 		case <-deadline:
-			t.Fatal("the operation did not end within 5 s")
+			t.Fatal("the operation did not end in time")
 		}
 	}
 	return got
@@ -289,7 +291,7 @@ func TestDemoOperationEndsWithItsParent(t *testing.T) {
 	}
 	p.Deploy(&fakeDeployer{steps: many, hold: true})
 	quit()
-	deadline := time.After(2 * time.Second)
+	deadline := time.After(testenv.Patience(2 * time.Second))
 	for {
 		select {
 		case _, open := <-p.run.ch:
@@ -297,7 +299,7 @@ func TestDemoOperationEndsWithItsParent(t *testing.T) {
 				return
 			}
 		case <-deadline:
-			t.Fatal("the operation's goroutine did not end within 2 s of its parent context")
+			t.Fatal("the operation's goroutine did not end after its parent context")
 		}
 	}
 }

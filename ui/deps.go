@@ -128,6 +128,9 @@ type RegistryConn struct {
 	// Auto says it was found in the topology rather than named, so it
 	// may be looked for again when that container goes away.
 	Auto bool
+	// TokenWithheld says CONSUL_HTTP_TOKEN is set but not sent: the
+	// registry was found, not named, and a token goes only where sent.
+	TokenWithheld bool
 	// Stop ends the watch.
 	Stop func()
 }

@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"topo/internal/testenv"
 	"topo/model"
 )
 
@@ -374,8 +375,8 @@ func runCmd(t testing.TB, cmd tea.Cmd) []tea.Msg {
 	var msg tea.Msg
 	select {
 	case msg = <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("a command did not answer within 5 s")
+	case <-time.After(testenv.Patience(5 * time.Second)):
+		t.Fatalf("a command did not answer in time")
 	}
 	if batch, ok := msg.(tea.BatchMsg); ok {
 		var out []tea.Msg

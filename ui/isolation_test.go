@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
+	"topo/internal/testenv"
 	"topo/model"
 )
 
@@ -492,7 +493,7 @@ func TestIsolationProbeViewUpdate(t *testing.T) {
 	closing.Close(5 * time.Second)
 	select {
 	case <-returned:
-	case <-time.After(5 * time.Second):
+	case <-time.After(testenv.Patience(5 * time.Second)):
 		t.Errorf("Close returned but the probe command did not")
 	}
 	closing.Close(time.Second) // twice is harmless

@@ -272,3 +272,20 @@ func TestRegistryNotAnsweringIsLookedForAgain(t *testing.T) {
 		}
 	}
 }
+
+// The status bar says when an auto-detected registry is read without the
+// token the environment holds, in its short form too.
+func TestStatusBarSaysTokenNotSent(t *testing.T) {
+	for _, withheld := range []bool{false, true} {
+		m := New(Config{Now: func() time.Time { return testNow }})
+		m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		m.Update(RegistryConnectedMsg{Conn: RegistryConn{Updates: make(chan model.Registry), Addr: "10.0.0.2:8500",
+			Source: "auto: container consul.1", Auto: true, TokenWithheld: withheld, Stop: func() {}}})
+		for _, long := range []bool{false, true} {
+			got := strings.Contains(ansi.Strip(m.registryStatus(long)), "token not sent")
+			if got != withheld {
+				t.Errorf("withheld %v, long %v: status %q", withheld, long, ansi.Strip(m.registryStatus(long)))
+			}
+		}
+	}
+}

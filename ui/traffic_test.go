@@ -9,6 +9,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
+
+	"topo/internal/testenv"
 )
 
 // fakeTraffic sends its snapshots, then waits for its context, as the real
@@ -113,8 +115,8 @@ func nextMsg(t *testing.T, cmd tea.Cmd) tea.Msg {
 	select {
 	case m := <-c:
 		return m
-	case <-time.After(3 * time.Second):
-		t.Fatal("the command delivered nothing within 3 s")
+	case <-time.After(testenv.Patience(3 * time.Second)):
+		t.Fatal("the command delivered nothing in time")
 		return nil
 	}
 }

@@ -313,7 +313,7 @@ func TestShutdownFinishesInFlightRequest(t *testing.T) {
 		if err != nil {
 			t.Errorf("Serve: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(testenv.Patience(5 * time.Second)):
 		t.Fatal("Serve did not return after the last request finished")
 	}
 }

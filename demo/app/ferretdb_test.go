@@ -84,7 +84,7 @@ func startFerretDB(t *testing.T, port int) {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
-		case <-time.After(5 * time.Second):
+		case <-time.After(testenv.Patience(5 * time.Second)):
 			_ = cmd.Process.Kill()
 			<-exited
 		}

@@ -4,8 +4,9 @@
 // registrator that keeps it in step, on two networks (front, back) and one
 // volume. It creates, scales, inspects and removes exactly the objects of
 // one project, labelled the way Docker Compose labels them so that
-// `docker compose -p PROJECT ps` lists them too, and it can print an
-// equivalent compose.yaml.
+// `docker compose -p PROJECT ps` lists them too, and marked as topo's own
+// (LabelOwner): it refuses to change a project holding objects it did not
+// create. It can print an equivalent compose.yaml.
 //
 // Every operation reports its steps through a Progress callback, so the
 // same code drives the TUI's deploy panel and the `topo demo` commands.
@@ -79,6 +80,14 @@ const (
 	LabelVolume   = "com.docker.compose.volume"
 	LabelComposeV = "com.docker.compose.version"
 	labelSpec     = "topo.demo.spec"
+	// LabelOwner, set to OwnerTopo, marks every object topo creates for
+	// the demo (containers, networks, volumes, swarm services, configs
+	// and overlays). The compose project label alone says only which
+	// project an object belongs to, and any compose project or stack may
+	// carry the same name: up, scale and down act only on a project all
+	// of whose objects carry this label too (see ownership.go).
+	LabelOwner = "topo.owner"
+	OwnerTopo  = "topo"
 	// labelSwarmTask marks the containers of swarm tasks.
 	labelSwarmTask = "com.docker.swarm.task.id"
 	composeVersion = "2.0.0"
@@ -106,10 +115,20 @@ type Options struct {
 	// mounted into the engine proxy; /var/run/docker.sock when empty, which
 	// is right for Linux engines and for Docker Desktop's VM alike.
 	DockerSocket string
+	// Tunnel reaches consul's port inside its container through the
+	// engine, where no address of consul's answers from this machine: on
+	// a swarm, whose consul is published nowhere, always.
+	Tunnel Tunnel
 	// OverlayMTU is the MTU of the overlay networks of a Swarm deploy; the
 	// driver's default (1450) when zero. A host interface below 1500 needs
 	// it 50 bytes under its own.
 	OverlayMTU int
+}
+
+// Tunnel reaches a port inside a container through the engine's API (the
+// docker adapter's Tunnel).
+type Tunnel interface {
+	Dial(ctx context.Context, containerID string, port int) (net.Conn, error)
 }
 
 // engineAPI lists the client calls the deployer makes.
@@ -226,6 +245,8 @@ func (d *Deployer) labels(extra map[string]string) map[string]string {
 	for k, v := range extra {
 		l[k] = v
 	}
+	// Last, so that no extra label can unset or forge another owner.
+	l[LabelOwner] = OwnerTopo
 	return l
 }
 

@@ -232,3 +232,17 @@ func TestReadPullReportsOneFraction(t *testing.T) {
 		t.Errorf("a pull failing for want of network: %v", err)
 	}
 }
+
+// A swarm has no bind address: a --lb-bind it would silently ignore is
+// refused, saying what to do; the default and 0.0.0.0 are what it does.
+func TestSwarmRefusesABindItCannotHonour(t *testing.T) {
+	for _, bind := range []string{"", DefaultLBBind, "0.0.0.0", "::"} {
+		if err := swarmBind(bind); err != nil {
+			t.Errorf("swarmBind(%q) = %v, want nil", bind, err)
+		}
+	}
+	err := swarmBind("192.168.1.5")
+	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "without --swarm") || !strings.Contains(err.Error(), "every interface") {
+		t.Errorf("swarmBind(192.168.1.5) = %v, want a refusal saying why and what to do", err)
+	}
+}

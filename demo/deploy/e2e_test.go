@@ -75,6 +75,9 @@ func TestDemoLifecycle(t *testing.T) {
 		t.Errorf("status: %+v", st)
 	}
 	waitServedByAll(t, d, 10*time.Second, appNames(d, 1, 2)...)
+	if foreign, err := d.foreignObjects(ctx); err != nil || len(foreign) > 0 {
+		t.Errorf("after up, objects of the project without %s=%s: %v (%v)", LabelOwner, OwnerTopo, foreign, err)
+	}
 	checkEngineView(t, d, env)
 
 	// docker compose sees the project: the printed file's services and
@@ -127,7 +130,9 @@ func TestDemoLifecycle(t *testing.T) {
 	waitServedByAll(t, d, 10*time.Second, appNames(d, 1, 2, 3, 4)...)
 
 	// Kill one under traffic: the registry drops it and the load balancer
-	// stops failing within 3 s.
+	// goes back to serving every request. How fast is make bench's figure;
+	// here the cause and the order: deregistered, then a clean run of
+	// requests with no error at all.
 	tctx, stopTraffic := context.WithCancel(ctx)
 	snaps := make(chan traffic.Snapshot, 1)
 	done := make(chan error, 1)
@@ -135,50 +140,52 @@ func TestDemoLifecycle(t *testing.T) {
 		done <- traffic.Run(tctx, traffic.Config{URL: d.LBURL(), Rate: 10, Timeout: 5 * time.Second, Interval: 100 * time.Millisecond}, snaps)
 	}()
 	var last traffic.Snapshot
-	waitSnap := func(cond func(traffic.Snapshot) bool) {
-		for s := range snaps {
-			last = s
-			if cond(s) {
-				return
+	waitSnap := func(what string, cond func(traffic.Snapshot) bool) {
+		t.Helper()
+		deadline := time.After(time.Minute)
+		for {
+			select {
+			case s, ok := <-snaps:
+				if !ok {
+					t.Fatalf("traffic ended before %s", what)
+				}
+				last = s
+				if cond(s) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("not within a minute: %s (last: %d requests, %d errors: %s)", what, last.TotalRequests, last.TotalErrors, last.LastError)
 			}
 		}
 	}
-	waitSnap(func(s traffic.Snapshot) bool { return s.TotalRequests >= 10 })
+	waitSnap("10 requests sent", func(s traffic.Snapshot) bool { return s.TotalRequests >= 10 })
 	victim := d.ContainerName(ServiceApp, 2)
-	// The clock starts when the engine has killed it: on a loaded machine
-	// the call itself can take seconds, and nothing can react before.
-	callAt := time.Now()
 	if err := env.Client.ContainerKill(ctx, victim, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	killedAt := time.Now()
-	t.Logf("docker kill %s took %v", victim, killedAt.Sub(callAt).Round(time.Millisecond))
-	var dropped time.Duration
-	dockertest.Eventually(t, 3*time.Second, func() (bool, string) {
-		asked := time.Since(killedAt)
+	dockertest.Eventually(t, 30*time.Second, func() (bool, string) {
 		reg := registered(t, d)
 		_, still := reg[victim]
-		dropped = asked
 		return !still, victim + " still registered: " + mapString(reg)
 	})
-	if dropped > 3*time.Second {
-		t.Errorf("the registry still held %s %v after the kill", victim, dropped)
-	}
-	t.Logf("registry dropped %s within %v of the kill", victim, dropped.Round(time.Millisecond))
-	// Keep the traffic on for 3 s more than the allowance.
-	waitSnap(func(s traffic.Snapshot) bool { return s.At.After(killedAt.Add(6 * time.Second)) })
+	t.Logf("registry dropped %s %v after the kill", victim, time.Since(killedAt).Round(time.Millisecond))
+	// A clean run: 50 requests in a row answered, counted from the last
+	// error seen, so the killed instance no longer takes any.
+	errs, from := int64(-1), int64(0)
+	waitSnap("50 requests in a row served after the kill", func(s traffic.Snapshot) bool {
+		if s.TotalErrors != errs {
+			errs, from = s.TotalErrors, s.TotalRequests
+		}
+		return s.TotalRequests-from >= 50
+	})
 	stopTraffic()
 	for range snaps {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if last.TotalErrors > 0 {
-		if after := last.LastErrorAt.Sub(killedAt); after > 3*time.Second {
-			t.Errorf("the load balancer still failed %v after the kill (%d errors; last: %s)", after, last.TotalErrors, last.LastError)
-		}
-	}
-	t.Logf("traffic: %d requests, %d errors, p95 %v", last.TotalRequests, last.TotalErrors, last.P95)
+	t.Logf("traffic: %d requests, %d errors (last %v after the kill), p95 %v", last.TotalRequests, last.TotalErrors, last.LastErrorAt.Sub(killedAt).Round(time.Millisecond), last.P95)
 
 	// Scale to 1: the highest numbers go, the killed one with them.
 	if err := d.Scale(ctx, ServiceApp, 1, nil); err != nil {
@@ -191,6 +198,23 @@ func TestDemoLifecycle(t *testing.T) {
 		reg := registered(t, d)
 		return len(reg) == 1 && reg[d.ContainerName(ServiceApp, 1)] == "passing", "registry: " + mapString(reg)
 	})
+
+	// Someone else's container joins the project by its label: down
+	// refuses, naming it, and removes nothing; once it is gone, down works.
+	intruder := env.Run(t, dockertest.ContainerSpec{
+		Suffix: "intruder", Image: dockertest.TestServerImage(t), Networks: []string{env.Name("bystander")},
+		Labels: map[string]string{LabelProject: d.Project(), LabelService: "sidecar", LabelNumber: "1"},
+	})
+	c0, n0, v0 := projectObjects(t, d)
+	if err := d.Down(ctx, true, nil); !errors.Is(err, ErrForeign) || !strings.Contains(err.Error(), "container "+env.Name("intruder")) {
+		t.Errorf("down of a project holding another's container = %v, want a refusal naming %s", err, env.Name("intruder"))
+	}
+	if c, n, v := projectObjects(t, d); c != c0 || n != n0 || v != v0 {
+		t.Errorf("the refused down changed the project: %d/%d/%d containers/networks/volumes, was %d/%d/%d", c, n, v, c0, n0, v0)
+	}
+	if err := env.Client.ContainerRemove(ctx, intruder, container.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Down removes exactly the project.
 	start = time.Now()

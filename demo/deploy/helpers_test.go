@@ -203,7 +203,7 @@ func registered(t testing.TB, d *Deployer) map[string]string {
 	consulAddrs.Lock()
 	addr := consulAddrs.m[d]
 	consulAddrs.Unlock()
-	if addr == "" {
+	if addr.addr == "" {
 		var err error
 		if addr, err = d.consulEndpoint(ctx); err != nil {
 			t.Fatalf("find consul: %v", err)
@@ -225,8 +225,8 @@ func registered(t testing.TB, d *Deployer) map[string]string {
 
 var consulAddrs = struct {
 	sync.Mutex
-	m map[*Deployer]string
-}{m: map[*Deployer]string{}}
+	m map[*Deployer]registryAt
+}{m: map[*Deployer]registryAt{}}
 
 // projectObjects counts what carries the project's label.
 func projectObjects(t testing.TB, d *Deployer) (containers, networks, volumes int) {

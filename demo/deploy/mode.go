@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -244,11 +246,10 @@ func (d *Deployer) statusSwarm(ctx context.Context) (Status, error) {
 	if st.Networks, st.Volumes, err = d.objectNames(ctx, d.stackFilter()); err != nil {
 		return st, err
 	}
-	if port := publishedPort(svcs[d.ServiceName(ServiceConsul)], consulHTTP); port > 0 {
-		st.Registry.Address = net.JoinHostPort(d.swarmHost(), strconv.Itoa(port))
-		d.registryStatusAt(ctx, &st.Registry)
+	if at, err := d.swarmConsul(ctx); err != nil {
+		st.Registry.Error = err.Error()
 	} else {
-		st.Registry.Error = "service " + d.ServiceName(ServiceConsul) + " publishes no port: run `topo demo up --swarm` again"
+		d.registryStatusAt(ctx, at, &st.Registry)
 	}
 	if who, err := d.probeURL(ctx, st.LB.URL); err != nil {
 		st.LB.Error = err.Error()
@@ -256,4 +257,41 @@ func (d *Deployer) statusSwarm(ctx context.Context) (Status, error) {
 		st.LB.Answers, st.LB.ServedBy = true, who
 	}
 	return st, nil
+}
+
+// swarmConsul is where this machine reads the stack's consul: its task's
+// loopback through the engine. The service publishes no port (a dev agent
+// without ACLs on the manager's network would let anyone register a fake
+// app) and the overlay's addresses lead nowhere from outside the swarm; the
+// task runs on a manager, the engine topo speaks to.
+func (d *Deployer) swarmConsul(ctx context.Context) (registryAt, error) {
+	if d.opts.Tunnel == nil {
+		return registryAt{}, fmt.Errorf("consul of stack %s is published nowhere and this command has no tunnel through the engine to it", d.opts.Project)
+	}
+	list, err := d.api.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", "com.docker.swarm.service.name="+d.ServiceName(ServiceConsul)),
+		filters.Arg("status", "running"),
+	)})
+	if err != nil {
+		return registryAt{}, fmt.Errorf("list consul's task: %w", err)
+	}
+	if len(list) == 0 {
+		return registryAt{}, fmt.Errorf("no running task of %s on this manager: `docker service ps %s` says why", d.ServiceName(ServiceConsul), d.ServiceName(ServiceConsul))
+	}
+	c := list[0]
+	name := strings.TrimPrefix(firstName(c.Names), "/")
+	at := registryAt{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(consulHTTP)), via: c.ID, name: name}
+	conn, err := d.opts.Tunnel.Dial(ctx, c.ID, consulHTTP)
+	if err != nil {
+		return registryAt{}, fmt.Errorf("consul in %s through the engine: %w", name, err)
+	}
+	conn.Close()
+	return at, nil
+}
+
+func firstName(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
 }

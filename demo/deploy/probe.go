@@ -20,23 +20,46 @@ import (
 // networks are routed from the host (Linux); elsewhere (Docker Desktop)
 // the registry's health is reported as unreachable, never guessed.
 
-// consulEndpoint returns host:port of the demo's consul as the host can
-// reach it, trying its address on each project network.
-func (d *Deployer) consulEndpoint(ctx context.Context) (string, error) {
+// registryAt is where the deployer reads the demo's consul: an address
+// this machine dials, or, with via set, the loopback of container via,
+// reached through the engine (Options.Tunnel).
+type registryAt struct {
+	addr string // host:port
+	via  string // container ID
+	name string // its name, for a person
+}
+
+func (r registryAt) String() string {
+	if r.via == "" {
+		return r.addr
+	}
+	return r.addr + " in " + r.name + " (through the engine)"
+}
+
+// consulEndpoint returns where this machine reaches the demo's consul:
+// its address on a project network when one answers, else (with a tunnel)
+// its own loopback through the engine.
+func (d *Deployer) consulEndpoint(ctx context.Context) (registryAt, error) {
 	byService, err := d.containers(ctx)
 	if err != nil {
-		return "", err
+		return registryAt{}, err
 	}
 	c := first(byService[ServiceConsul])
 	if c == nil {
-		return "", fmt.Errorf("project %s has no consul container: run `topo demo up`", d.opts.Project)
+		return registryAt{}, fmt.Errorf("project %s has no consul container: run `topo demo up`", d.opts.Project)
 	}
 	if c.State != "running" {
-		return "", fmt.Errorf("%s is %s: run `topo demo up` to start it", c.Name, c.State)
+		return registryAt{}, fmt.Errorf("%s is %s: run `topo demo up` to start it", c.Name, c.State)
 	}
-	in, err := d.api.ContainerInspect(ctx, c.ID)
+	return d.consulIn(ctx, c.ID, c.Name)
+}
+
+// consulIn finds how to reach the consul of container id: an address on
+// a project network, else through the tunnel.
+func (d *Deployer) consulIn(ctx context.Context, id, name string) (registryAt, error) {
+	in, err := d.api.ContainerInspect(ctx, id)
 	if err != nil {
-		return "", fmt.Errorf("inspect %s: %w", c.Name, err)
+		return registryAt{}, fmt.Errorf("inspect %s: %w", name, err)
 	}
 	var tried []string
 	for _, n := range []string{d.NetworkName(NetworkBack), d.NetworkName(NetworkFront)} {
@@ -50,13 +73,22 @@ func (d *Deployer) consulEndpoint(ctx context.Context) (string, error) {
 		conn, err := dialer.DialContext(ctx, "tcp", addr)
 		if err == nil {
 			conn.Close()
-			return addr, nil
+			return registryAt{addr: addr}, nil
 		}
 	}
-	if len(tried) == 0 {
-		return "", fmt.Errorf("%s has no address on the project's networks yet", c.Name)
+	if d.opts.Tunnel != nil {
+		at := registryAt{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(consulHTTP)), via: id, name: name}
+		conn, err := d.opts.Tunnel.Dial(ctx, id, consulHTTP)
+		if err == nil {
+			conn.Close()
+			return at, nil
+		}
+		tried = append(tried, "through the engine: "+err.Error())
 	}
-	return "", fmt.Errorf("consul at %v does not answer from this host: it may still be starting, or container addresses are not routed to this host (Docker Desktop); `docker logs %s` shows its side", tried, c.Name)
+	if len(tried) == 0 {
+		return registryAt{}, fmt.Errorf("%s has no address on the project's networks yet", name)
+	}
+	return registryAt{}, fmt.Errorf("consul at %v does not answer from this host: it may still be starting, or container addresses are not routed to this host (Docker Desktop); `docker logs %s` shows its side", tried, name)
 }
 
 // RegistryInstance is one instance in the demo's registry.
@@ -79,30 +111,39 @@ type healthEntry struct {
 	Checks []struct{ Status string }
 }
 
-func (d *Deployer) getJSON(ctx context.Context, u string, into any) error {
+func (d *Deployer) getJSON(ctx context.Context, at registryAt, path string, into any) error {
 	ctx, cancel := context.WithTimeout(ctx, d.httpTimeout)
 	defer cancel()
+	u := "http://" + at.addr + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if at.via != "" {
+		// One request, one connection through the engine, closed after.
+		transport := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.opts.Tunnel.Dial(ctx, at.via, consulHTTP)
+		}}
+		client = &http.Client{Transport: transport}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, firstLine(string(b)))
+		return fmt.Errorf("GET %s: %s: %s", at.String()+path, resp.Status, firstLine(string(b)))
 	}
 	return json.NewDecoder(resp.Body).Decode(into)
 }
 
 // registryServices lists the services registered in the demo's consul,
 // without consul's own.
-func (d *Deployer) registryServices(ctx context.Context, addr string) ([]string, error) {
+func (d *Deployer) registryServices(ctx context.Context, at registryAt) ([]string, error) {
 	var m map[string][]string
-	if err := d.getJSON(ctx, "http://"+addr+"/v1/catalog/services", &m); err != nil {
+	if err := d.getJSON(ctx, at, "/v1/catalog/services", &m); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -116,9 +157,9 @@ func (d *Deployer) registryServices(ctx context.Context, addr string) ([]string,
 }
 
 // registryHealth lists a service's instances with their health.
-func (d *Deployer) registryHealth(ctx context.Context, addr, service string) ([]RegistryInstance, error) {
+func (d *Deployer) registryHealth(ctx context.Context, at registryAt, service string) ([]RegistryInstance, error) {
 	var entries []healthEntry
-	if err := d.getJSON(ctx, "http://"+addr+"/v1/health/service/"+url.PathEscape(service), &entries); err != nil {
+	if err := d.getJSON(ctx, at, "/v1/health/service/"+url.PathEscape(service), &entries); err != nil {
 		return nil, err
 	}
 	out := make([]RegistryInstance, 0, len(entries))
@@ -178,7 +219,7 @@ func (d *Deployer) waitReady(ctx context.Context, r *reporter, timeout time.Dura
 	defer cancel()
 	const regKey, regTitle = "wait registry", "app instances passing in the registry"
 	r.start(regKey, regTitle)
-	addr := ""
+	var addr registryAt
 	why := "not checked yet"
 	for {
 		ok, detail, err := d.appsPassing(ctx, &addr)
@@ -220,7 +261,7 @@ func (d *Deployer) waitReady(ctx context.Context, r *reporter, timeout time.Dura
 
 // appsPassing says whether every running app container has a passing
 // instance in the registry; addr caches consul's address across calls.
-func (d *Deployer) appsPassing(ctx context.Context, addr *string) (bool, string, error) {
+func (d *Deployer) appsPassing(ctx context.Context, addr *registryAt) (bool, string, error) {
 	byService, err := d.containers(ctx)
 	if err != nil {
 		return false, "", err
@@ -231,14 +272,14 @@ func (d *Deployer) appsPassing(ctx context.Context, addr *string) (bool, string,
 			running[a.Name] = true
 		}
 	}
-	if *addr == "" {
+	if addr.addr == "" {
 		if *addr, err = d.consulEndpoint(ctx); err != nil {
 			return false, "", err
 		}
 	}
 	list, err := d.registryHealth(ctx, *addr, ServiceApp)
 	if err != nil {
-		*addr = ""
+		*addr = registryAt{}
 		return false, "", fmt.Errorf("ask consul: %w", err)
 	}
 	passing := 0

@@ -52,6 +52,9 @@ func (d *Deployer) ScaleBy(ctx context.Context, service string, delta int, progr
 }
 
 func (d *Deployer) scale(ctx context.Context, r *reporter, target func(have int) int) (int, error) {
+	if err := d.checkOwned(ctx, r, "scale"); err != nil {
+		return 0, err
+	}
 	mode, err := d.DeployedMode(ctx)
 	if err != nil {
 		return 0, err
@@ -105,7 +108,9 @@ func (d *Deployer) requireDeployed(ctx context.Context) error {
 // Down stops and removes every container, then every network, carrying the
 // project's label, and its volumes too when volumes is set (the engine
 // proxy's, which holds only a socket, always): exactly the project's
-// objects, whoever created them. The load balancer stops first
+// objects, and only when topo created every one of them (a project
+// holding another's objects is refused with ErrForeign, touching
+// nothing). The load balancer stops first
 // (nginx finishes the requests it holds), so no request reaches what
 // follows; the rest then stops all at once, which keeps a teardown on
 // stage within a few seconds.
@@ -115,6 +120,9 @@ func (d *Deployer) Down(ctx context.Context, volumes bool, progress Progress) er
 	d.op.Lock()
 	defer d.op.Unlock()
 	r := newReporter(progress)
+	if err := d.checkOwned(ctx, r, "remove"); err != nil {
+		return err
+	}
 	mode, err := d.DeployedMode(ctx)
 	if err != nil {
 		return err

@@ -165,26 +165,24 @@ func (d *Deployer) objectNames(ctx context.Context, f filters.Args) (networks, v
 }
 
 func (d *Deployer) registryStatus(ctx context.Context, rs *RegistryStatus) {
-	addr, err := d.consulEndpoint(ctx)
+	at, err := d.consulEndpoint(ctx)
 	if err != nil {
 		rs.Error = err.Error()
 		return
 	}
-	rs.Address = addr
-	d.registryStatusAt(ctx, rs)
+	d.registryStatusAt(ctx, at, rs)
 }
 
-// registryStatusAt asks the consul at rs.Address for the services'
-// health.
-func (d *Deployer) registryStatusAt(ctx context.Context, rs *RegistryStatus) {
-	addr := rs.Address
-	names, err := d.registryServices(ctx, addr)
+// registryStatusAt asks the consul at at for the services' health.
+func (d *Deployer) registryStatusAt(ctx context.Context, at registryAt, rs *RegistryStatus) {
+	rs.Address = at.String()
+	names, err := d.registryServices(ctx, at)
 	if err != nil {
 		rs.Error = "ask consul: " + err.Error()
 		return
 	}
 	for _, name := range names {
-		list, err := d.registryHealth(ctx, addr, name)
+		list, err := d.registryHealth(ctx, at, name)
 		if err != nil {
 			rs.Error = "ask consul: " + err.Error()
 			return

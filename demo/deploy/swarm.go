@@ -92,6 +92,9 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	if opts.Replicas < 0 || opts.Replicas > MaxReplicas {
 		return res, fmt.Errorf("%w: --replicas %d: use 1 to %d", ErrBadInput, opts.Replicas, MaxReplicas)
 	}
+	if err := swarmBind(d.opts.LBBind); err != nil {
+		return res, err
+	}
 	d.op.Lock()
 	defer d.op.Unlock()
 	r := newReporter(progress)
@@ -102,6 +105,9 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	}
 	if !info.Swarm.ControlAvailable {
 		return res, fmt.Errorf("%w: this engine is not a swarm manager: point topo at a manager (docker node ls on a manager), or deploy without --swarm", ErrBadInput)
+	}
+	if err := d.checkOwned(ctx, r, "deploy into"); err != nil {
+		return res, err
 	}
 	self, err := d.prepare(ctx, r, d.ensureOverlay)
 	if err != nil {
@@ -379,7 +385,9 @@ func (d *Deployer) ensureOverlay(ctx context.Context, r *reporter, short string)
 		options = map[string]string{"com.docker.network.driver.mtu": strconv.Itoa(d.opts.OverlayMTU)}
 	}
 	return d.ensureNamedNetwork(ctx, r, short,
-		func(n network.Summary) bool { return n.Labels[LabelStack] == d.opts.Project && n.Driver == "overlay" },
+		func(n network.Summary) bool {
+			return n.Labels[LabelStack] == d.opts.Project && n.Labels[LabelOwner] == OwnerTopo && n.Driver == "overlay"
+		},
 		fmt.Sprintf("network %s exists but is not an overlay of stack %s (a single-engine deploy of the demo, or another's): remove it (topo demo down, or docker network rm %s) or choose another --project", name, d.opts.Project, name),
 		network.CreateOptions{
 			Driver: "overlay", Attachable: true, Options: options,
@@ -498,11 +506,12 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 		// it.
 		spec.TaskTemplate.Placement = onManager
 	case ServiceConsul:
+		// On a manager, so that topo, which speaks to a manager, reaches
+		// its task through the engine (Options.Tunnel). It publishes
+		// nothing: a dev agent has no ACL, and a published 8500 let anyone
+		// on the manager's network register a fake app and take the load
+		// balancer's traffic.
 		spec.TaskTemplate.Placement = onManager
-		spec.EndpointSpec.Ports = append(spec.EndpointSpec.Ports, swarm.PortConfig{
-			Protocol: swarm.PortConfigProtocolTCP, TargetPort: consulHTTP, PublishedPort: consulHTTP,
-			PublishMode: swarm.PortConfigPublishModeHost,
-		})
 	case ServiceLB:
 		mode := swarm.PortConfigPublishModeIngress
 		if ingress {
@@ -552,6 +561,12 @@ func (d *Deployer) ensureConfig(ctx context.Context, r *reporter, service, file,
 	}
 	for _, c := range list {
 		if c.Spec.Name == name {
+			// The name's hash is short: a config of that name that topo
+			// did not make may hold another file, which the load balancer
+			// would then serve.
+			if c.Spec.Labels[LabelOwner] != OwnerTopo || c.Spec.Labels[LabelStack] != d.opts.Project {
+				return nil, r.fail(key, title, fmt.Errorf("config %s exists but topo did not create it for stack %s: remove it (docker config rm %s) or choose another --project", name, d.opts.Project, name))
+			}
 			ref.ConfigID = c.ID
 			r.done(key, title, "exists")
 			return ref, nil
@@ -577,7 +592,11 @@ func (d *Deployer) ensureConfig(ctx context.Context, r *reporter, service, file,
 func (d *Deployer) DownSwarm(ctx context.Context, volumes bool, progress Progress) error {
 	d.op.Lock()
 	defer d.op.Unlock()
-	return d.downSwarm(ctx, volumes, newReporter(progress))
+	r := newReporter(progress)
+	if err := d.checkOwned(ctx, r, "remove"); err != nil {
+		return err
+	}
+	return d.downSwarm(ctx, volumes, r)
 }
 
 func (d *Deployer) downSwarm(ctx context.Context, volumes bool, r *reporter) error {
@@ -687,4 +706,18 @@ func (d *Deployer) removeRetrying(ctx context.Context, r *reporter, what string,
 			return r.fail(what, what, fmt.Errorf("remove %s: %w (something outside the stack may still use it)", what, err))
 		}
 	}
+}
+
+// swarmBind refuses a bind address a swarm cannot honour. A swarm
+// publishes a port on every interface of the node that runs the task (host
+// mode) or of every node (the ingress mesh); it has no bind address. The
+// default (loopback, for one engine) means the user chose nothing, and
+// 0.0.0.0 is what a swarm does anyway; anything else would be silently
+// ignored, so it is refused with what to do instead.
+func swarmBind(bind string) error {
+	switch bind {
+	case "", DefaultLBBind, "0.0.0.0", "::":
+		return nil
+	}
+	return fmt.Errorf("%w: --lb-bind %s cannot apply to a swarm: a swarm publishes the load balancer on every interface of its node (it has no bind address); leave --lb-bind out, or deploy on one engine without --swarm to publish on %s only", ErrBadInput, bind, bind)
 }

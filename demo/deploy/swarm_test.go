@@ -34,9 +34,11 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 	ctx := context.Background()
 	mgr := cl.Manager()
 
+	tunnel := docker.NewTunnel(mgr.Client, selfBinary(t), env.Labels())
+	t.Cleanup(func() { tunnel.Close() })
 	d, err := New(mgr.Client, Options{
 		Project: env.Prefix, SelfBinary: selfBinary(t), Images: images,
-		ExtraLabels: env.Labels(), OverlayMTU: 1350,
+		ExtraLabels: env.Labels(), OverlayMTU: 1350, Tunnel: tunnel,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -185,8 +187,18 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 		reg := registryService(st, ServiceApp)
 		return app.Desired == 2 && app.Running == 2 && len(app.Containers) == 2 && st.LB.Answers && reg.Passing == 2
 	})
-	if st.Mode != ModeSwarm || st.Registry.Address != fmt.Sprintf("%s:%d", mgr.IP, consulHTTP) {
-		t.Errorf("status: mode %q, registry at %q; want swarm, consul published on the manager %s:%d", st.Mode, st.Registry.Address, mgr.IP, consulHTTP)
+	if st.Mode != ModeSwarm || !strings.Contains(st.Registry.Address, "through the engine") {
+		t.Errorf("status: mode %q, registry at %q; want swarm, consul read through the engine", st.Mode, st.Registry.Address)
+	}
+	// From another node of the swarm, of every port the demo's services
+	// use, only the load balancer's answers on the manager.
+	worker := cl.Nodes[1]
+	// (The app's own 8080 is the load balancer's port here.)
+	for _, port := range []int{consulHTTP, 8600, 8300, 8301, 8302, 27017, DefaultLBPort} {
+		answers := dialFromNode(t, cl, worker, mgr.IP, port)
+		if want := port == DefaultLBPort; answers != want {
+			t.Errorf("port %d of the manager from %s: answers %v, want %v (only the load balancer's may)", port, worker.Name, answers, want)
+		}
 	}
 	if reg := serviceStatus(st, ServiceRegistrator); reg.Running != len(cl.Nodes) || reg.Desired != len(cl.Nodes) {
 		t.Errorf("status: registrator %d/%d, want one per node (%d)", reg.Running, reg.Desired, len(cl.Nodes))
@@ -383,6 +395,32 @@ func waitServedBySwarm(t testing.TB, d *Deployer, within time.Duration, names ..
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("within %v the load balancer at %s did not serve from each of %v (served: %v; last: %d %v)", within, d.SwarmURL(), names, seen, status, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// dialFromNode says whether a TCP connection from inside node (its own
+// network namespace, as another machine of the swarm) to ip:port succeeds.
+// bash's /dev/tcp needs no tool the node image lacks.
+func dialFromNode(t *testing.T, cl *swarmtest.Cluster, node *swarmtest.Node, ip string, port int) bool {
+	t.Helper()
+	ctx := context.Background()
+	cmd := []string{"timeout", "3", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", ip, port)}
+	created, err := cl.Env.Client.ContainerExecCreate(ctx, node.ContainerID, container.ExecOptions{Cmd: cmd})
+	if err != nil {
+		t.Fatalf("exec on %s: %v", node.Name, err)
+	}
+	if err := cl.Env.Client.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{}); err != nil {
+		t.Fatalf("exec on %s: %v", node.Name, err)
+	}
+	for {
+		in, err := cl.Env.Client.ContainerExecInspect(ctx, created.ID)
+		if err != nil {
+			t.Fatalf("exec on %s: %v", node.Name, err)
+		}
+		if !in.Running {
+			return in.ExitCode == 0
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -55,6 +55,9 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 	d.op.Lock()
 	defer d.op.Unlock()
 	r := newReporter(progress)
+	if err := d.checkOwned(ctx, r, "deploy into"); err != nil {
+		return res, err
+	}
 
 	if mode, err := d.DeployedMode(ctx); err != nil {
 		return res, err
@@ -218,8 +221,10 @@ func (d *Deployer) prepare(ctx context.Context, r *reporter, ensure func(context
 func (d *Deployer) ensureNetwork(ctx context.Context, r *reporter, short string) error {
 	name := d.NetworkName(short)
 	return d.ensureNamedNetwork(ctx, r, short,
-		func(n network.Summary) bool { return n.Labels[LabelProject] == d.opts.Project },
-		fmt.Sprintf("network %s exists but is not part of project %s: remove it (docker network rm %s) or choose another --project", name, d.opts.Project, name),
+		func(n network.Summary) bool {
+			return n.Labels[LabelProject] == d.opts.Project && n.Labels[LabelOwner] == OwnerTopo
+		},
+		fmt.Sprintf("network %s exists but topo did not create it for project %s: remove it (docker network rm %s) or choose another --project", name, d.opts.Project, name),
 		network.CreateOptions{
 			Driver: "bridge",
 			Labels: d.labels(map[string]string{LabelNetwork: short, LabelComposeV: composeVersion}),
@@ -267,8 +272,8 @@ func (d *Deployer) ensureVolume(ctx context.Context, r *reporter, short string) 
 		if v.Name != name {
 			continue
 		}
-		if v.Labels[LabelProject] != d.opts.Project {
-			return r.fail(key, title, fmt.Errorf("volume %s exists but is not part of project %s: remove it (docker volume rm %s) or choose another --project", name, d.opts.Project, name))
+		if v.Labels[LabelProject] != d.opts.Project || v.Labels[LabelOwner] != OwnerTopo {
+			return r.fail(key, title, fmt.Errorf("volume %s exists but topo did not create it for project %s: remove it (docker volume rm %s) or choose another --project", name, d.opts.Project, name))
 		}
 		detail := "exists"
 		if short == VolumeMongo {

@@ -69,7 +69,7 @@ func (h *harness) start(t *testing.T, cfg Config, engine Engine) (stop func()) {
 			if err != nil {
 				t.Errorf("Run: %v", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testenv.Patience(10 * time.Second)):
 			t.Errorf("Run did not return within 10s of cancel")
 		}
 	}

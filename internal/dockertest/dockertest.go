@@ -224,6 +224,7 @@ func randomHex(n int) string {
 // fails the test with the last reason cond gave.
 func Eventually(t testing.TB, within time.Duration, cond func() (bool, string)) {
 	t.Helper()
+	within = testenv.Patience(within)
 	deadline := time.Now().Add(within)
 	for {
 		ok, why := cond()

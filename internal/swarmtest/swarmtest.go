@@ -69,6 +69,8 @@ func (c *Cluster) Manager() *Node { return c.Nodes[0] }
 type Options struct {
 	// Workers is the number of worker nodes (default 2).
 	Workers int
+	// ManagerOnly makes a one-node swarm: the manager and no worker.
+	ManagerOnly bool
 	// Images are outer-engine images to load into every node.
 	Images []string
 }
@@ -79,7 +81,10 @@ type Options struct {
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	env := dockertest.New(t)
-	if opts.Workers == 0 {
+	switch {
+	case opts.ManagerOnly:
+		opts.Workers = 0
+	case opts.Workers == 0:
 		opts.Workers = 2
 	}
 	img := NodeImage(t, env.Client)

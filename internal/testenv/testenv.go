@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 )
 
 // UnderCI reports whether the tests run under CI, where nothing may skip.
@@ -26,3 +27,14 @@ func Missing(t testing.TB, format string, args ...any) {
 	}
 	t.Skip(msg)
 }
+
+// minPatience is the least a test waits for a condition before failing.
+const minPatience = 30 * time.Second
+
+// Patience turns the time a test means to wait for a condition into the
+// time it does wait: at least 30 s. A deadline bounds a wait, it does not
+// measure speed; on a loaded machine (the suite's own builds, other work on
+// the two cores) a change that takes 100 ms when quiet can take seconds,
+// and failing then says nothing about topo. How fast things are is what
+// make bench measures.
+func Patience(want time.Duration) time.Duration { return max(want, minPatience) }

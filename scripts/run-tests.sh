@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the whole test suite the way make test does, once what it needs is
+# built: a bystander (someone else's compose project, a plain container and
+# volumes) is made first and must be exactly as it was afterwards; nothing
+# the tests made may be left; the run ends with one line counting passed,
+# failed and skipped tests (internal/testsummary). Exit 0 only when all
+# three hold.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+TOPO_LOG_PREFIX=run-tests
+cd "$TOPO_ROOT"
+
+state=$(mktemp "${TMPDIR:-/tmp}/topo-bystander.XXXXXX")
+trap './scripts/bystander.sh down "$state" || true; rm -f "$state"' EXIT
+./scripts/bystander.sh up "$state"
+
+images=$(./scripts/test-images.sh)
+eval "$images"
+export PATH="$TOPO_ROOT/bin:$PATH"
+
+# One package at a time (-p 1): two packages deploying the demo at once
+# saturate a 2-core machine until health checks time out, which tests
+# nothing. pipefail is off for the pipe so that the summary decides.
+go build -o bin/testsummary ./internal/testsummary
+status=0
+set +o pipefail
+go test -json -p 1 -count=1 -timeout 40m ./... 2>&1 | bin/testsummary || status=1
+set -o pipefail
+
+./scripts/bystander.sh check "$state" || status=1
+
+# What the tests made carries their prefix (topotest-) and label
+# (topo.test): nothing of it may outlive the run.
+left=$(
+	{
+		docker ps -a --format 'container {{.Names}}' --filter name=topotest-
+		docker ps -a --format 'container {{.Names}}' --filter label=topo.test
+		docker network ls --format 'network {{.Name}}' --filter name=topotest-
+		docker network ls --format 'network {{.Name}}' --filter label=topo.test
+		docker volume ls --format 'volume {{.Name}}' --filter name=topotest-
+		docker volume ls --format 'volume {{.Name}}' --filter label=topo.test
+	} | sort -u
+)
+if [[ -n $left ]]; then
+	log "the tests left these behind:"
+	echo "$left" >&2
+	status=1
+else
+	log "nothing the tests created is left on the engine"
+fi
+exit "$status"

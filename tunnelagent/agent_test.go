@@ -1,0 +1,55 @@
+package tunnelagent
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestAgentRelaysBothWays(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		// An echo that upper-cases, answering once the input ended: the
+		// agent must pass the end of input on.
+		b, _ := io.ReadAll(c)
+		c.Write(bytes.ToUpper(b))
+	}()
+	var out, errOut bytes.Buffer
+	code := Main([]string{ln.Addr().String()}, strings.NewReader("hello"), &out, &errOut)
+	if code != 0 || out.String() != string(Ready)+"HELLO" {
+		t.Errorf("Main = %d, out %q, stderr %q; want 0 and %q", code, out.String(), errOut.String(), string(Ready)+"HELLO")
+	}
+}
+
+func TestAgentSaysWhyItCannotConnect(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	var out, errOut bytes.Buffer
+	code := Main([]string{addr}, strings.NewReader(""), &out, &errOut)
+	if code != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), "connect to "+addr) {
+		t.Errorf("Main = %d, out %q, stderr %q; want 1, nothing on stdout, the reason on stderr", code, out.String(), errOut.String())
+	}
+	if line, _ := bufio.NewReader(&errOut).ReadString('\n'); !strings.Contains(line, "refused") {
+		t.Errorf("stderr %q does not say the connection was refused", line)
+	}
+}
+
+func TestAgentRefusesBadArguments(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Main(nil, strings.NewReader(""), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage") {
+		t.Errorf("Main() = %d, stderr %q; want 2 with the usage", code, errOut.String())
+	}
+}
