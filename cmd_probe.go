@@ -193,12 +193,12 @@ func newProbeAgentCmd() *cobra.Command {
 }
 
 // newIPVSCheckCmd is the hidden `topo ipvs-check`, which `topo demo up
-// --swarm` runs on a manager's host network to choose how the load
-// balancer is published.
+// --swarm` runs in a container on a manager (no network, no capability)
+// to choose how the load balancer is published.
 func newIPVSCheckCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:    probeagent.IPVSCommand,
-		Short:  "Exit 0 when this kernel has IPVS (Swarm's routing mesh), 3 when not",
+		Short:  "Exit 0 when this kernel has IPVS (Swarm's routing mesh), 3 when not, 1 when it cannot tell",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

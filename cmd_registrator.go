@@ -13,8 +13,8 @@ import (
 )
 
 // newRegistratorCmd is `topo registrator`: the demo's registrator, which
-// also runs as the command of the registrator image with the Docker socket
-// mounted read-only.
+// also runs as the command of the demo's registrator container, reading
+// the engine through engine-proxy's read-only view.
 func newRegistratorCmd() *cobra.Command {
 	var cfg registrator.Config
 	cmd := &cobra.Command{

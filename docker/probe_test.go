@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"topo/docker"
 	"topo/internal/dockertest"
+	"topo/internal/testenv"
 	"topo/model"
 )
 
@@ -143,6 +145,41 @@ func waitProbeRunning(t testing.TB, env *dockertest.Env) {
 		}
 		return false, "the probe container is not running yet"
 	})
+}
+
+// checkProbeHoldsNoRight checks the running probe container as the engine
+// made it (no capability, read-only root, no-new-privileges, nobody,
+// memory and pids limits) and its process as the kernel runs it: no
+// effective capability, no_new_privs set, uid 65534. The process is read
+// in /proc of the engine's host, which is this machine.
+func checkProbeHoldsNoRight(t *testing.T, env *dockertest.Env) {
+	t.Helper()
+	list, err := env.Client.ContainerList(context.Background(), container.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", model.LabelProbe+"=1"),
+		filters.Arg("label", dockertest.LabelKey+"="+env.Prefix),
+	)})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("the running probe container: %d found, %v", len(list), err)
+	}
+	in, err := env.Client.ContainerInspect(context.Background(), list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := in.HostConfig
+	if strings.Join(h.CapDrop, ",") != "ALL" || len(h.CapAdd) != 0 || !h.ReadonlyRootfs || !slices.Contains(h.SecurityOpt, "no-new-privileges") ||
+		in.Config.User != "65534:65534" || h.Memory == 0 || h.PidsLimit == nil || *h.PidsLimit == 0 {
+		t.Errorf("probe container: user %q, cap drop %v, cap add %v, read-only %v, security %v, memory %d, pids %v; want no right at all and limits",
+			in.Config.User, h.CapDrop, h.CapAdd, h.ReadonlyRootfs, h.SecurityOpt, h.Memory, h.PidsLimit)
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", in.State.Pid))
+	if err != nil {
+		testenv.Missing(t, "cannot read the probe's process on this machine (%v): this check needs the engine local", err)
+	}
+	for _, want := range []string{"CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1", "Uid:\t65534\t65534"} {
+		if !strings.Contains(string(status), want) {
+			t.Errorf("the probe's process lacks %q:\n%s", want, status)
+		}
+	}
 }
 
 // probeEnv is the two-tier topology of the probe tests.
@@ -380,6 +417,7 @@ func testProbeTimeoutAndCancel(t *testing.T, pe *probeEnv) {
 			done <- err
 		}()
 		waitProbeRunning(t, pe.env)
+		checkProbeHoldsNoRight(t, pe.env)
 		cancel()
 		select {
 		case err := <-done:

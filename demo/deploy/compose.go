@@ -45,7 +45,7 @@ func (d *Deployer) composeYAML(self string, replicas int) string {
 	w(0, "# (the project name matters: the registrator watches the network %s).", d.NetworkName(NetworkFront))
 	w(0, "services:")
 	deps := map[string][]string{
-		ServiceRegistrator: {ServiceConsul},
+		ServiceRegistrator: {ServiceConsul, ServiceEngineProxy},
 		ServiceApp:         {ServiceMongo, ServiceRegistrator},
 		ServiceLB:          {ServiceConsul, ServiceApp},
 	}
@@ -96,7 +96,7 @@ func (d *Deployer) composeYAML(self string, replicas int) string {
 				pm := parseMount(m)
 				src := pm.Source
 				if pm.Type == "volume" {
-					src = VolumeMongo // compose prefixes the project itself
+					src = strings.TrimPrefix(src, d.opts.Project+"_") // compose prefixes the project itself
 				}
 				v := src + ":" + pm.Target
 				if pm.ReadOnly {
@@ -113,7 +113,28 @@ func (d *Deployer) composeYAML(self string, replicas int) string {
 			w(3, "retries: 2")
 			w(3, "start_period: 10s")
 		}
-		w(2, "networks: %s", flow(shortNetworks(s.Networks, d.opts.Project)))
+		if s.User != "" {
+			w(2, "user: %s", q(s.User))
+		}
+		if s.Locked {
+			w(2, "cap_drop: [\"ALL\"]")
+			if len(s.CapAdd) > 0 {
+				w(2, "cap_add: %s", flow(s.CapAdd))
+			}
+			w(2, "read_only: true")
+			w(2, "security_opt: [\"no-new-privileges:true\"]")
+		}
+		if s.MemoryMiB > 0 {
+			w(2, "mem_limit: %dm", s.MemoryMiB)
+		}
+		if s.Pids > 0 {
+			w(2, "pids_limit: %d", s.Pids)
+		}
+		if len(s.Networks) == 0 {
+			w(2, "network_mode: \"none\"")
+		} else {
+			w(2, "networks: %s", flow(shortNetworks(s.Networks, d.opts.Project)))
+		}
 		if len(deps[svc]) > 0 {
 			w(2, "depends_on: %s", flow(deps[svc]))
 		}
@@ -128,6 +149,7 @@ func (d *Deployer) composeYAML(self string, replicas int) string {
 	w(1, "%s: {}", NetworkBack)
 	w(0, "volumes:")
 	w(1, "%s: {}", VolumeMongo)
+	w(1, "%s: {}", VolumeEngine)
 	return b.String()
 }
 

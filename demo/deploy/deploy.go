@@ -49,13 +49,14 @@ const (
 const (
 	ServiceConsul      = "consul"
 	ServiceMongo       = "mongo"
+	ServiceEngineProxy = "engine-proxy"
 	ServiceRegistrator = "registrator"
 	ServiceApp         = "app"
 	ServiceLB          = "lb"
 )
 
 // Services lists the demo's services in dependency order.
-var Services = []string{ServiceConsul, ServiceMongo, ServiceRegistrator, ServiceApp, ServiceLB}
+var Services = []string{ServiceConsul, ServiceMongo, ServiceEngineProxy, ServiceRegistrator, ServiceApp, ServiceLB}
 
 // The project's networks and volume, by their short names (compose names
 // the objects <project>_<name>).
@@ -63,6 +64,9 @@ const (
 	NetworkFront = "front"
 	NetworkBack  = "back"
 	VolumeMongo  = "mongo-data"
+	// VolumeEngine holds only the engine proxy's socket, shared with the
+	// registrator; down removes it, --volumes or not.
+	VolumeEngine = "engine-socket"
 )
 
 // Labels Docker Compose reads; carrying them makes the demo a compose
@@ -108,7 +112,7 @@ type Options struct {
 	// objects removable by their own cleanup as well).
 	ExtraLabels map[string]string
 	// DockerSocket is the engine's socket as the engine's host sees it,
-	// mounted into the registrator; /var/run/docker.sock when empty, which
+	// mounted into the engine proxy; /var/run/docker.sock when empty, which
 	// is right for Linux engines and for Docker Desktop's VM alike.
 	DockerSocket string
 	// Tunnel reaches consul's port inside its container through the
@@ -224,6 +228,10 @@ func (d *Deployer) NetworkName(short string) string { return d.opts.Project + "_
 // VolumeName is the engine's name of the project's volume.
 func (d *Deployer) VolumeName() string { return d.opts.Project + "_" + VolumeMongo }
 
+// EngineVolumeName is the engine's name of the volume holding the engine
+// proxy's socket.
+func (d *Deployer) EngineVolumeName() string { return d.opts.Project + "_" + VolumeEngine }
+
 // projectFilter selects every object of the project.
 func (d *Deployer) projectFilter() filters.Args {
 	return filters.NewArgs(filters.Arg("label", LabelProject+"="+d.opts.Project))
@@ -254,7 +262,7 @@ func ValidateScale(service string, n int) error {
 	}
 	switch {
 	case !known:
-		return fmt.Errorf("%w: unknown service %q: the demo's services are consul, mongo, registrator, app and lb, and only app scales", ErrBadInput, service)
+		return fmt.Errorf("%w: unknown service %q: the demo's services are consul, mongo, engine-proxy, registrator, app and lb, and only app scales", ErrBadInput, service)
 	case service != ServiceApp:
 		return fmt.Errorf("%w: service %s runs exactly one instance (a second %s would %s): only app scales", ErrBadInput, service, service, whyNotScale[service])
 	case n < 0:
@@ -268,6 +276,7 @@ func ValidateScale(service string, n int) error {
 var whyNotScale = map[string]string{
 	ServiceConsul:      "be a second, separate registry",
 	ServiceMongo:       "share the database files with the first",
+	ServiceEngineProxy: "serve the same socket as the first",
 	ServiceRegistrator: "register every instance twice",
 	ServiceLB:          "need the published port the first one holds",
 }

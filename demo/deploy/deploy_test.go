@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,8 +119,32 @@ func TestSpecs(t *testing.T) {
 		}
 	}
 	reg := d.specFor(ServiceRegistrator, 1, "self:1")
-	if !strings.Contains(strings.Join(reg.Cmd, " "), "--network p1_front") || reg.Mounts[0] != "bind:/var/run/docker.sock:/var/run/docker.sock:ro" {
+	if !strings.Contains(strings.Join(reg.Cmd, " "), "--network p1_front") || !slices.Contains(reg.Env, "DOCKER_HOST=unix:///run/topo-engine/docker.sock") {
 		t.Errorf("registrator spec: %+v", reg)
+	}
+	// Only the engine proxy holds the engine's socket; the registrator
+	// shares the proxy's socket volume and nothing else.
+	proxy := d.specFor(ServiceEngineProxy, 1, "self:1")
+	for _, svc := range Services {
+		s := d.specFor(svc, 1, "self:1")
+		holds := slices.ContainsFunc(s.Mounts, func(m string) bool { return strings.Contains(m, "docker.sock") })
+		if holds != (svc == ServiceEngineProxy) {
+			t.Errorf("service %s: mounts %v: only the engine proxy may mount the engine's socket", svc, s.Mounts)
+		}
+	}
+	if strings.Join(reg.Mounts, ",") != "volume:p1_engine-socket:/run/topo-engine" || !slices.Contains(proxy.Mounts, reg.Mounts[0]) {
+		t.Errorf("the registrator must share the proxy's socket volume and mount nothing else: registrator %v, proxy %v", reg.Mounts, proxy.Mounts)
+	}
+	_, ph := d.containerConfig(proxy)
+	if ph.NetworkMode != "none" || !ph.ReadonlyRootfs || strings.Join(ph.CapDrop, ",") != "ALL" || len(ph.CapAdd) != 0 ||
+		!slices.Contains(ph.SecurityOpt, "no-new-privileges") || ph.Memory == 0 || ph.PidsLimit == nil {
+		t.Errorf("engine proxy host config: %+v: want no network, every capability dropped, read-only root, no-new-privileges, limits", ph)
+	}
+	for _, svc := range []string{ServiceRegistrator, ServiceApp} {
+		cfg, h := d.containerConfig(d.specFor(svc, 1, "self:1"))
+		if cfg.User != "65534:65534" || !h.ReadonlyRootfs || strings.Join(h.CapDrop, ",") != "ALL" || len(h.CapAdd) != 0 {
+			t.Errorf("%s: user %q, host config %+v: want nobody, no capability, read-only root", svc, cfg.User, h)
+		}
 	}
 	consul := d.specFor(ServiceConsul, 1, "self:1")
 	if len(consul.Networks) != 2 {
@@ -162,8 +187,9 @@ func TestComposeFileIsValid(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("docker-compose config refused the file: %v\n%s\n--- file:\n%s", err, stderr.String(), y)
 	}
-	for _, want := range []string{"consul:", "mongo:", "registrator:", "app:", "lb:", "replicas: 3",
-		"127.0.0.1:8080:80", "mongo-data:/data/db", "/var/run/docker.sock:/var/run/docker.sock:ro", "app.service.consul"} {
+	for _, want := range []string{"consul:", "mongo:", "engine-proxy:", "registrator:", "app:", "lb:", "replicas: 3",
+		"127.0.0.1:8080:80", "mongo-data:/data/db", "/var/run/docker.sock:/var/run/docker.sock:ro", "app.service.consul",
+		"engine-socket:/run/topo-engine", "network_mode: none", "read_only: true", "no-new-privileges:true", "- ALL"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("docker-compose config output lacks %q:\n%s", want, out.String())
 		}

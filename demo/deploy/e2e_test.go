@@ -5,18 +5,24 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
 
 	"topo/demo/traffic"
 	"topo/internal/dockertest"
+	"topo/internal/testenv"
 )
 
 // TestDemoLifecycle is the demo on stage, on the real engine with the
@@ -72,6 +78,7 @@ func TestDemoLifecycle(t *testing.T) {
 	if foreign, err := d.foreignObjects(ctx); err != nil || len(foreign) > 0 {
 		t.Errorf("after up, objects of the project without %s=%s: %v (%v)", LabelOwner, OwnerTopo, foreign, err)
 	}
+	checkEngineView(t, d, env)
 
 	// docker compose sees the project: the printed file's services and
 	// the containers' labels agree.
@@ -87,8 +94,8 @@ func TestDemoLifecycle(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("docker-compose ps: %v: %s", err, stderr.String())
 		}
-		if n := len(strings.Fields(out.String())); n != 6 {
-			t.Errorf("docker-compose -p %s ps lists %d containers, want 6:\n%s", d.Project(), n, out.String())
+		if n := len(strings.Fields(out.String())); n != 7 {
+			t.Errorf("docker-compose -p %s ps lists %d containers, want 7:\n%s", d.Project(), n, out.String())
 		}
 	}
 
@@ -379,4 +386,59 @@ func mapString(m map[string]string) string {
 	}
 	sort.Strings(parts)
 	return "{" + strings.Join(parts, " ") + "}"
+}
+
+// checkEngineView checks, on a deployed project, that the engine proxy is
+// the only container holding the engine's socket, that the registrator
+// (which registered the app through it, as the caller saw) reaches the
+// engine only through the proxy's socket, and that through that socket a
+// create is refused while listing works. The socket is dialled where the
+// engine keeps the volume on its host, which is this machine.
+func checkEngineView(t *testing.T, d *Deployer, env *dockertest.Env) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := env.Client.ContainerList(ctx, container.ListOptions{Filters: d.projectFilter()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range list {
+		in, err := env.Client.ContainerInspect(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := c.Labels[LabelService]
+		for _, m := range in.Mounts {
+			if m.Type == "bind" && strings.HasSuffix(m.Destination, "docker.sock") && svc != ServiceEngineProxy {
+				t.Errorf("%s mounts the engine's socket (%s): only the engine proxy may", in.Name, m.Source)
+			}
+		}
+		if svc == ServiceRegistrator && !slices.Contains(in.Config.Env, "DOCKER_HOST=unix:///run/topo-engine/docker.sock") {
+			t.Errorf("the registrator's environment %v does not point it at the proxy", in.Config.Env)
+		}
+	}
+	vol, err := env.Client.VolumeInspect(ctx, d.EngineVolumeName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(vol.Mountpoint, "docker.sock")
+	if _, err := os.Stat(sock); err != nil {
+		testenv.Missing(t, "the engine proxy's socket is not on this machine (%v): this check needs the engine local and the test run as root", err)
+	}
+	view, err := client.NewClientWithOpts(client.WithHost("unix://"+sock), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer view.Close()
+	seen, err := view.ContainerList(ctx, container.ListOptions{Filters: d.projectFilter()})
+	if err != nil || len(seen) != len(list) {
+		t.Errorf("list through the deployed proxy: %d containers, %v; want %d", len(seen), err, len(list))
+	}
+	name := env.Name("through-the-view")
+	_, err = view.ContainerCreate(ctx, &container.Config{Image: dockertest.TestServerImage(t), Labels: env.Labels()}, nil, nil, nil, name)
+	if !cerrdefs.IsPermissionDenied(err) {
+		t.Errorf("create through the deployed proxy: %v, want 403", err)
+	}
+	if _, err := env.Client.ContainerInspect(ctx, name); !client.IsErrNotFound(err) {
+		t.Errorf("the refused create made a container anyway (inspect: %v)", err)
+	}
 }

@@ -66,7 +66,7 @@ func selfBinary(t testing.TB) string {
 			}
 		}
 		// The image is only useful if the binary has the demo's commands.
-		for _, args := range [][]string{{"demo", "app", "--help"}, {"registrator", "--help"}, {"demo", "healthcheck", "--help"}} {
+		for _, args := range [][]string{{"demo", "app", "--help"}, {"registrator", "--help"}, {"engine-proxy", "--help"}, {"demo", "healthcheck", "--help"}} {
 			if out, err := exec.Command(selfBin.path, args...).CombinedOutput(); err != nil {
 				selfBin.err = fmt.Errorf("%s has no `%s` command (%v: %s): main.go must add newDemoCmd and newRegistratorCmd to the root command",
 					selfBin.path, strings.Join(args[:len(args)-1], " "), err, firstLine(string(out)))

@@ -105,7 +105,7 @@ func (d *Deployer) Images(ctx context.Context) ([]ImageStatus, error) {
 		}
 		list[i].Present = ok
 	}
-	self := ImageStatus{Services: []string{ServiceRegistrator, ServiceApp}, Local: true}
+	self := ImageStatus{Services: []string{ServiceEngineProxy, ServiceRegistrator, ServiceApp}, Local: true}
 	d.selfMu.Lock()
 	self.Ref = d.selfImage
 	d.selfMu.Unlock()

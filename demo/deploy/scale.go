@@ -106,9 +106,10 @@ func (d *Deployer) requireDeployed(ctx context.Context) error {
 }
 
 // Down stops and removes every container, then every network, carrying the
-// project's label, and its volumes too when volumes is set: exactly the
-// project's objects, and only when topo created every one of them (a
-// project holding another's objects is refused with ErrForeign, touching
+// project's label, and its volumes too when volumes is set (the engine
+// proxy's, which holds only a socket, always): exactly the project's
+// objects, and only when topo created every one of them (a project
+// holding another's objects is refused with ErrForeign, touching
 // nothing). The load balancer stops first
 // (nginx finishes the requests it holds), so no request reaches what
 // follows; the rest then stops all at once, which keeps a teardown on
@@ -176,7 +177,7 @@ func (d *Deployer) Down(ctx context.Context, volumes bool, progress Progress) er
 	}
 	for _, v := range vols.Volumes {
 		key, title := "volume "+v.Name, "volume "+v.Name
-		if !volumes {
+		if !volumes && v.Labels[LabelVolume] != VolumeEngine {
 			r.done(key, title, "kept (the catalogue survives; --volumes removes it)")
 			continue
 		}

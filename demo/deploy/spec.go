@@ -12,6 +12,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/go-connections/nat"
+
+	"topo/demo/engineproxy"
 )
 
 // Ports and paths the services agree on.
@@ -33,14 +35,16 @@ const (
 // stored as a label, so that Up recreates a container whose settings
 // changed (a new topo binary, another image or port) and leaves the others.
 type spec struct {
-	Service  string
-	Number   int
-	Name     string
-	Image    string
-	Cmd      []string `json:",omitempty"`
-	Env      []string `json:",omitempty"`
-	Exposed  []int    `json:",omitempty"`
-	Networks []string // engine names; the first is the create-time network
+	Service string
+	Number  int
+	Name    string
+	Image   string
+	Cmd     []string `json:",omitempty"`
+	Env     []string `json:",omitempty"`
+	Exposed []int    `json:",omitempty"`
+	// Networks are engine names; the first is the create-time network.
+	// None: the container has no network at all (network mode none).
+	Networks []string
 	Aliases  []string
 	// Publish maps a container port to bind:port on the host.
 	Publish map[int]string `json:",omitempty"`
@@ -50,7 +54,22 @@ type spec struct {
 	Files map[string]string `json:",omitempty"`
 	// Health is a Docker healthcheck command, run inside the container.
 	Health []string `json:",omitempty"`
+	// Locked drops every capability, makes the root filesystem read-only
+	// and sets no-new-privileges; CapAdd names the capabilities kept
+	// back, each with its reason where the spec is made.
+	Locked bool     `json:",omitempty"`
+	CapAdd []string `json:",omitempty"`
+	// User runs the command as this uid:gid instead of the image's user.
+	User string `json:",omitempty"`
+	// MemoryMiB and Pids bound the container; zero means no bound.
+	MemoryMiB int64 `json:",omitempty"`
+	Pids      int64 `json:",omitempty"`
 }
+
+// unprivileged is the user topo's own containers run as when they need no
+// root: nobody's uid and gid, numeric because the FROM scratch image has
+// no /etc/passwd.
+const unprivileged = "65534:65534"
 
 func (s spec) hash() string {
 	b, _ := json.Marshal(s)
@@ -82,17 +101,33 @@ func (d *Deployer) specFor(service string, number int, selfImage string) spec {
 		s.Exposed = []int{mongoPort}
 		s.Networks = []string{back}
 		s.Mounts = []string{"volume:" + d.VolumeName() + ":/data/db"}
+	case ServiceEngineProxy:
+		// The only container of the demo holding the engine's socket, which
+		// is root on the host whatever :ro says: it serves the registrator a
+		// read-only view of it (engineproxy's allow-list) on a socket in a
+		// volume only the two share, and has no network at all. It keeps no
+		// capability: it runs as root only because the engine's socket is
+		// root's (mode 660), and the owner needs none to open it.
+		s.Image = selfImage
+		s.Cmd = []string{engineproxy.Command, "--listen", engineproxy.SocketPath, "--engine", "/var/run/docker.sock"}
+		s.Mounts = []string{
+			"bind:" + d.opts.DockerSocket + ":/var/run/docker.sock:ro",
+			"volume:" + d.EngineVolumeName() + ":" + engineproxy.SocketDir,
+		}
+		s.Locked, s.MemoryMiB, s.Pids = true, 64, 64
 	case ServiceRegistrator:
 		// It registers each app instance with its IP on front, the
 		// network the load balancer reaches them on, and only the
 		// project's containers, so another project's SERVICE_NAME
-		// containers never land in this registry.
+		// containers never land in this registry. It reads the engine
+		// through the proxy's socket, never the engine's own.
 		s.Image = selfImage
 		s.Cmd = []string{"registrator", "--consul", consulAddr(), "--network", front,
 			"--label", LabelProject + "=" + d.opts.Project}
-		s.Env = []string{"CONSUL_HTTP_ADDR=" + consulAddr()}
+		s.Env = []string{"CONSUL_HTTP_ADDR=" + consulAddr(), "DOCKER_HOST=unix://" + engineproxy.SocketPath}
 		s.Networks = []string{back}
-		s.Mounts = []string{"bind:" + d.opts.DockerSocket + ":/var/run/docker.sock:ro"}
+		s.Mounts = []string{"volume:" + d.EngineVolumeName() + ":" + engineproxy.SocketDir}
+		s.Locked, s.User, s.MemoryMiB, s.Pids = true, unprivileged, 128, 128
 	case ServiceApp:
 		s.Image = selfImage
 		s.Cmd = []string{"demo", "app"}
@@ -110,6 +145,9 @@ func (d *Deployer) specFor(service string, number int, selfImage string) spec {
 		// Docker's own health, beside Consul's: topo's lanes show both.
 		// topo's binary is the only program in the image, so it probes.
 		s.Health = []string{selfEntrypoint, "demo", "healthcheck", fmt.Sprintf("http://127.0.0.1:%d/health", appPort)}
+		// A REST server on an unprivileged port that talks to mongo: it
+		// needs no capability, no root and writes no file.
+		s.Locked, s.User = true, unprivileged
 	case ServiceLB:
 		s.Image = d.opts.Images.Nginx
 		s.Exposed = []int{80}
@@ -176,10 +214,24 @@ func (d *Deployer) containerConfig(s spec) (*container.Config, *container.HostCo
 	if len(s.Health) > 0 {
 		cfg.Healthcheck = healthConfig(s.Health)
 	}
+	cfg.User = s.User
 	host := &container.HostConfig{
-		NetworkMode:   container.NetworkMode(s.Networks[0]),
+		NetworkMode:   "none",
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
 		PortBindings:  nat.PortMap{},
+	}
+	if len(s.Networks) > 0 {
+		host.NetworkMode = container.NetworkMode(s.Networks[0])
+	}
+	if s.Locked {
+		host.CapDrop = []string{"ALL"}
+		host.CapAdd = s.CapAdd
+		host.ReadonlyRootfs = true
+		host.SecurityOpt = []string{"no-new-privileges"}
+	}
+	host.Memory = s.MemoryMiB << 20
+	if s.Pids > 0 {
+		host.PidsLimit = &s.Pids
 	}
 	for port, to := range s.Publish {
 		ip, hostPort := splitBind(to)

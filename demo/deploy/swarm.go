@@ -423,10 +423,21 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 	if len(s.Health) > 0 {
 		cs.Healthcheck = healthConfig(s.Health)
 	}
+	cs.User = s.User
+	if s.Locked {
+		cs.CapabilityDrop = []string{"ALL"}
+		cs.CapabilityAdd = s.CapAdd
+		cs.ReadOnly = true
+		// Honoured by engines from API 1.44 on; older ones drop it, and
+		// then what stands in for it is that topo's image has no setuid
+		// binary and these containers keep no capability to gain.
+		cs.Privileges = &swarm.Privileges{NoNewPrivileges: true}
+	}
 	for _, m := range s.Mounts {
 		mt := parseMount(m)
 		if mt.Type == mount.TypeVolume {
-			mt.VolumeOptions = &mount.VolumeOptions{Labels: d.stackLabels(map[string]string{LabelVolume: VolumeMongo, LabelComposeV: composeVersion})}
+			short := strings.TrimPrefix(mt.Source, d.opts.Project+"_")
+			mt.VolumeOptions = &mount.VolumeOptions{Labels: d.stackLabels(map[string]string{LabelVolume: short, LabelComposeV: composeVersion})}
 		}
 		cs.Mounts = append(cs.Mounts, mt)
 	}
@@ -446,6 +457,9 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 		},
 		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
 	}
+	if s.MemoryMiB > 0 || s.Pids > 0 {
+		spec.TaskTemplate.Resources = &swarm.ResourceRequirements{Limits: &swarm.Limit{MemoryBytes: s.MemoryMiB << 20, Pids: s.Pids}}
+	}
 	for _, n := range s.Networks {
 		spec.TaskTemplate.Networks = append(spec.TaskTemplate.Networks, swarm.NetworkAttachmentConfig{Target: n, Aliases: s.Aliases})
 	}
@@ -453,7 +467,7 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 	// time, watched for a second rather than the default five, and go on
 	// past a failed one: on stage a paused update is an unexplained stall.
 	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: time.Second, FailureAction: swarm.UpdateFailureActionContinue}
-	if service == ServiceApp || service == ServiceRegistrator {
+	if service == ServiceApp || service == ServiceRegistrator || service == ServiceEngineProxy {
 		// The new task starts before the old one stops: the app keeps its
 		// capacity through a rolling restart, and a task stuck pulling an
 		// image that is not there (offline, until the pull times out) does
@@ -461,7 +475,8 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 		// stop-first: a published port or a volume cannot be shared.
 		spec.UpdateConfig.Order = swarm.UpdateOrderStartFirst
 	}
-	if service == ServiceRegistrator {
+	switch service {
+	case ServiceRegistrator:
 		// Every node's at once: each resyncs the registry as it starts.
 		spec.UpdateConfig.Parallelism = 0
 		// A registrator sees only its own engine's containers: one per node.
@@ -470,7 +485,13 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 		spec.TaskTemplate.Networks = append(spec.TaskTemplate.Networks,
 			swarm.NetworkAttachmentConfig{Target: d.NetworkName(NetworkFront), Aliases: s.Aliases})
 		spec.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
-	} else {
+	case ServiceEngineProxy:
+		// Beside every registrator, on its node: the socket volume is a
+		// node's local volume, so each registrator meets its own node's
+		// proxy there, and no proxy is reachable over any network.
+		spec.UpdateConfig.Parallelism = 0
+		spec.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
+	default:
 		n := uint64(1)
 		if service == ServiceApp {
 			n = replicas
@@ -606,7 +627,8 @@ func (d *Deployer) downSwarm(ctx context.Context, volumes bool, r *reporter) err
 		errs = append(errs, fmt.Errorf("list the volumes of stack %s: %w", d.opts.Project, err))
 	}
 	for _, v := range vols.Volumes {
-		if !volumes {
+		// The engine proxy's volume holds only a socket: it goes either way.
+		if !volumes && v.Labels[LabelVolume] != VolumeEngine {
 			r.done("volume "+v.Name, "volume "+v.Name, "kept (the catalogue survives; --volumes removes it)")
 			continue
 		}

@@ -109,10 +109,11 @@ func TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack(t *testing.T) {
 		if err != nil {
 			t.Fatalf("docker stack ps %s: %v: %s", d.Project(), err, out)
 		}
-		if n := len(strings.Fields(string(out))); n != 1+1+len(cl.Nodes)+3+1 {
-			t.Errorf("docker stack ps %s lists %d tasks, want %d:\n%s", d.Project(), n, 1+1+len(cl.Nodes)+3+1, out)
+		if want := 1 + 1 + 2*len(cl.Nodes) + 3 + 1; len(strings.Fields(string(out))) != want {
+			t.Errorf("docker stack ps %s lists %d tasks, want %d:\n%s", d.Project(), len(strings.Fields(string(out))), want, out)
 		}
 	}
+	checkSwarmEngineView(t, d, cl.Nodes[len(cl.Nodes)-1])
 
 	// Another --lb-port: up rolls the lb over to it and leaves the rest.
 	moved, err := New(mgr.Client, Options{Project: env.Prefix, SelfBinary: selfBinary(t), Images: images,
@@ -427,4 +428,55 @@ func dialFromNode(t *testing.T, cl *swarmtest.Cluster, node *swarmtest.Node, ip 
 		t.Fatalf("exec on %s: %v", node.Name, err)
 	}
 	return in.ExitCode == 0, fmt.Sprintf("exit %d: %s", in.ExitCode, strings.TrimSpace(out.String()))
+}
+
+// checkSwarmEngineView checks on one node of the swarm that only the engine
+// proxy's task holds the node's engine socket, and that through the proxy's
+// socket (in the volume it shares with the registrator, on that node) the
+// node's containers are listed and a create is refused: the node's own
+// docker CLI tries both.
+func checkSwarmEngineView(t *testing.T, d *Deployer, node *swarmtest.Node) {
+	t.Helper()
+	ctx := context.Background()
+	var proxy container.InspectResponse
+	dockertest.Eventually(t, 30*time.Second, func() (bool, string) {
+		list, err := node.Client.ContainerList(ctx, container.ListOptions{Filters: d.stackFilter()})
+		if err != nil {
+			return false, err.Error()
+		}
+		found := map[string]bool{}
+		for _, c := range list {
+			in, err := node.Client.ContainerInspect(ctx, c.ID)
+			if err != nil {
+				return false, err.Error()
+			}
+			svc := c.Labels[LabelService]
+			found[svc] = true
+			for _, m := range in.Mounts {
+				if m.Type == "bind" && strings.HasSuffix(m.Destination, "docker.sock") && svc != ServiceEngineProxy {
+					t.Errorf("%s mounts the engine's socket on %s: only the engine proxy may", in.Name, node.Name)
+				}
+			}
+			if svc == ServiceEngineProxy {
+				proxy = in
+			}
+		}
+		return found[ServiceEngineProxy] && found[ServiceRegistrator], fmt.Sprintf("on %s: services %v, want the proxy and the registrator", node.Name, found)
+	})
+	if h := proxy.HostConfig; !h.ReadonlyRootfs || strings.Join(h.CapDrop, ",") != "ALL" || h.PidsLimit == nil {
+		t.Errorf("the proxy's task on %s: %+v: want read-only root, every capability dropped, a pids limit", node.Name, h)
+	}
+	t.Logf("the proxy's task on %s: network mode %s, networks %d", node.Name, proxy.HostConfig.NetworkMode, len(proxy.NetworkSettings.Networks))
+	sock := "unix:///var/lib/docker/volumes/" + d.EngineVolumeName() + "/_data/docker.sock"
+	out, err := exec.Command("docker", "exec", node.ContainerID, "docker", "-H", sock, "ps", "-q").CombinedOutput()
+	if err != nil || len(strings.Fields(string(out))) == 0 {
+		t.Errorf("docker ps through the proxy on %s: %v: %s", node.Name, err, out)
+	}
+	out, err = exec.Command("docker", "exec", node.ContainerID, "docker", "-H", sock, "create", "--name", "through-the-view", proxy.Config.Image).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "refused") {
+		t.Errorf("docker create through the proxy on %s: %v: %s; want a refusal", node.Name, err, out)
+	}
+	if _, err := node.Client.ContainerInspect(ctx, "through-the-view"); !client.IsErrNotFound(err) {
+		t.Errorf("the refused create made a container on %s anyway (inspect: %v)", node.Name, err)
+	}
 }

@@ -68,19 +68,22 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 	if err != nil {
 		return res, err
 	}
-	if err := d.ensureVolume(ctx, r); err != nil {
-		return res, err
+	for _, v := range []string{VolumeMongo, VolumeEngine} {
+		if err := d.ensureVolume(ctx, r, v); err != nil {
+			return res, err
+		}
 	}
 
 	existing, err := d.containers(ctx)
 	if err != nil {
 		return res, err
 	}
-	// Dependency order, one tier at a time, each tier at once: consul and
-	// mongo need nothing; the registrator needs consul and the app needs
-	// mongo (both retry until their dependency answers, and the
-	// registrator resyncs at start, so starting them together loses
-	// nothing); nginx resolves consul's name when it starts.
+	// Dependency order, one tier at a time, each tier at once: consul,
+	// mongo and the engine proxy need nothing; the registrator needs
+	// consul and the proxy, and the app needs mongo (both retry until
+	// their dependency answers, and the registrator resyncs at start, so
+	// starting them together loses nothing); nginx resolves consul's name
+	// when it starts.
 	var consulChanged bool
 	err = parallel(
 		func() (err error) {
@@ -89,6 +92,10 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 		},
 		func() error {
 			_, err := d.ensureContainer(ctx, r, d.specFor(ServiceMongo, 1, self), first(existing[ServiceMongo]))
+			return err
+		},
+		func() error {
+			_, err := d.ensureContainer(ctx, r, d.specFor(ServiceEngineProxy, 1, self), first(existing[ServiceEngineProxy]))
 			return err
 		},
 	)
@@ -252,9 +259,11 @@ func (d *Deployer) ensureNamedNetwork(ctx context.Context, r *reporter, short st
 	return nil
 }
 
-func (d *Deployer) ensureVolume(ctx context.Context, r *reporter) error {
-	name := d.VolumeName()
-	key, title := "volume", "volume "+name
+// ensureVolume creates one of the project's volumes, by its short name,
+// unless it exists; one of that name that is not the project's is refused.
+func (d *Deployer) ensureVolume(ctx context.Context, r *reporter, short string) error {
+	name := d.opts.Project + "_" + short
+	key, title := "volume "+short, "volume "+name
 	list, err := d.api.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
 	if err != nil {
 		return r.fail(key, title, fmt.Errorf("list volumes: %w", err))
@@ -266,13 +275,17 @@ func (d *Deployer) ensureVolume(ctx context.Context, r *reporter) error {
 		if v.Labels[LabelProject] != d.opts.Project || v.Labels[LabelOwner] != OwnerTopo {
 			return r.fail(key, title, fmt.Errorf("volume %s exists but topo did not create it for project %s: remove it (docker volume rm %s) or choose another --project", name, d.opts.Project, name))
 		}
-		r.done(key, title, "exists (data kept)")
+		detail := "exists"
+		if short == VolumeMongo {
+			detail = "exists (data kept)"
+		}
+		r.done(key, title, detail)
 		return nil
 	}
 	r.start(key, title)
 	_, err = d.api.VolumeCreate(ctx, volume.CreateOptions{
 		Name:   name,
-		Labels: d.labels(map[string]string{LabelVolume: VolumeMongo, LabelComposeV: composeVersion}),
+		Labels: d.labels(map[string]string{LabelVolume: short, LabelComposeV: composeVersion}),
 	})
 	if err != nil {
 		return r.fail(key, title, fmt.Errorf("create volume %s: %w", name, err))
@@ -314,9 +327,11 @@ func (d *Deployer) ensureContainer(ctx context.Context, r *reporter, s spec, hav
 	if id == "" {
 		r.progress(key, title, "creating", -1)
 		cfg, host := d.containerConfig(s)
-		resp, err := d.api.ContainerCreate(ctx, cfg, host, &network.NetworkingConfig{
-			EndpointsConfig: map[string]*network.EndpointSettings{s.Networks[0]: {Aliases: s.Aliases}},
-		}, nil, s.Name)
+		endpoints := &network.NetworkingConfig{}
+		if len(s.Networks) > 0 {
+			endpoints.EndpointsConfig = map[string]*network.EndpointSettings{s.Networks[0]: {Aliases: s.Aliases}}
+		}
+		resp, err := d.api.ContainerCreate(ctx, cfg, host, endpoints, nil, s.Name)
 		if err != nil {
 			if errdefsConflict(err) {
 				err = fmt.Errorf("the name %s is taken by a container outside project %s: remove it (docker rm -f %s) or choose another --project", s.Name, d.opts.Project, s.Name)
@@ -329,7 +344,7 @@ func (d *Deployer) ensureContainer(ctx context.Context, r *reporter, s spec, hav
 	if err != nil {
 		return created, r.fail(key, title, fmt.Errorf("inspect %s: %w", s.Name, err))
 	}
-	for _, n := range s.Networks[1:] {
+	for _, n := range s.Networks[min(1, len(s.Networks)):] {
 		if c.NetworkSettings != nil && c.NetworkSettings.Networks[n] != nil {
 			continue
 		}

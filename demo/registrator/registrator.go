@@ -2,8 +2,9 @@
 // containers of a Docker engine: every running container whose labels or
 // environment carry SERVICE_NAME is registered with its IP on a chosen
 // network, and deregistered as soon as it stops. It is the demo's
-// registrator (run as `topo registrator`, or in a container with the Docker
-// socket mounted read-only), in the spirit of gliderlabs/registrator.
+// registrator (run as `topo registrator`, or in a container with the
+// engine reached through the demo's engine-proxy), in the spirit of
+// gliderlabs/registrator.
 //
 // Docker events drive it; a full resync at start, after every reconnect of
 // the event stream and periodically repairs whatever the events could not
