@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"topo/internal/inert"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/inert"
+	"github.com/topo-dev/topo/model"
 )
 
 // newActionCmds are the plain commands behind the container keys (x, s, r),

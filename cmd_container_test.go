@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 func TestFindByDisplayNameAcceptsServiceN(t *testing.T) {

@@ -17,11 +17,11 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"topo/demo/deploy"
-	"topo/demo/traffic"
-	"topo/docker"
-	"topo/internal/inert"
-	"topo/ui"
+	"github.com/topo-dev/topo/demo/deploy"
+	"github.com/topo-dev/topo/demo/traffic"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/inert"
+	"github.com/topo-dev/topo/ui"
 )
 
 // demoFlags are the flags every `topo demo` command shares: which project,

@@ -14,10 +14,10 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 
-	"topo/demo/deploy"
-	"topo/internal/dockertest"
-	"topo/internal/testenv"
-	"topo/internal/tmuxtest"
+	"github.com/topo-dev/topo/demo/deploy"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/tmuxtest"
 )
 
 // TestEndToEndDemoKeys is the demo on stage, in a real terminal on the real

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"topo/demo/deploy"
-	"topo/internal/dockertest"
-	"topo/internal/tmuxtest"
+	"github.com/topo-dev/topo/demo/deploy"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/tmuxtest"
 )
 
 // TestEndToEndForeignProjectIsRefused: --project (or TOPO_DEMO_PROJECT)

@@ -9,7 +9,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
-	"topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/dockertest"
 )
 
 // TestDemoImagesPullOffline runs `topo demo images --pull` with two images

@@ -1,6 +1,6 @@
 package main
 
-import "topo/demo/deploy"
+import "github.com/topo-dev/topo/demo/deploy"
 
 // Scalable tells the TUI which demo services + and - can scale: the rest
 // run exactly one instance, so + on them scales the app instead.

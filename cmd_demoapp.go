@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"topo/demo/app"
+	"github.com/topo-dev/topo/demo/app"
 )
 
 // newDemoAppCmd is `topo demo app`: the demo's REST service, run as the

@@ -11,8 +11,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 
-	"topo/internal/dockertest"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/model"
 )
 
 // TestSnapshotJSONMatchesTheEngine compares `topo snapshot --json` with

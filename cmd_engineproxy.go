@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"topo/demo/engineproxy"
+	"github.com/topo-dev/topo/demo/engineproxy"
 )
 
 // newEngineProxyCmd is the hidden `topo engine-proxy`: the read-only view

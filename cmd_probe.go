@@ -14,10 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"topo/docker"
-	"topo/internal/inert"
-	"topo/model"
-	"topo/probeagent"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/inert"
+	"github.com/topo-dev/topo/model"
+	"github.com/topo-dev/topo/probeagent"
 )
 
 // probeCmdTimeout bounds a whole `topo probe`: building the self image the

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"topo/internal/dockertest"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/model"
 )
 
 func TestParseProbeTarget(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"topo/demo/registrator"
+	"github.com/topo-dev/topo/demo/registrator"
 )
 
 // newRegistratorCmd is `topo registrator`: the demo's registrator, which

@@ -12,9 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"topo/docker"
-	"topo/internal/inert"
-	"topo/model"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/inert"
+	"github.com/topo-dev/topo/model"
 )
 
 // swarmTimeout bounds one swarm command's requests; --wait has its own.

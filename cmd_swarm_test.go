@@ -11,9 +11,9 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 
-	"topo/internal/dockertest"
-	"topo/internal/swarmtest"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/swarmtest"
+	"github.com/topo-dev/topo/model"
 )
 
 // runSwarmCmd runs `topo swarm ARGS` in-process and returns its output.

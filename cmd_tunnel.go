@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"topo/tunnelagent"
+	"github.com/topo-dev/topo/tunnelagent"
 )
 
 // newTunnelAgentCmd is the hidden `topo tunnel-agent`, which topo execs

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"topo/demo/deploy"
-	"topo/internal/dockertest"
-	"topo/internal/tmuxtest"
+	"github.com/topo-dev/topo/demo/deploy"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/tmuxtest"
 )
 
 // noEngine is an engine address that cannot answer: a test using it shows

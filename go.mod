@@ -1,4 +1,4 @@
-module topo
+module github.com/topo-dev/topo
 
 go 1.26.8
 

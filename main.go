@@ -19,11 +19,11 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"topo/docker"
-	"topo/internal/inert"
-	"topo/model"
-	"topo/registry"
-	"topo/ui"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/inert"
+	"github.com/topo-dev/topo/model"
+	"github.com/topo-dev/topo/registry"
+	"github.com/topo-dev/topo/ui"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"topo/internal/dockertest"
-	"topo/internal/tmuxtest"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/tmuxtest"
 )
 
 // sgrRE finds the Select Graphic Rendition sequences of a captured screen.

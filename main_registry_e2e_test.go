@@ -10,10 +10,10 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/internal/testenv"
-	"topo/internal/tmuxtest"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/tmuxtest"
 )
 
 // TestEndToEndRegistryPanelAndBadge runs a Consul container, the

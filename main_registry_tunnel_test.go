@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/internal/testenv"
-	"topo/internal/tmuxtest"
-	"topo/model"
-	"topo/registry"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/tmuxtest"
+	"github.com/topo-dev/topo/model"
+	"github.com/topo-dev/topo/registry"
 )
 
 // A Consul published nowhere and on no network (as the demo's on a swarm

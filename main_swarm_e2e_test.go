@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"topo/demo/deploy"
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/internal/swarmtest"
-	"topo/internal/testenv"
-	"topo/internal/tmuxtest"
+	"github.com/topo-dev/topo/demo/deploy"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/swarmtest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/tmuxtest"
 )
 
 // TestEndToEndClusterView points the real binary at the manager of a real

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"io"
 
-	"topo/internal/inert"
+	"github.com/topo-dev/topo/internal/inert"
 )
 
 // writeJSON prints v as indented JSON for the --json outputs. The values

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // TestSnapshotJSONKeepsRawValuesAndActsOnNoTerminal: `topo snapshot --json`

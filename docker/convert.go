@@ -9,7 +9,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 func fromNetwork(n network.Inspect) model.Network {

@@ -18,7 +18,7 @@ import (
 	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // engineAPI lists exactly the client methods topo calls, so tests and

@@ -18,9 +18,9 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/model"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/model"
 )
 
 func TestDoRunsActions(t *testing.T) {
@@ -161,7 +161,7 @@ func buildHealthServerImage() (string, error) {
 		return "", err
 	}
 	wd, _ := os.Getwd()
-	app, err := build(wd, filepath.Join(dir, "app"), "topo/internal/testserver")
+	app, err := build(wd, filepath.Join(dir, "app"), "github.com/topo-dev/topo/internal/testserver")
 	if err != nil {
 		return "", err
 	}

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/internal/testenv"
-	"topo/model"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/model"
 )
 
 // connectTest connects an Engine to host ("" for the environment's engine)

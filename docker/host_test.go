@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"topo/docker"
+	"github.com/topo-dev/topo/docker"
 )
 
 // writeContext stores a docker context the way the CLI does: its metadata

@@ -10,9 +10,9 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/probeagent"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/probeagent"
 )
 
 // The check run in a container on the engine's host network answers as

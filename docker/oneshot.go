@@ -11,8 +11,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"topo/model"
-	"topo/probeagent"
+	"github.com/topo-dev/topo/model"
+	"github.com/topo-dev/topo/probeagent"
 )
 
 // oneShotStage names the step of a one-shot container that failed, so a

@@ -16,8 +16,8 @@ import (
 	"github.com/docker/docker/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"topo/model"
-	"topo/probeagent"
+	"github.com/topo-dev/topo/model"
+	"github.com/topo-dev/topo/probeagent"
 )
 
 // probeAPI lists the client calls a probe makes beyond engineAPI.

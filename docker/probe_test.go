@@ -17,10 +17,10 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/go-connections/nat"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/internal/testenv"
-	"topo/model"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/model"
 )
 
 // probeAgentBinary builds the probe agent alone as a static Linux binary:
@@ -29,7 +29,7 @@ import (
 func probeAgentBinary(t testing.TB) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "topo")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "topo/probeagent/agentmain")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "github.com/topo-dev/topo/probeagent/agentmain")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build the probe agent: %v\n%s", err, b)

@@ -17,7 +17,7 @@ import (
 	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // swarmAPI lists exactly the client methods the swarm adapter calls.

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/internal/swarmtest"
-	"topo/internal/tmuxtest"
-	"topo/model"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/swarmtest"
+	"github.com/topo-dev/topo/internal/tmuxtest"
+	"github.com/topo-dev/topo/model"
 )
 
 // TestSwarmHundredTasksBenchmark measures the performance targets

@@ -17,11 +17,11 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/internal/swarmtest"
-	"topo/internal/testenv"
-	"topo/model"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/swarmtest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/model"
 )
 
 // countingProxy is an HTTP proxy in front of an engine's TCP API that

@@ -10,8 +10,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/go-connections/nat"
 
-	"topo/internal/dockertest"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/model"
 )
 
 // ipsOf reads a container's addresses per network name from the engine.

@@ -19,8 +19,8 @@ import (
 	"github.com/docker/docker/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"topo/model"
-	"topo/tunnelagent"
+	"github.com/topo-dev/topo/model"
+	"github.com/topo-dev/topo/tunnelagent"
 )
 
 // tunnelAPI lists the client calls a tunnel makes.

@@ -10,7 +10,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // watchedEvents are the engine events that change the lanes; the rest

@@ -9,10 +9,10 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/internal/testenv"
-	"topo/model"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/model"
 )
 
 // settle bounds how long a test waits for an engine change to reach the

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // fuzzBytes hands out the fuzzer's bytes one decision at a time; once they

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 var evTime = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -4,7 +4,7 @@ import (
 	"maps"
 	"strconv"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Fixtures: a network named N has the ID "id-N", so tests can name lanes

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // isoTopo is the isolation fixture: two tiers and everything that is not a

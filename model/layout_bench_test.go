@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // benchTopo is the performance setup: 300 containers over 5 user

@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // gridTopo is the grid most layout tests walk (built-ins hidden):

@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 func laneNames(nets []model.Network) []string {

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Pools for FuzzLink, small so that names, IDs and addresses collide: two

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Command is the hidden subcommand that runs the agent.

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"topo/model"
-	"topo/probeagent"
+	"github.com/topo-dev/topo/model"
+	"github.com/topo-dev/topo/probeagent"
 )
 
 // listen returns a loopback listener that accepts and closes connections.

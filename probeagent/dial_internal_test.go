@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // The attempts run at once: each of the first maxParallel attempts waits

@@ -12,8 +12,8 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
-	"topo/internal/consultest"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/consultest"
+	"github.com/topo-dev/topo/model"
 )
 
 const (

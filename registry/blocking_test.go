@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 func TestBackoff(t *testing.T) {

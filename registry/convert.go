@@ -6,7 +6,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Consul's maintenance mode is a critical check with a reserved ID.

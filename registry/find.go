@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Target is the Consul agent to watch and how topo found it.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"topo/internal/consultest"
-	"topo/internal/testenv"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/consultest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/model"
 )
 
 func TestFindExplicitAddress(t *testing.T) {
@@ -43,7 +43,7 @@ func TestFindDetectsPublishedPort(t *testing.T) {
 	web := consulContainer("web", "nginx", model.StateRunning)
 	web.Ports = []model.Port{{Private: 8500, Public: 1, Protocol: "tcp"}} // not Consul: ignored
 	old := consulContainer("consul-old", "consul", model.StateExited)
-	c := consulContainer("consul-1", "topo/consul:1.14.11", model.StateRunning)
+	c := consulContainer("consul-1", "github.com/topo-dev/topo/consul:1.14.11", model.StateRunning)
 	c.Ports = []model.Port{
 		{Private: 8600, Public: 1, Protocol: "udp"},
 		{Private: 8500, Public: uint16(port), Protocol: "tcp", HostIP: "0.0.0.0"},

@@ -15,8 +15,8 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
-	"topo/internal/consultest"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/consultest"
+	"github.com/topo-dev/topo/model"
 )
 
 // credentialRecorder is a loopback proxy in front of a real agent that

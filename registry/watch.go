@@ -13,7 +13,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Options tune a watch. The zero value gives the defaults, which are what

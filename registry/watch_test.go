@@ -10,9 +10,9 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
-	"topo/internal/consultest"
-	"topo/internal/testenv"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/consultest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/model"
 )
 
 // settle is how soon a change in Consul must reach a snapshot.
@@ -111,7 +111,7 @@ func register(t *testing.T, c *api.Client, name, id, addr string, port int, stat
 func watcherGoroutines() int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
-	return strings.Count(string(buf), "topo/registry.(*blocking[...]).run(")
+	return strings.Count(string(buf), "github.com/topo-dev/topo/registry.(*blocking[...]).run(")
 }
 
 // ourGoroutines counts every goroutine with a frame of this package other
@@ -122,8 +122,8 @@ func ourGoroutines() (int, string) {
 	n := 0
 	var found []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "topo/registry.") && !strings.Contains(g, "topo/registry.Test") &&
-			!strings.Contains(g, "topo/registry.Benchmark") && !strings.Contains(g, "topo/registry.ourGoroutines") {
+		if strings.Contains(g, "github.com/topo-dev/topo/registry.") && !strings.Contains(g, "github.com/topo-dev/topo/registry.Test") &&
+			!strings.Contains(g, "github.com/topo-dev/topo/registry.Benchmark") && !strings.Contains(g, "github.com/topo-dev/topo/registry.ourGoroutines") {
 			n++
 			found = append(found, g)
 		}

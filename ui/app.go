@@ -10,8 +10,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"topo/internal/inert"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/inert"
+	"github.com/topo-dev/topo/model"
 )
 
 // The smallest terminal topo draws in; below it says so instead.

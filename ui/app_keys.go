@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // updateKeys enables exactly the bindings that apply now.

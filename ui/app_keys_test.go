@@ -6,7 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Keys that no other test pressed through the root model: c, m, - (demo

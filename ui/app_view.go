@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"topo/internal/inert"
+	"github.com/topo-dev/topo/internal/inert"
 )
 
 // Screen geometry: status bar, lanes title, lanes, log title, log, footer.

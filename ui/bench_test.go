@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // The performance setup (benchTopology: 300 containers over 5

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // The cluster view: what a swarm manager knows, drawn the way the lanes

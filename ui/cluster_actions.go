@@ -6,7 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // The cluster view's actions (scale, restart, drain, activate), the

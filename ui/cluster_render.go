@@ -7,7 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Drawing the cluster view: services, the node header, the overlay lanes

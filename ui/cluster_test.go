@@ -14,7 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // clusterBuilder builds a swarm in code: nodes, overlays, services and

@@ -10,7 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"topo/internal/inert"
+	"github.com/topo-dev/topo/internal/inert"
 )
 
 // This file is the demo's deploy panel: the steps of a deploy, scale or

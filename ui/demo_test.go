@@ -12,7 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // Golden files of the demo's panels are testdata/demo_*.golden and

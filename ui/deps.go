@@ -6,7 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Engine is what the UI asks of the Docker adapter; main.go passes the

@@ -10,8 +10,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"topo/internal/inert"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/inert"
+	"github.com/topo-dev/topo/model"
 )
 
 // Details shows everything about the selected container. It renders what

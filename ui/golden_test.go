@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // goldenScreens are the whole-screen goldens: a fixed topology and what a

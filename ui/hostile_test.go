@@ -16,7 +16,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Hostile input: strings that would take over a terminal if drawn raw.

@@ -11,7 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // This file is network isolation on screen: an overlay for the lanes (what

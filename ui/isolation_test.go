@@ -17,8 +17,8 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
-	"topo/internal/testenv"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/model"
 )
 
 // The isolation tests build their own topologies, so they do not move

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Geometry of the lanes grid, in terminal cells.

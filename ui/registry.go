@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // RegistryMsg carries one snapshot of the registry watch (registry.Watch):

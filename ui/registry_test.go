@@ -12,7 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // registryTopo: a compose project whose web replicas show every case: one

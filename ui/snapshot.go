@@ -3,8 +3,8 @@ package ui
 import (
 	"strings"
 
-	"topo/internal/inert"
-	"topo/model"
+	"github.com/topo-dev/topo/internal/inert"
+	"github.com/topo-dev/topo/model"
 )
 
 // RenderSnapshot draws the lanes once, for `topo snapshot`: every lane and

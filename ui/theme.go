@@ -16,7 +16,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 // Theme names colours by meaning. It uses the 16 ANSI colours only, because

@@ -9,7 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"topo/internal/inert"
+	"github.com/topo-dev/topo/internal/inert"
 )
 
 // This file is the traffic pane: the demo's load generator seen live,

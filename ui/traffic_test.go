@@ -10,7 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // fakeTraffic sends its snapshots, then waits for its context, as the real

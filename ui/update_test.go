@@ -10,7 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"topo/model"
+	"github.com/topo-dev/topo/model"
 )
 
 func TestSnapshotShowsLanesAndSelectsTheFirstNode(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"topo/internal/syncbuf"
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/syncbuf"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // ferretDBBinary finds bin/ferretdb at the repository root or on PATH.

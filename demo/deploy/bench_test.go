@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"topo/demo/traffic"
+	"github.com/topo-dev/topo/demo/traffic"
 )
 
 // BenchmarkDemoOnStage times what a presenter waits for, with the images

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 func TestValidateScale(t *testing.T) {

@@ -20,9 +20,9 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
-	"topo/demo/traffic"
-	"topo/internal/dockertest"
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/demo/traffic"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // TestDemoLifecycle is the demo on stage, on the real engine with the

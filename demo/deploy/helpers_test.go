@@ -19,8 +19,8 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 
-	"topo/internal/dockertest"
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // testImages returns the stand-in images from the environment (make test

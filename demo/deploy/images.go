@@ -12,7 +12,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 
-	"topo/docker"
+	"github.com/topo-dev/topo/docker"
 )
 
 // Images are the third-party images of the demo.

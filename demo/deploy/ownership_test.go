@@ -15,8 +15,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
 
-	"topo/internal/dockertest"
-	"topo/internal/swarmtest"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/swarmtest"
 )
 
 // demoLookalike is a user's own compose project with the demo's service,

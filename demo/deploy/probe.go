@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"topo/demo/registrator"
+	"github.com/topo-dev/topo/demo/registrator"
 )
 
 // The host reaches the demo's consul at its container address: only the

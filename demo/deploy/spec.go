@@ -13,7 +13,7 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/go-connections/nat"
 
-	"topo/demo/engineproxy"
+	"github.com/topo-dev/topo/demo/engineproxy"
 )
 
 // Ports and paths the services agree on.

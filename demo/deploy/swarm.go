@@ -22,7 +22,7 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
-	"topo/docker"
+	"github.com/topo-dev/topo/docker"
 )
 
 // LabelStack is the label `docker stack` reads: carrying it makes the

@@ -21,9 +21,9 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"topo/docker"
-	"topo/internal/dockertest"
-	"topo/internal/swarmtest"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/swarmtest"
 )
 
 // TestSwarmDemoServesThroughTheLBAndDownRemovesTheStack deploys the demo

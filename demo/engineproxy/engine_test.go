@@ -16,9 +16,9 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
-	"topo/demo/engineproxy"
-	"topo/internal/dockertest"
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/demo/engineproxy"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // engineSocket is the unix socket of the engine the tests use.

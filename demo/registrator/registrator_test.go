@@ -17,10 +17,10 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/hashicorp/consul/api"
 
-	"topo/internal/consultest"
-	"topo/internal/dockertest"
-	"topo/internal/syncbuf"
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/consultest"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/syncbuf"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // harness is one test's engine share, Consul agent and test image.

@@ -28,8 +28,8 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
-	"topo/internal/syncbuf"
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/syncbuf"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // wantVersion is the release line tests accept.

@@ -15,7 +15,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // ComposeService is one service of a test's compose project: Scale

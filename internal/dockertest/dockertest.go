@@ -24,8 +24,8 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
-	"topo/docker"
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // LabelKey marks every object a test creates; its value is the test's prefix.
@@ -173,7 +173,7 @@ var testServerImage struct {
 func TestServerImage(t testing.TB) string {
 	t.Helper()
 	testServerImage.once.Do(func() {
-		testServerImage.tag, testServerImage.err = buildGoImage("topo-test/testserver", "topo/internal/testserver", nil)
+		testServerImage.tag, testServerImage.err = buildGoImage("topo-test/testserver", "github.com/topo-dev/topo/internal/testserver", nil)
 	})
 	if testServerImage.err != nil {
 		t.Fatalf("build test server image: %v", testServerImage.err)

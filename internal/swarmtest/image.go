@@ -18,8 +18,8 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
-	"topo/docker"
-	"topo/internal/testenv"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // The node image: Debian's own docker.io in a minimal Debian root

@@ -23,7 +23,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
-	"topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/dockertest"
 )
 
 // innerPort is where each node's engine listens on the private bridge.

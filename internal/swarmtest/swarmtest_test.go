@@ -9,7 +9,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/swarm"
 
-	"topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/dockertest"
 )
 
 // TestStartFormsASwarmOfItsOwn: three engines in node containers, none of

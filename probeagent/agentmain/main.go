@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"os"
 
-	"topo/probeagent"
-	"topo/tunnelagent"
+	"github.com/topo-dev/topo/probeagent"
+	"github.com/topo-dev/topo/tunnelagent"
 )
 
 func main() {
