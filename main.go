@@ -167,7 +167,15 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		root = rec
 		go rec.watchSignal(ctx)
 	}
-	p := tea.NewProgram(root, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS))
+	tty, closeTTY, err := openTerminalInput()
+	if err != nil {
+		return err
+	}
+	defer closeTTY()
+	var p *tea.Program
+	// The terminal gone, topo quits as if q were pressed.
+	input := &hangupInput{File: tty, gone: func() { p.Quit() }}
+	p = tea.NewProgram(root, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS), tea.WithInput(input))
 	_, runErr := p.Run()
 	if rec != nil {
 		if err := rec.write("exit"); err != nil {
