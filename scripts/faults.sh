@@ -318,7 +318,10 @@ start_topo() { # start_topo SESSION [shell redirections]
 		"exec env TOPO_FAULTS_RECORD='$REC' '$BIN' -H tcp://$IP:2375 --consul $IP:8500 2>'$WORK/$1.err' ${2:-}"
 }
 pane_pid() { tmux -L "$SOCK" display-message -p -t "$1" '#{pane_pid}'; }
-pane_status() { tmux -L "$SOCK" display-message -p -t "$1" '#{pane_dead}:#{pane_dead_status}'; }
+# pane_status SESSION: "1:STATUS" once the pane's process has ended ("1:sig
+# N" if a signal ended it). tmux marks the pane dead when the terminal
+# closes, a moment before it reaps the process: wait for "1:" and more.
+pane_status() { tmux -L "$SOCK" display-message -p -t "$1" '#{pane_dead}:#{pane_dead_status}#{?pane_dead_signal,sig #{pane_dead_signal},}'; }
 
 T0=$(now_us)
 start_topo topo
@@ -514,7 +517,7 @@ row "(e) 20x10 terminal, then back to ${W}x${H}" "$said ms to \"terminal too sma
 PEAK=$(mb "$(hwm_kb)")
 tmux -L "$SOCK" send-keys -t topo q
 deadline=$(($(now_us) + 10000000))
-until [[ $(pane_status topo) == 1:* ]]; do
+until [[ $(pane_status topo) =~ ^1:.+ ]]; do
 	(($(now_us) > deadline)) && die "topo did not quit within 10 s of q"
 	nap 0.05
 done
@@ -531,7 +534,7 @@ F1=$(pane_pid f1)
 F1_HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$F1/status" 2>/dev/null || echo 0)
 tmux -L "$SOCK" send-keys -t f1 q
 deadline=$(($(now_us) + 10000000))
-until [[ $(pane_status f1) == 1:* ]] || (($(now_us) > deadline)); do nap 0.05; done
+until [[ $(pane_status f1) =~ ^1:.+ ]] || (($(now_us) > deadline)); do nap 0.05; done
 st=$(pane_status f1)
 f1_err=$(cat "$WORK/f1.err")
 v=ok
