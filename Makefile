@@ -7,7 +7,7 @@ BIN := bin/topo
 # demo app, registrator).
 export CGO_ENABLED := 0
 
-.PHONY: run build test test-go check bench bench-swarm consul test-images clean
+.PHONY: run build test test-go check bench bench-swarm faults consul test-images clean
 
 run: build
 	./$(BIN)
@@ -38,6 +38,13 @@ bench: build
 bench-swarm:
 	./scripts/ensure-engine.sh
 	./scripts/bench-swarm.sh
+
+# Fault figures (RELIABILITY.md): topo against a Docker-in-Docker engine
+# the script owns, restarted, flooded with events, its registry killed.
+faults: build
+	./scripts/ensure-engine.sh
+	./scripts/consul.sh >/dev/null
+	./scripts/faults.sh
 
 consul:
 	./scripts/consul.sh

@@ -166,11 +166,48 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	// first frame with 300 containers 127 ms at 15, 137 at 12, 150 at 10,
 	// against targets of 0.3 % and 150 ms). At 11 an event still reaches
 	// the screen within one frame (91 ms).
-	p := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS))
-	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-		return fmt.Errorf("terminal: %w", err)
+	var root tea.Model = app
+	var rec *recorder
+	if path := os.Getenv(recordEnv); path != "" {
+		rec = newRecorder(app, path)
+		root = rec
+		go rec.watchSignal(ctx)
 	}
-	return nil
+	tty, closeTTY, err := openTerminalInput()
+	if err != nil {
+		return err
+	}
+	defer closeTTY()
+	var p *tea.Program
+	// The terminal gone, topo quits as if q were pressed.
+	input := &hangupInput{File: tty, gone: func() { p.Quit() }}
+	p = tea.NewProgram(root, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS), tea.WithInput(input))
+	_, runErr := p.Run()
+	if rec != nil {
+		if err := rec.write("exit"); err != nil {
+			fmt.Fprintln(os.Stderr, "topo:", err)
+		}
+	}
+	return programExit(runErr)
+}
+
+// programExit turns what Bubble Tea's Run returned into topo's exit:
+// quitting, or being killed by a signal, is a clean end; anything else is
+// an error. Bubble Tea reports a panic it caught (and printed, with its
+// stack) as "program was killed: program experienced a panic", so a plain
+// errors.Is(err, tea.ErrProgramKilled) would end a crash with status 0.
+func programExit(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tea.ErrProgramPanic):
+		return fmt.Errorf("topo crashed, a bug (the stack trace is printed above): please report it: %w", err)
+	case err == tea.ErrProgramKilled, errors.Is(err, context.Canceled):
+		// A signal (SIGTERM, SIGHUP of a closed terminal) or topo's own
+		// context ending.
+		return nil
+	}
+	return fmt.Errorf("terminal: %w", err)
 }
 
 func newSnapshotCmd(opts *globalOptions) *cobra.Command {

@@ -76,7 +76,7 @@ func TestSwarmHundredTasksBenchmark(t *testing.T) {
 
 	c, _ := w.waitFor(t, 5*time.Second, "settled", settled(appID, 100))
 	worst, added, whole := scaleAndTimeNewTasks(t, sw, w, c, appID, 110, 2*time.Minute)
-	t.Logf("scale 100→110: new tasks on screen at most %v after running (%d new), whole scale %v", worst.Round(time.Millisecond), added, whole.Round(time.Millisecond))
+	t.Logf("scale 100→110: new tasks out of topo's swarm watch (its update channel; the screen follows within one frame) at most %v after running (%d new), whole scale %v", worst.Round(time.Millisecond), added, whole.Round(time.Millisecond))
 
 	start = time.Now()
 	if err := sw.SetAvailability(ctx, cl.Nodes[1].Name, model.AvailabilityDrain); err != nil {
@@ -88,7 +88,7 @@ func TestSwarmHundredTasksBenchmark(t *testing.T) {
 		return ok && perNode[cl.Nodes[1].Name] == 0, desc
 	}
 	_, at := w.waitFor(t, 3*time.Minute, "drained", drained)
-	t.Logf("drain with ~37 tasks to move: seen after %v: %s", at.Sub(start).Round(time.Millisecond), obs.behind(start, at, drained))
+	t.Logf("drain with ~37 tasks to move: out of topo's swarm watch (its update channel) after %v: %s", at.Sub(start).Round(time.Millisecond), obs.behind(start, at, drained))
 
 	// The first frame in a real terminal, pointed at the manager: the
 	// lanes (as soon as the engine is read), then the cluster view with

@@ -465,7 +465,7 @@ func TestSwarmMultiNode(t *testing.T) {
 		}
 
 		worst, added, whole := scaleAndTimeNewTasks(t, sw, w, c, webID, 5, 20*time.Second)
-		t.Logf("scale 3→5: new tasks on screen at most %v after the swarm says they run (%d new); whole scale %v",
+		t.Logf("scale 3→5: new tasks out of topo's swarm watch (its update channel, not yet the screen) at most %v after the swarm says they run (%d new); whole scale %v",
 			worst.Round(time.Millisecond), added, whole.Round(time.Millisecond))
 	})
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -146,6 +147,11 @@ type RegistryConnectedMsg struct {
 }
 
 func connectRegistry(c RegistryConnector, topo model.Topology) tea.Cmd {
+	// The command runs on a goroutine of its own while Update goes on
+	// applying events to the model's maps in place: it gets maps of its
+	// own. (Their values are never changed in place: model copies a
+	// container's maps before changing them.)
+	topo = model.Topology{Networks: maps.Clone(topo.Networks), Containers: maps.Clone(topo.Containers)}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), registryFindTimeout)
 		defer cancel()
