@@ -141,6 +141,7 @@ func (o *IsolationOverlay) Legend(width int) string {
 	var groups []string
 	byVia := map[string][]string{}
 	var isolated, unknown []string
+	isolatedInProject := 0
 	// The subject's own compose project comes first: on stage that is the
 	// application being shown, and a long line is cut at the end.
 	peers := append([]model.Peer(nil), o.iso.Peers...)
@@ -153,10 +154,22 @@ func (o *IsolationOverlay) Legend(width int) string {
 		case p.SameNamespace:
 			byVia["its namespace"] = append(byVia["its namespace"], p.Name)
 		case p.Reach == model.Reachable:
-			via := strings.Join(p.Via, "+")
+			// The project's own networks by their compose names (front,
+			// not demo_front): the title already names the project.
+			nets := make([]string, len(p.Via))
+			for i, n := range p.Via {
+				nets[i] = n
+				if project != "" {
+					nets[i] = strings.TrimPrefix(n, project+"_")
+				}
+			}
+			via := strings.Join(nets, "+")
 			byVia[via] = append(byVia[via], p.Name)
 		case p.Reach == model.Isolated:
 			isolated = append(isolated, p.Name)
+			if project != "" && o.projectOf(p.ID) == project {
+				isolatedInProject++
+			}
 		default:
 			unknown = append(unknown, p.Name)
 		}
@@ -180,7 +193,18 @@ func (o *IsolationOverlay) Legend(width int) string {
 	}
 	parts = append(parts, subject+s.Bold.Render(" reaches: ")+reaches)
 	if len(isolated) > 0 {
-		parts = append(parts, s.Bold.Render(fmt.Sprintf("isolated (%d): ", len(isolated)))+s.Muted.Render(strings.Join(isolated, ", ")))
+		// On a shared engine most isolated peers are other people's
+		// containers: name the subject's own project's and count the rest,
+		// so the line the audience reads ends with the application's.
+		named, others := isolated, 0
+		if project != "" && isolatedInProject > 0 {
+			named, others = isolated[:isolatedInProject], len(isolated)-isolatedInProject
+		}
+		list := strings.Join(named, ", ")
+		if others > 0 {
+			list += fmt.Sprintf(" +%d elsewhere", others)
+		}
+		parts = append(parts, s.Bold.Render(fmt.Sprintf("isolated (%d): ", len(isolated)))+s.Muted.Render(list))
 	}
 	if len(unknown) > 0 {
 		parts = append(parts, s.Bold.Render("unknown: ")+strings.Join(unknown, ", "))
