@@ -135,6 +135,10 @@ func (t *Tunnel) relay(ctx context.Context, targetID string) (string, error) {
 	host := &container.HostConfig{
 		// Only the target's namespace: the agent dials its loopback.
 		NetworkMode: container.NetworkMode("container:" + targetID),
+		// Gone by itself when its idle process ends (tunnelagent's
+		// IdleLimit without a connection), should topo be killed
+		// before Close.
+		AutoRemove: true,
 		// Connecting out needs no capability at all; nothing may be
 		// gained by exec'd processes; nothing is written.
 		CapDrop:        []string{"ALL"},

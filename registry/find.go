@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/topo-dev/topo/model"
@@ -114,16 +115,21 @@ func Detect(ctx context.Context, topo model.Topology, timeout time.Duration, eng
 	}
 	cands := candidates(found, engineHost)
 	var tried []string
+	var probeErrs []error
 	if len(cands) > 0 {
 		t, errs := probeAll(ctx, cands, timeout)
 		if errs == nil {
 			return t, nil
 		}
+		probeErrs = errs
 		for i, c := range cands {
 			tried = append(tried, c.addr+": "+shortErr(errs[i]))
 		}
 	}
-	if tunnel != nil {
+	// An address that refused is reachable from here: that Consul is still
+	// starting, and the tunnel would reach the same closed port. The tunnel
+	// is for addresses that lead nowhere (timeouts) or no address at all.
+	if tunnel != nil && !anyRefused(probeErrs) {
 		for _, c := range found {
 			name := displayName(c)
 			t := Target{Addr: loopbackConsul, Source: "auto: container " + name + " (through the engine)", Through: c.ID, Tunnel: tunnel}
@@ -138,6 +144,16 @@ func Detect(ctx context.Context, topo model.Topology, timeout time.Duration, eng
 		return Target{}, ErrNoRegistry
 	}
 	return Target{}, fmt.Errorf("%w (%w: %s)", ErrNoRegistry, model.ErrRegistryNotAnswering, strings.Join(tried, "; "))
+}
+
+// anyRefused says whether one of the errors is a refused connection.
+func anyRefused(errs []error) bool {
+	for _, err := range errs {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return true
+		}
+	}
+	return false
 }
 
 // probeAll probes every candidate at once but takes the answers in

@@ -148,3 +148,19 @@ func TestCandidatesDialRemoteEngineAtItsHost(t *testing.T) {
 		t.Errorf("for a local engine the wildcard is dialled at %s, want 127.0.0.1:8500", a)
 	}
 }
+
+// A refused address is reachable: that Consul is starting, and the tunnel
+// through the engine is not tried for it (it would reach the same closed
+// port and leave a container behind for nothing).
+func TestARefusedProbeCountsAsReachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	err = probe(context.Background(), addr, DefaultProbeTimeout)
+	if err == nil || !anyRefused([]error{err}) {
+		t.Errorf("probe of a closed port: %v; anyRefused must see the refusal", err)
+	}
+}

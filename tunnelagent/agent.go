@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -34,6 +35,13 @@ const Ready = '+'
 // DialTimeout bounds the agent's connection attempt.
 const DialTimeout = 5 * time.Second
 
+// IdleLimit is how long the container's own process waits with no
+// connection (no other process in the container) before it ends, and the
+// container with it (it is started with auto-remove). topo removes its
+// tunnel containers when it exits; this is for when it cannot (killed),
+// so that none is left for long.
+const IdleLimit = 2 * time.Minute
+
 // IdleArgs is the command line of the container's own process.
 func IdleArgs() []string { return []string{Command, "--idle"} }
 
@@ -45,12 +53,7 @@ func DialArgs(addr string) []string { return []string{"/topo", Command, addr} }
 // not be made, 2 on bad arguments.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 1 && args[0] == "--idle" {
-		// PID 1 of its container: the kernel ignores SIGTERM for it
-		// unless it is handled, and topo stops the container with it.
-		stop := make(chan os.Signal, 1)
-		signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
-		<-stop
-		return 0
+		return idle("/proc", IdleLimit, 5*time.Second)
 	}
 	if len(args) != 1 {
 		fmt.Fprintf(stderr, "usage: topo %s HOST:PORT | --idle\n", Command)
@@ -86,4 +89,45 @@ func relay(conn *net.TCPConn, stdin io.Reader, stdout io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// idle is the container's own process: it ends on SIGTERM (as PID 1 the
+// kernel ignores the signal unless it is handled, and topo stops the
+// container with it), or once no other process (no connection) has run in
+// the container for limit. It looks every interval, in procDir.
+func idle(procDir string, limit, interval time.Duration) int {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	lastBusy := time.Now()
+	for {
+		select {
+		case <-stop:
+			return 0
+		case now := <-tick.C:
+			if othersRunning(procDir) {
+				lastBusy = now
+			} else if now.Sub(lastBusy) >= limit {
+				return 0
+			}
+		}
+	}
+}
+
+// othersRunning says whether procDir lists a process other than this one.
+func othersRunning(procDir string) bool {
+	entries, err := os.ReadDir(procDir)
+	if err != nil {
+		return true // cannot tell: stay
+	}
+	self := strconv.Itoa(os.Getpid())
+	for _, e := range entries {
+		name := e.Name()
+		if name == self || name[0] < '0' || name[0] > '9' {
+			continue
+		}
+		return true
+	}
+	return false
 }

@@ -5,8 +5,12 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAgentRelaysBothWays(t *testing.T) {
@@ -51,5 +55,34 @@ func TestAgentRefusesBadArguments(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := Main(nil, strings.NewReader(""), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage") {
 		t.Errorf("Main() = %d, stderr %q; want 2 with the usage", code, errOut.String())
+	}
+}
+
+func TestIdleEndsWhenNoOtherProcessRan(t *testing.T) {
+	dir := t.TempDir()
+	// Only this process: nothing else runs, so idle ends after its limit.
+	if err := os.Mkdir(filepath.Join(dir, strconv.Itoa(os.Getpid())), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code := idle(dir, time.Millisecond, time.Millisecond); code != 0 {
+		t.Errorf("idle = %d, want 0", code)
+	}
+}
+
+func TestIdleSeesAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{strconv.Itoa(os.Getpid()), "self", "1"} {
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !othersRunning(dir) {
+		t.Error("othersRunning = false with process 1 listed")
+	}
+	if err := os.Remove(filepath.Join(dir, "1")); err != nil {
+		t.Fatal(err)
+	}
+	if othersRunning(dir) {
+		t.Error("othersRunning = true with only this process and self listed")
 	}
 }
