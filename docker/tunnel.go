@@ -130,8 +130,12 @@ func (t *Tunnel) relay(ctx context.Context, targetID string) (string, error) {
 	for k, v := range t.labels {
 		labels[k] = v
 	}
-	pids := int64(16)
-	config := &container.Config{Image: t.image, Cmd: tunnelagent.IdleArgs(), Labels: labels}
+	// Each connection is a process of topo's Go binary (a few threads
+	// each, GOMAXPROCS=1 keeps them few): a registry watch holds one per
+	// service. 16 processes failed to start a second connection's threads
+	// ("failed to create new OS thread"); these bound a runaway, not use.
+	pids := int64(1024)
+	config := &container.Config{Image: t.image, Cmd: tunnelagent.IdleArgs(), Labels: labels, Env: []string{"GOMAXPROCS=1"}}
 	host := &container.HostConfig{
 		// Only the target's namespace: the agent dials its loopback.
 		NetworkMode: container.NetworkMode("container:" + targetID),
@@ -144,7 +148,7 @@ func (t *Tunnel) relay(ctx context.Context, targetID string) (string, error) {
 		CapDrop:        []string{"ALL"},
 		SecurityOpt:    []string{"no-new-privileges"},
 		ReadonlyRootfs: true,
-		Resources:      container.Resources{Memory: 64 << 20, PidsLimit: &pids},
+		Resources:      container.Resources{Memory: 512 << 20, PidsLimit: &pids},
 	}
 	name := "topo-tunnel-" + probeShortID(targetID) + "-" + probeSuffix()
 	created, err := t.api.ContainerCreate(ctx, config, host, nil, nil, name)
