@@ -153,3 +153,25 @@ func TestFlows(t *testing.T) {
 		})
 	}
 }
+
+func TestFlowTallyCountsNewAfterTheFirstSample(t *testing.T) {
+	topo := fixTopo(fixNets("front"), flowCtr("a", "front=10.0.1.2"), flowCtr("b", "front=10.0.1.3"))
+	tab := func(ports ...int) []model.SocketTable {
+		var conns []model.SocketConn
+		for _, p := range ports {
+			conns = append(conns, model.SocketConn{Local: fmt.Sprintf("10.0.1.2:%d", p), Remote: "10.0.1.3:80"})
+		}
+		return []model.SocketTable{{Containers: []string{"a"}, Conns: conns}, {Containers: []string{"b"}, Listen: []string{"0.0.0.0:80", "0.0.0.0:81"}}}
+	}
+	var tally model.FlowTally
+	s1 := topo.Flows(tab(1, 2), nil)
+	tally.Add(s1, 0)
+	s2 := topo.Flows(tab(2, 3, 4), s1.Seen)
+	tally.Add(s2, 2)
+	if len(tally.Flows) != 1 || tally.Flows[0].Conns != 3 || tally.Flows[0].New != 2 || tally.NewPerSecond[0] != 1 {
+		t.Fatalf("tally = %+v, want one flow of at most 3 connections, 2 new, 1/s", tally)
+	}
+	if len(tally.Listeners) != 2 || !tally.Listeners[0].Used || tally.Listeners[1].Used {
+		t.Errorf("listeners = %+v, want :80 used and :81 not", tally.Listeners)
+	}
+}
