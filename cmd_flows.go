@@ -74,10 +74,7 @@ counts and, over --for, new connections per second.`,
 			} else if err := printFlows(cmd.OutOrStdout(), tally); err != nil {
 				return err
 			}
-			if n := tally.Flagged(); strict && n > 0 {
-				return fmt.Errorf("%d flow(s) held against the isolation model (--strict)", n)
-			}
-			return nil
+			return flowsVerdict(tally, strict)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the flows as JSON")
@@ -121,6 +118,15 @@ func watchFlows(ctx context.Context, engine *docker.Engine, flows *docker.Flows,
 		case <-tick.C:
 		}
 	}
+}
+
+// flowsVerdict is the command's outcome once its output is printed: with
+// --strict, a flagged flow is an error, which main turns into exit 1.
+func flowsVerdict(t model.FlowTally, strict bool) error {
+	if n := t.Flagged(); strict && n > 0 {
+		return fmt.Errorf("%d flow(s) held against the isolation model (--strict)", n)
+	}
+	return nil
 }
 
 // printFlows writes the tally as two tables; every name and address
