@@ -3,6 +3,7 @@ package flowagent
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -100,5 +101,41 @@ func TestServeAnswersEachLine(t *testing.T) {
 	var s Sample
 	if err := json.Unmarshal([]byte(lines[2]), &s); err != nil || len(s.Namespaces) != 1 || len(s.Namespaces[0].Conns) != 1 {
 		t.Errorf("third sample = %+v, %v", s, err)
+	}
+}
+
+const snmp = `Ip: Forwarding DefaultTTL
+Ip: 1 64
+Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors
+Tcp: 1 200 120000 -1 %d 0 0 0 1 %d 40 0 0 0 0
+`
+
+func TestReaderReadsATableAgainOnlyWhenItsNamespaceMoved(t *testing.T) {
+	proc := fakeProc(t, map[int][2]string{100: {tcpTable, ""}})
+	writeSnmp := func(opens, in int) {
+		if err := os.WriteFile(filepath.Join(proc, "100", "net", "snmp"), []byte(fmt.Sprintf(snmp, opens, in)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeSnmp(1, 10)
+	r := NewReader(proc)
+	conns := func() int { return len(r.Read([]int{100}).Namespaces[0].Conns) }
+	if n := conns(); n != 1 || r.Reads != 1 {
+		t.Fatalf("first sample: %d conns, %d reads; want 1 and 1", n, r.Reads)
+	}
+	// A new connection in the table, but the counters stand still: a
+	// table that cannot have changed is not read (the fake lies to show it).
+	os.WriteFile(filepath.Join(proc, "100", "net", "tcp"), []byte(tcpTable+"   3: 030012AC:1F90 020012AC:A1B6 01 00000000:00000000 00:00000000 00000000     0        0 1005 1\n"), 0o644)
+	if n := conns(); n != 1 || r.Reads != 1 {
+		t.Errorf("quiet namespace: %d conns, %d reads; want the cached 1 and no read", n, r.Reads)
+	}
+	writeSnmp(1, 13) // segments came in
+	if n := conns(); n != 2 || r.Reads != 2 {
+		t.Errorf("after segments: %d conns, %d reads; want 2 and a second read", n, r.Reads)
+	}
+	r.FullEvery = 0
+	conns()
+	if r.Reads != 3 {
+		t.Errorf("FullEvery 0: %d reads, want every sample read", r.Reads)
 	}
 }
