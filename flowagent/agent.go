@@ -128,13 +128,19 @@ func Read(proc string, pids []int) Sample { return (&Reader{proc: proc}).Read(pi
 //
 // Why: /proc/<pid>/net/tcp walks the host's whole established-connection
 // hash table (one table for every namespace, sized by memory: hundreds of
-// thousands of buckets), about 4 ms of kernel time per file here, so 70
-// namespaces read twice a second cost half a core. /proc/<pid>/net/snmp is
-// per namespace and cheap. No connection is made, closed or changes state
-// without a segment sent or received, so while a namespace's InSegs,
-// OutSegs and CurrEstab stand still its table is the one read last time.
-// Tables are read again at least every FullEvery all the same, for
-// listening ports (a listen sends no segment).
+// thousands of buckets), about 4 ms of kernel time per file here, so the two
+// files of 70 namespaces once a second cost half a core. /proc/<pid>/net/snmp is
+// per namespace and cheap. A connection enters ESTABLISHED only after an
+// open was counted (ActiveOpens, PassiveOpens) and raises CurrEstab; it
+// leaves by our close (CurrEstab falls) or a reset (EstabResets). While
+// those stand still the table read last time still holds, with two
+// exceptions, both bounded by FullEvery: a connection whose peer closed and
+// whose process has not yet (CLOSE_WAIT still counts in CurrEstab) is shown
+// until the process closes it, and one open counted before the last read
+// that is established exactly as another closes. Keepalives and data do
+// not move these counters (segment counts would: every 15 s per idle Go
+// connection), so a namespace that only holds connections costs nothing.
+// Listening ports send nothing: they too are refreshed every FullEvery.
 type Reader struct {
 	proc  string
 	cache map[int]cached
@@ -151,9 +157,9 @@ type cached struct {
 }
 
 // NewReader returns a Reader of the tables under proc that reuses a
-// table for up to ten seconds while its namespace is quiet.
+// table for up to a minute while its namespace's connections stand still.
 func NewReader(proc string) *Reader {
-	return &Reader{proc: proc, cache: map[int]cached{}, FullEvery: 10 * time.Second}
+	return &Reader{proc: proc, cache: map[int]cached{}, FullEvery: time.Minute}
 }
 
 // Read takes one sample of the namespaces of pids.
@@ -233,8 +239,8 @@ func (s *Sample) add(index map[string]int, base string, pid int, socks []socket)
 	s.Namespaces = append(s.Namespaces, ns)
 }
 
-// tcpCounters returns InSegs, OutSegs and CurrEstab of the namespace of
-// the process at base (from /proc/<pid>/net/snmp), "" when unreadable.
+// tcpCounters returns the connection counters of the namespace of the
+// process at base (from /proc/<pid>/net/snmp), "" when unreadable.
 func tcpCounters(base string) string {
 	data, err := os.ReadFile(base + "/net/snmp")
 	if err != nil {
@@ -257,11 +263,12 @@ func tcpCounters(base string) string {
 	}
 	var out []string
 	for i, n := range names {
-		if n == "InSegs" || n == "OutSegs" || n == "CurrEstab" {
+		switch n {
+		case "ActiveOpens", "PassiveOpens", "CurrEstab", "EstabResets":
 			out = append(out, values[i])
 		}
 	}
-	if len(out) != 3 {
+	if len(out) != 4 {
 		return ""
 	}
 	return strings.Join(out, " ")

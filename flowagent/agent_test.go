@@ -129,9 +129,13 @@ func TestReaderReadsATableAgainOnlyWhenItsNamespaceMoved(t *testing.T) {
 	if n := conns(); n != 1 || r.Reads != 1 {
 		t.Errorf("quiet namespace: %d conns, %d reads; want the cached 1 and no read", n, r.Reads)
 	}
-	writeSnmp(1, 13) // segments came in
+	writeSnmp(1, 13) // keepalives or data: the connections stand
+	if n := conns(); n != 1 || r.Reads != 1 {
+		t.Errorf("segments alone: %d conns, %d reads; want the cached 1 and no read", n, r.Reads)
+	}
+	writeSnmp(2, 13) // a connection was opened
 	if n := conns(); n != 2 || r.Reads != 2 {
-		t.Errorf("after segments: %d conns, %d reads; want 2 and a second read", n, r.Reads)
+		t.Errorf("after an open: %d conns, %d reads; want 2 and a second read", n, r.Reads)
 	}
 	r.FullEvery = 0
 	conns()
