@@ -140,7 +140,8 @@ func Read(proc string, pids []int) Sample { return (&Reader{proc: proc}).Read(pi
 // that is established exactly as another closes. Keepalives and data do
 // not move these counters (segment counts would: every 15 s per idle Go
 // connection), so a namespace that only holds connections costs nothing.
-// Listening ports send nothing: they too are refreshed every FullEvery.
+// A new listening port moves no connection counter but the namespace's
+// sockets in use (net/sockstat, sockstat6), which are read too.
 type Reader struct {
 	proc  string
 	cache map[int]cached
@@ -157,9 +158,11 @@ type cached struct {
 }
 
 // NewReader returns a Reader of the tables under proc that reuses a
-// table for up to a minute while its namespace's connections stand still.
+// table for up to five minutes while its namespace's connections stand
+// still: each namespace's read costs about 8 ms of kernel time here, so
+// the refresh of 300 namespaces averages under 1 % of a core.
 func NewReader(proc string) *Reader {
-	return &Reader{proc: proc, cache: map[int]cached{}, FullEvery: time.Minute}
+	return &Reader{proc: proc, cache: map[int]cached{}, FullEvery: 5 * time.Minute}
 }
 
 // Read takes one sample of the namespaces of pids.
@@ -270,6 +273,19 @@ func tcpCounters(base string) string {
 	}
 	if len(out) != 4 {
 		return ""
+	}
+	// Sockets in use (per namespace) rise with a new listening port,
+	// which no connection counter sees.
+	for _, name := range []string{"sockstat", "sockstat6"} {
+		data, err := os.ReadFile(base + "/net/" + name)
+		if err != nil {
+			continue // no IPv6
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && (f[0] == "TCP:" || f[0] == "TCP6:") && f[1] == "inuse" {
+				out = append(out, f[2])
+			}
+		}
 	}
 	return strings.Join(out, " ")
 }
