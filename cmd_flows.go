@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,38 +83,38 @@ counts and, over --for, new connections per second.`,
 	return cmd
 }
 
-// watchFlows samples once, or once a second for d, reading the topology
-// again before each sample so that a container started meanwhile counts.
+// watchFlows samples once, or once a second for d after the first sample,
+// reading the topology again before each sample so that a container
+// started meanwhile counts.
 func watchFlows(ctx context.Context, engine *docker.Engine, flows *docker.Flows, d time.Duration) (model.FlowTally, error) {
 	var tally model.FlowTally
-	var prev map[string]bool
-	start := time.Now()
-	tick := time.NewTicker(docker.FlowInterval)
-	defer tick.Stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	samples := make(chan model.FlowSample)
+	done := make(chan error, 1)
+	go func() { done <- flows.Watch(ctx, engine.Sync, samples) }()
+	// The clock starts at the first sample, the baseline of "new": a
+	// slow first sample (the agent's image built, a loaded engine) does
+	// not eat the watch, and --for 2s always compares samples.
+	var start time.Time
 	for {
-		sampleCtx, cancel := context.WithTimeout(ctx, 2*time.Minute) // the first builds the agent image
-		topo, err := engine.Sync(sampleCtx)
-		if err == nil {
-			var s model.FlowSample
-			if s, err = flows.Sample(sampleCtx, topo, prev); err == nil {
-				tally.Add(s, time.Since(start).Seconds())
-				prev = s.Seen
+		select {
+		case s := <-samples:
+			if start.IsZero() {
+				start = time.Now()
 			}
-		}
-		cancel()
-		if err != nil {
-			if errors.Is(ctx.Err(), context.Canceled) && tally.Samples > 0 {
+			tally.Add(s, time.Since(start).Seconds())
+			if time.Since(start) >= d {
 				return tally, nil
 			}
-			return tally, fmt.Errorf("sample the flows: %w", err)
-		}
-		if time.Since(start) >= d {
-			return tally, nil
-		}
-		select {
-		case <-ctx.Done():
-			return tally, nil
-		case <-tick.C:
+		case err := <-done:
+			if err != nil {
+				return tally, fmt.Errorf("sample the flows: %w", err)
+			}
+			if tally.Samples == 0 {
+				return tally, fmt.Errorf("sample the flows: %w", context.Cause(ctx))
+			}
+			return tally, nil // interrupted: print what was seen
 		}
 	}
 }

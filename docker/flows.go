@@ -346,3 +346,42 @@ func (f *Flows) Close() error {
 	}
 	return nil
 }
+
+// Watch samples every FlowInterval until ctx ends, sending each sample to
+// out (New counted against the previous one); it returns the first error,
+// or nil when ctx ends. topology gives the containers to read each time
+// (the UI's current model, or a fresh Sync). It is what "flows on" means:
+// cancel ctx and no request is made any more; Close removes the agent.
+func (f *Flows) Watch(ctx context.Context, topology func(context.Context) (model.Topology, error), out chan<- model.FlowSample) error {
+	var prev map[string]bool
+	tick := time.NewTicker(FlowInterval)
+	defer tick.Stop()
+	for {
+		// The first sample may build the agent image: minutes on a cold
+		// engine; later ones take milliseconds.
+		sampleCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		topo, err := topology(sampleCtx)
+		var s model.FlowSample
+		if err == nil {
+			s, err = f.Sample(sampleCtx, topo, prev)
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		prev = s.Seen
+		select {
+		case out <- s:
+		case <-ctx.Done():
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
