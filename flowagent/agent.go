@@ -140,8 +140,11 @@ func Read(proc string, pids []int) Sample { return (&Reader{proc: proc}).Read(pi
 // that is established exactly as another closes. Keepalives and data do
 // not move these counters (segment counts would: every 15 s per idle Go
 // connection), so a namespace that only holds connections costs nothing.
-// A new listening port moves no connection counter but the namespace's
-// sockets in use (net/sockstat, sockstat6), which are read too.
+// A listening port moves no counter either: a container's first sample
+// reads its tables whole, which is when most ports open; one opened later
+// shows at the first connection to it, or within FullEvery. (Reading
+// net/sockstat{,6}, whose sockets in use would show it, doubled the
+// agent's cost per container and sample.)
 type Reader struct {
 	proc  string
 	cache map[int]cached
@@ -273,19 +276,6 @@ func tcpCounters(base string) string {
 	}
 	if len(out) != 4 {
 		return ""
-	}
-	// Sockets in use (per namespace) rise with a new listening port,
-	// which no connection counter sees.
-	for _, name := range []string{"sockstat", "sockstat6"} {
-		data, err := os.ReadFile(base + "/net/" + name)
-		if err != nil {
-			continue // no IPv6
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(line); len(f) >= 3 && (f[0] == "TCP:" || f[0] == "TCP6:") && f[1] == "inuse" {
-				out = append(out, f[2])
-			}
-		}
 	}
 	return strings.Join(out, " ")
 }
