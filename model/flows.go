@@ -112,6 +112,31 @@ type connView struct {
 func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 	byIP := map[netip.Addr]addrOwner{}
 	published := map[int]string{} // public port -> container ID
+	// The host's side of a published port, as a container dials it: an
+	// address of a network's subnet that no container holds (the bridge's
+	// gateway), loopback (a host-network client), or the port's own host
+	// IP. The host's other addresses are not known here: a client dialling
+	// the host's public address sees the port's container as outside.
+	var subnets []netip.Prefix
+	for _, n := range t.Networks {
+		for _, sn := range n.Subnets {
+			if p, err := netip.ParsePrefix(sn); err == nil {
+				subnets = append(subnets, p)
+			}
+		}
+	}
+	hostSide := func(a netip.Addr) bool {
+		if a.IsLoopback() || a.IsUnspecified() {
+			return true
+		}
+		for _, p := range subnets {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	hostIPs := map[netip.Addr]bool{}
 	for _, c := range t.Containers {
 		if isProbe(c) || !c.Running() {
 			continue
@@ -126,6 +151,9 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 		for _, p := range c.Ports {
 			if p.Public != 0 && p.Protocol == "tcp" {
 				published[int(p.Public)] = c.ID
+				if a, err := netip.ParseAddr(p.HostIP); err == nil {
+					hostIPs[a.Unmap()] = true
+				}
 			}
 		}
 	}
@@ -175,7 +203,7 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 			var there FlowEnd
 			if o, ok := byIP[remote.Addr().Unmap()]; ok {
 				there = end(o.id, o.network)
-			} else if id, ok := published[int(remote.Port())]; ok && !isServer {
+			} else if id, ok := published[int(remote.Port())]; ok && !isServer && (hostSide(remote.Addr().Unmap()) || hostIPs[remote.Addr().Unmap()]) {
 				there = end(id, "")
 			} else {
 				there = FlowEnd{Name: remote.Addr().Unmap().String()}

@@ -30,6 +30,9 @@ func flowLine(f model.Flow) string {
 
 func TestFlows(t *testing.T) {
 	nets := fixNets("front", "back", "other")
+	for i := range nets {
+		nets[i].Subnets = []string{fmt.Sprintf("10.0.%d.0/24", i+1)}
+	}
 	lb := flowCtr("lb", "front=10.0.1.2", "back=10.0.2.2")
 	lb.Labels[model.LabelBridge] = "1"
 	app := flowCtr("app", "back=10.0.2.3")
@@ -80,6 +83,13 @@ func TestFlows(t *testing.T) {
 				{Containers: []string{"client"}, Conns: []model.SocketConn{{"10.0.1.3:40000", "10.0.1.1:8080"}}},
 			},
 			want: []string{"client>web:8080 x1 +1"},
+		},
+		{
+			name: "the same port on an address outside the engine's networks is not the published one",
+			tables: []model.SocketTable{
+				{Containers: []string{"client"}, Conns: []model.SocketConn{{"10.0.1.3:40000", "93.184.216.34:8080"}}},
+			},
+			want: []string{"client>93.184.216.34:8080 x1 +1"},
 		},
 		{
 			name: "a flow between containers isolation says cannot reach each other is flagged",
