@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -112,8 +113,10 @@ func TestFlowsCmdOnTheEngine(t *testing.T) {
 		}
 		return model.Flow{}, false
 	}
-	// The clients connect once they run; wait for both flows, whole.
-	dockertest.Eventually(t, 0, func() (bool, string) {
+	// The clients connect once they run; wait for both flows, whole. One
+	// try starts an agent and samples for 2 s: on a machine at load 30
+	// that took over 30 s, so the patience is longer than the default.
+	dockertest.Eventually(t, 3*time.Minute, func() (bool, string) {
 		o, raw, _ := run()
 		c, ok1 := find(o, "client")
 		l, ok2 := find(o, "leaver")
