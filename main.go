@@ -84,6 +84,7 @@ docker context, else the default socket.`,
 	})
 	root.AddCommand(newActionCmds(opts)...)
 	root.AddCommand(newTunnelAgentCmd())
+	root.AddCommand(newFlowAgentCmd(), newFlowsCmd(opts))
 	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts))
 	explainArgs(root)
 	return root

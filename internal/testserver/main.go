@@ -1,18 +1,28 @@
 // Command testserver is the smallest useful workload for topo's tests: a
 // static binary, built into a FROM scratch image, that answers HTTP on every
-// port named in LISTEN (comma-separated, default 8080) and exits promptly on
-// SIGTERM so that stopping a test container never waits for the kill timeout.
+// port (or HOST:PORT) named in LISTEN (comma-separated, default 8080) and
+// exits promptly on SIGTERM so that stopping a test container never waits
+// for the kill timeout.
+//
+// For the flow tests it also makes known traffic: CONNECT=HOST:PORT with
+// CONNECTIONS=N opens N TCP connections there and holds them open, and
+// FORWARD=PORT=HOST:PORT relays every connection accepted on PORT to
+// HOST:PORT (a container bridging two networks).
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -29,12 +39,66 @@ func main() {
 		ports = "8080"
 	}
 	for _, port := range strings.Split(ports, ",") {
-		server := &http.Server{Addr: ":" + strings.TrimSpace(port), Handler: handler}
+		addr := strings.TrimSpace(port)
+		if !strings.Contains(addr, ":") {
+			addr = ":" + addr // a port alone: every address
+		}
+		server := &http.Server{Addr: addr, Handler: handler}
 		go func() {
 			if err := server.ListenAndServe(); err != nil && err != http.ErrServerClosed {
 				log.Printf("listen %s: %v", server.Addr, err)
 			}
 		}()
 	}
+	if addr := os.Getenv("CONNECT"); addr != "" {
+		n, _ := strconv.Atoi(os.Getenv("CONNECTIONS"))
+		go hold(addr, max(n, 1))
+	}
+	if fwd := os.Getenv("FORWARD"); fwd != "" {
+		port, to, _ := strings.Cut(fwd, "=")
+		go forward(":"+port, to)
+	}
 	<-ctx.Done()
+}
+
+// hold opens n connections to addr, retrying until each is made (the
+// server may start after the client), and keeps them open.
+func hold(addr string, n int) {
+	var conns []net.Conn
+	for len(conns) < n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			log.Printf("connect %s: %v", addr, err)
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		conns = append(conns, c)
+	}
+	select {}
+}
+
+// forward relays each connection accepted on listen to addr.
+func forward(listen, addr string) {
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		log.Printf("listen %s: %v", listen, err)
+		return
+	}
+	for {
+		in, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer in.Close()
+			out, err := net.Dial("tcp", addr)
+			if err != nil {
+				log.Printf("forward to %s: %v", addr, err)
+				return
+			}
+			defer out.Close()
+			go io.Copy(out, in)
+			_, _ = io.Copy(in, out)
+		}()
+	}
 }

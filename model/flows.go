@@ -1,0 +1,421 @@
+package model
+
+import (
+	"net/netip"
+	"sort"
+	"strconv"
+)
+
+// This file holds observed traffic: the TCP connections the kernel's socket
+// tables show for each container's network namespace, attributed to the
+// containers at both ends, grouped per pair, and held against the
+// isolation model of isolation.go.
+
+// LabelBridge on a container says it is meant to relay between networks
+// (a load balancer, a gateway): flows that cross networks through it are
+// expected. Any other container that takes connections on one network and
+// makes them on another, between containers that cannot reach each other,
+// is flagged.
+const LabelBridge = "topo.bridge"
+
+// SocketTable is the socket table of one network namespace, as the flow
+// agent read it.
+type SocketTable struct {
+	// Containers are the containers using the namespace, its owner first
+	// (a container:<id> container shares its owner's table, and every
+	// host-network container the host's).
+	Containers []string
+	// Listen are the listening addresses, "IP:port".
+	Listen []string
+	Conns  []SocketConn
+}
+
+// SocketConn is one established connection, "IP:port" at each end.
+type SocketConn struct {
+	Local, Remote string
+}
+
+// FlowEnd is one end of a flow: a container, or an address outside.
+type FlowEnd struct {
+	// ID is the container's; empty for an address that is no container
+	// of this engine ("outside").
+	ID string `json:"id,omitempty"`
+	// Name is the container's display name, or the outside address.
+	Name string `json:"name"`
+	// Network is the network whose address the end used, when known.
+	Network string `json:"network,omitempty"`
+}
+
+// Outside reports whether the end is no container of this engine.
+func (e FlowEnd) Outside() bool { return e.ID == "" }
+
+// Flow is the connections from one client to one server port.
+type Flow struct {
+	Client FlowEnd `json:"client"`
+	Server FlowEnd `json:"server"`
+	Port   int     `json:"port"`
+	Conns  int     `json:"conns"`
+	// New is the number of connections not seen in the previous sample.
+	New int `json:"new"`
+	// Flag says why the flow is held against the isolation model; empty
+	// when it agrees.
+	Flag string `json:"flag,omitempty"`
+}
+
+// Listener is a listening port of a container.
+type Listener struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Addr string `json:"addr"`
+	Port int    `json:"port"`
+	// Used: some flow reached it in the sample.
+	Used bool `json:"used"`
+	// Outside: reachable from outside the engine's networks (published,
+	// or on the host's network and not loopback only), or reached from
+	// outside in the sample.
+	Outside bool `json:"outside,omitempty"`
+}
+
+// FlowSample is one reading of every namespace.
+type FlowSample struct {
+	Flows     []Flow     `json:"flows"`
+	Listeners []Listener `json:"listeners"`
+	// Seen names every connection of the sample, for the next one's New.
+	Seen map[string]bool `json:"-"`
+}
+
+// Flagged counts the flows held against the isolation model.
+func (s FlowSample) Flagged() int {
+	n := 0
+	for _, f := range s.Flows {
+		if f.Flag != "" {
+			n++
+		}
+	}
+	return n
+}
+
+type addrOwner struct {
+	id, network string
+}
+
+// connView is one connection as attributed so far: a side known only by
+// address from one table can be named by the other side's table.
+type connView struct {
+	client, server FlowEnd
+	port           int
+}
+
+// Flows attributes the connections of tables to containers and groups
+// them per client, server and port. prev is the previous sample's Seen
+// (nil for the first sample: every connection then counts as new).
+func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
+	byIP := map[netip.Addr]addrOwner{}
+	published := map[int]string{} // public port -> container ID
+	// The host's side of a published port, as a container dials it: an
+	// address of a network's subnet that no container holds (the bridge's
+	// gateway), loopback (a host-network client), or the port's own host
+	// IP. The host's other addresses are not known here: a client dialling
+	// the host's public address sees the port's container as outside.
+	var subnets []netip.Prefix
+	for _, n := range t.Networks {
+		for _, sn := range n.Subnets {
+			if p, err := netip.ParsePrefix(sn); err == nil {
+				subnets = append(subnets, p)
+			}
+		}
+	}
+	hostSide := func(a netip.Addr) bool {
+		if a.IsLoopback() || a.IsUnspecified() {
+			return true
+		}
+		for _, p := range subnets {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	hostIPs := map[netip.Addr]bool{}
+	for _, c := range t.Containers {
+		if isProbe(c) || !c.Running() {
+			continue
+		}
+		for _, e := range c.Endpoints {
+			for _, s := range []string{e.IPv4, e.IPv6} {
+				if a, err := netip.ParseAddr(s); err == nil {
+					byIP[a.Unmap()] = addrOwner{c.ID, e.NetworkName}
+				}
+			}
+		}
+		for _, p := range c.Ports {
+			if p.Public != 0 && p.Protocol == "tcp" {
+				published[int(p.Public)] = c.ID
+				if a, err := netip.ParseAddr(p.HostIP); err == nil {
+					hostIPs[a.Unmap()] = true
+				}
+			}
+		}
+	}
+	end := func(id, network string) FlowEnd {
+		if c, ok := t.Containers[id]; ok {
+			return FlowEnd{ID: id, Name: c.DisplayName(), Network: network}
+		}
+		return FlowEnd{ID: id, Name: id, Network: network}
+	}
+	conns := map[string]*connView{}
+	var order []string
+	var listeners []Listener
+	for _, tab := range tables {
+		if len(tab.Containers) == 0 {
+			continue
+		}
+		owner := tab.Containers[0]
+		listening := map[string]bool{}
+		for _, l := range tab.Listen {
+			ap, err := netip.ParseAddrPort(l)
+			if err != nil {
+				continue
+			}
+			listening[l] = true
+			if ap.Addr().IsUnspecified() {
+				listening[anyAddr(int(ap.Port()))] = true
+			}
+			if ap.Addr().IsLoopback() {
+				continue // nobody else can use it: neither unused nor exposed
+			}
+			listeners = append(listeners, Listener{ID: owner, Name: end(owner, "").Name, Addr: l, Port: int(ap.Port())})
+		}
+		for _, sc := range tab.Conns {
+			local, err1 := netip.ParseAddrPort(sc.Local)
+			remote, err2 := netip.ParseAddrPort(sc.Remote)
+			if err1 != nil || err2 != nil || local.Addr().IsLoopback() {
+				// Loopback stays inside one namespace: no flow
+				// between containers.
+				continue
+			}
+			here := end(owner, byIP[local.Addr().Unmap()].network)
+			if o, ok := byIP[local.Addr().Unmap()]; ok && o.id != owner && !contains(tab.Containers, o.id) {
+				// A stale address now someone else's: still ours.
+				here.Network = ""
+			}
+			isServer := listening[sc.Local] || listening[anyAddr(int(local.Port()))]
+			var there FlowEnd
+			if o, ok := byIP[remote.Addr().Unmap()]; ok {
+				there = end(o.id, o.network)
+			} else if id, ok := published[int(remote.Port())]; ok && !isServer && (hostSide(remote.Addr().Unmap()) || hostIPs[remote.Addr().Unmap()]) {
+				there = end(id, "")
+			} else {
+				there = FlowEnd{Name: remote.Addr().Unmap().String()}
+			}
+			// One key per connection from either end's table: the
+			// agent already spells a v4-mapped address as IPv4.
+			v := connView{client: here, server: there, port: int(remote.Port())}
+			key := local.String() + ">" + remote.String()
+			if isServer {
+				v = connView{client: there, server: here, port: int(local.Port())}
+				key = remote.String() + ">" + local.String()
+			}
+			if got, ok := conns[key]; ok {
+				if got.client.Outside() && !v.client.Outside() {
+					got.client = v.client
+				}
+				if got.server.Outside() && !v.server.Outside() {
+					got.server = v.server
+				}
+				continue
+			}
+			conns[key] = &v
+			order = append(order, key)
+		}
+	}
+
+	s := FlowSample{Flows: []Flow{}, Listeners: []Listener{}, Seen: make(map[string]bool, len(conns))}
+	groups := map[string]int{}
+	for _, key := range order {
+		v := conns[key]
+		s.Seen[key] = true
+		g := v.client.ID + "|" + v.client.Name + "|" + v.server.ID + "|" + v.server.Name + "|" + strconv.Itoa(v.port)
+		i, ok := groups[g]
+		if !ok {
+			i = len(s.Flows)
+			groups[g] = i
+			s.Flows = append(s.Flows, Flow{Client: v.client, Server: v.server, Port: v.port})
+		}
+		s.Flows[i].Conns++
+		if !prev[key] {
+			s.Flows[i].New++
+		}
+	}
+	t.holdAgainstIsolation(s.Flows)
+	for _, l := range listeners {
+		c := t.Containers[l.ID]
+		for _, p := range c.Ports {
+			if int(p.Private) == l.Port && p.Public != 0 {
+				l.Outside = true
+			}
+		}
+		if mode, _ := t.netMode(c); mode == NetModeHost {
+			l.Outside = true
+		}
+		for _, f := range s.Flows {
+			if f.Server.ID == l.ID && f.Port == l.Port {
+				l.Used = true
+				if f.Client.Outside() {
+					l.Outside = true
+				}
+			}
+		}
+		s.Listeners = append(s.Listeners, l)
+	}
+	sort.SliceStable(s.Flows, func(i, j int) bool { return flowLess(s.Flows[i], s.Flows[j]) })
+	sort.SliceStable(s.Listeners, func(i, j int) bool {
+		a, b := s.Listeners[i], s.Listeners[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Addr < b.Addr
+	})
+	return s
+}
+
+// anyAddr keys a wildcard listener on port in a table's listening set.
+func anyAddr(port int) string { return "*:" + strconv.Itoa(port) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func flowLess(a, b Flow) bool {
+	if a.Client.Name != b.Client.Name {
+		return a.Client.Name < b.Client.Name
+	}
+	if a.Server.Name != b.Server.Name {
+		return a.Server.Name < b.Server.Name
+	}
+	return a.Port < b.Port
+}
+
+// holdAgainstIsolation flags flows the isolation model forbids: between
+// two containers it says cannot reach each other, or relayed across
+// networks by a container not labelled as a bridge.
+func (t Topology) holdAgainstIsolation(flows []Flow) {
+	reach := func(a, b string) Reach {
+		ca, okA := t.Containers[a]
+		cb, okB := t.Containers[b]
+		if !okA || !okB {
+			return ReachUnknown
+		}
+		oa, _, _ := t.namespace(ca)
+		ob, _, _ := t.namespace(cb)
+		if oa.ID == ob.ID {
+			return Reachable
+		}
+		r, _ := judge(t.sideOf(ca), t.sideOf(cb))
+		return r
+	}
+	for i, f := range flows {
+		if f.Client.Outside() || f.Server.Outside() {
+			continue
+		}
+		if reach(f.Client.ID, f.Server.ID) == Isolated {
+			flows[i].Flag = "isolation says " + f.Client.Name + " cannot reach " + f.Server.Name + " (no shared network)"
+		}
+	}
+	for i, in := range flows {
+		if in.Flag != "" || in.Client.Outside() || in.Server.Outside() {
+			continue
+		}
+		relay := t.Containers[in.Server.ID]
+		if relay.Labels[LabelBridge] != "" {
+			continue
+		}
+		for j, out := range flows {
+			if out.Client.ID != relay.ID || out.Server.Outside() || out.Server.ID == in.Client.ID {
+				continue
+			}
+			if in.Server.Network == "" || out.Client.Network == "" || in.Server.Network == out.Client.Network {
+				continue
+			}
+			if reach(in.Client.ID, out.Server.ID) != Isolated {
+				continue
+			}
+			why := in.Client.Name + " reaches " + out.Server.Name + " across " + in.Server.Network + " → " + out.Client.Network +
+				" through " + relay.DisplayName() + ", which is not labelled " + LabelBridge
+			if flows[i].Flag == "" {
+				flows[i].Flag = why
+			}
+			if flows[j].Flag == "" {
+				flows[j].Flag = why
+			}
+		}
+	}
+}
+
+// FlowTally sums the samples of a watch (`topo flows --for`): every flow
+// seen, with the most connections it held at once, the connections new
+// after the first sample, and the flag of any sample; a listener is used
+// when any sample used it.
+type FlowTally struct {
+	Samples   int        `json:"samples"`
+	Seconds   float64    `json:"seconds"`
+	Flows     []Flow     `json:"flows"`
+	Listeners []Listener `json:"listeners"`
+	// NewPerSecond is per flow, in Flows' order: New over Seconds
+	// (absent after a single sample, which has no "before").
+	NewPerSecond []float64 `json:"new_per_second,omitempty"`
+	flows        map[string]int
+	listeners    map[string]int
+}
+
+// Add counts one sample, taken seconds after the first.
+func (t *FlowTally) Add(s FlowSample, seconds float64) {
+	if t.flows == nil {
+		t.flows, t.listeners = map[string]int{}, map[string]int{}
+	}
+	first := t.Samples == 0
+	t.Samples++
+	t.Seconds = seconds
+	for _, f := range s.Flows {
+		k := f.Client.ID + "|" + f.Client.Name + "|" + f.Server.ID + "|" + f.Server.Name + "|" + strconv.Itoa(f.Port)
+		i, ok := t.flows[k]
+		if !ok {
+			i = len(t.Flows)
+			t.flows[k] = i
+			t.Flows = append(t.Flows, Flow{Client: f.Client, Server: f.Server, Port: f.Port})
+			t.NewPerSecond = append(t.NewPerSecond, 0)
+		}
+		g := &t.Flows[i]
+		g.Conns = max(g.Conns, f.Conns)
+		if !first {
+			g.New += f.New
+		}
+		if g.Flag == "" {
+			g.Flag = f.Flag
+		}
+	}
+	for _, l := range s.Listeners {
+		k := l.ID + "|" + l.Addr
+		i, ok := t.listeners[k]
+		if !ok {
+			t.listeners[k] = len(t.Listeners)
+			t.Listeners = append(t.Listeners, l)
+			continue
+		}
+		t.Listeners[i].Used = t.Listeners[i].Used || l.Used
+		t.Listeners[i].Outside = t.Listeners[i].Outside || l.Outside
+	}
+	for i := range t.Flows {
+		if t.Seconds > 0 {
+			t.NewPerSecond[i] = float64(t.Flows[i].New) / t.Seconds
+		}
+	}
+}
+
+// Flagged counts the flows held against the isolation model.
+func (t FlowTally) Flagged() int { return FlowSample{Flows: t.Flows}.Flagged() }
