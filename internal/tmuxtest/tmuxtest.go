@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/topo-dev/topo/internal/testenv"
 )
 
 // Session is one program running in tmux.
@@ -111,6 +113,7 @@ func (s *Session) Resize(width, height int) {
 // WaitFor waits until the screen satisfies cond, and returns that screen.
 func (s *Session) WaitFor(within time.Duration, what string, cond func(screen string) bool) string {
 	s.t.Helper()
+	within = testenv.Patience(within)
 	deadline := time.Now().Add(within)
 	for {
 		screen := s.Capture()
