@@ -56,6 +56,8 @@ type globalOptions struct {
 	// selfBinary is the static Linux build of topo that probe and demo
 	// containers run; empty means the running executable.
 	selfBinary string
+	// record is the file --record writes; empty for none.
+	record string
 }
 
 func newRootCmd() *cobra.Command {
@@ -77,6 +79,7 @@ docker context, else the default socket.`,
 		},
 	}
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
+	root.Flags().StringVar(&opts.record, "record", "", "record what topo sees to this file (replay with topo snapshot --from)")
 	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
 	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
@@ -84,7 +87,7 @@ docker context, else the default socket.`,
 	})
 	root.AddCommand(newActionCmds(opts)...)
 	root.AddCommand(newTunnelAgentCmd())
-	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts))
+	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts), newRecordCmd(opts))
 	explainArgs(root)
 	return root
 }
@@ -157,6 +160,16 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	case info.SwarmState == "active":
 		cfg.SwarmNote = model.ErrSwarmWorker.Error()
 	}
+	if opts.record != "" {
+		// A tee of every feed, after the probe so the header can say
+		// which engine; the watch's channel holds what came meanwhile.
+		rec, err := openRecording(opts.record, info)
+		if err != nil {
+			return err
+		}
+		defer rec.Close()
+		rec.wrap(ctx, &cfg)
+	}
 	app := ui.New(cfg)
 	defer app.Close()
 	// The frame rate trades the first frame against the idle cost: Bubble
@@ -178,6 +191,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 		width   int
 		asJSON  bool
 		builtIn bool
+		replay  replayFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "snapshot",
@@ -186,6 +200,9 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if width < 0 || (width > 0 && width < ui.MinWidth) {
 				return fmt.Errorf("--width %d is too narrow: use at least %d", width, ui.MinWidth)
+			}
+			if replay.from != "" {
+				return snapshotFrom(cmd, replay, width, asJSON, builtIn)
 			}
 			engine, info, err := connect(cmd.Context(), opts)
 			if err != nil {
@@ -197,6 +214,9 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 			topo, err := engine.Sync(ctx)
 			if err != nil {
 				return err
+			}
+			if replay.svg != "" {
+				return writeSnapshotSVG(cmd, replay.svg, topo, width, builtIn)
 			}
 			if asJSON {
 				tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
@@ -236,6 +256,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 	cmd.Flags().IntVar(&width, "width", 0, "width in columns (default: the terminal's, or 120)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the topology model as JSON")
 	cmd.Flags().BoolVarP(&builtIn, "all", "a", true, "include the built-in networks (bridge, host, none)")
+	replay.register(cmd)
 	return cmd
 }
 
