@@ -8,6 +8,7 @@ package ansisvg
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -183,7 +184,8 @@ func colours(a attrs, p Palette) (fg, bg string) {
 	return fg, bg
 }
 
-func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+// num prints a coordinate to a hundredth of a pixel, without float noise.
+func num(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }
 
 // parseCSI reads an escape sequence at the start of s: its length, its
 // parameters and its final byte (0 for anything but a CSI).
