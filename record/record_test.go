@@ -251,4 +251,3 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
