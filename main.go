@@ -222,14 +222,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 				tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
 				defer tunnel.Close()
 				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
-				out := struct {
-					Engine docker.Info `json:"engine"`
-					model.Export
-					Registry      *model.Registry      `json:"registry,omitempty"`
-					RegistryLinks *model.Links         `json:"registry_links,omitempty"`
-					RegistryError string               `json:"registry_error,omitempty"`
-					Swarm         *model.ClusterExport `json:"swarm,omitempty"`
-				}{Engine: info, Export: topo.Export(), RegistryError: regErr}
+				out := snapshotJSON{Engine: info, Export: topo.Export(), RegistryError: regErr}
 				var elsewhere model.Elsewhere
 				if info.SwarmManager {
 					if c, err := docker.NewSwarm(engine).Read(ctx); err == nil {
