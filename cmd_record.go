@@ -20,8 +20,9 @@ import (
 // recorder writes what topo applies to its model into a recording file;
 // the feeds reach it through tees, so the interface is unchanged.
 type recorder struct {
-	f *os.File
-	w *record.Writer
+	f    *os.File
+	w    *record.Writer
+	path string
 }
 
 // openRecording creates (or empties) path and writes the header. O_APPEND
@@ -37,7 +38,7 @@ func openRecording(path string, info docker.Info) (*recorder, error) {
 		f.Close()
 		return nil, err
 	}
-	return &recorder{f: f, w: w}, nil
+	return &recorder{f: f, w: w, path: path}, nil
 }
 
 // Close ends the recording; the first write error, if any, is returned so
@@ -51,13 +52,21 @@ func (r *recorder) Close() error {
 	return cerr
 }
 
+// closeAndReport closes the recording after the interface has given the
+// terminal back, and says on stderr if it could not be written whole.
+func (r *recorder) closeAndReport() {
+	if err := r.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "topo: the recording", inert.Text(r.path), "is incomplete:", inert.Text(err.Error()))
+	}
+}
+
 // teeUpdates records each engine update, then passes it on in order.
 func (r *recorder) teeUpdates(ctx context.Context, in <-chan model.Update) <-chan model.Update {
 	out := make(chan model.Update, cap(in))
 	go func() {
 		defer close(out)
 		for u := range in {
-			_ = r.w.Update(time.Now(), u) // a failed write stops the recording, not topo; Close reports it
+			_ = r.w.Update(time.Now(), u) // a failed write stops the recording, not topo; closing reports it
 			select {
 			case out <- u:
 			case <-ctx.Done():

@@ -167,7 +167,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		if err != nil {
 			return err
 		}
-		defer rec.Close()
+		defer rec.closeAndReport()
 		rec.wrap(ctx, &cfg)
 	}
 	app := ui.New(cfg)
