@@ -31,6 +31,12 @@ func (f *replayFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.from, "from", "", "read the state from a recording (topo record, topo --record) instead of the engine")
 	cmd.Flags().DurationVar(&f.at, "at", -1, "with --from: the moment of the recording, from its start (default: its end)")
 	cmd.Flags().StringVar(&f.svg, "svg", "", "write the lanes as an SVG picture to this file (- for standard output)")
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		if cmd.Flags().Changed("at") && f.from == "" {
+			return fmt.Errorf("--at is a moment of a recording: give the recording with --from FILE")
+		}
+		return nil
+	}
 }
 
 // snapshotFrom prints the state a recording holds at --at, as `topo

@@ -98,6 +98,9 @@ func TestSnapshotFromAt(t *testing.T) {
 	if _, err := runTopo(t, "snapshot", "--from", path, "--at", "-3s"); err == nil || !strings.Contains(err.Error(), "--at -3s") {
 		t.Errorf("a negative --at: err = %v", err)
 	}
+	if _, err := runTopo(t, noEngine, "snapshot", "--at", "3s"); err == nil || !strings.Contains(err.Error(), "--from FILE") {
+		t.Errorf("--at without --from: err = %v", err)
+	}
 }
 
 // TestSnapshotFromJSONHasTheEngineShape: --json from a recording prints
