@@ -56,6 +56,8 @@ type globalOptions struct {
 	// selfBinary is the static Linux build of topo that probe and demo
 	// containers run; empty means the running executable.
 	selfBinary string
+	// record is the file --record writes; empty for none.
+	record string
 }
 
 func newRootCmd() *cobra.Command {
@@ -77,6 +79,7 @@ docker context, else the default socket.`,
 		},
 	}
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
+	root.Flags().StringVar(&opts.record, "record", "", "record what topo sees to this file (replay with topo snapshot --from)")
 	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
 	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
@@ -85,7 +88,7 @@ docker context, else the default socket.`,
 	root.AddCommand(newActionCmds(opts)...)
 	root.AddCommand(newTunnelAgentCmd())
 	root.AddCommand(newFlowAgentCmd(), newFlowsCmd(opts))
-	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts))
+	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts), newRecordCmd(opts))
 	explainArgs(root)
 	return root
 }
@@ -158,6 +161,16 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	case info.SwarmState == "active":
 		cfg.SwarmNote = model.ErrSwarmWorker.Error()
 	}
+	if opts.record != "" {
+		// A tee of every feed, after the probe so the header can say
+		// which engine; the watch's channel holds what came meanwhile.
+		rec, err := openRecording(opts.record, info)
+		if err != nil {
+			return err
+		}
+		defer rec.closeAndReport()
+		rec.wrap(ctx, &cfg)
+	}
 	app := ui.New(cfg)
 	defer app.Close()
 	// The frame rate trades the first frame against the idle cost: Bubble
@@ -168,9 +181,9 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	// against targets of 0.3 % and 150 ms). At 11 an event still reaches
 	// the screen within one frame (91 ms).
 	var root tea.Model = app
-	var rec *recorder
+	var rec *faultsRecorder
 	if path := os.Getenv(recordEnv); path != "" {
-		rec = newRecorder(app, path)
+		rec = newFaultsRecorder(app, path)
 		root = rec
 		go rec.watchSignal(ctx)
 	}
@@ -216,6 +229,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 		width   int
 		asJSON  bool
 		builtIn bool
+		replay  replayFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "snapshot",
@@ -224,6 +238,9 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if width < 0 || (width > 0 && width < ui.MinWidth) {
 				return fmt.Errorf("--width %d is too narrow: use at least %d", width, ui.MinWidth)
+			}
+			if replay.from != "" {
+				return snapshotFrom(cmd, replay, width, asJSON, builtIn)
 			}
 			engine, info, err := connect(cmd.Context(), opts)
 			if err != nil {
@@ -236,18 +253,14 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if replay.svg != "" {
+				return writeSnapshotSVG(cmd, replay.svg, topo, width, builtIn)
+			}
 			if asJSON {
 				tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
 				defer tunnel.Close()
 				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
-				out := struct {
-					Engine docker.Info `json:"engine"`
-					model.Export
-					Registry      *model.Registry      `json:"registry,omitempty"`
-					RegistryLinks *model.Links         `json:"registry_links,omitempty"`
-					RegistryError string               `json:"registry_error,omitempty"`
-					Swarm         *model.ClusterExport `json:"swarm,omitempty"`
-				}{Engine: info, Export: topo.Export(), RegistryError: regErr}
+				out := snapshotJSON{Engine: info, Export: topo.Export(), RegistryError: regErr}
 				var elsewhere model.Elsewhere
 				if info.SwarmManager {
 					if c, err := docker.NewSwarm(engine).Read(ctx); err == nil {
@@ -274,6 +287,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 	cmd.Flags().IntVar(&width, "width", 0, "width in columns (default: the terminal's, or 120)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the topology model as JSON")
 	cmd.Flags().BoolVarP(&builtIn, "all", "a", true, "include the built-in networks (bridge, host, none)")
+	replay.register(cmd)
 	return cmd
 }
 

@@ -363,6 +363,16 @@ GOBENCH=$(awk '/^Benchmark/ {name = $1; sub(/-[0-9]+$/, "", name); v[name] = v[n
 		printf "%s %.3f %.3f %s %s\n", n, ys[int((k + 1) / 2)] / 1e6, ys[1] / 1e6, a[n], b[n]; delete ys}}' "$ROOT/.bench-go.txt.tmp" | sort)
 rm -f "$ROOT/.bench-go.txt.tmp"
 fi
+# The replay of a 10,000-event recording at full speed (issue 15): one run,
+# 256 colours; metrics are read by their unit names.
+REPLAY=
+if [ "$GO_BENCH" != 0 ]; then
+	log "go test -bench BenchmarkReplay10k (one run)"
+	REPLAY=$(go test ./ui -run '^$' -bench '^BenchmarkReplay10k$/^ansi256$' -benchtime 1x 2>&1 |
+		awk '/^BenchmarkReplay10k/ {for (i = 2; i < NF; i++) m[$(i + 1)] = $i
+			printf "%.0f frames/s drawn, longest frame %.1f ms, heap %.1f MiB after, %.0f bytes per recorded event\n", m["frames/s"], m["longest-ms"], m["heap-MiB"], m["bytes/event"]}') ||
+		die "go test -bench BenchmarkReplay10k"
+fi
 gobench() { awk -v n="$1" -v f="$2" '$1 == n {print $f}' <<<"$GOBENCH"; }
 VIEW_MED=$(gobench BenchmarkView/ansi256/grid 2)
 LANES_MED=$(gobench BenchmarkLanesView/ansi256 2)
@@ -419,6 +429,7 @@ verdict() {
 		echo "| render: whole View at 200x50, lanes re-rendered, 256 colours | median $VIEW_MED ms | <= 5 ms | $(verdict "$VIEW_MED" 5) |"
 		echo "| render: lanes grid only | median $LANES_MED ms | | |"
 		echo "| one event applied + View | median $EVENT_MED ms | | |"
+		echo "| replay of 10,000 recorded events at full speed (Update + View each, 256 colours) | ${REPLAY:-not run} | | |"
 		echo
 		echo "Go benchmarks (\`go test ./ui -bench 'LanesView|View|RenderSnapshot|EventToFrame' -count 5\`, median and fastest of the 5 runs, 300 containers over 5 networks, 200x50):"
 		echo

@@ -2,7 +2,8 @@
 # Makes sure what the tests need from the machine is there: a Docker engine
 # that answers (installing Debian's docker.io and starting dockerd when it
 # does not), tmux for the end-to-end tests and debootstrap for the swarm
-# node image, docker-compose for the compose tests. Skips whatever is
+# node image, docker-compose for the compose tests, rsvg-convert for the
+# SVG test. Skips whatever is
 # present: under CI a missing tool fails its tests instead of skipping them.
 set -euo pipefail
 
@@ -14,6 +15,8 @@ command -v docker >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 # The compose tests check topo's compose file with the real tool.
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# The picture test renders topo's SVG with a real renderer.
+command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)
 if ((${#missing[@]})); then
 	if [ "$(id -u)" != 0 ]; then
 		log "missing ${missing[*]}: install them (apt-get install -y ${missing[*]}) or run as root"

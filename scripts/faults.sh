@@ -28,7 +28,7 @@
 # How the model is read: with TOPO_FAULTS_RECORD=<file> set, topo writes
 # its model (the topology and registry it draws), the time of every View
 # and the engine-to-model delay of every event to that file on SIGUSR1 and
-# at exit (record.go). The screen is read with tmux capture-pane.
+# at exit (faultsrecord.go). The screen is read with tmux capture-pane.
 set -euo pipefail
 export LC_ALL=C.UTF-8 # the screen is matched with UTF-8 patterns
 cd "$(dirname "$0")/.."
@@ -617,7 +617,7 @@ row "end of the run above: q" "-" "-" "-" "peak $PEAK MB" "$([[ $MAIN_ERR == *pa
 	echo
 	echo "How:"
 	echo "- \"current\": the status bar says \"● live\" and its counts (networks, running/total containers) equal the engine's, both read in the same round."
-	echo "- \"model = engine & Consul\": topo, run with TOPO_FAULTS_RECORD=<file>, writes on SIGUSR1 the topology and registry it draws (record.go);"
+	echo "- \"model = engine & Consul\": topo, run with TOPO_FAULTS_RECORD=<file>, writes on SIGUSR1 the topology and registry it draws (faultsrecord.go);"
 	echo "  every container (name, state, each network and IPv4 address) and network (name, driver) is compared with \`docker inspect\` and the"
 	echo "  engine's network list, every service and its instance IDs with Consul's catalog. Up to 5 tries a second apart while the engine settles."
 	echo "- Frames in the burst: the recording holds the time of every View call (Bubble Tea calls View after each message; its renderer"

@@ -21,7 +21,7 @@ import (
 // recorded and the program is unchanged.
 const recordEnv = "TOPO_FAULTS_RECORD"
 
-// recorder wraps the root model and notes, for scripts/faults.sh, when each
+// faultsRecorder wraps the root model and notes, for scripts/faults.sh, when each
 // frame was drawn, how long each engine event took from the engine's clock
 // to the model, and the model itself. It writes them to its file on SIGUSR1
 // (so the script can compare the model with the engine mid-run) and when
@@ -31,7 +31,7 @@ const recordEnv = "TOPO_FAULTS_RECORD"
 // message; the renderer flushes the latest view at most one frame later
 // (1/renderFPS s). A gap between two Views longer than the 1 s clock tick
 // means the program loop itself was held up.
-type recorder struct {
+type faultsRecorder struct {
 	app  *ui.Model
 	path string
 
@@ -56,13 +56,13 @@ type recording struct {
 	Registry *model.Registry `json:"registry,omitempty"`
 }
 
-func newRecorder(app *ui.Model, path string) *recorder {
-	return &recorder{app: app, path: path, topo: app.Topology()}
+func newFaultsRecorder(app *ui.Model, path string) *faultsRecorder {
+	return &faultsRecorder{app: app, path: path, topo: app.Topology()}
 }
 
-func (r *recorder) Init() tea.Cmd { return r.app.Init() }
+func (r *faultsRecorder) Init() tea.Cmd { return r.app.Init() }
 
-func (r *recorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (r *faultsRecorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// The model applies events to its topology's maps in place: the
 	// SIGUSR1 goroutine's Export must not run meanwhile.
 	r.mu.Lock()
@@ -82,7 +82,7 @@ func (r *recorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return r, cmd
 }
 
-func (r *recorder) View() string {
+func (r *faultsRecorder) View() string {
 	v := r.app.View()
 	r.mu.Lock()
 	r.views = append(r.views, time.Now().UnixMilli())
@@ -91,7 +91,7 @@ func (r *recorder) View() string {
 }
 
 // watchSignal writes the recording on every SIGUSR1 until ctx ends.
-func (r *recorder) watchSignal(ctx context.Context) {
+func (r *faultsRecorder) watchSignal(ctx context.Context) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGUSR1)
 	defer signal.Stop(ch)
@@ -109,7 +109,7 @@ func (r *recorder) watchSignal(ctx context.Context) {
 
 // write replaces the file whole (a temporary file renamed), so a reader
 // never sees half a recording.
-func (r *recorder) write(why string) error {
+func (r *faultsRecorder) write(why string) error {
 	r.mu.Lock()
 	// Update changes the topology's maps under the same lock.
 	rec := recording{
