@@ -259,11 +259,13 @@ func (c Container) Running() bool {
 type Topology struct {
 	Networks   map[string]Network   `json:"-"`
 	Containers map[string]Container `json:"-"`
+	// Volumes are keyed by name (a volume's only identity).
+	Volumes map[string]Volume `json:"-"`
 }
 
 // NewTopology returns an empty topology ready for Apply.
 func NewTopology() Topology {
-	return Topology{Networks: map[string]Network{}, Containers: map[string]Container{}}
+	return Topology{Networks: map[string]Network{}, Containers: map[string]Container{}, Volumes: map[string]Volume{}}
 }
 
 // FindContainer looks a container up by ID, ID prefix, or name.
