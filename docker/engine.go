@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
 	"github.com/topo-dev/topo/model"
@@ -36,6 +37,9 @@ type engineAPI interface {
 	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
 	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
 	Events(ctx context.Context, options events.ListOptions) (<-chan events.Message, <-chan error)
+	VolumeList(ctx context.Context, options volume.ListOptions) (volume.ListResponse, error)
+	VolumeInspect(ctx context.Context, volumeID string) (volume.Volume, error)
+	DiskUsage(ctx context.Context, options types.DiskUsageOptions) (types.DiskUsage, error)
 	DaemonHost() string
 	Close() error
 }
@@ -141,21 +145,32 @@ func (e *Engine) explain(err error) error {
 // Details fills in the rest of one container on demand.
 func (e *Engine) Sync(ctx context.Context) (model.Topology, error) {
 	topo := model.NewTopology()
-	// The two lists go out together: the first frame waits on the slower.
+	// The lists go out together: the first frame waits on the slowest.
 	var (
 		nets    []network.Summary
 		netsErr error
-		done    = make(chan struct{})
+		vols    map[string]model.Volume
+		volsErr error
+		done    = make(chan struct{}, 2)
 	)
 	go func() {
-		defer close(done)
+		defer func() { done <- struct{}{} }()
 		nets, netsErr = e.api.NetworkList(ctx, network.ListOptions{})
 	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		vols, volsErr = e.volumes(ctx)
+	}()
 	list, err := e.api.ContainerList(ctx, container.ListOptions{All: true})
+	<-done
 	<-done
 	if netsErr != nil {
 		return topo, e.explain(netsErr)
 	}
+	if volsErr != nil {
+		return topo, e.explain(volsErr)
+	}
+	topo.Volumes = vols
 	if err != nil {
 		return topo, e.explain(err)
 	}
