@@ -30,6 +30,7 @@ type engineAPI interface {
 	Info(ctx context.Context) (system.Info, error)
 	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
 	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
+	ContainerLogs(ctx context.Context, containerID string, options container.LogsOptions) (io.ReadCloser, error)
 	ContainerKill(ctx context.Context, containerID, signal string) error
 	ContainerStop(ctx context.Context, containerID string, options container.StopOptions) error
 	ContainerStart(ctx context.Context, containerID string, options container.StartOptions) error

@@ -1,0 +1,38 @@
+// Command logtalker writes known lines for topo's log tests, in a FROM
+// scratch image: LINES lines numbered from 1, odd ones on stdout ("out N")
+// and even ones on stderr ("err N"), then "tick N" on stdout every 100 ms
+// until SIGTERM, so a test can tell the tail from what it followed.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	n, _ := strconv.Atoi(os.Getenv("LINES"))
+	for i := 1; i <= n; i++ {
+		if i%2 == 1 {
+			fmt.Fprintf(os.Stdout, "out %d\n", i)
+		} else {
+			fmt.Fprintf(os.Stderr, "err %d\n", i)
+		}
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for i := 1; ; i++ {
+		select {
+		case <-tick.C:
+			fmt.Fprintf(os.Stdout, "tick %d\n", i)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
