@@ -1,0 +1,156 @@
+package docker_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
+	"github.com/topo-dev/topo/model"
+)
+
+// logsProxy is an HTTP proxy on loopback in front of the engine's socket
+// that counts the log requests still open: a handler returns only once
+// the request is over on both sides.
+type logsProxy struct {
+	addr string
+	open atomic.Int64
+}
+
+func newLogsProxy(t *testing.T) *logsProxy {
+	t.Helper()
+	network, upstream := engineSocket(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &logsProxy{addr: ln.Addr().String()}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
+	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, upstream)
+	}}
+	// Log lines must reach the client as they come.
+	rp.FlushInterval = -1
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/logs") {
+			p.open.Add(1)
+			defer p.open.Add(-1)
+		}
+		rp.ServeHTTP(w, r)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return p
+}
+
+// TestLogsSplitsStreamsFollowsAndEndsTheRequestOnCancel: a container
+// writing known lines on stdout and stderr has them delivered on the right
+// stream and in order, then lines written later (following), and when the
+// caller's context ends the channel closes and the request to the engine
+// is over (counted through a proxy).
+func TestLogsSplitsStreamsFollowsAndEndsTheRequestOnCancel(t *testing.T) {
+	t.Parallel()
+	env := dockertest.New(t)
+	image := dockertest.LogTalkerImage(t)
+	proxy := newLogsProxy(t)
+	e := connectTest(t, "tcp://"+proxy.addr)
+	const numbered = 20
+	id := env.Run(t, dockertest.ContainerSpec{Suffix: "talker", Image: image, Env: []string{"LINES=" + strconv.Itoa(numbered)}, Start: true})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := e.Logs(ctx, id, docker.LogOptions{Tail: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []model.LogLine
+	ticks := 0
+	deadline := time.After(testenv.Patience(30 * time.Second))
+	for ticks < 3 {
+		select {
+		case b, ok := <-ch:
+			if !ok {
+				t.Fatalf("stream closed early after %d lines", len(lines))
+			}
+			if b.Err != nil {
+				t.Fatalf("stream ended: %v", b.Err)
+			}
+			if b.Dropped > 0 {
+				t.Fatalf("%d lines dropped from a slow talker", b.Dropped)
+			}
+			for _, l := range b.Lines {
+				lines = append(lines, l)
+				if strings.HasPrefix(l.Text, "tick ") {
+					ticks++
+				}
+			}
+		case <-deadline:
+			t.Fatalf("not 3 followed lines within patience: got %d lines", len(lines))
+		}
+	}
+	if n := proxy.open.Load(); n != 1 {
+		t.Errorf("%d log requests open through the proxy while following, want 1", n)
+	}
+
+	// Each numbered line on its own stream, each stream in order; every
+	// line stamped, each stream's stamps never going back.
+	next := map[model.LogStream]int{model.StreamStdout: 1, model.StreamStderr: 2}
+	last := map[model.LogStream]time.Time{}
+	lastTick := 0
+	for _, l := range lines {
+		if l.Time.IsZero() || l.Time.Before(last[l.Stream]) {
+			t.Errorf("line %q stamped %v after %v", l.Text, l.Time, last[l.Stream])
+		}
+		last[l.Stream] = l.Time
+		var word string
+		var n int
+		if _, err := fmt.Sscanf(l.Text, "%s %d", &word, &n); err != nil {
+			t.Errorf("unexpected line %q", l.Text)
+			continue
+		}
+		switch word {
+		case "out", "err":
+			stream := model.StreamStdout
+			if word == "err" {
+				stream = model.StreamStderr
+			}
+			if l.Stream != stream || n != next[stream] {
+				t.Errorf("line %q on %s, want line %d on %s", l.Text, l.Stream, next[stream], stream)
+			}
+			next[stream] = n + 2
+		case "tick":
+			if l.Stream != model.StreamStdout || n <= lastTick {
+				t.Errorf("tick %d on %s after tick %d", n, l.Stream, lastTick)
+			}
+			if next[model.StreamStdout] <= numbered || next[model.StreamStderr] <= numbered {
+				t.Errorf("tick %d before every numbered line (next out %d, next err %d)", n, next[model.StreamStdout], next[model.StreamStderr])
+			}
+			lastTick = n
+		}
+	}
+
+	cancel()
+	closed := time.After(testenv.Patience(30 * time.Second))
+	for open := true; open; {
+		select {
+		case _, open = <-ch:
+		case <-closed:
+			t.Fatal("the log channel stayed open after cancel")
+		}
+	}
+	dockertest.Eventually(t, 30*time.Second, func() (bool, string) {
+		n := proxy.open.Load()
+		return n == 0, fmt.Sprintf("%d log requests still open after cancel", n)
+	})
+}
