@@ -168,10 +168,14 @@ func (e *Engine) Sync(ctx context.Context) (model.Topology, error) {
 	if netsErr != nil {
 		return topo, e.explain(netsErr)
 	}
+	// Volumes are not worth the lanes: an engine behind a socket proxy
+	// that allows containers and networks but refuses volumes still
+	// draws, with the reason kept for the storage view.
 	if volsErr != nil {
-		return topo, e.explain(volsErr)
+		topo.VolumesError = fmt.Sprintf("volumes not read: %v", e.explainIfDown(volsErr))
+	} else {
+		topo.Volumes = vols
 	}
-	topo.Volumes = vols
 	if err != nil {
 		return topo, e.explain(err)
 	}

@@ -25,16 +25,21 @@ import (
 type logsProxy struct {
 	addr string
 	open atomic.Int64
+	// refuse, when set, answers 403 to the paths containing it, as a
+	// socket proxy allowing only some of the API does.
+	refuse string
 }
 
-func newLogsProxy(t *testing.T) *logsProxy {
+func newLogsProxy(t *testing.T) *logsProxy { return newFilterProxy(t, "") }
+
+func newFilterProxy(t *testing.T, refuse string) *logsProxy {
 	t.Helper()
 	network, upstream := engineSocket(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &logsProxy{addr: ln.Addr().String()}
+	p := &logsProxy{addr: ln.Addr().String(), refuse: refuse}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
 	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
@@ -43,6 +48,10 @@ func newLogsProxy(t *testing.T) *logsProxy {
 	// Log lines must reach the client as they come.
 	rp.FlushInterval = -1
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.refuse != "" && strings.Contains(r.URL.Path, p.refuse) {
+			http.Error(w, `{"message":"forbidden by the test's proxy"}`, http.StatusForbidden)
+			return
+		}
 		if strings.HasSuffix(r.URL.Path, "/logs") {
 			p.open.Add(1)
 			defer p.open.Add(-1)

@@ -136,3 +136,24 @@ func TestVolumesSharedAndUnusedLiveThroughCreateMountRemove(t *testing.T) {
 		t.Errorf("VolumeUsage[%s] = %+v, %v; want a reference count of 1 (the writer)", shared, u, ok)
 	}
 }
+
+// TestSyncDrawsWhenTheEngineRefusesVolumes: behind a socket proxy that
+// refuses the volume API, a sync still reads networks and containers and
+// says why the volumes are missing.
+func TestSyncDrawsWhenTheEngineRefusesVolumes(t *testing.T) {
+	t.Parallel()
+	env := dockertest.New(t)
+	netID := env.CreateNetwork(t, "net", nil)
+	proxy := newFilterProxy(t, "/volumes")
+	e := connectTest(t, "tcp://"+proxy.addr)
+	topo, err := e.Sync(context.Background())
+	if err != nil {
+		t.Fatalf("Sync behind a proxy refusing volumes: %v", err)
+	}
+	if _, ok := topo.Networks[netID]; !ok {
+		t.Error("the test's network is missing")
+	}
+	if !strings.Contains(topo.VolumesError, "volumes not read") || len(topo.Volumes) != 0 {
+		t.Errorf("VolumesError = %q, %d volumes", topo.VolumesError, len(topo.Volumes))
+	}
+}

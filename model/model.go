@@ -261,6 +261,9 @@ type Topology struct {
 	Containers map[string]Container `json:"-"`
 	// Volumes are keyed by name (a volume's only identity).
 	Volumes map[string]Volume `json:"-"`
+	// VolumesError says why the volumes could not be read (an engine
+	// proxy refusing them): the lanes still draw, the storage view says so.
+	VolumesError string `json:"-"`
 }
 
 // NewTopology returns an empty topology ready for Apply.
