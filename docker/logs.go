@@ -83,13 +83,15 @@ func (e *Engine) Logs(ctx context.Context, id string, opts LogOptions) (<-chan m
 		defer stop()
 		defer body.Close()
 		err := readLogs(body, tty, q.push)
-		if ctx.Err() == nil {
-			if err == nil || errors.Is(err, io.EOF) {
+		switch {
+		case ctx.Err() != nil, opts.NoFollow && errors.Is(err, io.EOF):
+			// The caller ended it, or the tail was all it asked for.
+			q.finish(nil)
+		default:
+			if errors.Is(err, io.EOF) {
 				err = errLogsEnded
 			}
 			q.finish(fmt.Errorf("logs of %s: %w", shortID(id), e.explainIfDown(err)))
-		} else {
-			q.finish(nil)
 		}
 	}()
 	go q.deliver(ctx, out)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+
 	"github.com/topo-dev/topo/docker"
 	"github.com/topo-dev/topo/internal/dockertest"
 	"github.com/topo-dev/topo/internal/testenv"
@@ -162,4 +164,66 @@ func TestLogsSplitsStreamsFollowsAndEndsTheRequestOnCancel(t *testing.T) {
 		n := proxy.open.Load()
 		return n == 0, fmt.Sprintf("%d log requests still open after cancel", n)
 	})
+}
+
+// TestLogsTailWithoutFollowAndEndOfOutput: without following, the stream
+// is the last lines asked for and closes without error; following a
+// container that stops ends with a batch saying its output ended.
+func TestLogsTailWithoutFollowAndEndOfOutput(t *testing.T) {
+	t.Parallel()
+	env := dockertest.New(t)
+	image := dockertest.LogTalkerImage(t)
+	e := connectTest(t, "")
+	id := env.Run(t, dockertest.ContainerSpec{Suffix: "talker", Image: image, Env: []string{"LINES=20"}, Start: true})
+	ctx := context.Background()
+
+	// drain collects a stream to its end.
+	drain := func(ch <-chan model.LogBatch) (lines []model.LogLine, last model.LogBatch) {
+		t.Helper()
+		deadline := time.After(testenv.Patience(30 * time.Second))
+		for {
+			select {
+			case b, ok := <-ch:
+				if !ok {
+					return lines, last
+				}
+				lines, last = append(lines, b.Lines...), b
+			case <-deadline:
+				t.Fatalf("stream not closed within patience (%d lines)", len(lines))
+			}
+		}
+	}
+	// Wait until the talker has written past its numbered lines, so the
+	// tail has five lines to give.
+	dockertest.Eventually(t, 30*time.Second, func() (bool, string) {
+		ch, err := e.Logs(ctx, id, docker.LogOptions{Tail: -1, NoFollow: true})
+		if err != nil {
+			return false, err.Error()
+		}
+		lines, _ := drain(ch)
+		return len(lines) >= 25, fmt.Sprintf("%d lines so far", len(lines))
+	})
+	ch, err := e.Logs(ctx, id, docker.LogOptions{Tail: 5, NoFollow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, last := drain(ch)
+	if len(lines) != 5 || last.Err != nil {
+		t.Errorf("tail 5 without follow: %d lines, end %v; want 5 lines, no error", len(lines), last.Err)
+	}
+
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	follow, err := e.Logs(fctx, id, docker.LogOptions{Tail: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeout := 1
+	if err := env.Client.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	_, last = drain(follow)
+	if last.Err == nil || !strings.Contains(last.Err.Error(), "output ended") {
+		t.Errorf("following a container that stopped ended with %v, want its output ended", last.Err)
+	}
 }
