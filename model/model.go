@@ -142,6 +142,11 @@ type Container struct {
 	Ports     []Port            `json:"ports,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
 	Mounts    []Mount           `json:"mounts,omitempty"`
+	// ServiceEnv holds the container's SERVICE_* environment variables
+	// (the registrator's settings, which it reads from labels or the
+	// environment), and no other: the rest of the environment may hold
+	// secrets. Only an inspect fills it.
+	ServiceEnv map[string]string `json:"service_env,omitempty"`
 	// NetworkMode is "host", "none", "container:<id>" or a network name.
 	NetworkMode string `json:"network_mode,omitempty"`
 	// Endpoints are keyed by network ID.

@@ -16,12 +16,16 @@ const (
 	LabelServiceRegistry = "SERVICE_REGISTRY"
 )
 
-// ExpectedRegistry is the registry a container says it belongs in, or "".
+// ExpectedRegistry is the registry a container says it belongs in, or "":
+// its topo.registry label, else SERVICE_REGISTRY as a label, else in its
+// environment (as the registrator reads its settings, label first).
 func ExpectedRegistry(c Container) string {
-	if r := strings.TrimSpace(c.Labels[LabelRegistry]); r != "" {
-		return r
+	for _, v := range []string{c.Labels[LabelRegistry], c.Labels[LabelServiceRegistry], c.ServiceEnv[LabelServiceRegistry]} {
+		if r := strings.TrimSpace(v); r != "" {
+			return r
+		}
 	}
-	return strings.TrimSpace(c.Labels[LabelServiceRegistry])
+	return ""
 }
 
 // Registries is every registry topo follows, each a section with its own

@@ -36,11 +36,12 @@ func TestRegistriesLink(t *testing.T) {
 		labelled(fixCtr("lb", "nginx"), nil),
 		labelled(fixCtr("both", "cache"), map[string]string{model.LabelRegistry: "infra"}),
 		labelled(fixCtr("lost", "worker"), map[string]string{model.LabelRegistry: "jobs"}),
+		withServiceEnv(fixCtr("envd", "metrics"), map[string]string{"SERVICE_REGISTRY": "infra"}),
 	} {
 		topo.Containers[c.ID] = c
 	}
 	regs := model.Registries{
-		reg("apps", map[string][]string{"app": {"app1"}, "mongo": {"db"}, "nginx": {"lb"}, "cache": {"both"}, "worker": {"lost"}}),
+		reg("apps", map[string][]string{"app": {"app1"}, "mongo": {"db"}, "nginx": {"lb"}, "cache": {"both"}, "worker": {"lost"}, "metrics": {"envd"}}),
 		reg("infra", map[string][]string{"app": {"app2"}, "cache": {"both"}}),
 	}
 	got := regs.Link(topo)
@@ -48,6 +49,7 @@ func TestRegistriesLink(t *testing.T) {
 		{ContainerID: "app2", Expected: "apps", Known: true, RegisteredIn: []string{"infra"}, Missing: true},
 		{ContainerID: "both", Expected: "infra", Known: true, RegisteredIn: []string{"apps"}, Missing: false},
 		{ContainerID: "db", Expected: "infra", Known: true, RegisteredIn: []string{"apps"}, Missing: true},
+		{ContainerID: "envd", Expected: "infra", Known: true, RegisteredIn: []string{"apps"}, Missing: true},
 		{ContainerID: "lost", Expected: "jobs", Known: false, RegisteredIn: []string{"apps"}, Missing: true},
 	}
 	if !reflect.DeepEqual(got.Misplaced, want) {
@@ -76,4 +78,9 @@ func TestRegistriesLinkOneRegistryFlagsNothingWithoutLabels(t *testing.T) {
 	if len(got.Misplaced) != 0 || !reflect.DeepEqual(got.RegisteredIn["a"], []string{""}) {
 		t.Errorf("got %+v", got)
 	}
+}
+
+func withServiceEnv(c model.Container, env map[string]string) model.Container {
+	c.ServiceEnv = env
+	return c
 }
