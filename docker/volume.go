@@ -43,7 +43,7 @@ func (e *Engine) volumes(ctx context.Context) (map[string]model.Volume, error) {
 // VolumeUsage reads the size and reference count of every volume, as
 // `docker system df -v` does: on request only, since the engine walks
 // every volume's files to answer (seconds on a large host). The result is
-// keyed by volume name; merge it with WithUsage.
+// keyed by volume name; model.Topology.WithVolumeUsage sets it on the volumes.
 func (e *Engine) VolumeUsage(ctx context.Context) (map[string]model.VolumeUsage, error) {
 	du, err := e.api.DiskUsage(ctx, types.DiskUsageOptions{Types: []types.DiskUsageObject{types.VolumeObject}})
 	if err != nil {

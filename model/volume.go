@@ -354,3 +354,19 @@ func describeVolume(e Event, t Topology) string {
 	}
 	return strings.TrimSpace("volume " + e.Action + " " + name)
 }
+
+// WithVolumeUsage returns the topology with the sizes read on request
+// (the docker adapter's VolumeUsage) set on its volumes. The volume map is
+// copied, not written: topologies share it between snapshots.
+func (t Topology) WithVolumeUsage(usage map[string]VolumeUsage) Topology {
+	vols := make(map[string]Volume, len(t.Volumes))
+	for name, v := range t.Volumes {
+		if u, ok := usage[name]; ok {
+			u := u
+			v.Usage = &u
+		}
+		vols[name] = v
+	}
+	t.Volumes = vols
+	return t
+}

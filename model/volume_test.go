@@ -324,3 +324,17 @@ func TestExportKeepsOldFieldsAndAddsVolumes(t *testing.T) {
 		}
 	}
 }
+
+func TestWithVolumeUsageCopies(t *testing.T) {
+	topo := storageTopology()
+	sized := topo.WithVolumeUsage(map[string]model.VolumeUsage{"data": {Size: 4096, RefCount: 2}, "gone": {Size: 1}})
+	if u := sized.Volumes["data"].Usage; u == nil || u.Size != 4096 || u.RefCount != 2 {
+		t.Errorf("data usage = %+v", u)
+	}
+	if _, ok := sized.Volumes["gone"]; ok {
+		t.Error("usage of a volume the topology lacks added it")
+	}
+	if topo.Volumes["data"].Usage != nil {
+		t.Error("the original topology's volume was written")
+	}
+}
