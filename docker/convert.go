@@ -126,6 +126,7 @@ func fromInspect(c container.InspectResponse) model.Container {
 	if c.Config != nil {
 		out.Image = c.Config.Image
 		out.Labels = c.Config.Labels
+		out.ServiceEnv = serviceEnv(c.Config.Env)
 		cmd := append([]string{}, c.Config.Entrypoint...)
 		cmd = append(cmd, c.Config.Cmd...)
 		out.Command = strings.Join(cmd, " ")
@@ -177,5 +178,22 @@ func fromInspect(c container.InspectResponse) model.Container {
 	}
 	sortPorts(out.Ports)
 	out.Mounts = fromMounts(c.Mounts)
+	return out
+}
+
+// serviceEnv keeps the SERVICE_* variables of an environment and drops
+// the rest, which may hold secrets topo has no business holding.
+func serviceEnv(env []string) map[string]string {
+	var out map[string]string
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "SERVICE_") {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
 	"github.com/topo-dev/topo/model"
@@ -29,6 +30,7 @@ type engineAPI interface {
 	Info(ctx context.Context) (system.Info, error)
 	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
 	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
+	ContainerLogs(ctx context.Context, containerID string, options container.LogsOptions) (io.ReadCloser, error)
 	ContainerKill(ctx context.Context, containerID, signal string) error
 	ContainerStop(ctx context.Context, containerID string, options container.StopOptions) error
 	ContainerStart(ctx context.Context, containerID string, options container.StartOptions) error
@@ -36,6 +38,9 @@ type engineAPI interface {
 	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
 	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
 	Events(ctx context.Context, options events.ListOptions) (<-chan events.Message, <-chan error)
+	VolumeList(ctx context.Context, options volume.ListOptions) (volume.ListResponse, error)
+	VolumeInspect(ctx context.Context, volumeID string) (volume.Volume, error)
+	DiskUsage(ctx context.Context, options types.DiskUsageOptions) (types.DiskUsage, error)
 	DaemonHost() string
 	Close() error
 }
@@ -141,20 +146,35 @@ func (e *Engine) explain(err error) error {
 // Details fills in the rest of one container on demand.
 func (e *Engine) Sync(ctx context.Context) (model.Topology, error) {
 	topo := model.NewTopology()
-	// The two lists go out together: the first frame waits on the slower.
+	// The lists go out together: the first frame waits on the slowest.
 	var (
 		nets    []network.Summary
 		netsErr error
-		done    = make(chan struct{})
+		vols    map[string]model.Volume
+		volsErr error
+		done    = make(chan struct{}, 2)
 	)
 	go func() {
-		defer close(done)
+		defer func() { done <- struct{}{} }()
 		nets, netsErr = e.api.NetworkList(ctx, network.ListOptions{})
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		vols, volsErr = e.volumes(ctx)
 	}()
 	list, err := e.api.ContainerList(ctx, container.ListOptions{All: true})
 	<-done
+	<-done
 	if netsErr != nil {
 		return topo, e.explain(netsErr)
+	}
+	// Volumes are not worth the lanes: an engine behind a socket proxy
+	// that allows containers and networks but refuses volumes still
+	// draws, with the reason kept for the storage view.
+	if volsErr != nil {
+		topo.VolumesError = fmt.Sprintf("volumes not read: %v", e.explainIfDown(volsErr))
+	} else {
+		topo.Volumes = vols
 	}
 	if err != nil {
 		return topo, e.explain(err)

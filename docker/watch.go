@@ -18,6 +18,7 @@ import (
 var watchedEvents = map[events.Type][]string{
 	events.ContainerEventType: {"create", "start", "restart", "die", "kill", "stop", "destroy", "rename", "pause", "unpause", "health_status", "update"},
 	events.NetworkEventType:   {"create", "destroy", "connect", "disconnect"},
+	events.VolumeEventType:    {"create", "destroy", "mount", "unmount"},
 }
 
 // Backoff bounds for reconnecting to the event stream.
@@ -305,6 +306,13 @@ func (e *Engine) enrich(ctx context.Context, m events.Message) model.Event {
 			}
 		case "disconnect":
 			inspect(m.Actor.Attributes["container"], disconnectTimeout)
+		}
+	case events.VolumeEventType:
+		// Mount and unmount say all the model needs in their attributes;
+		// only a create brings a volume whose labels and driver the lane
+		// shows.
+		if ev.BaseAction() == "create" {
+			ev.Volume = e.inspectVolume(ctx, m.Actor.ID)
 		}
 	}
 	return ev

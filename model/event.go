@@ -11,7 +11,7 @@ import (
 // adapter could read it (it may have vanished since).
 type Event struct {
 	Time       time.Time         `json:"time"`
-	Type       string            `json:"type"` // "container" or "network"
+	Type       string            `json:"type"` // "container", "network" or "volume"
 	Action     string            `json:"action"`
 	ActorID    string            `json:"actor_id"`
 	Attributes map[string]string `json:"attributes,omitempty"`
@@ -21,6 +21,8 @@ type Event struct {
 	Container *Container `json:"-"`
 	// Network is the network's state read after a network create.
 	Network *Network `json:"-"`
+	// Volume is the volume's state read after a volume create.
+	Volume *Volume `json:"-"`
 }
 
 // Event types.
@@ -48,6 +50,8 @@ func (t *Topology) Apply(ev Event) {
 		t.applyContainer(ev)
 	case EventNetwork:
 		t.applyNetwork(ev)
+	case EventVolume:
+		t.applyVolume(ev)
 	}
 }
 
@@ -205,6 +209,8 @@ func (e Event) Describe(t Topology) string {
 			return e.BaseAction() + " " + cname + arrow + network
 		}
 		return "network " + action + " " + network
+	case EventVolume:
+		return describeVolume(e, t)
 	}
 	return e.Type + " " + action
 }

@@ -8,6 +8,17 @@ import "sort"
 type Export struct {
 	Networks   []ExportNetwork   `json:"networks"`
 	Containers []ExportContainer `json:"containers"`
+	// Volumes came later: added beside the old fields, which keep their
+	// names and shape.
+	Volumes []ExportVolume `json:"volumes"`
+}
+
+// ExportVolume is a volume and the containers mounting it; Unused says
+// none does.
+type ExportVolume struct {
+	Volume
+	Unused     bool            `json:"unused"`
+	Containers []StorageMember `json:"containers"`
 }
 
 // ExportNetwork is a network and the containers attached to it.
@@ -35,6 +46,7 @@ type ExportContainer struct {
 	Health   Health     `json:"health,omitempty"`
 	Ports    []Port     `json:"ports,omitempty"`
 	Networks []Endpoint `json:"networks"`
+	Mounts   []Mount    `json:"mounts,omitempty"`
 }
 
 // Export builds the exported form of the topology.
@@ -52,7 +64,7 @@ func (t Topology) Export() Export {
 	}
 	for _, c := range t.Containers {
 		ec := ExportContainer{ID: c.ID, Name: c.Name, Service: c.Service(), Project: c.Project(), Image: c.Image,
-			State: c.State, Health: c.Health, Ports: c.Ports, Networks: []Endpoint{}}
+			State: c.State, Health: c.Health, Ports: c.Ports, Networks: []Endpoint{}, Mounts: c.Mounts}
 		for _, ep := range c.Endpoints {
 			ec.Networks = append(ec.Networks, ep)
 		}
@@ -60,5 +72,18 @@ func (t Topology) Export() Export {
 		out.Containers = append(out.Containers, ec)
 	}
 	sort.Slice(out.Containers, func(i, j int) bool { return out.Containers[i].Name < out.Containers[j].Name })
+	out.Volumes = []ExportVolume{}
+	members := map[string][]StorageMember{}
+	for _, l := range t.StorageLayout(StorageOptions{}).Lanes {
+		members[l.Name] = l.Members
+	}
+	for _, v := range t.OrderedVolumes() {
+		ev := ExportVolume{Volume: v, Containers: members[v.Name]}
+		if ev.Containers == nil {
+			ev.Containers = []StorageMember{}
+		}
+		ev.Unused = len(ev.Containers) == 0
+		out.Volumes = append(out.Volumes, ev)
+	}
 	return out
 }

@@ -70,11 +70,15 @@ func deepClone(t model.Topology) model.Topology {
 		c.Endpoints = maps.Clone(c.Endpoints)
 		out.Containers[id] = c
 	}
+	for name, v := range t.Volumes {
+		v.Labels = maps.Clone(v.Labels)
+		out.Volumes[name] = v
+	}
 	return out
 }
 
 // shallowClone copies only the top-level maps, as a UI keeping the previous
 // snapshot would: container values, and the maps inside them, are shared.
 func shallowClone(t model.Topology) model.Topology {
-	return model.Topology{Networks: maps.Clone(t.Networks), Containers: maps.Clone(t.Containers)}
+	return model.Topology{Networks: maps.Clone(t.Networks), Containers: maps.Clone(t.Containers), Volumes: maps.Clone(t.Volumes)}
 }

@@ -142,6 +142,11 @@ type Container struct {
 	Ports     []Port            `json:"ports,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
 	Mounts    []Mount           `json:"mounts,omitempty"`
+	// ServiceEnv holds the container's SERVICE_* environment variables
+	// (the registrator's settings, which it reads from labels or the
+	// environment), and no other: the rest of the environment may hold
+	// secrets. Only an inspect fills it.
+	ServiceEnv map[string]string `json:"service_env,omitempty"`
 	// NetworkMode is "host", "none", "container:<id>" or a network name.
 	NetworkMode string `json:"network_mode,omitempty"`
 	// Endpoints are keyed by network ID.
@@ -259,11 +264,16 @@ func (c Container) Running() bool {
 type Topology struct {
 	Networks   map[string]Network   `json:"-"`
 	Containers map[string]Container `json:"-"`
+	// Volumes are keyed by name (a volume's only identity).
+	Volumes map[string]Volume `json:"-"`
+	// VolumesError says why the volumes could not be read (an engine
+	// proxy refusing them): the lanes still draw, the storage view says so.
+	VolumesError string `json:"-"`
 }
 
 // NewTopology returns an empty topology ready for Apply.
 func NewTopology() Topology {
-	return Topology{Networks: map[string]Network{}, Containers: map[string]Container{}}
+	return Topology{Networks: map[string]Network{}, Containers: map[string]Container{}, Volumes: map[string]Volume{}}
 }
 
 // FindContainer looks a container up by ID, ID prefix, or name.

@@ -163,6 +163,9 @@ func (s Service) Counts() HealthCounts {
 // new value for every change and never modifies one it has handed out, so a
 // holder may keep it and share its slices; nobody may write to them.
 type Registry struct {
+	// Name tells registries apart when topo follows several (see
+	// Registries); empty when it follows one.
+	Name string `json:"name,omitempty"`
 	// Addr is the agent's HTTP address (host:port).
 	Addr string `json:"addr,omitempty"`
 	// Source says how topo found the registry, for the status bar:

@@ -17,6 +17,11 @@ import (
 
 // Target is the Consul agent to watch and how topo found it.
 type Target struct {
+	// Name tells this registry from the others when topo follows several:
+	// the NAME of --consul NAME=ADDR, else the container's (compose
+	// service) name it was found in, else the address. A container's
+	// topo.registry label names the registry it expects to be in.
+	Name string
 	// Addr is the agent's HTTP address, host:port (a scheme such as
 	// https:// is kept and honoured).
 	Addr string

@@ -408,6 +408,7 @@ func (w *watcher) errorText() string {
 
 func (w *watcher) snapshot() model.Registry {
 	reg := model.Registry{
+		Name:       w.target.Name,
 		Addr:       w.target.Addr,
 		Source:     w.target.Source,
 		Datacenter: w.info.datacenter,

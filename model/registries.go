@@ -1,0 +1,128 @@
+package model
+
+import (
+	"sort"
+	"strings"
+)
+
+// Labels that name the registry a container expects to be registered in,
+// when topo follows several (the talk's advice: one registry for the
+// micro-services, another for the infrastructure). topo.registry is
+// topo's own; SERVICE_REGISTRY follows the registrator's SERVICE_*
+// convention for a container that already carries SERVICE_NAME. The value
+// is a registry's Name.
+const (
+	LabelRegistry        = "topo.registry"
+	LabelServiceRegistry = "SERVICE_REGISTRY"
+)
+
+// ExpectedRegistry is the registry a container says it belongs in, or "":
+// its topo.registry label, else SERVICE_REGISTRY as a label, else in its
+// environment (as the registrator reads its settings, label first).
+func ExpectedRegistry(c Container) string {
+	for _, v := range []string{c.Labels[LabelRegistry], c.Labels[LabelServiceRegistry], c.ServiceEnv[LabelServiceRegistry]} {
+		if r := strings.TrimSpace(v); r != "" {
+			return r
+		}
+	}
+	return ""
+}
+
+// Registries is every registry topo follows, each a section with its own
+// state (one may be live while another is down), in the order they were
+// named or found.
+type Registries []Registry
+
+// Misplaced is a container registered in a registry other than the one it
+// names: an application instance in the infrastructure's registry, say.
+type Misplaced struct {
+	ContainerID string `json:"container_id"`
+	// Expected is the registry the container's label names; Known says
+	// topo follows a registry of that name.
+	Expected string `json:"expected"`
+	Known    bool   `json:"known"`
+	// RegisteredIn are the other registries holding it, sorted.
+	RegisteredIn []string `json:"registered_in"`
+	// Missing says it is not in the expected registry at all, only
+	// elsewhere (a wrong registration rather than an extra one).
+	Missing bool `json:"missing"`
+}
+
+// RegistryLinks is the result of matching every registry against one
+// topology.
+type RegistryLinks struct {
+	// ByRegistry holds each registry's own Links, by registry name.
+	ByRegistry map[string]Links `json:"by_registry"`
+	// RegisteredIn lists, per container ID, the names of the registries
+	// holding an instance of it, sorted: what its badge says.
+	RegisteredIn map[string][]string `json:"registered_in"`
+	// Misplaced are sorted by container ID.
+	Misplaced []Misplaced `json:"misplaced,omitempty"`
+}
+
+// Names are the registries' names in order.
+func (rs Registries) Names() []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return out
+}
+
+// Link matches each registry against the topology and flags containers
+// registered in a registry other than the one their label names. A
+// container that names no registry is never flagged: with one registry,
+// or without the label, there is nothing to expect.
+func (rs Registries) Link(t Topology) RegistryLinks {
+	out := RegistryLinks{ByRegistry: make(map[string]Links, len(rs)), RegisteredIn: map[string][]string{}}
+	known := map[string]bool{}
+	for _, r := range rs {
+		known[r.Name] = true
+		l := r.Link(t)
+		out.ByRegistry[r.Name] = l
+		for id := range l.ByContainer {
+			out.RegisteredIn[id] = append(out.RegisteredIn[id], r.Name)
+		}
+	}
+	ids := make([]string, 0, len(out.RegisteredIn))
+	for id := range out.RegisteredIn {
+		sort.Strings(out.RegisteredIn[id])
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		c, ok := t.Containers[id]
+		if !ok {
+			continue
+		}
+		want := ExpectedRegistry(c)
+		if want == "" {
+			continue
+		}
+		var elsewhere []string
+		in := false
+		for _, name := range out.RegisteredIn[id] {
+			if name == want {
+				in = true
+			} else {
+				elsewhere = append(elsewhere, name)
+			}
+		}
+		if len(elsewhere) == 0 {
+			continue
+		}
+		out.Misplaced = append(out.Misplaced, Misplaced{ContainerID: id, Expected: want, Known: known[want],
+			RegisteredIn: elsewhere, Missing: !in})
+	}
+	return out
+}
+
+// MisplacedIn returns the flag for a container, if it is misplaced.
+func (l RegistryLinks) MisplacedIn(containerID string) (Misplaced, bool) {
+	for _, m := range l.Misplaced {
+		if m.ContainerID == containerID {
+			return m, true
+		}
+	}
+	return Misplaced{}, false
+}

@@ -1,0 +1,86 @@
+package model_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/topo-dev/topo/model"
+)
+
+// reg is a registry named name holding, per service, instances of the
+// given container IDs (tied by meta container_id).
+func reg(name string, services map[string][]string) model.Registry {
+	r := model.Registry{Name: name}
+	for svc, ids := range services {
+		s := model.Service{Name: svc}
+		for _, id := range ids {
+			s.Instances = append(s.Instances, model.Instance{ID: svc + "-" + id, Service: svc, Node: "n",
+				Meta: map[string]string{model.MetaContainerID: id}})
+		}
+		r.Services = append(r.Services, s)
+	}
+	return r
+}
+
+func labelled(c model.Container, labels map[string]string) model.Container {
+	c.Labels = labels
+	return c
+}
+
+func TestRegistriesLink(t *testing.T) {
+	topo := model.NewTopology()
+	for _, c := range []model.Container{
+		labelled(fixCtr("app1", "app-1"), map[string]string{model.LabelRegistry: "apps"}),
+		labelled(fixCtr("app2", "app-2"), map[string]string{model.LabelRegistry: "apps"}),
+		labelled(fixCtr("db", "mongo"), map[string]string{model.LabelServiceRegistry: "infra"}),
+		labelled(fixCtr("lb", "nginx"), nil),
+		labelled(fixCtr("both", "cache"), map[string]string{model.LabelRegistry: "infra"}),
+		labelled(fixCtr("lost", "worker"), map[string]string{model.LabelRegistry: "jobs"}),
+		withServiceEnv(fixCtr("envd", "metrics"), map[string]string{"SERVICE_REGISTRY": "infra"}),
+	} {
+		topo.Containers[c.ID] = c
+	}
+	regs := model.Registries{
+		reg("apps", map[string][]string{"app": {"app1"}, "mongo": {"db"}, "nginx": {"lb"}, "cache": {"both"}, "worker": {"lost"}, "metrics": {"envd"}}),
+		reg("infra", map[string][]string{"app": {"app2"}, "cache": {"both"}}),
+	}
+	got := regs.Link(topo)
+	want := []model.Misplaced{
+		{ContainerID: "app2", Expected: "apps", Known: true, RegisteredIn: []string{"infra"}, Missing: true},
+		{ContainerID: "both", Expected: "infra", Known: true, RegisteredIn: []string{"apps"}, Missing: false},
+		{ContainerID: "db", Expected: "infra", Known: true, RegisteredIn: []string{"apps"}, Missing: true},
+		{ContainerID: "envd", Expected: "infra", Known: true, RegisteredIn: []string{"apps"}, Missing: true},
+		{ContainerID: "lost", Expected: "jobs", Known: false, RegisteredIn: []string{"apps"}, Missing: true},
+	}
+	if !reflect.DeepEqual(got.Misplaced, want) {
+		t.Errorf("Misplaced =\n%+v\nwant\n%+v", got.Misplaced, want)
+	}
+	for id, in := range map[string][]string{"app1": {"apps"}, "app2": {"infra"}, "both": {"apps", "infra"}, "lb": {"apps"}} {
+		if !reflect.DeepEqual(got.RegisteredIn[id], in) {
+			t.Errorf("RegisteredIn[%s] = %v, want %v", id, got.RegisteredIn[id], in)
+		}
+	}
+	if _, ok := got.MisplacedIn("app1"); ok {
+		t.Error("app1 is where its label says, yet flagged")
+	}
+	if _, ok := got.MisplacedIn("lb"); ok {
+		t.Error("lb names no registry, yet flagged")
+	}
+	if n := len(got.ByRegistry["infra"].ByContainer); n != 2 {
+		t.Errorf("infra links %d containers, want 2", n)
+	}
+}
+
+func TestRegistriesLinkOneRegistryFlagsNothingWithoutLabels(t *testing.T) {
+	topo := model.NewTopology()
+	topo.Containers["a"] = fixCtr("a", "a")
+	got := model.Registries{reg("", map[string][]string{"a": {"a"}})}.Link(topo)
+	if len(got.Misplaced) != 0 || !reflect.DeepEqual(got.RegisteredIn["a"], []string{""}) {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func withServiceEnv(c model.Container, env map[string]string) model.Container {
+	c.ServiceEnv = env
+	return c
+}

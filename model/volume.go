@@ -1,0 +1,372 @@
+package model
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// Volume is one Docker volume: storage, a lane of its own kind.
+type Volume struct {
+	Name       string            `json:"name"`
+	Driver     string            `json:"driver"`
+	Scope      string            `json:"scope,omitempty"`
+	Mountpoint string            `json:"mountpoint,omitempty"`
+	Created    time.Time         `json:"created,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	// Anonymous says the engine named the volume itself (a VOLUME of an
+	// image, or -v /path without a name): nobody chose its name, and it is
+	// shown as anonymous rather than as 64 hex digits.
+	Anonymous bool `json:"anonymous,omitempty"`
+	// Usage is the engine's disk usage of the volume, read only on request
+	// (it walks the volume's files: too slow for every sync); nil when
+	// not asked.
+	Usage *VolumeUsage `json:"usage,omitempty"`
+}
+
+// VolumeUsage is what `docker system df -v` reports for a volume; -1 means
+// the driver does not say.
+type VolumeUsage struct {
+	Size     int64 `json:"size"`
+	RefCount int64 `json:"ref_count"`
+}
+
+// LabelVolumeAnonymous is the label newer engines (API 1.42+) put on an
+// anonymous volume; older ones only give it a random 64-hex name.
+const LabelVolumeAnonymous = "com.docker.volume.anonymous"
+
+// IsAnonymousVolume tells a volume the engine named from one a person
+// named, by the engine's label or else its random 64-hex-digit name.
+func IsAnonymousVolume(name string, labels map[string]string) bool {
+	if _, ok := labels[LabelVolumeAnonymous]; ok {
+		return true
+	}
+	if len(name) != 64 {
+		return false
+	}
+	return strings.Trim(name, "0123456789abcdef") == ""
+}
+
+// Mount types, as the engine names them.
+const (
+	MountVolume = "volume"
+	MountBind   = "bind"
+	MountTmpfs  = "tmpfs"
+)
+
+// Mode is "rw" or "ro", as docker shows a mount.
+func (m Mount) Mode() string {
+	if m.ReadWrite {
+		return "rw"
+	}
+	return "ro"
+}
+
+// EventVolume is the event type of volume create, destroy, mount and
+// unmount.
+const EventVolume = "volume"
+
+// applyVolume keeps the volumes as the event says. Mount and unmount come
+// when a container using the volume starts and stops: the container keeps
+// the volume configured either way (its state says whether it runs), so a
+// mount only fills in what the topology missed, a mount of a container read
+// before its volume was created, and an unmount changes nothing drawn.
+func (t *Topology) applyVolume(ev Event) {
+	if t.Volumes == nil {
+		t.Volumes = map[string]Volume{}
+	}
+	name := ev.ActorID
+	switch ev.BaseAction() {
+	case "create":
+		if ev.Volume != nil {
+			t.Volumes[ev.Volume.Name] = *ev.Volume
+		} else if _, ok := t.Volumes[name]; !ok {
+			t.Volumes[name] = Volume{Name: name, Driver: ev.Attributes["driver"], Created: ev.Time,
+				Anonymous: IsAnonymousVolume(name, nil)}
+		}
+	case "destroy":
+		delete(t.Volumes, name)
+	case "mount":
+		if _, ok := t.Volumes[name]; !ok {
+			t.Volumes[name] = Volume{Name: name, Driver: ev.Attributes["driver"], Anonymous: IsAnonymousVolume(name, nil)}
+		}
+		c, ok := t.Containers[ev.Attributes["container"]]
+		if !ok {
+			return
+		}
+		dest := ev.Attributes["destination"]
+		for _, m := range c.Mounts {
+			if m.Type == MountVolume && m.Name == name && m.Destination == dest {
+				return
+			}
+		}
+		// Copy, as withoutEndpoint does: Container values are shared
+		// between topology snapshots.
+		mounts := append(append([]Mount(nil), c.Mounts...), Mount{Type: MountVolume, Name: name, Destination: dest,
+			ReadWrite: ev.Attributes["read/write"] != "false"})
+		c.Mounts = mounts
+		t.Containers[c.ID] = c
+	}
+}
+
+// StorageKind tells volume lanes from bind-mount lanes.
+type StorageKind string
+
+// The kinds of storage lane.
+const (
+	StorageVolume StorageKind = "volume"
+	StorageBind   StorageKind = "bind"
+)
+
+// StorageMember is a container as seen from one storage lane: where it
+// mounts it and how.
+type StorageMember struct {
+	ContainerID string `json:"id"`
+	Name        string `json:"name"`
+	Destination string `json:"destination"`
+	ReadWrite   bool   `json:"rw"`
+}
+
+// Mode is "rw" or "ro".
+func (m StorageMember) Mode() string { return Mount{ReadWrite: m.ReadWrite}.Mode() }
+
+// StorageLane is one row of the storage view: a volume, or a host path
+// bind-mounted into containers.
+type StorageLane struct {
+	Kind StorageKind `json:"kind"`
+	// Name is the volume's name, or the host path of a bind mount.
+	Name string `json:"name"`
+	// Volume is set for a volume lane the engine listed; a volume lane
+	// without it names a volume a container mounts that the topology has
+	// not read yet.
+	Volume  *Volume         `json:"volume,omitempty"`
+	Members []StorageMember `json:"containers"`
+}
+
+// Unused says no container mounts the volume: it outlived its containers
+// (or never had one), and `docker volume prune` would take it.
+func (l StorageLane) Unused() bool { return len(l.Members) == 0 }
+
+// Anonymous says the lane is a volume the engine named.
+func (l StorageLane) Anonymous() bool {
+	if l.Volume != nil {
+		return l.Volume.Anonymous
+	}
+	return l.Kind == StorageVolume && IsAnonymousVolume(l.Name, nil)
+}
+
+// StorageOptions choose what the storage grid shows.
+type StorageOptions struct {
+	// Binds adds a lane per host path bind-mounted into any container.
+	Binds bool
+	// Filter keeps only containers that Match it (and the lanes they
+	// use); unused volumes are kept only without a filter.
+	Filter string
+}
+
+// StorageLayout places volumes on a grid as Layout places networks: one
+// row per volume (or bind-mounted host path), one column per container
+// mounting any of them, shared by every row, so a volume two containers
+// share shows both in their own columns. Lanes in use come first, named
+// volumes before anonymous ones, then by name; unused volumes last.
+type StorageLayout struct {
+	Lanes []StorageLane
+	// Columns holds container IDs in column order.
+	Columns []string
+	colOf   map[string]int
+}
+
+// Column returns the column of a container, or -1.
+func (s StorageLayout) Column(id string) int {
+	if c, ok := s.colOf[id]; ok {
+		return c
+	}
+	return -1
+}
+
+// Cell says whether the container of column col mounts lane's storage,
+// and how.
+func (s StorageLayout) Cell(lane, col int) (StorageMember, bool) {
+	if lane < 0 || lane >= len(s.Lanes) || col < 0 || col >= len(s.Columns) {
+		return StorageMember{}, false
+	}
+	id := s.Columns[col]
+	for _, m := range s.Lanes[lane].Members {
+		if m.ContainerID == id {
+			return m, true
+		}
+	}
+	return StorageMember{}, false
+}
+
+// StorageLayout computes the storage grid.
+func (t Topology) StorageLayout(opts StorageOptions) StorageLayout {
+	lanes := map[string]*StorageLane{}
+	key := func(kind StorageKind, name string) string { return string(kind) + "\x00" + name }
+	for name, v := range t.Volumes {
+		v := v
+		lanes[key(StorageVolume, name)] = &StorageLane{Kind: StorageVolume, Name: name, Volume: &v}
+	}
+	running := t.RunningSwarmTasks()
+	for _, c := range t.Containers {
+		if !c.Matches(opts.Filter) || c.SupersededTask(running) {
+			continue
+		}
+		for _, m := range c.Mounts {
+			var k string
+			var kind StorageKind
+			var name string
+			switch {
+			case m.Type == MountVolume && m.Name != "":
+				kind, name = StorageVolume, m.Name
+			case m.Type == MountBind && opts.Binds && m.Source != "":
+				kind, name = StorageBind, m.Source
+			default:
+				continue
+			}
+			k = key(kind, name)
+			l := lanes[k]
+			if l == nil {
+				l = &StorageLane{Kind: kind, Name: name}
+				lanes[k] = l
+			}
+			l.Members = append(l.Members, StorageMember{ContainerID: c.ID, Name: c.Name, Destination: m.Destination, ReadWrite: m.ReadWrite})
+		}
+	}
+	out := StorageLayout{colOf: map[string]int{}}
+	for _, l := range lanes {
+		if opts.Filter != "" && l.Unused() {
+			continue
+		}
+		sort.Slice(l.Members, func(i, j int) bool {
+			a, b := l.Members[i], l.Members[j]
+			if a.Name != b.Name {
+				return a.Name < b.Name
+			}
+			if a.ContainerID != b.ContainerID {
+				return a.ContainerID < b.ContainerID
+			}
+			return a.Destination < b.Destination
+		})
+		out.Lanes = append(out.Lanes, *l)
+	}
+	sort.Slice(out.Lanes, func(i, j int) bool {
+		a, b := out.Lanes[i], out.Lanes[j]
+		if a.Unused() != b.Unused() {
+			return !a.Unused()
+		}
+		if a.Kind != b.Kind {
+			return a.Kind == StorageVolume
+		}
+		if a.Anonymous() != b.Anonymous() {
+			return !a.Anonymous()
+		}
+		return a.Name < b.Name
+	})
+	// Columns as in Layout: by first lane, then last lane, then name, so a
+	// volume's users stand together and one using two volumes stands
+	// between their groups.
+	type placed struct {
+		id, name    string
+		first, last int
+	}
+	seen := map[string]*placed{}
+	var cols []*placed
+	for i, l := range out.Lanes {
+		for _, m := range l.Members {
+			p := seen[m.ContainerID]
+			if p == nil {
+				p = &placed{id: m.ContainerID, name: m.Name, first: i}
+				seen[m.ContainerID] = p
+				cols = append(cols, p)
+			}
+			p.last = i
+		}
+	}
+	sort.SliceStable(cols, func(i, j int) bool {
+		a, b := cols[i], cols[j]
+		if a.first != b.first {
+			return a.first < b.first
+		}
+		if a.last != b.last {
+			return a.last < b.last
+		}
+		if a.name != b.name {
+			return a.name < b.name
+		}
+		return a.id < b.id
+	})
+	for i, p := range cols {
+		out.Columns = append(out.Columns, p.id)
+		out.colOf[p.id] = i
+	}
+	return out
+}
+
+// UnusedVolumes are the volumes no container of the topology mounts,
+// sorted by name.
+func (t Topology) UnusedVolumes() []Volume {
+	used := map[string]bool{}
+	for _, c := range t.Containers {
+		for _, m := range c.Mounts {
+			if m.Type == MountVolume {
+				used[m.Name] = true
+			}
+		}
+	}
+	var out []Volume
+	for name, v := range t.Volumes {
+		if !used[name] {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// OrderedVolumes returns the volumes sorted by name, for the export.
+func (t Topology) OrderedVolumes() []Volume {
+	out := make([]Volume, 0, len(t.Volumes))
+	for _, v := range t.Volumes {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// describeVolume renders a volume event for the event log, an anonymous
+// volume by its short name.
+func describeVolume(e Event, t Topology) string {
+	name := e.ActorID
+	if IsAnonymousVolume(name, nil) {
+		name = "anonymous " + shortID(name)
+	}
+	switch e.BaseAction() {
+	case "mount", "unmount":
+		if e.Attributes["container"] == "" {
+			break
+		}
+		cname := shortID(e.Attributes["container"])
+		if c, ok := t.Containers[e.Attributes["container"]]; ok {
+			cname = c.DisplayName()
+		}
+		return strings.TrimSpace(e.BaseAction() + " " + name + " → " + cname + " " + e.Attributes["destination"])
+	}
+	return strings.TrimSpace("volume " + e.Action + " " + name)
+}
+
+// WithVolumeUsage returns the topology with the sizes read on request
+// (the docker adapter's VolumeUsage) set on its volumes. The volume map is
+// copied, not written: topologies share it between snapshots.
+func (t Topology) WithVolumeUsage(usage map[string]VolumeUsage) Topology {
+	vols := make(map[string]Volume, len(t.Volumes))
+	for name, v := range t.Volumes {
+		if u, ok := usage[name]; ok {
+			u := u
+			v.Usage = &u
+		}
+		vols[name] = v
+	}
+	t.Volumes = vols
+	return t
+}
