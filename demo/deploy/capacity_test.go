@@ -161,3 +161,20 @@ func loadAvg() string {
 	}
 	return strings.Fields(string(raw))[0]
 }
+
+// The deployer hands the capacity options to every app instance, and
+// leaves the app's own defaults alone when none is given.
+func TestAppCapacityReachesTheAppEnvironment(t *testing.T) {
+	d, _ := New(nil, Options{Project: "p1", LBPort: 9090, Images: Images{Consul: "c:1", Mongo: "m:1", Nginx: "n:1"},
+		AppConcurrency: 4, AppServiceTime: 50 * time.Millisecond})
+	env := strings.Join(d.specFor(ServiceApp, 1, "self:1").Env, "\n")
+	for _, want := range []string{"APP_CONCURRENCY=4", "APP_SERVICE_TIME=50ms"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("app env lacks %s:\n%s", want, env)
+		}
+	}
+	plain, _ := New(nil, Options{Project: "p1", LBPort: 9090, Images: Images{Consul: "c:1", Mongo: "m:1", Nginx: "n:1"}})
+	if env := strings.Join(plain.specFor(ServiceApp, 1, "self:1").Env, "\n"); strings.Contains(env, "APP_CONCURRENCY") || strings.Contains(env, "APP_SERVICE_TIME") {
+		t.Errorf("with no capacity option the app env overrides the app's defaults:\n%s", env)
+	}
+}
