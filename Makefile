@@ -7,7 +7,7 @@ BIN := bin/topo
 # demo app, registrator).
 export CGO_ENABLED := 0
 
-.PHONY: run build test test-go check bench bench-swarm faults consul test-images clean
+.PHONY: run build test test-go check bench bench-capacity bench-swarm faults consul test-images clean
 
 run: build
 	./$(BIN)
@@ -32,6 +32,12 @@ check:
 bench: build
 	./scripts/ensure-engine.sh
 	./scripts/bench.sh
+
+# The demo's served rate against offered load at 1, 2 and 4 app instances
+# (a few minutes); writes its section of BENCHMARKS.md.
+bench-capacity:
+	./scripts/ensure-engine.sh
+	./scripts/bench-capacity.sh
 
 # The swarm targets against a real 3-node swarm with 100 tasks (about 2
 # minutes, plus the node image's first build).

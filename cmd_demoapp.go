@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -24,19 +25,34 @@ func newDemoAppCmd() *cobra.Command {
 		Database: cmp.Or(os.Getenv("MONGO_DATABASE"), app.DefaultDatabase),
 		Instance: os.Getenv("INSTANCE_NAME"),
 	}
+	// The capacity settings are read from the environment when the
+	// command runs, so that a malformed value is an error, not a panic.
+	concurrency, queue := os.Getenv("APP_CONCURRENCY"), os.Getenv("APP_QUEUE")
+	serviceTime, refresh := os.Getenv("APP_SERVICE_TIME"), os.Getenv("APP_REFRESH")
 	cmd := &cobra.Command{
 		Use:    "app",
 		Short:  "Run the demo's REST app (search a talk catalogue in MongoDB)",
 		Hidden: true,
 		Long: `Run the demo's REST app: GET /search?q= searches a catalogue of talks in
-MongoDB (seeded on first start), GET /health answers 200 once the database
-does, and every response names the instance in its body and in X-Served-By.
+MongoDB (seeded on first start), GET /health answers 200 once the instance
+holds its copy of the catalogue, and every response names the instance in
+its body and in X-Served-By.
+
+Each instance keeps the catalogue in memory, rereads it from MongoDB every
+--refresh, and has a fixed capacity: --concurrency searches at once, each
+taking --service-time, so one instance serves concurrency/service-time
+searches a second (2/100ms = 20/s by default) whatever the machine. Up to
+--queue more wait for a slot; beyond that a search is answered 503 at once.
 
 Each flag defaults to an environment variable, which is how the deployer
 configures the container: APP_LISTEN, MONGO_URI, MONGO_DATABASE,
-INSTANCE_NAME (default: the hostname, which in Docker is the container ID).`,
+INSTANCE_NAME (default: the hostname, which in Docker is the container ID),
+APP_CONCURRENCY, APP_QUEUE, APP_SERVICE_TIME, APP_REFRESH.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := capacityFromEnv(cmd, &cfg, concurrency, queue, serviceTime, refresh); err != nil {
+				return err
+			}
 			// As PID 1 of a container the process gets no default SIGTERM
 			// handling: without this, docker stop would wait for SIGKILL.
 			ctx := cmd.Context()
@@ -54,5 +70,29 @@ INSTANCE_NAME (default: the hostname, which in Docker is the container ID).`,
 	f.StringVar(&cfg.MongoURI, "mongo-uri", cfg.MongoURI, "MongoDB connection string (env MONGO_URI)")
 	f.StringVar(&cfg.Database, "database", cfg.Database, "database holding the catalogue (env MONGO_DATABASE)")
 	f.StringVar(&cfg.Instance, "instance", cfg.Instance, "instance name shown in responses (env INSTANCE_NAME; default: hostname)")
+	f.IntVar(&cfg.Concurrency, "concurrency", app.DefaultConcurrency, "searches served at once (env APP_CONCURRENCY)")
+	f.IntVar(&cfg.Queue, "queue", 0, "searches waiting for a slot before 503 (env APP_QUEUE; default: the concurrency; -1: none)")
+	f.DurationVar(&cfg.ServiceTime, "service-time", app.DefaultServiceTime, "time each search holds its slot (env APP_SERVICE_TIME; -1ns: none)")
+	f.DurationVar(&cfg.Refresh, "refresh", app.DefaultRefresh, "how often the catalogue is reread from MongoDB (env APP_REFRESH)")
 	return cmd
+}
+
+// capacityFromEnv applies the APP_* capacity variables to the flags the
+// command line did not set: a flag given wins over the environment.
+func capacityFromEnv(cmd *cobra.Command, cfg *app.Config, concurrency, queue, serviceTime, refresh string) error {
+	f := cmd.Flags()
+	for _, e := range []struct{ flag, env, value string }{
+		{"concurrency", "APP_CONCURRENCY", concurrency},
+		{"queue", "APP_QUEUE", queue},
+		{"service-time", "APP_SERVICE_TIME", serviceTime},
+		{"refresh", "APP_REFRESH", refresh},
+	} {
+		if e.value == "" || f.Changed(e.flag) {
+			continue
+		}
+		if err := f.Set(e.flag, e.value); err != nil {
+			return fmt.Errorf("%s=%q: %w (set it like the --%s flag)", e.env, e.value, err, e.flag)
+		}
+	}
+	return nil
 }

@@ -450,6 +450,11 @@ verdict() {
 	echo "(e) VmHWM from /proc/PID/status at the end. For comparison, lazydocker on a machine like this with 10 containers:"
 	echo "first screen ~210 ms, new container on screen ~580 ms, idle 5 % CPU plus ~29 % in dockerd, 32 MB RSS."
 	echo
+	# make bench-capacity's section is its own: carried over as it is.
+	if [ -f "$OUT" ] && grep -q '^<!-- capacity:begin -->$' "$OUT"; then
+		sed -n '/^<!-- capacity:begin -->$/,/^<!-- capacity:end -->$/p' "$OUT"
+		echo
+	fi
 	echo "## Earlier runs"
 	echo
 	echo "Latest first; each line is the summary of a run this file once held."

@@ -23,6 +23,14 @@ const (
 	DefaultListen   = ":8080"
 	DefaultMongoURI = "mongodb://mongo:27017"
 	DefaultDatabase = "catalogue"
+	// An instance serves DefaultConcurrency requests at once, each taking
+	// DefaultServiceTime: 20 requests a second. Three instances (the
+	// demo's start) serve 60, three times the traffic generator's default
+	// 20, and one instance is overloaded by 30.
+	DefaultConcurrency = 2
+	DefaultServiceTime = 100 * time.Millisecond
+	// DefaultRefresh is how often an instance rereads the catalogue.
+	DefaultRefresh = 10 * time.Second
 )
 
 // Config says where the app listens and which database it uses.
@@ -36,6 +44,20 @@ type Config struct {
 	// Instance names this instance in every response; the hostname when
 	// empty, which in Docker is the short container ID.
 	Instance string
+	// Concurrency is how many requests an instance serves at once,
+	// DefaultConcurrency when zero.
+	Concurrency int
+	// Queue is how many more requests may wait for one of those; beyond
+	// it a request is refused at once with 503. Concurrency when zero;
+	// negative means no queue.
+	Queue int
+	// ServiceTime is how long each search holds its slot, so that an
+	// instance serves Concurrency/ServiceTime requests a second whatever
+	// the machine; DefaultServiceTime when zero, none when negative.
+	ServiceTime time.Duration
+	// Refresh is how often the in-memory catalogue is reread from the
+	// database; DefaultRefresh when zero.
+	Refresh time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// after the context is cancelled; 10 s when zero.
 	ShutdownTimeout time.Duration
@@ -43,6 +65,20 @@ type Config struct {
 	// wrap, when set by a test, wraps the app's handler, so that a test can
 	// hold a request in flight across a shutdown.
 	wrap func(http.Handler) http.Handler
+	// now and sleep are the clock; a test replaces them to hold a request
+	// in its slot for as long as it likes.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration)
+}
+
+// Capacity is the requests per second one instance serves at most, or 0
+// when it has no service time (then the machine sets it).
+func (c Config) Capacity() float64 {
+	c = c.withDefaults()
+	if c.ServiceTime <= 0 {
+		return 0
+	}
+	return float64(c.Concurrency) / c.ServiceTime.Seconds()
 }
 
 func (c Config) withDefaults() Config {
@@ -61,6 +97,30 @@ func (c Config) withDefaults() Config {
 		} else {
 			c.Instance = "unknown"
 		}
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	switch {
+	case c.Queue == 0:
+		c.Queue = c.Concurrency
+	case c.Queue < 0:
+		c.Queue = 0
+	}
+	switch {
+	case c.ServiceTime == 0:
+		c.ServiceTime = DefaultServiceTime
+	case c.ServiceTime < 0:
+		c.ServiceTime = 0
+	}
+	if c.Refresh <= 0 {
+		c.Refresh = DefaultRefresh
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second
@@ -92,14 +152,22 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, log *slog.Logger) e
 	}
 	defer st.close()
 
-	s := &server{cfg: cfg, log: log, store: st, started: time.Now()}
+	s := newServer(cfg, log, st)
+	s.store = st
 	s.setNotReady("connecting to the database")
 
 	bg, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stopBackground()
-	wg.Go(func() { s.prepareDatabase(bg) })
+	wg.Go(func() {
+		if !s.prepareDatabase(bg) {
+			return
+		}
+		refresh := time.NewTicker(cfg.Refresh)
+		defer refresh.Stop()
+		s.refreshLoop(bg, refresh.C)
+	})
 
 	handler := s.routes()
 	if cfg.wrap != nil {
@@ -108,7 +176,8 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, log *slog.Logger) e
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "instance", cfg.Instance, "database", cfg.Database)
+	log.Info("listening", "addr", ln.Addr().String(), "instance", cfg.Instance, "database", cfg.Database,
+		"concurrency", cfg.Concurrency, "queue", cfg.Queue, "service_time", cfg.ServiceTime, "capacity_per_s", cfg.Capacity())
 
 	select {
 	case err := <-served:
@@ -131,16 +200,31 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, log *slog.Logger) e
 
 // server holds the state shared by the handlers.
 type server struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *store
+	cfg   Config
+	log   *slog.Logger
+	store *store
+	// source is where the catalogue is read from: store, or a fake.
+	source  talkSource
+	limiter *limiter
 	started time.Time
-	// notReady is the reason the database cannot be used yet, or nil once
-	// it is connected and seeded.
+	// notReady is the reason searches cannot be answered yet, or nil once
+	// the catalogue was loaded.
 	notReady atomic.Pointer[string]
 	// seeded counts the talks this instance inserted; instances seeding
 	// together split the catalogue between them.
 	seeded atomic.Int64
+	// catalogue is the copy searches read, nil until first loaded.
+	catalogue atomic.Pointer[catalogueCopy]
+	// refreshErr is why the last refresh failed, nil when it worked.
+	refreshErr atomic.Pointer[string]
+	// rejected counts requests turned away at capacity.
+	rejected atomic.Int64
+}
+
+// newServer holds cfg (with its defaults) and reads the catalogue from src.
+func newServer(cfg Config, log *slog.Logger, src talkSource) *server {
+	cfg = cfg.withDefaults()
+	return &server{cfg: cfg, log: log, source: src, limiter: newLimiter(cfg.Concurrency, cfg.Queue), started: cfg.now()}
 }
 
 func (s *server) setNotReady(reason string) { s.notReady.Store(&reason) }
@@ -152,10 +236,10 @@ func (s *server) unavailable() (string, bool) {
 	return "", false
 }
 
-// prepareDatabase retries until the database answers and the catalogue is
-// seeded, doubling its wait up to a few seconds so that a database started
+// prepareDatabase retries until the database answers, the catalogue is
+// seeded and this instance holds its copy, doubling its wait up to a few seconds so that a database started
 // late is picked up quickly without the app hammering a missing host.
-func (s *server) prepareDatabase(ctx context.Context) {
+func (s *server) prepareDatabase(ctx context.Context) bool {
 	const maxWait = 3 * time.Second
 	wait := 100 * time.Millisecond
 	lastErr := ""
@@ -163,11 +247,11 @@ func (s *server) prepareDatabase(ctx context.Context) {
 		err := s.tryPrepare(ctx)
 		if err == nil {
 			s.notReady.Store(nil)
-			s.log.Info("database ready", "instance", s.cfg.Instance, "seeded", s.seeded.Load())
-			return
+			s.log.Info("catalogue loaded", "instance", s.cfg.Instance, "seeded", s.seeded.Load())
+			return true
 		}
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 		s.setNotReady(err.Error())
 		// Log a changed reason only, not every attempt of an outage.
@@ -177,7 +261,7 @@ func (s *server) prepareDatabase(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, maxWait)
@@ -193,14 +277,20 @@ func (s *server) tryPrepare(ctx context.Context) error {
 	s.setNotReady("seeding the catalogue")
 	n, err := s.store.seed(ctx)
 	s.seeded.Add(int64(n))
-	return err
+	if err != nil {
+		return err
+	}
+	s.setNotReady("loading the catalogue")
+	return s.refresh(ctx)
 }
 
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /health", s.handleHealth)
-	mux.HandleFunc("GET /search", s.handleSearch)
+	// /health is outside the limiter on purpose: an instance at capacity
+	// is busy, not broken, and must stay in the load balancer.
+	mux.HandleFunc("GET /search", s.limit(s.handleSearch))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: try /search?q=consul"})
 	})
@@ -218,11 +308,16 @@ func (s *server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		status = reason
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{
-		"service":   "topo demo catalogue",
-		"database":  s.cfg.Database,
-		"status":    status,
-		"started":   s.started.UTC().Format(time.RFC3339),
-		"seeded":    s.seeded.Load(),
+		"service":  "topo demo catalogue",
+		"database": s.cfg.Database,
+		"status":   status,
+		"started":  s.started.UTC().Format(time.RFC3339),
+		"seeded":   s.seeded.Load(),
+		"capacity": map[string]any{
+			"concurrency": s.cfg.Concurrency, "queue": s.cfg.Queue,
+			"service_time": s.cfg.ServiceTime.String(), "per_second": s.cfg.Capacity(),
+			"rejected": s.rejected.Load(),
+		},
 		"endpoints": []string{"/search?q=", "/health"},
 	})
 }
@@ -232,13 +327,19 @@ func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": reason})
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.store.ping(ctx); err != nil {
-		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": err.Error()})
+	// Healthy means able to answer searches: the instance holds a copy of
+	// the catalogue. A failed refresh is reported but keeps it healthy,
+	// since the copy it holds still serves.
+	c := s.catalogue.Load()
+	if c == nil {
+		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": "the catalogue was never loaded"})
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+	body := map[string]any{"status": "ok", "talks": len(c.talks), "loaded": c.loaded.UTC().Format(time.RFC3339)}
+	if e := s.refreshErr.Load(); e != nil {
+		body["refresh_error"] = *e
+	}
+	s.writeJSON(w, http.StatusOK, body)
 }
 
 // maxLimit bounds ?limit= so one request cannot ask for the whole catalogue
@@ -263,13 +364,12 @@ func (s *server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{"query": q, "error": reason})
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	count, results, err := s.store.search(ctx, q, limit)
-	if err != nil {
-		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{"query": q, "error": err.Error()})
+	c := s.catalogue.Load()
+	if c == nil {
+		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{"query": q, "error": "the catalogue was never loaded"})
 		return
 	}
+	count, results := c.search(q, limit)
 	s.writeJSON(w, http.StatusOK, map[string]any{"query": q, "count": count, "results": results})
 }
 

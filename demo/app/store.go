@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -86,32 +85,17 @@ func (s *store) seed(ctx context.Context) (int, error) {
 	return len(talks) - len(bwe.WriteErrors), nil
 }
 
-// search matches q case-insensitively as a plain substring of the title,
-// the speaker or any tag. It uses $regex because FerretDB has no $text
-// index, and quotes q so that a user's "c++" is not a broken pattern.
-func (s *store) search(ctx context.Context, q string, limit int) (int64, []Talk, error) {
-	filter := bson.D{}
-	if q != "" {
-		re := bson.D{{Key: "$regex", Value: regexp.QuoteMeta(q)}, {Key: "$options", Value: "i"}}
-		filter = bson.D{{Key: "$or", Value: bson.A{
-			bson.D{{Key: "title", Value: re}},
-			bson.D{{Key: "speaker", Value: re}},
-			bson.D{{Key: "tags", Value: re}},
-		}}}
-	}
-	count, err := s.talks.CountDocuments(ctx, filter)
+// all reads the whole catalogue; an instance holds it in memory
+// (catalogueCopy), so the database is read once per refresh, not once per
+// search.
+func (s *store) all(ctx context.Context) ([]Talk, error) {
+	cur, err := s.talks.Find(ctx, bson.D{})
 	if err != nil {
-		return 0, nil, fmt.Errorf("count matches: %w", err)
+		return nil, fmt.Errorf("read catalogue: %w", err)
 	}
-	cur, err := s.talks.Find(ctx, filter, options.Find().
-		SetSort(bson.D{{Key: "year", Value: -1}, {Key: "_id", Value: 1}}).
-		SetLimit(int64(limit)))
-	if err != nil {
-		return 0, nil, fmt.Errorf("find matches: %w", err)
+	talks := []Talk{}
+	if err := cur.All(ctx, &talks); err != nil {
+		return nil, fmt.Errorf("read catalogue: %w", err)
 	}
-	results := []Talk{}
-	if err := cur.All(ctx, &results); err != nil {
-		return 0, nil, fmt.Errorf("read matches: %w", err)
-	}
-	return count, results, nil
+	return talks, nil
 }

@@ -123,6 +123,11 @@ type Options struct {
 	// driver's default (1450) when zero. A host interface below 1500 needs
 	// it 50 bytes under its own.
 	OverlayMTU int
+	// AppConcurrency and AppServiceTime set each app instance's capacity,
+	// AppConcurrency/AppServiceTime searches a second (APP_CONCURRENCY and
+	// APP_SERVICE_TIME of topo demo app); the app's defaults when zero.
+	AppConcurrency int
+	AppServiceTime time.Duration
 }
 
 // Tunnel reaches a port inside a container through the engine's API (the

@@ -140,6 +140,12 @@ func (d *Deployer) specFor(service string, number int, selfImage string) spec {
 			"SERVICE_CHECK_HTTP=/health",
 			"SERVICE_CHECK_INTERVAL=1s",
 		}
+		if d.opts.AppConcurrency > 0 {
+			s.Env = append(s.Env, "APP_CONCURRENCY="+strconv.Itoa(d.opts.AppConcurrency))
+		}
+		if d.opts.AppServiceTime != 0 {
+			s.Env = append(s.Env, "APP_SERVICE_TIME="+d.opts.AppServiceTime.String())
+		}
 		s.Exposed = []int{appPort}
 		s.Networks = []string{front, back}
 		// Docker's own health, beside Consul's: topo's lanes show both.

@@ -131,8 +131,12 @@ type Snapshot struct {
 	// Rate is the configured rate, PerSecond what was sent in the window.
 	Rate      float64
 	PerSecond float64
-	Requests  int
-	Errors    int
+	// Offered is what the generator tried to send per second in the
+	// window (sent plus Skipped ticks), Served the 2xx answers per second
+	// and Failed the rest: side by side, served ≈ min(offered, capacity).
+	Offered, Served, Failed float64
+	Requests                int
+	Errors                  int
 	// ErrorRate is Errors/Requests, 0 with no requests.
 	ErrorRate float64
 	// Instances are sorted by name; an instance that stopped answering
@@ -195,7 +199,7 @@ func Run(ctx context.Context, cfg Config, out chan<- Snapshot) error {
 			select {
 			case sem <- struct{}{}:
 			default:
-				agg.skipped++
+				agg.skip(time.Now())
 				continue
 			}
 			q := cfg.Queries[i%len(cfg.Queries)]
@@ -242,6 +246,9 @@ type aggregator struct {
 	cfg     Config
 	started time.Time
 	window  []Result
+	// skips are the times of ticks skipped for a full in-flight bound,
+	// kept for the window's offered rate.
+	skips   []time.Time
 	total   int64
 	errors  int64
 	skipped int64
@@ -266,6 +273,11 @@ func (a *aggregator) add(r Result) {
 	}
 }
 
+func (a *aggregator) skip(at time.Time) {
+	a.skipped++
+	a.skips = append(a.skips, at)
+}
+
 func (a *aggregator) snapshot(now time.Time) Snapshot {
 	cut := now.Add(-a.cfg.Window)
 	keep := a.window[:0]
@@ -275,6 +287,13 @@ func (a *aggregator) snapshot(now time.Time) Snapshot {
 		}
 	}
 	a.window = keep
+	skips := a.skips[:0]
+	for _, at := range a.skips {
+		if !at.Before(cut) {
+			skips = append(skips, at)
+		}
+	}
+	a.skips = skips
 	// Early on the window is only as long as the generator has run, so
 	// rates do not start low and climb for no reason.
 	span := min(a.cfg.Window, now.Sub(a.started))
@@ -288,7 +307,11 @@ func (a *aggregator) snapshot(now time.Time) Snapshot {
 	}
 	per := map[string]int{}
 	lat := make([]time.Duration, 0, len(keep))
+	served := 0
 	for _, r := range keep {
+		if r.Err == nil && r.Status >= 200 && r.Status < 300 {
+			served++
+		}
 		if !r.OK() {
 			s.Errors++
 		} else {
@@ -300,6 +323,9 @@ func (a *aggregator) snapshot(now time.Time) Snapshot {
 	}
 	secs := span.Seconds()
 	s.PerSecond = float64(len(keep)) / secs
+	s.Offered = float64(len(keep)+len(skips)) / secs
+	s.Failed = float64(s.Errors) / secs
+	s.Served = float64(served) / secs
 	if len(keep) > 0 {
 		s.ErrorRate = float64(s.Errors) / float64(len(keep))
 	}
@@ -323,7 +349,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // Summary is a one-line account of a snapshot, for a terminal.
 func (s Snapshot) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %5.1f req/s", s.At.Format("15:04:05"), s.PerSecond)
+	fmt.Fprintf(&b, "%s  %5.1f req/s  offered %.1f served %.1f", s.At.Format("15:04:05"), s.PerSecond, s.Offered, s.Served)
 	for _, in := range s.Instances {
 		fmt.Fprintf(&b, "  %s %.1f", in.Name, in.PerSecond)
 	}

@@ -224,7 +224,18 @@ func TestSnapshotWindow(t *testing.T) {
 		}
 		a.add(r)
 	}
+	// 4 ticks skipped for a full in-flight bound: offered but never sent;
+	// one of them before the window.
+	for _, ms := range []int{500, 3100, 3200, 3300} {
+		a.skip(t0.Add(time.Duration(ms) * time.Millisecond))
+	}
 	s := a.snapshot(t0.Add(4500 * time.Millisecond))
+	if s.Offered != 11.5 || s.Served != 9.5 || s.Failed != 0.5 {
+		t.Errorf("offered %v served %v failed %v, want (20 sent + 3 skipped) / 2 s = 11.5, 19 / 2 s = 9.5, 1 / 2 s = 0.5", s.Offered, s.Served, s.Failed)
+	}
+	if s.Skipped != 4 {
+		t.Errorf("skipped %d in total, want 4", s.Skipped)
+	}
 	if s.Requests != 20 || len(s.Instances) != 1 || s.Instances[0].Name != "new" {
 		t.Fatalf("window holds %d requests from %+v, want the 20 recent ones from new only", s.Requests, s.Instances)
 	}
