@@ -266,9 +266,13 @@ func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui
 }
 
 // remoteHost is the host of a tcp:// engine address, where that engine's
-// published ports are reached; empty for a local socket.
+// published ports are reached; empty for a local socket; for ssh, none:
+// the registry is reached through the engine.
 func remoteHost(engineAddr string) string {
 	u, err := url.Parse(engineAddr)
+	if err == nil && u.Scheme == "ssh" {
+		return registry.OnlyThroughEngine
+	}
 	if err != nil || u.Scheme != "tcp" {
 		return ""
 	}

@@ -52,6 +52,9 @@ type Engine struct {
 	// Client is the SDK client, for the other adapters main.go wires
 	// (demo deployer, probe) that need calls beyond engineAPI.
 	Client *client.Client
+	// tls names the certificate files in use, so a failed handshake can
+	// say which one to look at.
+	tls *TLSFiles
 }
 
 // Info describes the engine for the status bar.
@@ -77,18 +80,21 @@ func Connect(host string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
-	if target.Host != "" {
-		if strings.HasPrefix(target.Host, "ssh://") {
-			return nil, fmt.Errorf("engine %s (%s): ssh hosts are not supported: forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and use --host unix:///tmp/docker.sock", target.Host, target.Source)
-		}
-		opts = append(opts, client.WithHost(target.Host))
+	opts, err := clientOpts(target)
+	if err != nil {
+		return nil, err
 	}
 	cli, err := client.NewClientWithOpts(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("engine %s (%s): %w", target.Host, target.Source, err)
 	}
-	return &Engine{api: cli, Client: cli, Host: cli.DaemonHost(), Source: target.Source}, nil
+	// An ssh client's DaemonHost is the helper's placeholder: show the
+	// address the user gave.
+	addr := cli.DaemonHost()
+	if strings.HasPrefix(target.Host, "ssh://") {
+		addr = target.Host
+	}
+	return &Engine{api: cli, Client: cli, Host: addr, Source: target.Source, tls: target.TLS}, nil
 }
 
 // Close releases the client's connections.
@@ -127,7 +133,15 @@ func (e *Engine) Probe(ctx context.Context) (Info, error) {
 // tried and what to do about it.
 func (e *Engine) explain(err error) error {
 	msg := err.Error()
+	if e.tls != nil {
+		if tlsErr, ok := e.tls.explainTLS(e.Host, e.Source, err); ok {
+			return tlsErr
+		}
+	}
 	switch {
+	case strings.HasPrefix(e.Host, "ssh://") && !errors.Is(err, context.Canceled):
+		// The helper's error carries ssh's own stderr: the reason.
+		return fmt.Errorf("cannot reach the Docker engine at %s (%s) over ssh: %s: check that `ssh %s docker version` works", e.Host, e.Source, firstLine(msg), strings.TrimPrefix(e.Host, "ssh://"))
 	case strings.Contains(msg, "permission denied"):
 		return fmt.Errorf("cannot talk to the Docker engine at %s (%s): permission denied on the socket: add your user to the docker group (sudo usermod -aG docker $USER, then log in again) or run topo with sudo", e.Host, e.Source)
 	case client.IsErrConnectionFailed(err) || strings.Contains(msg, "no such file") || strings.Contains(msg, "connection refused") || errors.Is(err, context.DeadlineExceeded):
