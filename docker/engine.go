@@ -141,7 +141,11 @@ func (e *Engine) explain(err error) error {
 	switch {
 	case strings.HasPrefix(e.Host, "ssh://") && !errors.Is(err, context.Canceled):
 		// The helper's error carries ssh's own stderr: the reason.
-		return fmt.Errorf("cannot reach the Docker engine at %s (%s) over ssh: %s: check that `ssh %s docker version` works", e.Host, e.Source, firstLine(msg), strings.TrimPrefix(e.Host, "ssh://"))
+		why := firstLine(msg)
+		if _, stderr, ok := strings.Cut(msg, "stderr="); ok && strings.TrimSpace(stderr) != "" {
+			why = "ssh said: " + strings.TrimSuffix(firstLine(stderr), ".")
+		}
+		return fmt.Errorf("cannot reach the Docker engine at %s (%s) over ssh: %s; check that `ssh %s docker version` works", e.Host, e.Source, why, strings.TrimPrefix(e.Host, "ssh://"))
 	case strings.Contains(msg, "permission denied"):
 		return fmt.Errorf("cannot talk to the Docker engine at %s (%s): permission denied on the socket: add your user to the docker group (sudo usermod -aG docker $USER, then log in again) or run topo with sudo", e.Host, e.Source)
 	case client.IsErrConnectionFailed(err) || strings.Contains(msg, "no such file") || strings.Contains(msg, "connection refused") || errors.Is(err, context.DeadlineExceeded):
