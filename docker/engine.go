@@ -55,6 +55,9 @@ type Engine struct {
 	// tls names the certificate files in use, so a failed handshake can
 	// say which one to look at.
 	tls *TLSFiles
+	// netIDs maps network names to IDs, for engines that key endpoints
+	// by name (Podman, see podman.go).
+	netIDs networkIDs
 }
 
 // Info describes the engine for the status bar.
@@ -121,6 +124,9 @@ func (e *Engine) Probe(ctx context.Context) (Info, error) {
 		return info, e.explain(err)
 	}
 	info.Version, info.APIVersion, info.OS = v.Version, v.APIVersion, v.Os
+	if isPodman(v) {
+		info.Version = "Podman " + v.Version
+	}
 	if r := <-sysC; r.err == nil {
 		info.Name = r.sys.Name
 		info.SwarmState = string(r.sys.Swarm.LocalNodeState)
@@ -177,11 +183,14 @@ func (e *Engine) Sync(ctx context.Context) (model.Topology, error) {
 	if err != nil {
 		return topo, e.explain(err)
 	}
+	e.netIDs.learn(nets)
 	for _, n := range nets {
 		topo.Networks[n.ID] = fromNetwork(n)
 	}
 	for _, c := range list {
-		topo.Containers[c.ID] = fromSummary(c)
+		mc := fromSummary(c)
+		e.keyByNetworkID(ctx, &mc)
+		topo.Containers[c.ID] = mc
 	}
 	return topo, nil
 }

@@ -2,7 +2,8 @@
 # Makes sure what the tests need from the machine is there: a Docker engine
 # that answers (installing Debian's docker.io and starting dockerd when it
 # does not), tmux for the end-to-end tests and debootstrap for the swarm
-# node image, docker-compose for the compose tests. Skips whatever is
+# node image, docker-compose for the compose tests, ssh and podman for the
+# engine tests. Skips whatever is
 # present: under CI a missing tool fails its tests instead of skipping them.
 set -euo pipefail
 
@@ -14,6 +15,10 @@ command -v docker >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 # The compose tests check topo's compose file with the real tool.
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# The engine tests: ssh:// engines through the system's ssh, and Podman's
+# Docker-compatible API.
+command -v ssh >/dev/null || missing+=(openssh-client)
+command -v podman >/dev/null || missing+=(podman)
 if ((${#missing[@]})); then
 	if [ "$(id -u)" != 0 ]; then
 		log "missing ${missing[*]}: install them (apt-get install -y ${missing[*]}) or run as root"
