@@ -149,7 +149,7 @@ func (e *Engine) explain(err error) error {
 		// The helper's error carries ssh's own stderr: the reason.
 		why := firstLine(msg)
 		if _, stderr, ok := strings.Cut(msg, "stderr="); ok && strings.TrimSpace(stderr) != "" {
-			why = "ssh said: " + strings.TrimSuffix(firstLine(stderr), ".")
+			why = "ssh said: " + strings.TrimRight(firstLine(stderr), ".\r ")
 		}
 		return fmt.Errorf("cannot reach the Docker engine at %s (%s) over ssh: %s; check that `ssh %s docker version` works", e.Host, e.Source, why, strings.TrimPrefix(e.Host, "ssh://"))
 	case strings.Contains(msg, "permission denied"):

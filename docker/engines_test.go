@@ -149,7 +149,7 @@ func trustSSH(t *testing.T, dir, knownHost string) {
 // TestSSHEngineShowsLanesAndFollowsEvents reaches a Docker-in-Docker
 // engine as ssh://root@<node>, the way `docker -H ssh://` does (the system
 // ssh running `docker system dial-stdio` there), and through a docker
-// context naming that address: lanes read, an event followed.
+// context naming that address: lanes read, events followed, an action run.
 func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 	cfg := cleanEngineEnv(t)
 	dir, pub := sshClient(t)
@@ -191,6 +191,21 @@ func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 		c.Exec(t, n, "docker", "network", "create", net2)
 		waitUpdate(t, updates, "the create event of "+net2+" over ssh", func(u model.Update) bool {
 			return u.Event != nil && strings.Contains(fmt.Sprint(*u.Event), net2)
+		})
+
+		// An action goes over the same connection, and its event comes back.
+		app := c.Env.Name("app")
+		var appID string
+		for id, ct := range topo.Containers {
+			if ct.Name == app {
+				appID = id
+			}
+		}
+		if err := e.Do(ctx, model.ActionStop, appID); err != nil {
+			t.Fatalf("stop %s over ssh: %v", app, err)
+		}
+		waitUpdate(t, updates, "the stop of "+app+" over ssh", func(u model.Update) bool {
+			return u.Event != nil && u.Event.ActorID == appID && (u.Event.BaseAction() == "die" || u.Event.BaseAction() == "stop")
 		})
 	})
 
