@@ -7,13 +7,32 @@ BIN := bin/topo
 # demo app, registrator).
 export CGO_ENABLED := 0
 
-.PHONY: run build test test-go check bench bench-capacity bench-swarm faults consul test-images clean
+.PHONY: run build dist test test-go check bench bench-capacity bench-swarm faults consul test-images clean
+
+# The version `topo --version` prints; the commit and Go version come from
+# the binary's build information. -buildvcs=auto stamps the commit even
+# where GOFLAGS turns it off (inside a git worktree Go finds no repository
+# and stamps none).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+DIST_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
 run: build
 	./$(BIN)
 
 build:
-	$(GO) build -trimpath -o $(BIN) .
+	$(GO) build -buildvcs=auto -trimpath -o $(BIN) .
+
+# Static binaries for every platform a presenter may carry, with checksums
+# (verify with: cd dist && sha256sum -c SHA256SUMS).
+dist:
+	rm -rf dist && mkdir -p dist
+	set -e; for t in $(DIST_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		echo "dist/topo-$$os-$$arch$$ext"; \
+		GOOS=$$os GOARCH=$$arch $(GO) build -buildvcs=auto -trimpath -ldflags='$(LDFLAGS)' -o dist/topo-$$os-$$arch$$ext .; \
+	done
+	cd dist && sha256sum topo-* > SHA256SUMS
 
 # Everything the tests need is built or started here, then the whole suite
 # runs against the real engine, a real Consul agent and local images, with a
@@ -59,4 +78,4 @@ test-images:
 	@./scripts/test-images.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

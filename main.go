@@ -70,7 +70,7 @@ every container as a node in each lane it is attached to.
 
 The engine is the one named by --host, else DOCKER_HOST, else the current
 docker context, else the default socket.`,
-		Version:       version,
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -82,6 +82,7 @@ docker context, else the default socket.`,
 	root.Flags().StringVar(&opts.record, "record", "", "record what topo sees to this file (replay with topo snapshot --from)")
 	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
 	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
+	root.SetVersionTemplate("topo {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
 	})
@@ -318,9 +319,13 @@ func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui
 }
 
 // remoteHost is the host of a tcp:// engine address, where that engine's
-// published ports are reached; empty for a local socket.
+// published ports are reached; empty for a local socket; for ssh, none:
+// the registry is reached through the engine.
 func remoteHost(engineAddr string) string {
 	u, err := url.Parse(engineAddr)
+	if err == nil && u.Scheme == "ssh" {
+		return registry.OnlyThroughEngine
+	}
 	if err != nil || u.Scheme != "tcp" {
 		return ""
 	}

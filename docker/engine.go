@@ -57,6 +57,12 @@ type Engine struct {
 	// Client is the SDK client, for the other adapters main.go wires
 	// (demo deployer, probe) that need calls beyond engineAPI.
 	Client *client.Client
+	// tls names the certificate files in use, so a failed handshake can
+	// say which one to look at.
+	tls *TLSFiles
+	// netIDs maps network names to IDs, for engines that key endpoints
+	// by name (Podman, see podman.go).
+	netIDs networkIDs
 }
 
 // Info describes the engine for the status bar.
@@ -82,18 +88,21 @@ func Connect(host string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
-	if target.Host != "" {
-		if strings.HasPrefix(target.Host, "ssh://") {
-			return nil, fmt.Errorf("engine %s (%s): ssh hosts are not supported: forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and use --host unix:///tmp/docker.sock", target.Host, target.Source)
-		}
-		opts = append(opts, client.WithHost(target.Host))
+	opts, err := clientOpts(target)
+	if err != nil {
+		return nil, err
 	}
 	cli, err := client.NewClientWithOpts(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("engine %s (%s): %w", target.Host, target.Source, err)
 	}
-	return &Engine{api: cli, Client: cli, Host: cli.DaemonHost(), Source: target.Source}, nil
+	// An ssh client's DaemonHost is the helper's placeholder: show the
+	// address the user gave.
+	addr := cli.DaemonHost()
+	if strings.HasPrefix(target.Host, "ssh://") {
+		addr = target.Host
+	}
+	return &Engine{api: cli, Client: cli, Host: addr, Source: target.Source, tls: target.TLS}, nil
 }
 
 // Close releases the client's connections.
@@ -120,6 +129,9 @@ func (e *Engine) Probe(ctx context.Context) (Info, error) {
 		return info, e.explain(err)
 	}
 	info.Version, info.APIVersion, info.OS = v.Version, v.APIVersion, v.Os
+	if isPodman(v) {
+		info.Version = "Podman " + v.Version
+	}
 	if r := <-sysC; r.err == nil {
 		info.Name = r.sys.Name
 		info.SwarmState = string(r.sys.Swarm.LocalNodeState)
@@ -132,7 +144,19 @@ func (e *Engine) Probe(ctx context.Context) (Info, error) {
 // tried and what to do about it.
 func (e *Engine) explain(err error) error {
 	msg := err.Error()
+	if e.tls != nil {
+		if tlsErr, ok := e.tls.explainTLS(e.Host, e.Source, err); ok {
+			return tlsErr
+		}
+	}
 	switch {
+	case strings.HasPrefix(e.Host, "ssh://") && !errors.Is(err, context.Canceled):
+		// The helper's error carries ssh's own stderr: the reason.
+		why := firstLine(msg)
+		if _, stderr, ok := strings.Cut(msg, "stderr="); ok && strings.TrimSpace(stderr) != "" {
+			why = "ssh said: " + strings.TrimRight(firstLine(stderr), ".\r ")
+		}
+		return fmt.Errorf("cannot reach the Docker engine at %s (%s) over ssh: %s; check that `ssh %s docker version` works", e.Host, e.Source, why, strings.TrimPrefix(e.Host, "ssh://"))
 	case strings.Contains(msg, "permission denied"):
 		return fmt.Errorf("cannot talk to the Docker engine at %s (%s): permission denied on the socket: add your user to the docker group (sudo usermod -aG docker $USER, then log in again) or run topo with sudo", e.Host, e.Source)
 	case client.IsErrConnectionFailed(err) || strings.Contains(msg, "no such file") || strings.Contains(msg, "connection refused") || errors.Is(err, context.DeadlineExceeded):
@@ -179,11 +203,14 @@ func (e *Engine) Sync(ctx context.Context) (model.Topology, error) {
 	if err != nil {
 		return topo, e.explain(err)
 	}
+	e.netIDs.learn(nets)
 	for _, n := range nets {
 		topo.Networks[n.ID] = fromNetwork(n)
 	}
 	for _, c := range list {
-		topo.Containers[c.ID] = fromSummary(c)
+		mc := fromSummary(c)
+		e.keyByNetworkID(ctx, &mc)
+		topo.Containers[c.ID] = mc
 	}
 	return topo, nil
 }

@@ -16,7 +16,7 @@ import (
 // watchedEvents are the engine events that change the lanes; the rest
 // (exec, attach, top...) would only cost inspections.
 var watchedEvents = map[events.Type][]string{
-	events.ContainerEventType: {"create", "start", "restart", "die", "kill", "stop", "destroy", "rename", "pause", "unpause", "health_status", "update"},
+	events.ContainerEventType: {"create", "start", "restart", "die", "kill", "stop", "destroy", "remove", "rename", "pause", "unpause", "health_status", "update"},
 	events.NetworkEventType:   {"create", "destroy", "connect", "disconnect"},
 	events.VolumeEventType:    {"create", "destroy", "mount", "unmount"},
 }
@@ -233,6 +233,7 @@ func (e *Engine) readLate(ctx context.Context, id string, seq uint64, out chan<-
 	r := lateRead{id: id, seq: seq}
 	if c, err := e.api.ContainerInspect(rctx, id); err == nil {
 		mc := fromInspect(c)
+		e.keyByNetworkID(rctx, &mc)
 		r.container = &mc
 	}
 	select {
@@ -270,6 +271,7 @@ const disconnectTimeout = time.Second
 // failed read (the object vanished since) leaves the state out and the
 // model applies what the event itself says.
 func (e *Engine) enrich(ctx context.Context, m events.Message) model.Event {
+	m = fromPodmanEvent(m)
 	ev := model.Event{
 		Time: time.Unix(0, m.TimeNano), Type: string(m.Type), Action: string(m.Action),
 		ActorID: m.Actor.ID, Attributes: m.Actor.Attributes,
@@ -282,6 +284,7 @@ func (e *Engine) enrich(ctx context.Context, m events.Message) model.Event {
 		defer cancel()
 		if c, err := e.api.ContainerInspect(ctx, id); err == nil {
 			mc := fromInspect(c)
+			e.keyByNetworkID(ctx, &mc)
 			ev.Container = &mc
 		}
 	}
@@ -329,6 +332,7 @@ func (e *Engine) listed(ctx context.Context, containerID, networkID string) *mod
 		return nil
 	}
 	c := fromSummary(list[0])
+	e.keyByNetworkID(ctx, &c)
 	if ep, ok := c.Endpoints[networkID]; !ok || ep.IP() == "" {
 		return nil
 	}

@@ -96,6 +96,12 @@ func Find(ctx context.Context, flagAddr string, topo model.Topology, engineHost 
 	return Detect(ctx, topo, DefaultProbeTimeout, engineHost, tunnel)
 }
 
+// OnlyThroughEngine, given as the engine host, says that no address of the
+// engine's containers can be dialled from here (an engine reached over
+// ssh): a container IP dialled locally could answer from another engine's
+// container, so the registry is reached through the engine only.
+const OnlyThroughEngine = "(through the engine only)"
+
 // candidate is one address of one container that may be Consul's API.
 type candidate struct {
 	addr, source string
@@ -119,6 +125,9 @@ func Detect(ctx context.Context, topo model.Topology, timeout time.Duration, eng
 		return Target{}, ErrNoRegistry
 	}
 	cands := candidates(found, engineHost)
+	if engineHost == OnlyThroughEngine {
+		cands = nil
+	}
 	var tried []string
 	var probeErrs []error
 	if len(cands) > 0 {

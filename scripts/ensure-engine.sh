@@ -3,7 +3,7 @@
 # that answers (installing Debian's docker.io and starting dockerd when it
 # does not), tmux for the end-to-end tests and debootstrap for the swarm
 # node image, docker-compose for the compose tests, rsvg-convert for the
-# SVG test. Skips whatever is
+# SVG test, ssh and podman for the engine tests. Skips whatever is
 # present: under CI a missing tool fails its tests instead of skipping them.
 set -euo pipefail
 
@@ -17,6 +17,10 @@ command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 # The picture test renders topo's SVG with a real renderer.
 command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)
+# The engine tests: ssh:// engines through the system's ssh, and Podman's
+# Docker-compatible API.
+command -v ssh >/dev/null || missing+=(openssh-client)
+command -v podman >/dev/null || missing+=(podman)
 if ((${#missing[@]})); then
 	if [ "$(id -u)" != 0 ]; then
 		log "missing ${missing[*]}: install them (apt-get install -y ${missing[*]}) or run as root"

@@ -29,7 +29,7 @@ import (
 const (
 	nodeImageRepo = "topo-swarmnode"
 	debianSuite   = "bookworm"
-	nodePackages  = "docker.io,iptables,iproute2,ca-certificates,procps"
+	nodePackages  = "docker.io,iptables,iproute2,ca-certificates,procps,openssh-server"
 	nodePath      = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	entrypoint    = "/usr/local/bin/swarm-node"
 )

@@ -60,6 +60,8 @@ type Cluster struct {
 	Network string
 	// Timings of the set-up, for the test's report.
 	Timings map[string]time.Duration
+	// engine shapes a lone engine node (StartEngine); zero for a swarm.
+	engine EngineOptions
 }
 
 // Manager returns the manager node.
@@ -189,8 +191,7 @@ func (c *Cluster) startNode(ctx context.Context, t testing.TB, img, name string,
 	}
 	resp, err := c.Env.Client.ContainerCreate(ctx, &container.Config{
 		Image: img, Hostname: name, Labels: labels,
-		Cmd: []string{"-H", "unix:///var/run/docker.sock", "-H", fmt.Sprintf("tcp://0.0.0.0:%d", innerPort),
-			"--tls=false", "--mtu", bridgeMTU},
+		Cmd: c.engine.dockerdArgs(),
 	}, &container.HostConfig{
 		NetworkMode: container.NetworkMode(c.Network),
 		// --privileged is refused here (the outer engine lacks
@@ -210,6 +211,9 @@ func (c *Cluster) startNode(ctx context.Context, t testing.TB, img, name string,
 	if err != nil {
 		t.Fatalf("create swarm node %s: %v", name, err)
 	}
+	if err := c.engine.copyFiles(ctx, c.Env.Client, resp.ID); err != nil {
+		t.Fatalf("copy files into node %s: %v", name, err)
+	}
 	if err := c.Env.Client.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
 		t.Fatalf("start swarm node %s: %v", name, err)
 	}
@@ -224,8 +228,8 @@ func (c *Cluster) startNode(ctx context.Context, t testing.TB, img, name string,
 	if ip, err := netip.ParseAddr(ep.IPAddress); err == nil && netip.MustParsePrefix("10.0.0.0/8").Contains(ip) {
 		t.Fatalf("the node bridge got %s, inside 10.0.0.0/8 where the swarm puts its overlays: configure the engine's default-address-pools elsewhere", ep.IPAddress)
 	}
-	host := fmt.Sprintf("tcp://%s:%d", ep.IPAddress, innerPort)
-	cli, err := client.NewClientWithOpts(client.WithHost(host), client.WithAPIVersionNegotiation())
+	host := fmt.Sprintf("tcp://%s:%d", ep.IPAddress, c.engine.port())
+	cli, err := client.NewClientWithOpts(append(c.engine.clientOpts(), client.WithHost(host), client.WithAPIVersionNegotiation())...)
 	if err != nil {
 		t.Fatal(err)
 	}
