@@ -19,8 +19,16 @@ const (
 	maxFPS     = 120
 )
 
-// standardRenderer is a framerate-based terminal renderer, updating the view
-// at a given framerate to avoid overloading the terminal emulator.
+// standardRenderer is a terminal renderer that draws on demand, with the
+// framerate as a ceiling to avoid overloading the terminal emulator.
+//
+// PATCH (topo, see PATCH.md): upstream v1.3.10 ran a ticker at the
+// framerate for the program's whole life and compared frames on every
+// tick, so an idle program woke fps times a second. Here write nudges the
+// renderer only when the view differs from what is on screen; a change
+// after a quiet interval is drawn at once (leading edge), and changes
+// inside one interval wait for one timer and are drawn as one frame.
+// Nothing wakes while nothing changes.
 //
 // In cases where very high performance is needed the renderer can be told
 // to exclude ranges of lines, allowing them to be written to directly.
@@ -31,14 +39,16 @@ type standardRenderer struct {
 	buf                bytes.Buffer
 	queuedMessageLines []string
 	framerate          time.Duration
-	ticker             *time.Ticker
 	done               chan struct{}
-	lastRender         string
-	lastRenderedLines  []string
-	linesRendered      int
-	altLinesRendered   int
-	useANSICompressor  bool
-	once               sync.Once
+	// wake holds at most one nudge: a view that differs from the last one
+	// drawn is waiting in buf (see write and listen).
+	wake              chan struct{}
+	lastRender        string
+	lastRenderedLines []string
+	linesRendered     int
+	altLinesRendered  int
+	useANSICompressor bool
+	once              sync.Once
 
 	// cursor visibility state
 	cursorHidden bool
@@ -72,6 +82,7 @@ func newRenderer(out io.Writer, useANSICompressor bool, fps int) renderer {
 		out:                out,
 		mtx:                &sync.Mutex{},
 		done:               make(chan struct{}),
+		wake:               make(chan struct{}, 1),
 		framerate:          time.Second / time.Duration(fps),
 		useANSICompressor:  useANSICompressor,
 		queuedMessageLines: []string{},
@@ -84,13 +95,9 @@ func newRenderer(out io.Writer, useANSICompressor bool, fps int) renderer {
 
 // start starts the renderer.
 func (r *standardRenderer) start() {
-	if r.ticker == nil {
-		r.ticker = time.NewTicker(r.framerate)
-	} else {
-		// If the ticker already exists, it has been stopped and we need to
-		// reset it.
-		r.ticker.Reset(r.framerate)
-	}
+	// A restart (RestoreTerminal) follows a repaint request: whatever the
+	// buffer holds by then must be drawn without waiting for another view.
+	r.nudge()
 
 	// Since the renderer can be restarted after a stop, we need to reset
 	// the done channel and its corresponding sync.Once.
@@ -143,28 +150,74 @@ func (r *standardRenderer) kill() {
 	r.execute("\r")
 }
 
-// listen waits for ticks on the ticker, or a signal to stop the renderer.
+// nudge tells listen that a new view may be waiting; it never blocks, and
+// many nudges before listen runs are one.
+func (r *standardRenderer) nudge() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// listen draws each waiting view, at most once per framerate interval, or
+// stops the renderer. It sleeps until nudged: no timer runs while nothing
+// changes.
+//
+// A nudge that comes a whole interval or more after the last frame is
+// drawn at once (leading edge). A nudge inside the interval arms a timer
+// for the interval's end instead, and every further nudge until then is
+// folded into that one frame (trailing edge), so frames are never closer
+// than the framerate allows.
 func (r *standardRenderer) listen() {
+	var (
+		timer     *time.Timer
+		timerC    <-chan time.Time // nil while no timer is armed
+		lastFrame time.Time
+	)
+	draw := func() {
+		timerC = nil
+		if r.flush() {
+			lastFrame = time.Now()
+		}
+	}
 	for {
 		select {
 		case <-r.done:
-			r.ticker.Stop()
+			if timer != nil {
+				timer.Stop()
+			}
 			return
 
-		case <-r.ticker.C:
-			r.flush()
+		case <-r.wake:
+			if timerC != nil {
+				continue // the armed timer draws it
+			}
+			wait := r.framerate - time.Since(lastFrame)
+			if wait <= 0 {
+				draw()
+				continue
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			timerC = timer.C
+
+		case <-timerC:
+			draw()
 		}
 	}
 }
 
-// flush renders the buffer.
-func (r *standardRenderer) flush() {
+// flush renders the buffer and reports whether it wrote a frame.
+func (r *standardRenderer) flush() bool {
 	r.mtx.Lock()
 	defer r.mtx.Unlock()
 
 	if r.buf.Len() == 0 || r.buf.String() == r.lastRender {
 		// Nothing to do.
-		return
+		return false
 	}
 
 	// Output buffer.
@@ -288,6 +341,7 @@ func (r *standardRenderer) flush() {
 	// See https://github.com/charmbracelet/bubbletea/pull/1233
 	r.lastRenderedLines = newLines
 	r.buf.Reset()
+	return true
 }
 
 // lastLinesRendered returns the number of lines rendered lastly.
@@ -298,8 +352,8 @@ func (r *standardRenderer) lastLinesRendered() int {
 	return r.linesRendered
 }
 
-// write writes to the internal buffer. The buffer will be outputted via the
-// ticker which calls flush().
+// write writes to the internal buffer. The buffer is drawn by listen, which
+// calls flush().
 func (r *standardRenderer) write(s string) {
 	r.mtx.Lock()
 	defer r.mtx.Unlock()
@@ -314,6 +368,13 @@ func (r *standardRenderer) write(s string) {
 	}
 
 	_, _ = r.buf.WriteString(s)
+
+	// Bubble Tea calls write after every message, most of which change
+	// nothing on screen: only a different view is worth waking for. A
+	// repaint empties lastRender, so a forced repaint always wakes.
+	if s != r.lastRender {
+		r.nudge()
+	}
 }
 
 func (r *standardRenderer) repaint() {
