@@ -7,7 +7,7 @@ BIN := bin/topo
 # demo app, registrator).
 export CGO_ENABLED := 0
 
-.PHONY: run build test test-go check bench bench-swarm consul test-images clean
+.PHONY: run build test test-go check bench bench-1000 bench-swarm consul test-images clean
 
 run: build
 	./$(BIN)
@@ -32,6 +32,11 @@ check:
 bench: build
 	./scripts/ensure-engine.sh
 	./scripts/bench.sh
+
+# The same at 1,000 containers (BENCHMARKS-1000.md; minutes to set up).
+bench-1000: build
+	./scripts/ensure-engine.sh
+	./scripts/bench.sh --containers 1000
 
 # The swarm targets against a real 3-node swarm with 100 tasks (about 2
 # minutes, plus the node image's first build).
