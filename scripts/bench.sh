@@ -71,12 +71,13 @@ die() {
 
 # --- clean-up: only what carries our label, our tmux server, our files ----
 cleaned=
-RELAY=
+RELAY= ONETICK=
 cleanup() {
 	[ -n "$cleaned" ] && return
 	cleaned=1
 	set +e
 	[ -n "$RELAY" ] && kill "$RELAY" 2>/dev/null
+	[ -n "$ONETICK" ] && kill "$ONETICK" 2>/dev/null
 	tmux -L "$SOCK" kill-server 2>/dev/null
 	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
 	local ids
@@ -268,8 +269,17 @@ TOPO=$(tmux -L "$SOCK" display-message -p -t topo '#{pane_pid}')
 # --- (d) idle CPU ----------------------------------------------------------
 # Sampled every second, so that seconds in which other sessions sharing the
 # engine caused events (which topo must follow) can be told from quiet ones.
+# For reading the wake-ups: a Go program that only wakes once a second
+# (as topo's status clock does) measured over the same window; the Go
+# runtime's own threads switch several times per wake-up.
+mkdir -p "$WORK/onetick"
+printf 'package main\n\nimport "time"\n\nfunc main() {\n\tfor range time.Tick(time.Second) {\n\t}\n}\n' >"$WORK/onetick/main.go"
+printf 'module onetick\n\ngo 1.24\n' >"$WORK/onetick/go.mod"
+(cd "$WORK/onetick" && go build -o onetick .) || die "building the one-tick reference program"
+"$WORK/onetick/onetick" &
+ONETICK=$!
 nap 3 # let the start-up inspection and first ticks pass
-w0=$(date +%s.%N) t0=$(now_us)
+w0=$(date +%s.%N) t0=$(now_us) k0=$(wakeups "$ONETICK")
 p0=$(cpu_ticks "$TOPO") d0=$(cpu_ticks "$DOCKERD")
 : >"$WORK/idle"
 for _ in $(seq 1 "$IDLE"); do
@@ -277,7 +287,11 @@ for _ in $(seq 1 "$IDLE"); do
 	nap 1
 done
 echo "$(now_us) $(cpu_ns "$TOPO") $(cpu_ns "$DOCKERD") $(wakeups "$TOPO")" >>"$WORK/idle"
-w1=$(date +%s.%N) t1=$(now_us)
+w1=$(date +%s.%N) t1=$(now_us) k1=$(wakeups "$ONETICK")
+kill "$ONETICK" 2>/dev/null || true
+wait "$ONETICK" 2>/dev/null || true
+ONETICK=
+ONETICK_WAKE=$(awk -v k="$((k1 - k0))" -v t="$((t1 - t0))" 'BEGIN {printf "%.1f", k / (t / 1e6)}')
 p1=$(cpu_ticks "$TOPO") d1=$(cpu_ticks "$DOCKERD")
 IDLE_TOPO=$(pct "$(((p1 - p0) * 1000000 / CLK_TCK))" "$((t1 - t0))")
 IDLE_DOCKERD=$(pct "$(((d1 - d0) * 1000000 / CLK_TCK))" "$((t1 - t0))")
@@ -319,7 +333,7 @@ read -r FIT_IDLE FIT_PER_EVENT < <(awk '
 		b = (k * sxy - sx * sy) / den; a = (sy - b * sx) / k
 		printf "%.2f %.2f\n", a / 10, b
 	}' "$WORK/idle_events" "$WORK/idle")
-log "idle ${IDLE}s: topo wakes $IDLE_WAKE times a second ($QUIET_WAKE in the quiet seconds)"
+log "idle ${IDLE}s: topo wakes $IDLE_WAKE times a second ($QUIET_WAKE in the quiet seconds); a Go program waking once a second: $ONETICK_WAKE"
 log "idle ${IDLE}s: topo $IDLE_TOPO % ($IDLE_TOPO_NS % by schedstat), dockerd $IDLE_DOCKERD % ($IDLE_DOCKERD_NS %); $IDLE_EVENTS engine events meanwhile; in the $QUIET_S quiet seconds: topo $QUIET_TOPO %, dockerd $QUIET_DOCKERD %; fit: $FIT_IDLE % at no event + $FIT_PER_EVENT ms per event"
 
 # --- (b) started -> on screen, (c) removed -> gone --------------------------
@@ -380,8 +394,7 @@ tmux -L "$SOCK" send-keys -t topo q
 # that notes every request line it passes on (the event stream is one
 # request, made at start). Counted over REQ_SECONDS once the first frame is
 # up; 0 is the target: topo follows the event stream and never polls.
-IDLE_REQ=-
-REQ_TOTAL=-
+IDLE_REQ=- REQ_TOTAL=- REQ_ALL=- REQ_EVENTS=-
 if command -v python3 >/dev/null; then
 	python3 - "$WORK/relay.sock" /var/run/docker.sock "$WORK/requests" <<'PY' &
 import re, socket, sys, threading, time
@@ -423,16 +436,28 @@ PY
 	tmux -L "$SOCK" new-session -d -s req -x "$W" -y "$H" "DOCKER_HOST=unix://$WORK/relay.sock exec '$BIN'"
 	wait_screen req '● live' 30
 	nap 3 # the start-up reads (inspections, the registry search) pass
-	r0=$(wc -l <"$WORK/requests")
+	r0=$(wc -l <"$WORK/requests") q0=$(date +%s.%N)
 	nap "$REQ_SECONDS"
-	r1=$(wc -l <"$WORK/requests")
-	IDLE_REQ=$((r1 - r0))
+	r1=$(wc -l <"$WORK/requests") q1=$(date +%s.%N)
 	REQ_TOTAL=$r1
 	tmux -L "$SOCK" kill-session -t req
 	kill "$RELAY" 2>/dev/null || true
 	wait "$RELAY" 2>/dev/null || true
-	log "requests while idle: $IDLE_REQ in ${REQ_SECONDS}s ($REQ_TOTAL in all, start-up included)"
-	if ((IDLE_REQ > 0)); then sed -n "$((r0 + 1)),${r1}p" "$WORK/requests" | head -5 >&2; fi
+	RELAY=
+	# Other sessions on the shared engine cause events, and topo reads a
+	# container after its event: a request within 2 s after an event of
+	# the kinds topo follows is its answer to that event, not polling.
+	docker events --since "$(awk -v t="$q0" 'BEGIN {printf "%.3f", t - 2}')" --until "$q1" --format '{{.TimeNano}} {{.Type}} {{.Action}}' |
+		awk '$2 == "network" || ($2 == "container" && $3 ~ /^(create|start|restart|die|kill|stop|destroy|rename|pause|unpause|health_status|update)/) {print $1}' >"$WORK/req_events"
+	sed -n "$((r0 + 1)),${r1}p" "$WORK/requests" >"$WORK/req_window"
+	read -r REQ_ALL IDLE_REQ REQ_EVENTS < <(awk '
+		FILENAME == ARGV[1] {ev[++n] = $1; next}
+		{all++; prompted = 0
+		 for (j = 1; j <= n; j++) if (ev[j] <= $1 && $1 - ev[j] < 2e9) prompted = 1
+		 if (!prompted) {idle++; print > "/dev/stderr"}}
+		END {print all + 0, idle + 0, n + 0}' "$WORK/req_events" "$WORK/req_window" 2>"$WORK/req_unprompted")
+	log "requests in ${REQ_SECONDS}s after start-up: $REQ_ALL, following $REQ_EVENTS engine events of other sessions; $IDLE_REQ with no event in the 2 s before ($REQ_TOTAL in all, start-up included)"
+	if ((IDLE_REQ > 0)); then head -5 "$WORK/req_unprompted" >&2; fi
 else
 	log "python3 not found: requests while idle not counted"
 fi
@@ -505,20 +530,20 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v + 0 <= t + 0) ? "ok" : "MIS
 	echo "| (d) topo CPU, idle ${IDLE} s | $IDLE_TOPO % of one core ($IDLE_TOPO_NS % by schedstat), following $IDLE_EVENTS engine events of other sessions | <= 0.1 % | $(verdict "$IDLE_TOPO" 0.1) |"
 	if ((QUIET_S > 0)); then
 		echo "| (d) topo CPU, the quiet seconds of that window | $QUIET_TOPO % over $QUIET_S s without any engine event | <= 0.1 % | $(verdict "$QUIET_TOPO" 0.1) |"
-		echo "| (d) topo wake-ups, the quiet seconds | $QUIET_WAKE a second (context switches of all its threads) | <= 2 (goal) | $(verdict "$QUIET_WAKE" 2) |"
+		echo "| (d) topo wake-ups, the quiet seconds | $QUIET_WAKE context switches a second, all threads (a Go program that only wakes once a second: $ONETICK_WAKE) | <= 2 (goal) | $(verdict "$QUIET_WAKE" 2) |"
 		QUIET_DOCKERD_TEXT="; $QUIET_DOCKERD % in the quiet seconds"
 	else
 		echo "| (d) topo CPU, the quiet seconds of that window | none: other sessions caused engine events in every second | <= 0.1 % | not measurable |"
 		QUIET_DOCKERD_TEXT=
 	fi
 	echo "| (d) topo CPU estimated at no event (line fitted through the 1 s samples: CPU against events) | $FIT_IDLE % + $FIT_PER_EVENT ms of CPU per event | <= 0.1 % | $(verdict "$FIT_IDLE" 0.1) (estimate) |"
-	echo "| (d) topo wake-ups, whole window | $IDLE_WAKE a second, following $IDLE_EVENTS engine events | (reported) | |"
+	echo "| (d) topo wake-ups, whole window | $IDLE_WAKE context switches a second, following $IDLE_EVENTS engine events (a Go program that only wakes once a second: $ONETICK_WAKE) | (reported) | |"
 	echo "| (d) dockerd CPU, same window | $IDLE_DOCKERD % ($IDLE_DOCKERD_NS % by schedstat$QUIET_DOCKERD_TEXT); before topo ran: $DOCKERD_BASE % ($DOCKERD_BASE_NS %) | (no polling) | |"
 	echo "| (e) topo peak RSS (VmHWM) | $RSS_MB MB | <= 40 MB | $(verdict "$RSS_MB" 40) |"
 	if [ "$IDLE_REQ" = - ]; then
 		echo "| (f) API requests while idle | not counted (no python3 for the relay) | 0 | |"
 	else
-		echo "| (f) API requests while idle | $IDLE_REQ in $REQ_SECONDS s ($REQ_TOTAL in all, start-up included) | 0 | $(verdict "$IDLE_REQ" 0) |"
+		echo "| (f) API requests while idle (none prompted by an engine event in the 2 s before) | $IDLE_REQ in $REQ_SECONDS s ($REQ_ALL in all in that window, answering $REQ_EVENTS engine events of other sessions; $REQ_TOTAL with start-up) | 0 | $(verdict "$IDLE_REQ" 0) |"
 	fi
 	if [ -n "$BURST" ]; then
 		echo "| burst of 10,000 events (BenchmarkEventBurst, 300 containers, real program loop and renderer): first frame | $B_FIRST ms | <= 180 ms | $(verdict "$B_FIRST" 180) |"
