@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"sort"
@@ -57,6 +58,43 @@ func BenchmarkEventBurst(b *testing.B) {
 	b.ReportMetric(peakRSSMiB(), "rss-MiB")
 	// ns/op would be the whole run: the metrics above say more.
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkEventBurstScale is BenchmarkEventBurst at 100, 300 and 1,000
+// containers (the same 5 networks, every fifth container on two), to show
+// how each cost grows with the engine's size.
+func BenchmarkEventBurstScale(b *testing.B) {
+	for _, n := range []int{100, 300, 1000} {
+		b.Run(fmt.Sprintf("containers=%d", n), func(b *testing.B) {
+			var last burstResult
+			for range b.N {
+				last = runBurst(b, scaledTopology(n), burstEvents)
+			}
+			b.ReportMetric(ms(last.firstFrame), "first-frame-ms")
+			b.ReportMetric(ms(last.p50), "event-screen-p50-ms")
+			b.ReportMetric(ms(last.maxGap), "max-frame-gap-ms")
+			b.ReportMetric(ms(last.burst), "burst-ms")
+			b.ReportMetric(peakRSSMiB(), "rss-MiB")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// scaledTopology is benchTopology's shape at n containers; container-001
+// (the burst's) is always there.
+func scaledTopology(n int) model.Topology {
+	b := newTopo().builtIn()
+	for i := range 5 {
+		b.net(fmt.Sprintf("net%d", i))
+	}
+	for i := range n {
+		nets := []string{fmt.Sprintf("net%d", i%5)}
+		if i%5 == 0 {
+			nets = append(nets, fmt.Sprintf("net%d", (i/5+1)%5))
+		}
+		b.ctr(fmt.Sprintf("container-%03d", i), nets)
+	}
+	return b.build()
 }
 
 type burstResult struct {
