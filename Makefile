@@ -7,7 +7,7 @@ BIN := bin/topo
 # demo app, registrator).
 export CGO_ENABLED := 0
 
-.PHONY: run build dist test test-go check bench bench-capacity bench-swarm faults consul test-images clean
+.PHONY: run build dist test test-go check bench bench-1000 bench-capacity bench-swarm faults consul test-images clean
 
 # The version `topo --version` prints; the commit and Go version come from
 # the binary's build information. -buildvcs=auto stamps the commit even
@@ -57,6 +57,11 @@ bench: build
 bench-capacity:
 	./scripts/ensure-engine.sh
 	./scripts/bench-capacity.sh
+
+# The same at 1,000 containers (BENCHMARKS-1000.md; minutes to set up).
+bench-1000: build
+	./scripts/ensure-engine.sh
+	./scripts/bench.sh --containers 1000
 
 # The swarm targets against a real 3-node swarm with 100 tasks (about 2
 # minutes, plus the node image's first build).

@@ -92,3 +92,6 @@ require (
 	golang.org/x/time v0.16.0 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
 )
+
+// The renderer draws on demand (issue 18): see third_party/bubbletea/PATCH.md.
+replace github.com/charmbracelet/bubbletea => ./third_party/bubbletea

@@ -30,7 +30,7 @@ import (
 var version = "dev"
 
 // renderFPS caps how often the screen is redrawn; see runTUI.
-const renderFPS = 11
+const renderFPS = 60
 
 // probeTimeout bounds the first contact with the engine: a local socket
 // answers in milliseconds, so waiting longer only delays the error.
@@ -174,13 +174,14 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	}
 	app := ui.New(cfg)
 	defer app.Close()
-	// The frame rate trades the first frame against the idle cost: Bubble
-	// Tea draws the first frame one tick after it starts, and its ticker's
-	// wake-ups are nearly all of topo's idle CPU (measured idle 1.15 % at
-	// Bubble Tea's default 60, 0.42 % at 15, 0.33 % at 12, 0.24 % at 10;
-	// first frame with 300 containers 127 ms at 15, 137 at 12, 150 at 10,
-	// against targets of 0.3 % and 150 ms). At 11 an event still reaches
-	// the screen within one frame (91 ms).
+	// The frame rate is only a ceiling: the renderer carried in
+	// third_party/bubbletea (issue 18) draws the first frame and the first
+	// change after a quiet stretch at once, folds a burst into one frame
+	// per interval, and sleeps while the view does not change, so a high
+	// ceiling costs nothing idle (v1.3.10's ticker cost 1.15 % of a core
+	// idle at 60, hence the 11 used before it). 60 keeps a burst of events
+	// at most 17 ms behind the screen without redrawing 200x50 cells more
+	// often than a terminal shows them.
 	var root tea.Model = app
 	var rec *faultsRecorder
 	if path := os.Getenv(recordEnv); path != "" {

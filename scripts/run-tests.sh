@@ -25,7 +25,12 @@ export PATH="$TOPO_ROOT/bin:$PATH"
 go build -o bin/testsummary ./internal/testsummary
 status=0
 set +o pipefail
-go test -json -p 1 -count=1 -timeout 40m ./... 2>&1 | bin/testsummary || status=1
+# The patched Bubble Tea (third_party/bubbletea, issue 18) is a module of
+# its own: its tests run too, counted in the same summary.
+{
+	go test -json -p 1 -count=1 -timeout 40m ./...
+	(cd third_party/bubbletea && go test -json -count=1 -timeout 5m ./...)
+} 2>&1 | bin/testsummary || status=1
 set -o pipefail
 
 ./scripts/bystander.sh check "$state" || status=1

@@ -208,7 +208,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, nil
 	case EngineUpdateMsg:
-		return m, tea.Batch(m.applyUpdate(msg.Update), waitForUpdate(m.cfg.Updates))
+		return m, tea.Batch(m.applyUpdates(msg.Update), waitForUpdate(m.cfg.Updates))
+	case EngineBatchMsg:
+		return m, tea.Batch(m.applyUpdates(msg.Updates...), waitForUpdate(m.cfg.Updates))
 	case EngineClosedMsg:
 		m.closed = true
 		return m, nil
@@ -304,7 +306,40 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *Model) applyUpdate(u model.Update) tea.Cmd {
+// applyUpdates applies the watch's updates in order, then lays the panes
+// out once for all of them.
+func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
+	changed := false
+	for _, u := range us {
+		if m.applyUpdate(u) {
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	m.lanes.SetTopology(m.topo)
+	m.registry.SetTopology(m.topo)
+	// The overlay and the matrix are computed over every container: only
+	// while shown, not on every event of an engine nobody is inspecting.
+	if m.overlayOn {
+		m.overlay.SetTopology(m.topo)
+	}
+	if m.matrixOn {
+		m.matrix.SetTopology(m.topo)
+	}
+	cmds := []tea.Cmd{m.selectionChanged()}
+	for _, u := range us {
+		if u.Lost == nil {
+			cmds = append(cmds, m.maybeFindRegistry(u))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// applyUpdate applies one update to the model's topology, status and log,
+// and says whether the topology may have changed.
+func (m *Model) applyUpdate(u model.Update) bool {
 	now := m.cfg.Now()
 	switch {
 	case u.Snapshot != nil:
@@ -334,19 +369,9 @@ func (m *Model) applyUpdate(u model.Update) tea.Cmd {
 			m.log.Add(now, "lost the engine: "+u.Lost.Error(), true)
 		}
 		m.stale, m.retryAt = u.Lost, u.Retry
-		return nil
+		return false
 	}
-	m.lanes.SetTopology(m.topo)
-	m.registry.SetTopology(m.topo)
-	// The overlay and the matrix are computed over every container: only
-	// while shown, not on every event of an engine nobody is inspecting.
-	if m.overlayOn {
-		m.overlay.SetTopology(m.topo)
-	}
-	if m.matrixOn {
-		m.matrix.SetTopology(m.topo)
-	}
-	return tea.Batch(m.selectionChanged(), m.maybeFindRegistry(u))
+	return true
 }
 
 // maybeFindRegistry looks for the registry after the first snapshot, and

@@ -161,7 +161,7 @@ func TestEventLogAddRendersOnlyTheNewLine(t *testing.T) {
 	if allocs > 100 {
 		t.Errorf("one Add to a full log allocates %.0f times: it re-renders the whole log", allocs)
 	}
-	if got := strings.Count(log.viewport.View(), "container-"); got == 0 {
+	if got := strings.Count(log.View(), "container-"); got == 0 {
 		t.Errorf("the log shows no entries:\n%s", log.View())
 	}
 }

@@ -38,6 +38,10 @@ type EventLog struct {
 	// follow keeps the newest entry in view until the person scrolls up.
 	follow bool
 	width  int
+	// stale says lines changed since the viewport was given them: Add
+	// only marks it, so a burst of events joins the lines once, when the
+	// log is next drawn or scrolled, not once per event.
+	stale bool
 }
 
 // NewEventLog returns an empty log.
@@ -66,7 +70,7 @@ func (e *EventLog) Add(at time.Time, text string, bad bool) {
 			last.repeats++
 			last.at = at
 			e.lines[n-1] = e.render(*last, e.width)
-			e.refresh()
+			e.stale = true
 			return
 		}
 	}
@@ -77,11 +81,12 @@ func (e *EventLog) Add(at time.Time, text string, bad bool) {
 		e.entries = e.entries[len(e.entries)-maxLogEntries:]
 		e.lines = e.lines[len(e.lines)-maxLogEntries:]
 	}
-	e.refresh()
+	e.stale = true
 }
 
 // Update scrolls the log.
 func (e *EventLog) Update(msg tea.Msg) tea.Cmd {
+	e.sync()
 	var cmd tea.Cmd
 	e.viewport, cmd = e.viewport.Update(msg)
 	e.follow = e.viewport.AtBottom()
@@ -89,7 +94,17 @@ func (e *EventLog) Update(msg tea.Msg) tea.Cmd {
 }
 
 // View renders the log.
-func (e *EventLog) View() string { return e.viewport.View() }
+func (e *EventLog) View() string {
+	e.sync()
+	return e.viewport.View()
+}
+
+// sync gives the viewport the lines added since it last had them.
+func (e *EventLog) sync() {
+	if e.stale {
+		e.refresh()
+	}
+}
 
 func (e *EventLog) render(en logEntry, width int) string {
 	style := e.styles.Base
@@ -105,6 +120,7 @@ func (e *EventLog) render(en logEntry, width int) string {
 }
 
 func (e *EventLog) refresh() {
+	e.stale = false
 	content := strings.Join(e.lines, "\n")
 	if len(e.entries) == 0 {
 		content = e.styles.Muted.Render("no events yet: start or stop a container")

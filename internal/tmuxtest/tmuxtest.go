@@ -63,6 +63,10 @@ func quoteAll(argv []string) []string {
 	return out
 }
 
+// Name is the tmux target of the session, for tmux commands of a test's
+// own (display-message formats).
+func (s *Session) Name() string { return s.name }
+
 // Capture returns the screen as plain text.
 func (s *Session) Capture() string {
 	out, err := exec.Command("tmux", "capture-pane", "-p", "-t", s.name).Output()
