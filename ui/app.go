@@ -94,7 +94,8 @@ type Model struct {
 	details  *Details
 	log      *EventLog
 	registry *RegistryPanel
-	// showRegistry is the registry panel's toggle.
+	// showRegistry is the registry panel's toggle: a panel beside any
+	// screen, not a screen of its own.
 	showRegistry bool
 	// regConn is the registry watch; regSearching says a look for one is
 	// under way, so events do not start a second.
@@ -105,16 +106,14 @@ type Model struct {
 
 	// The isolation view: an overlay on the lanes, a matrix that replaces
 	// them, and the results of a live probe in a side panel.
-	overlay    *IsolationOverlay
-	overlayOn  bool
-	matrix     *ReachMatrix
-	matrixOn   bool
-	probe      *ProbeView
-	probePanel bool
+	overlay *IsolationOverlay
+	matrix  *ReachMatrix
+	probe   *ProbeView
 
-	// cluster is the swarm view, shown instead of the lanes when on.
-	cluster   *ClusterView
-	clusterOn bool
+	// cluster is the swarm view, shown instead of the lanes when open.
+	cluster *ClusterView
+	// screens is which screens are open over the lanes (see screen.go).
+	screens []screen
 
 	// The demo: its deploy/scale/teardown progress and the traffic pane.
 	demo    *DemoPanel
@@ -122,14 +121,12 @@ type Model struct {
 
 	width, height int
 	focus         pane
-	// detailsOpen zooms the details over the lanes on narrow terminals.
-	detailsOpen bool
-	mode        mode
-	filter      textinput.Model
-	pending     pendingAction
-	busy        map[string]model.Action
-	spinner     spinner.Model
-	flash       flash
+	mode          mode
+	filter        textinput.Model
+	pending       pendingAction
+	busy          map[string]model.Action
+	spinner       spinner.Model
+	flash         flash
 	// inspected is the container whose details were last requested, so
 	// one selection costs one inspection.
 	inspected string
@@ -322,10 +319,10 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	m.registry.SetTopology(m.topo)
 	// The overlay and the matrix are computed over every container: only
 	// while shown, not on every event of an engine nobody is inspecting.
-	if m.overlayOn {
+	if m.on(screenOverlay) {
 		m.overlay.SetTopology(m.topo)
 	}
-	if m.matrixOn {
+	if m.on(screenMatrix) {
 		m.matrix.SetTopology(m.topo)
 	}
 	cmds := []tea.Cmd{m.selectionChanged()}
@@ -471,10 +468,10 @@ func (m *Model) selectionChanged() tea.Cmd {
 		return nil
 	}
 	m.details.Show(c)
-	if m.matrixOn {
+	if m.on(screenMatrix) {
 		m.matrix.Select(c.ID)
 	}
-	if m.overlayOn {
+	if m.on(screenOverlay) {
 		m.overlay.Select(c.ID)
 		m.lanes.Invalidate()
 	}
@@ -488,7 +485,7 @@ func (m *Model) selectionChanged() tea.Cmd {
 	return inspect(m.cfg.Engine, c.ID)
 }
 
-func (m *Model) detailsVisible() bool { return m.wide() || m.detailsOpen }
+func (m *Model) detailsVisible() bool { return m.wide() || m.on(screenDetails) }
 
 func (m *Model) wide() bool { return m.width >= wideWidth }
 
@@ -500,7 +497,7 @@ func (m *Model) setFlash(text string, bad bool) {
 // probe's verdicts while the overlay is on.
 func (m *Model) badges(c model.Container) string {
 	b := m.registry.Badge(c)
-	if m.overlayOn {
+	if m.on(screenOverlay) {
 		b += m.overlay.Badge(c)
 	}
 	return b

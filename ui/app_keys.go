@@ -25,11 +25,11 @@ func (m *Model) updateKeys() {
 		m.keys.StopStart.SetHelp("s", "stop")
 	}
 	m.keys.Details.SetEnabled(normal && ok)
-	m.keys.Isolation.SetEnabled(normal && (ok || m.overlayOn))
+	m.keys.Isolation.SetEnabled(normal && (ok || m.on(screenOverlay)))
 	m.keys.Matrix.SetEnabled(normal && m.synced)
 	m.keys.Probe.SetEnabled(normal && ok && c.Running() && m.cfg.Prober != nil && !m.probe.Running())
 	m.keys.ClusterView.SetEnabled(normal && m.cfg.Cluster != nil)
-	demoReady := normal && m.cfg.Demo != nil && !m.demo.Running() && !m.clusterOn
+	demoReady := normal && m.cfg.Demo != nil && !m.demo.Running() && m.lanesScreen() != screenCluster
 	m.keys.Deploy.SetEnabled(demoReady)
 	m.keys.Teardown.SetEnabled(demoReady)
 	m.keys.ScaleUp.SetEnabled(demoReady)
@@ -90,27 +90,10 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.cycleFocus()
 		return nil
 	case key.Matches(msg, k.Back):
+		// Esc closes the screen opened last; with none open it takes
+		// back the focus, the filter, then the demo's outcome.
 		switch {
-		case m.probe.Running():
-			m.probe.Cancel()
-		case m.clusterOn:
-			m.clusterOn = false
-			m.resize()
-			m.updateKeys()
-		case m.matrixOn:
-			m.matrixOn = false
-			m.resize()
-		case m.probePanel:
-			m.probePanel = false
-			if m.focus == paneProbe {
-				m.focus = paneLanes
-			}
-			m.resize()
-		case m.overlayOn:
-			m.setOverlay(false)
-		case m.detailsOpen:
-			m.detailsOpen = false
-			m.focus = paneLanes
+		case m.back():
 		case m.focus != paneLanes:
 			m.focus = paneLanes
 		case m.filter.Value() != "":
@@ -129,11 +112,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.updateKeys()
 		return m.filter.Focus()
 	case key.Matches(msg, k.ClusterView):
-		m.clusterOn = !m.clusterOn
-		m.resize()
-		m.updateKeys()
+		m.toggle(screenCluster)
 		return nil
-	case m.clusterOn && m.focus == paneLanes:
+	case m.lanesScreen() == screenCluster && m.focus == paneLanes:
 		return m.clusterKey(msg)
 	case key.Matches(msg, k.Deploy):
 		if m.cfg.Swarm == nil {
@@ -160,25 +141,19 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.resize()
 		return cmd
 	case key.Matches(msg, k.Isolation):
-		m.setOverlay(!m.overlayOn)
+		m.toggle(screenOverlay)
 		return nil
 	case key.Matches(msg, k.Matrix):
-		m.matrixOn = !m.matrixOn
-		if m.matrixOn {
-			m.matrix.SetTopology(m.topo)
-			if c, ok := m.lanes.Selected(); ok {
-				m.matrix.Select(c.ID)
-			}
-		}
-		m.resize()
+		m.toggle(screenMatrix)
 		return nil
 	case key.Matches(msg, k.Probe):
 		c, _ := m.lanes.Selected()
-		m.setOverlay(true)
-		m.probePanel = true
+		// The probe's verdicts are drawn on the overlay: it opens
+		// under the probe panel, and stays when Esc closes the panel.
+		m.open(screenOverlay)
+		m.open(screenProbe)
 		project := c.Project()
 		m.probe.SetFirst(func(id string) bool { return project != "" && m.topo.Containers[id].Project() == project })
-		m.resize()
 		return m.probe.Start(m.cfg.Prober, c, 0)
 	case key.Matches(msg, k.Registry):
 		m.showRegistry = !m.showRegistry
@@ -192,7 +167,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.updateKeys()
 		return m.selectionChanged()
 	}
-	if m.matrixOn && m.focus == paneLanes {
+	if m.lanesScreen() == screenMatrix && m.focus == paneLanes {
 		return m.matrix.Update(msg)
 	}
 	if m.focus != paneLanes {
@@ -214,12 +189,10 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Details):
-		if m.wide() {
-			m.focus = paneDetails
-		} else {
-			m.detailsOpen = true
-			m.focus = paneDetails
+		if !m.wide() {
+			m.open(screenDetails)
 		}
+		m.focus = paneDetails
 	case key.Matches(msg, k.Kill):
 		return m.confirm(model.ActionKill)
 	case key.Matches(msg, k.StopStart):
@@ -240,7 +213,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 // another node.
 func (m *Model) updateClusterKeys(normal bool) {
 	m.keys.Kill.SetHelp("x", "kill")
-	if !m.clusterOn {
+	if m.lanesScreen() != screenCluster {
 		// + and - belong to the demo in the lanes.
 		m.keys.RestartService.SetEnabled(false)
 		m.keys.Drain.SetEnabled(false)
@@ -355,22 +328,6 @@ func (m *Model) clusterKey(msg tea.KeyMsg) tea.Cmd {
 	return m.cluster.Update(msg)
 }
 
-// setOverlay turns the isolation overlay on (for the selection) or off.
-func (m *Model) setOverlay(on bool) {
-	m.overlayOn = on
-	if on {
-		m.overlay.SetTopology(m.topo)
-		if c, ok := m.lanes.Selected(); ok {
-			m.overlay.Select(c.ID)
-		}
-		m.lanes.SetOverlay(m.overlay)
-	} else {
-		m.lanes.SetOverlay(nil)
-	}
-	m.resize()
-	m.updateKeys()
-}
-
 // registryKey moves the registry panel's selection, and the lanes' with
 // it: picking an instance picks its container.
 func (m *Model) registryKey(msg tea.KeyMsg) tea.Cmd {
@@ -393,7 +350,7 @@ func (m *Model) cycleFocus() {
 	if m.detailsVisible() {
 		order = append(order, paneDetails)
 	}
-	if m.probePanel {
+	if m.on(screenProbe) {
 		order = append(order, paneProbe)
 	}
 	if m.showRegistry {
@@ -505,7 +462,7 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 		return nil
 	}
 	x, y, w, h := m.lanesRect()
-	if m.detailsOpen || m.mode == modeHelp {
+	if m.lanesScreen() == screenDetails || m.mode == modeHelp {
 		return nil
 	}
 	if msg.X < x || msg.X >= x+w || msg.Y < y || msg.Y >= y+h {

@@ -78,7 +78,7 @@ func TestMOpensTheReachabilityMatrixAndEscClosesIt(t *testing.T) {
 	sel := hs.selected()
 	hs.press("m")
 	v := hs.view()
-	if !hs.m.matrixOn || !strings.Contains(v, "Reachability matrix · esc back") {
+	if !hs.m.on(screenMatrix) || !strings.Contains(v, "Reachability matrix · esc back") {
 		t.Fatalf("m does not show the matrix:\n%s", v)
 	}
 	if !strings.Contains(v, "▶"+sel) {
@@ -90,11 +90,11 @@ func TestMOpensTheReachabilityMatrixAndEscClosesIt(t *testing.T) {
 		}
 	}
 	hs.press("esc")
-	if v := hs.view(); hs.m.matrixOn || strings.Contains(v, "Reachability matrix") || !strings.Contains(v, "━") {
+	if v := hs.view(); hs.m.on(screenMatrix) || strings.Contains(v, "Reachability matrix") || !strings.Contains(v, "━") {
 		t.Errorf("esc did not go back to the lanes:\n%s", v)
 	}
 	hs.press("m", "m")
-	if hs.m.matrixOn {
+	if hs.m.on(screenMatrix) {
 		t.Error("a second m did not close the matrix")
 	}
 }
@@ -103,7 +103,7 @@ func TestMOpensTheReachabilityMatrixAndEscClosesIt(t *testing.T) {
 func TestMBeforeTheFirstSnapshotDoesNothing(t *testing.T) {
 	hs := newHarness(t, 120, 40, nil)
 	hs.press("m")
-	if hs.m.matrixOn {
+	if hs.m.on(screenMatrix) {
 		t.Error("m opened a matrix before the engine answered")
 	}
 }
@@ -138,7 +138,7 @@ func swarmHarness(t *testing.T) (*harness, *fakeSwarm) {
 	hs := newHarnessWith(t, 120, 40, nil, func(c *Config) { c.Swarm, c.Cluster = sw, watch })
 	hs.send(ClusterUpdateMsg{Cluster: spreadCluster()})
 	hs.press("w")
-	if !hs.m.clusterOn {
+	if !hs.m.on(screenCluster) {
 		t.Fatal("w did not open the cluster view")
 	}
 	return hs, sw

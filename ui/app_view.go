@@ -32,7 +32,7 @@ func (m *Model) visiblePanels() []sidePanel {
 	if m.traffic.Running() {
 		out = append(out, sidePanel{paneTraffic, "traffic", m.traffic, false})
 	}
-	if m.probePanel {
+	if m.on(screenProbe) {
 		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})
 	}
 	if m.showRegistry {
@@ -79,7 +79,7 @@ func (m *Model) resize() {
 		// Narrow: details zoom over the whole main area on enter.
 		m.details.SetSize(m.width, m.mainHeight()-1)
 	} else {
-		m.detailsOpen = false
+		m.drop(screenDetails)
 	}
 	m.log.SetSize(m.width, m.logHeight())
 	m.help.Width = m.width
@@ -88,7 +88,7 @@ func (m *Model) resize() {
 
 // legendLines is the room the isolation legend takes above the lanes.
 func (m *Model) legendLines() int {
-	if m.overlayOn {
+	if m.on(screenOverlay) {
 		return 1
 	}
 	return 0
@@ -127,18 +127,19 @@ func (m *Model) renderBody() string {
 	switch {
 	case m.mode == modeHelp:
 		main = m.helpView(m.width, mainH)
-	case m.detailsOpen:
+	case m.lanesScreen() == screenDetails:
 		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
 	default:
-		lanes := m.lanes.View()
-		if m.overlayOn && !m.matrixOn {
-			lanes = m.overlay.Legend(l.lanes.w) + "\n" + lanes
-		}
-		if m.matrixOn {
-			lanes = m.matrix.View()
-		}
-		if m.clusterOn {
+		var lanes string
+		switch m.lanesScreen() {
+		case screenCluster:
 			lanes = m.cluster.View()
+		case screenMatrix:
+			lanes = m.matrix.View()
+		case screenOverlay:
+			lanes = m.overlay.Legend(l.lanes.w) + "\n" + m.lanes.View()
+		default:
+			lanes = m.lanes.View()
 		}
 		if !m.synced {
 			lanes = lipgloss.NewStyle().Height(l.lanes.h).Render(m.connectingView())
@@ -170,12 +171,12 @@ func (m *Model) title(text string, p pane, w int) string {
 
 func (m *Model) lanesTitle() string {
 	t := "lanes"
-	if m.clusterOn {
+	switch m.lanesScreen() {
+	case screenCluster:
 		return m.cluster.Title() + " · w lanes"
-	}
-	if m.matrixOn {
+	case screenMatrix:
 		t = "reachability matrix · esc back"
-	} else if m.overlayOn {
+	case screenOverlay:
 		t = "lanes · isolation of " + m.overlaySubject()
 	}
 	if projects := m.lanes.Projects(); len(projects) > 0 {

@@ -263,7 +263,7 @@ func TestHostileGolden(t *testing.T) {
 				// Its command waits for the next snapshot: dropped.
 				hs.sendOnly(ClusterUpdateMsg{Cluster: hostileCluster()})
 				hs.press("w")
-				if !hs.m.clusterOn {
+				if !hs.m.on(screenCluster) {
 					t.Fatalf("w did not show the cluster view")
 				}
 				for range 3 {

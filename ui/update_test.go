@@ -536,7 +536,7 @@ func TestResizeKeepsTheSelectionVisible(t *testing.T) {
 		topo := basicTopo()
 		hs := newHarness(t, 80, 24, &topo)
 		hs.press("enter")
-		if !hs.m.detailsOpen {
+		if !hs.m.on(screenDetails) {
 			t.Fatalf("enter did not open the details on a narrow terminal")
 		}
 		hs.send(tea.WindowSizeMsg{Width: 200, Height: 50})

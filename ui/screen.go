@@ -1,0 +1,136 @@
+package ui
+
+// Which screen shows is one value: a stack of the screens opened over the
+// lanes, most recent last, so that Esc always closes the one opened last.
+// It replaced six booleans whose meaning depended on which was read last
+// (issue 12): Esc walked a fixed ladder, and a probe still being cancelled
+// swallowed every Esc, leaving the matrix up with no way back but waiting.
+
+// screen is one view opened over the lanes.
+type screen int
+
+const (
+	// screenOverlay colours the lanes by what the selection can reach.
+	screenOverlay screen = iota + 1
+	// screenMatrix replaces the lanes with who-reaches-whom.
+	screenMatrix
+	// screenProbe is a live probe's results in a side panel.
+	screenProbe
+	// screenCluster replaces the lanes with the swarm view.
+	screenCluster
+	// screenDetails zooms the details over the lanes on narrow terminals.
+	screenDetails
+)
+
+func (s screen) String() string {
+	switch s {
+	case screenOverlay:
+		return "overlay"
+	case screenMatrix:
+		return "matrix"
+	case screenProbe:
+		return "probe"
+	case screenCluster:
+		return "cluster"
+	case screenDetails:
+		return "details"
+	}
+	return "lanes"
+}
+
+// on says whether s is open, shown on top or under another.
+func (m *Model) on(s screen) bool {
+	for _, o := range m.screens {
+		if o == s {
+			return true
+		}
+	}
+	return false
+}
+
+// lanesScreen is what the lanes' area shows: the most recently opened of
+// the screens drawn there, 0 for the plain lanes.
+func (m *Model) lanesScreen() screen {
+	for i := len(m.screens) - 1; i >= 0; i-- {
+		switch s := m.screens[i]; s {
+		case screenOverlay, screenMatrix, screenCluster, screenDetails:
+			return s
+		}
+	}
+	return 0
+}
+
+// open puts s on top, or brings an open s up to date with the topology
+// and the selection.
+func (m *Model) open(s screen) {
+	if !m.on(s) {
+		m.screens = append(m.screens, s)
+	}
+	c, selected := m.lanes.Selected()
+	switch s {
+	case screenOverlay:
+		m.overlay.SetTopology(m.topo)
+		if selected {
+			m.overlay.Select(c.ID)
+		}
+		m.lanes.SetOverlay(m.overlay)
+	case screenMatrix:
+		m.matrix.SetTopology(m.topo)
+		if selected {
+			m.matrix.Select(c.ID)
+		}
+	}
+	m.resize()
+	m.updateKeys()
+}
+
+// close takes s away wherever it is in the stack; closing the probe
+// cancels a probe still running.
+func (m *Model) close(s screen) {
+	if !m.drop(s) {
+		return
+	}
+	switch s {
+	case screenOverlay:
+		m.lanes.SetOverlay(nil)
+	case screenProbe:
+		m.probe.Cancel()
+		if m.focus == paneProbe {
+			m.focus = paneLanes
+		}
+	case screenDetails:
+		m.focus = paneLanes
+	}
+	m.resize()
+	m.updateKeys()
+}
+
+// drop removes s from the stack without its closing work, and says
+// whether it was there.
+func (m *Model) drop(s screen) bool {
+	for i, o := range m.screens {
+		if o == s {
+			m.screens = append(m.screens[:i:i], m.screens[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// toggle opens s, or closes it when open.
+func (m *Model) toggle(s screen) {
+	if m.on(s) {
+		m.close(s)
+	} else {
+		m.open(s)
+	}
+}
+
+// back closes the screen opened last, and says whether there was one.
+func (m *Model) back() bool {
+	if len(m.screens) == 0 {
+		return false
+	}
+	m.close(m.screens[len(m.screens)-1])
+	return true
+}
