@@ -14,7 +14,9 @@ import (
 // updateKeys enables exactly the bindings that apply now.
 func (m *Model) updateKeys() {
 	c, ok := m.lanes.Selected()
-	normal := m.mode == modeNormal
+	// Help lists the keys of the normal mode: an engine event arriving
+	// while it is open must not empty the list.
+	normal := m.mode == modeNormal || m.mode == modeHelp
 	canAct := normal && ok && m.busy[c.ID] == ""
 	m.keys.Kill.SetEnabled(canAct && c.Running())
 	m.keys.StopStart.SetEnabled(canAct)

@@ -135,3 +135,15 @@ func TestEveryScreenTransitionAndEscBack(t *testing.T) {
 		}
 	}
 }
+
+// An event while help is open (a busy engine) must not disable every key
+// help lists: TestEndToEndDemoKeys saw help without D on a loaded engine.
+func TestHelpKeepsListingKeysWhileEventsArrive(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarnessWith(t, 160, 50, &topo, func(c *Config) { c.Demo = &fakeDeployer{} })
+	hs.press("?")
+	hs.event(model.Event{Type: model.EventContainer, Action: "start", ActorID: ctrID("web")})
+	if v := hs.view(); !strings.Contains(v, "D") || !strings.Contains(v, "deploy the demo") {
+		t.Fatalf("help lost the demo's keys after an event:\n%s", v)
+	}
+}
