@@ -41,7 +41,7 @@ func TestTypedInputIsRefusedClearly(t *testing.T) {
 		// Unknown commands, at every level, with the nearest ones or the
 		// list, and the help to read.
 		{name: "unknown top-level command", args: []string{"frobnicate"},
-			want: []string{`unknown command "frobnicate" for "topo"`, "the commands are demo, kill, probe", "see topo --help"}},
+			want: []string{`unknown command "frobnicate" for "topo"`, "the commands are demo, flows, kill, probe, record", "see topo --help"}},
 		{name: "top-level typo", args: []string{"snapsot"}, want: []string{`did you mean "snapshot"?`, "see topo --help"}},
 		{name: "unknown demo command", args: []string{"demo", "frob"},
 			want: []string{`unknown command "frob" for "topo demo"`, "compose, down, images, scale, status, traffic, up", "see topo demo --help"}},

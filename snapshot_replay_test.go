@@ -126,8 +126,8 @@ func TestSnapshotFromJSONHasTheEngineShape(t *testing.T) {
 		t.Fatalf("decode: %v", err)
 	}
 	// What the engine's snapshot prints with no registry and no swarm.
-	if len(keys) != 3 || keys["engine"] == nil || keys["networks"] == nil || keys["containers"] == nil {
-		t.Fatalf("top-level keys are not engine, networks, containers: %s", out.String())
+	if len(keys) != 4 || keys["engine"] == nil || keys["networks"] == nil || keys["containers"] == nil || keys["volumes"] == nil {
+		t.Fatalf("top-level keys are not engine, networks, containers, volumes: %s", out.String())
 	}
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatalf("decode: %v", err)

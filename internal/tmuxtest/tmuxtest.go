@@ -36,6 +36,9 @@ func Start(t testing.TB, width, height int, env []string, argv ...string) *Sessi
 	_, _ = rand.Read(b)
 	s := &Session{t: t, name: "topotest-" + hex.EncodeToString(b)}
 	args := []string{"new-session", "-d", "-s", s.name, "-x", strconv.Itoa(width), "-y", strconv.Itoa(height)}
+	// The pane is a person's terminal, not CI's: termenv turns colour off
+	// whenever CI is set, which a test of the screen must not inherit.
+	args = append(args, "-e", "CI=")
 	for _, e := range env {
 		args = append(args, "-e", e)
 	}
