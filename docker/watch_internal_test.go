@@ -9,6 +9,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
 
 	"github.com/topo-dev/topo/model"
 )
@@ -34,6 +35,10 @@ func (g *gatedAPI) ContainerList(context.Context, container.ListOptions) ([]cont
 
 func (g *gatedAPI) NetworkList(context.Context, network.ListOptions) ([]network.Summary, error) {
 	return nil, nil
+}
+
+func (g *gatedAPI) VolumeList(context.Context, volume.ListOptions) (volume.ListResponse, error) {
+	return volume.ListResponse{}, nil
 }
 
 func (g *gatedAPI) ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error) {
