@@ -44,10 +44,21 @@ func Start(t testing.TB, width, height int, env []string, argv ...string) *Sessi
 	}
 	// Keep the pane after the program exits so a crash stays readable.
 	args = append(args, strings.Join(quoteAll(argv), " ")+"; echo '[exited '$?']'; sleep 600")
-	cmd := exec.Command("tmux", args...)
-	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	// The previous test's kill-session ends the tmux server when it held
+	// the last session; a new session started while that server exits
+	// fails with "server exited unexpectedly". Starting again after it is
+	// gone works.
+	for try := 1; ; try++ {
+		cmd := exec.Command("tmux", args...)
+		cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			break
+		}
+		if try == 5 || !strings.Contains(string(out), "server exited unexpectedly") {
+			t.Fatalf("tmux new-session: %v\n%s", err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
