@@ -457,22 +457,27 @@ func checkSwarmEngineView(t *testing.T, d *Deployer, node *swarmtest.Node) {
 					t.Errorf("%s mounts the engine's socket on %s: only the engine proxy may", in.Name, node.Name)
 				}
 			}
-			if svc == ServiceEngineProxy {
+			// A task may be listed before it runs (or after an earlier
+			// attempt exited); only a running proxy has made its socket.
+			if svc == ServiceEngineProxy && in.State != nil && in.State.Running {
 				proxy = in
 			}
 		}
-		return found[ServiceEngineProxy] && found[ServiceRegistrator], fmt.Sprintf("on %s: services %v, want the proxy and the registrator", node.Name, found)
+		return found[ServiceEngineProxy] && found[ServiceRegistrator] && proxy.ContainerJSONBase != nil,
+			fmt.Sprintf("on %s: services %v, want the proxy (running) and the registrator", node.Name, found)
 	})
 	if h := proxy.HostConfig; !h.ReadonlyRootfs || strings.Join(h.CapDrop, ",") != "ALL" || h.PidsLimit == nil {
 		t.Errorf("the proxy's task on %s: %+v: want read-only root, every capability dropped, a pids limit", node.Name, h)
 	}
 	t.Logf("the proxy's task on %s: network mode %s, networks %d", node.Name, proxy.HostConfig.NetworkMode, len(proxy.NetworkSettings.Networks))
 	sock := "unix:///var/lib/docker/volumes/" + d.EngineVolumeName() + "/_data/docker.sock"
-	out, err := exec.Command("docker", "exec", node.ContainerID, "docker", "-H", sock, "ps", "-q").CombinedOutput()
-	if err != nil || len(strings.Fields(string(out))) == 0 {
-		t.Errorf("docker ps through the proxy on %s: %v: %s", node.Name, err, out)
-	}
-	out, err = exec.Command("docker", "exec", node.ContainerID, "docker", "-H", sock, "create", "--name", "through-the-view", proxy.Config.Image).CombinedOutput()
+	// Running is not yet listening: the socket appears once the proxy
+	// has started serving.
+	dockertest.Eventually(t, 30*time.Second, func() (bool, string) {
+		out, err := exec.Command("docker", "exec", node.ContainerID, "docker", "-H", sock, "ps", "-q").CombinedOutput()
+		return err == nil && len(strings.Fields(string(out))) > 0, fmt.Sprintf("docker ps through the proxy on %s: %v: %s", node.Name, err, out)
+	})
+	out, err := exec.Command("docker", "exec", node.ContainerID, "docker", "-H", sock, "create", "--name", "through-the-view", proxy.Config.Image).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "refused") {
 		t.Errorf("docker create through the proxy on %s: %v: %s; want a refusal", node.Name, err, out)
 	}
