@@ -134,6 +134,9 @@ type Model struct {
 	// message since may have changed it.
 	body      string
 	bodyDirty bool
+	// focusChosen says the presenter chose the lanes' focus with o, so
+	// topo no longer focuses on the demo by itself.
+	focusChosen bool
 	// demoDoneAt is when the last demo operation ended; demoShown is
 	// whether the demo panel was laid out at the last resize.
 	demoDoneAt time.Time
@@ -218,6 +221,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case RegistryMsg:
 		m.registry.SetRegistry(msg.Registry)
 		m.lanes.Invalidate()
+		// The panel's height follows its content (see arrange).
+		m.resize()
 		return m, waitForRegistry(m.regConn.Updates)
 	case RegistryClosedMsg:
 		return m, nil
@@ -317,6 +322,7 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	}
 	m.lanes.SetTopology(m.topo)
 	m.registry.SetTopology(m.topo)
+	m.autoFocus()
 	// The overlay and the matrix are computed over every container: only
 	// while shown, not on every event of an engine nobody is inspecting.
 	if m.on(screenOverlay) {
@@ -325,6 +331,9 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	if m.on(screenMatrix) {
 		m.matrix.SetTopology(m.topo)
 	}
+	// The lanes' need and the panels' content may have changed: lay the
+	// screen out again.
+	m.resize()
 	cmds := []tea.Cmd{m.selectionChanged()}
 	for _, u := range us {
 		if u.Lost == nil {
@@ -425,6 +434,7 @@ func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
 			return nil
 		}
 		m.registry.SetAbsent(msg.Err.Error())
+		m.resize()
 		if !errors.Is(msg.Err, model.ErrRegistryNotAnswering) || m.regRetries >= regRetryLimit {
 			return nil
 		}
@@ -433,6 +443,7 @@ func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
 		return tea.Tick(delay, func(time.Time) tea.Msg { return registryRetryMsg{} })
 	}
 	m.regRetries = 0
+	defer m.resize()
 	if m.regConn.Updates != nil {
 		if m.regConn.Addr == msg.Conn.Addr {
 			msg.Conn.Stop()

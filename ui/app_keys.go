@@ -27,6 +27,13 @@ func (m *Model) updateKeys() {
 		m.keys.StopStart.SetHelp("s", "stop")
 	}
 	m.keys.Details.SetEnabled(normal && ok)
+	m.keys.Focus.SetEnabled(normal && m.lanesScreen() != screenCluster && len(m.topo.Projects()) > 0)
+	m.keys.Group.SetEnabled(normal && ok && model.ReplicaKey(c) != "" && m.lanesScreen() != screenCluster)
+	if m.lanes.Grouped() {
+		m.keys.Group.SetHelp("z", "open replicas")
+	} else {
+		m.keys.Group.SetHelp("z", "group replicas")
+	}
 	m.keys.Isolation.SetEnabled(normal && (ok || m.on(screenOverlay)))
 	m.keys.Matrix.SetEnabled(normal && m.synced)
 	m.keys.Probe.SetEnabled(normal && ok && c.Running() && m.cfg.Prober != nil && !m.probe.Running())
@@ -167,6 +174,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.BuiltIn):
 		m.lanes.ToggleBuiltIn()
 		m.updateKeys()
+		return m.selectionChanged()
+	case key.Matches(msg, k.Focus):
+		m.cycleProject()
+		return m.selectionChanged()
+	case key.Matches(msg, k.Group):
+		m.lanes.ToggleGroup()
 		return m.selectionChanged()
 	}
 	if m.lanesScreen() == screenMatrix && m.focus == paneLanes {
@@ -355,7 +368,7 @@ func (m *Model) cycleFocus() {
 	if m.on(screenProbe) {
 		order = append(order, paneProbe)
 	}
-	if m.showRegistry {
+	if m.laidOut(paneRegistry) {
 		order = append(order, paneRegistry)
 	}
 	order = append(order, paneLog)

@@ -67,13 +67,20 @@ func (m *Model) demoPanelShown() bool {
 
 func (m *Model) resize() {
 	m.demoShown = m.demoPanelShown()
+	m.autoFocus()
 	panels := m.visiblePanels()
+	// The lanes' height depends on what they need at their width: give
+	// them the width first.
 	l := m.arrange(panels)
+	m.lanes.SetSize(l.lanes.w, m.lanes.height)
+	l = m.arrange(panels)
 	m.lanes.SetSize(l.lanes.w, l.lanes.h-m.legendLines())
 	m.matrix.SetSize(l.lanes.w, l.lanes.h)
 	m.cluster.SetSize(l.lanes.w, l.lanes.h)
 	for i, p := range panels {
-		p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
+		if l.panels[i].h > 0 {
+			p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
+		}
 	}
 	if !m.wide() {
 		// Narrow: details zoom over the whole main area on enter.

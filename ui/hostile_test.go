@@ -170,12 +170,12 @@ func checkHostileFrame(t *testing.T, hs *harness, want ...string) string {
 		lw := ansi.StringWidth(line)
 		switch {
 		case line == "" || strings.HasPrefix(line, "columns "):
-		case strings.HasPrefix(line, "━"):
+		case strings.Contains(line, "━━"):
 			if lw != hs.m.lanes.width {
 				t.Errorf("lane rule %d is %d cells, want %d: %q", i+1, lw, hs.m.lanes.width, line)
 			}
-		case lw%columnWidth != 0:
-			t.Errorf("node line %d is %d cells, not whole %d-cell columns: %q", i+1, lw, columnWidth, line)
+		case lw%hs.m.lanes.colW != 0:
+			t.Errorf("node line %d is %d cells, not whole %d-cell columns: %q", i+1, lw, hs.m.lanes.colW, line)
 		}
 	}
 	for _, w := range want {

@@ -15,6 +15,8 @@ type KeyMap struct {
 	Restart               key.Binding
 	BuiltIn               key.Binding
 	Registry              key.Binding
+	Focus                 key.Binding
+	Group                 key.Binding
 	Isolation             key.Binding
 	Matrix                key.Binding
 	Probe                 key.Binding
@@ -46,6 +48,8 @@ func DefaultKeyMap() KeyMap {
 		Restart:        key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart")),
 		BuiltIn:        key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "built-in nets")),
 		Registry:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "registry panel")),
+		Focus:          key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "focus on a project")),
+		Group:          key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "open/close replicas")),
 		Isolation:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "isolation overlay")),
 		Matrix:         key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "reachability matrix")),
 		Probe:          key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "probe reachability")),
@@ -73,7 +77,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane, k.Help, k.Quit},
-		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Back},
+		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Focus, k.Group, k.Back},
 		{k.Kill, k.StopStart, k.Restart},
 		{k.Isolation, k.Matrix, k.Probe, k.ClusterView, k.RestartService, k.Drain},
 		{k.Deploy, k.ScaleUp, k.ScaleDown, k.Teardown, k.Traffic},
