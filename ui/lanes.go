@@ -64,7 +64,7 @@ type Lanes struct {
 	opened  map[string]bool
 	expand  bool
 	overlay Overlay
-	badge         Badger
+	badge   Badger
 	// cache holds the last rendering; topology, selection and size
 	// changes clear it, so the 1 s status tick costs no grid rendering.
 	cache string
