@@ -186,8 +186,13 @@ func (m *Model) lanesTitle() string {
 	case screenOverlay:
 		t = "lanes · isolation of " + m.overlaySubject()
 	}
-	if projects := m.lanes.Projects(); len(projects) > 0 {
+	if f := m.lanes.Focus(); f != "" {
+		t += " · focus " + f + " · o: next"
+	} else if projects := m.lanes.Projects(); len(projects) > 0 {
 		t += " · project " + strings.Join(projects, ", ")
+	}
+	if above, below := m.lanes.lanesAboveBelow(); above+below > 0 && m.lanesScreen() != screenMatrix {
+		t += fmt.Sprintf(" · lanes ↑%d ↓%d", above, below)
 	}
 	if f := m.filter.Value(); f != "" {
 		t += " · filter “" + f + "”"
@@ -257,6 +262,7 @@ func (m *Model) statusBar() string {
 		counts = countOf(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
 	}
 	var conn string
+	sep := s.Muted.Render(" │ ")
 	switch {
 	case m.closed:
 		conn = s.Muted.Render("■ stopped")
@@ -272,7 +278,16 @@ func (m *Model) statusBar() string {
 		}
 		conn = s.Healthy.Render("● live") + s.Muted.Render(" · "+m.lastWhat+" "+age)
 	}
-	sep := s.Muted.Render(" │ ")
+	if f := m.lanes.Focus(); f != "" {
+		// What the focus hides, in place of the counts on a narrow
+		// terminal: the audience should know the screen is not all.
+		hidden, lanes := m.lanes.Hidden()
+		focus := s.Warning.Render("focus "+f) + fmt.Sprintf(" · %d hidden", hidden)
+		if m.width >= 120 {
+			focus = counts + sep + s.Warning.Render("focus "+f) + " · " + countOf(hidden, "container") + ", " + countOf(lanes, "network") + " hidden (o)"
+		}
+		counts = focus
+	}
 	// Fields in order of importance: the connection state first, so a
 	// narrow terminal drops the engine address rather than the word
 	// STALE, and whole fields go rather than half an address.

@@ -759,5 +759,7 @@ func wrapText(text string, w int) []string {
 	if w <= 0 {
 		return nil
 	}
-	return strings.Split(ansi.Wordwrap(text, w, " "), "\n")
+	// Wrap, not Wordwrap: a word longer than the line (an escaped
+	// string, a URL) is broken rather than drawn past the panel's edge.
+	return strings.Split(ansi.Wrap(text, w, ""), "\n")
 }

@@ -187,6 +187,11 @@ func (p *RegistryPanel) View() string {
 	if p.absent != "" {
 		return p.viewport.View()
 	}
+	if p.viewport.Height == 0 {
+		// No room for the list: the header alone, as much as fits.
+		lines := strings.Split(p.header(), "\n")
+		return strings.Join(lines[:min(len(lines), max(1, p.height))], "\n")
+	}
 	return p.header() + "\n" + p.viewport.View()
 }
 
