@@ -103,6 +103,9 @@ type Model struct {
 	regSearching bool
 	// regRetries counts the looks again for a registry that did not answer.
 	regRetries int
+	// regGone names the container of an auto-found registry that was
+	// removed, until another registry is found.
+	regGone string
 
 	// The isolation view: an overlay on the lanes, a matrix that replaces
 	// them, and the results of a live probe in a side panel.
@@ -219,6 +222,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case registryRetryMsg:
 		return m, m.retryRegistry()
 	case RegistryMsg:
+		if m.regGone != "" && m.regConn.Updates == nil {
+			return m, nil // a registry given up (gone) sent its last word
+		}
 		m.registry.SetRegistry(msg.Registry)
 		m.lanes.Invalidate()
 		// The panel's height follows its content (see arrange).
@@ -287,6 +293,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.flash = flash{}
 			m.bodyDirty = true
 		}
+		if m.registry.Registry().Error != "" {
+			// "failing for 11s" counts with the clock.
+			m.bodyDirty = true
+		}
 		if shown := m.demoPanelShown(); shown != m.demoShown {
 			// A finished demo operation's panel just gave way.
 			m.resize()
@@ -337,7 +347,7 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	cmds := []tea.Cmd{m.selectionChanged()}
 	for _, u := range us {
 		if u.Lost == nil {
-			cmds = append(cmds, m.maybeFindRegistry(u))
+			cmds = append(cmds, m.dropGoneRegistry(u), m.maybeFindRegistry(u))
 		}
 	}
 	return tea.Batch(cmds...)
@@ -433,7 +443,7 @@ func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
 		if m.regConn.Updates != nil {
 			return nil
 		}
-		m.registry.SetAbsent(msg.Err.Error())
+		m.registry.SetAbsent(m.goneNote() + msg.Err.Error())
 		m.resize()
 		if !errors.Is(msg.Err, model.ErrRegistryNotAnswering) || m.regRetries >= regRetryLimit {
 			return nil
@@ -442,7 +452,7 @@ func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
 		m.regRetries++
 		return tea.Tick(delay, func(time.Time) tea.Msg { return registryRetryMsg{} })
 	}
-	m.regRetries = 0
+	m.regRetries, m.regGone = 0, ""
 	defer m.resize()
 	if m.regConn.Updates != nil {
 		if m.regConn.Addr == msg.Conn.Addr {

@@ -133,7 +133,6 @@ func (m *Model) renderBody() string {
 	var main string
 	switch {
 	case m.mode == modeHelp:
-		main = m.helpView(m.width, mainH)
 	case m.lanesScreen() == screenDetails:
 		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
 	default:
@@ -160,6 +159,10 @@ func (m *Model) renderBody() string {
 		if l.beside {
 			main = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(l.lanes.w).Render(left), m.renderPanels(panels, l, false))
 		}
+	}
+	if m.mode == modeHelp {
+		// Help is modal: it takes the event log's room as well.
+		return m.helpView(m.width, m.height-2) + "\n" + m.footer()
 	}
 	main = lipgloss.NewStyle().Height(mainH).MaxHeight(mainH).Render(main)
 	logView := m.title("events", paneLog, m.width) + "\n" + m.log.View()
@@ -235,13 +238,34 @@ func (m *Model) fullHelp(w int) string {
 	return strings.Join(rows, "\n\n")
 }
 
+// helpView is every binding and what the symbols mean. It takes the
+// event log's room too, and when it is still too tall its blank lines go
+// first, so that at 80×24 every legend shows; the footer says how to close
+// it.
 func (m *Model) helpView(w, h int) string {
-	body := m.styles.PaneTitle.Render("Keys") + "\n\n" + m.fullHelp(w) +
-		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing") +
-		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
-		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered") +
-		"\n\n" + m.styles.Muted.Render("press any key to close")
-	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
+	muted := m.styles.Muted
+	lines := []string{m.styles.PaneTitle.Render("Keys"), ""}
+	lines = append(lines, strings.Split(m.fullHelp(w), "\n")...)
+	lines = append(lines, "")
+	for _, legend := range []string{
+		"Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing",
+		"Health: ♥ healthy  ✗ unhealthy  … starting (shown while running)",
+		"Rails: │ one container on several networks  ╂ joins a lane  ━ │ ━ passes over it",
+		"Replicas: app ×3 ●●○ one node for a service's replicas; ←/→ steps through them",
+		"Registry: R✓ pass  R! warn  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered",
+	} {
+		for _, l := range strings.Split(wrap(legend, w), "\n") {
+			lines = append(lines, muted.Render(l))
+		}
+	}
+	for i := 0; len(lines) > h && i < len(lines); {
+		if strings.TrimSpace(ansi.Strip(lines[i])) == "" {
+			lines = append(lines[:i], lines[i+1:]...)
+			continue
+		}
+		i++
+	}
+	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(strings.Join(lines, "\n"))
 }
 
 func (m *Model) statusBar() string {
@@ -332,6 +356,8 @@ func (m *Model) registryStatus(long bool) string {
 func (m *Model) footer() string {
 	s := m.styles
 	switch m.mode {
+	case modeHelp:
+		return ansiFit(s.Key.Render("any key")+" closes this help", m.width)
 	case modeFilter:
 		return ansiFit(m.filter.View()+s.Muted.Render(filterHint), m.width)
 	case modeConfirm:
@@ -368,7 +394,9 @@ func (m *Model) footer() string {
 		if m.flash.bad {
 			style = s.Error
 		}
-		return ansiFit(style.Render(m.flash.text), m.width)
+		// The message leads, the key hints follow: a kept message no
+		// longer hides the keys until the next one.
+		return ansiFit(style.Render(m.flash.text)+s.Muted.Render("  │  ")+m.help.ShortHelpView(m.keys.ShortHelp()), m.width)
 	}
 	if m.stale != nil {
 		return ansiFit(s.Error.Render("engine lost: "+m.stale.Error()), m.width)

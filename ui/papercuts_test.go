@@ -1,0 +1,155 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/topo-dev/topo/model"
+)
+
+// What a new user tripped over on stage (issue 13, item 9): one test each,
+// named after what broke.
+
+// headerLine finds the rule of the named lane in a view.
+func headerLine(t *testing.T, view, lane string) []rune {
+	t.Helper()
+	for _, line := range strings.Split(ansi.Strip(view), "\n") {
+		if strings.Contains(line, "━ "+lane+" ") {
+			return []rune(line)
+		}
+	}
+	t.Fatalf("no lane %q in:\n%s", lane, view)
+	return nil
+}
+
+func TestRailPassingOverAForeignLaneLooksUnlikeJoiningIt(t *testing.T) {
+	// p is on a and c: its rail passes over b, where it is not.
+	topo := newTopo().net("a").net("b").net("c").
+		ctr("a1", []string{"a"}).ctr("a2", []string{"a"}).ctr("a3", []string{"a"}).
+		ctr("p", []string{"a", "c"}).ctr("b1", []string{"b"}).ctr("c1", []string{"c"}).build()
+	l := NewLanes(NewStyles(DefaultTheme()))
+	l.SetSize(200, 20)
+	l.SetTopology(topo)
+	_, pcol, ok := l.layout.Position(ctrID("p"), "")
+	if !ok {
+		t.Fatal("p is not laid out")
+	}
+	x := l.viewCol(pcol)*l.colW + railOffset
+	v := l.View()
+	b, c := headerLine(t, v, "b"), headerLine(t, v, "c")
+	if string(b[x-1:x+2]) != " │ " {
+		t.Errorf("over lane b (not p's) the rail reads %q, want the rule broken around it %q:\n%s", string(b[x-1:x+2]), " │ ", v)
+	}
+	if string(c[x]) != "╂" {
+		t.Errorf("on lane c (p's) the rail reads %q, want the junction ╂:\n%s", string(c[x]), v)
+	}
+}
+
+func TestLaneTitleSaysHowManyMoreNotCrypticMarkers(t *testing.T) {
+	topo := sixtyTopo()
+	hs := newHarness(t, 80, 24, &topo)
+	v := hs.view()
+	if !strings.Contains(v, "55 more →") || strings.Contains(v, "▸ ━") || strings.Contains(v, "55▸") {
+		t.Errorf("the lane's title does not say how many nodes are further right in words:\n%s", v)
+	}
+	hs.press("l", "l", "l", "l", "l", "l")
+	if v := hs.view(); !strings.Contains(v, "← 2 more") {
+		t.Errorf("after scrolling right the title does not say how many are to the left:\n%s", v)
+	}
+}
+
+func TestRegistryGoneAfterTeardownSaysSoAndLooksAgain(t *testing.T) {
+	topo := stageTopo(2)
+	conn := &fakeConnector{results: []error{errors.New("no registry: start one, or name it with --consul ADDR")}}
+	hs := newHarnessWith(t, 120, 40, &topo, func(c *Config) { c.Registry = conn })
+	stopped := false
+	// sendOnly: their commands wait on the watch's channel.
+	hs.sendOnly(RegistryConnectedMsg{Conn: RegistryConn{Updates: make(chan model.Registry), Addr: "172.21.0.2:8500",
+		Source: "auto: container topo-demo-consul-1 (published 127.0.0.1:8500)", Auto: true, Stop: func() { stopped = true }}})
+	r := stageRegistry(topo)
+	r.Error, r.ErrorSince = "consul at 172.21.0.2:8500 unreachable: connection refused", hs.now
+	hs.sendOnly(RegistryMsg{r})
+	first := ansi.Strip(hs.view())
+	hs.now = hs.now.Add(7 * time.Second)
+	hs.sendOnly(TickMsg{})
+	if v := ansi.Strip(hs.view()); v == first || !strings.Contains(v, "failing for 7s") {
+		t.Errorf("the failing registry's age does not count with the clock:\n%s", v)
+	}
+	consul := topo.Containers[ctrID("topo-demo-consul-1")]
+	calls := conn.calls
+	hs.event(model.Event{Type: model.EventContainer, Action: "destroy", ActorID: consul.ID, Attributes: map[string]string{"name": consul.Name}})
+	v := ansi.Strip(hs.view())
+	if !stopped || !strings.Contains(v, "registry gone: its container topo-demo-consul-1 was removed") {
+		t.Errorf("after its container was removed the registry is still followed (stopped %v):\n%s", stopped, v)
+	}
+	if strings.Contains(v, "failing for") || conn.calls != calls+1 {
+		t.Errorf("the panel still counts failures, or topo did not look again (%d looks):\n%s", conn.calls-calls, v)
+	}
+}
+
+func TestEmptyNoRegistryPanelTakesOnlyItsLines(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarnessWith(t, 80, 24, &topo, func(c *Config) {
+		c.Registry = &fakeConnector{results: []error{errors.New("no registry: start one, or name it with --consul ADDR or CONSUL_HTTP_ADDR")}}
+	})
+	hs.send(RegistryConnectedMsg{Err: errors.New("no registry: start one, or name it with --consul ADDR or CONSUL_HTTP_ADDR")})
+	panels := hs.m.visiblePanels()
+	l := hs.m.arrange(panels)
+	for i, p := range panels {
+		if p.pane == paneRegistry && l.panels[i].h > 5 {
+			t.Errorf("the empty registry panel takes %d of 24 rows:\n%s", l.panels[i].h, hs.view())
+		}
+	}
+	if v := hs.view(); !strings.Contains(v, "no registry: start one") {
+		t.Errorf("the panel does not say why there is no registry:\n%s", v)
+	}
+}
+
+func TestHelpFitsAt80x24WithEveryLegendAndHowToClose(t *testing.T) {
+	hs := stageHarness(t, 80, 24, 3)
+	hs.press("?")
+	v := ansi.Strip(hs.view())
+	for _, want := range []string{"Nodes:", "Health:", "Rails:", "Replicas:", "Registry:", "R? unregistered", "any key closes this help",
+		"D deploy the demo", "T tear the demo down", "focus on a project", "group replicas", "quit"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("help at 80×24 cuts %q:\n%s", want, v)
+		}
+	}
+}
+
+func TestKilledContainerIsNotMarkedUnhealthy(t *testing.T) {
+	topo := newTopo().net("n").
+		ctr("gone", []string{"n"}, withHealth(model.HealthUnhealthy), withExit(137)).
+		ctr("sick", []string{"n"}, withHealth(model.HealthUnhealthy)).build()
+	hs := newHarness(t, 80, 24, &topo)
+	v := ansi.Strip(hs.view())
+	if strings.Contains(v, "gone ✗") || !strings.Contains(v, "○ gone") {
+		t.Errorf("a killed container keeps its last health mark ✗, read as failing:\n%s", v)
+	}
+	if !strings.Contains(v, "sick ✗") {
+		t.Errorf("a running unhealthy container lost its mark:\n%s", v)
+	}
+}
+
+func TestNamesNotCutAt16WhenThereIsRoom(t *testing.T) {
+	name := "payments-gateway-primary" // 24 characters
+	topo := newTopo().net("n").ctr(name, []string{"n"}).ctr("db", []string{"n"}).ctr("cache", []string{"n"}).build()
+	hs := newHarness(t, 120, 30, &topo)
+	if v := ansi.Strip(hs.view()); !strings.Contains(v, name) {
+		t.Errorf("at 120 columns with three nodes the name is cut:\n%s", v)
+	}
+}
+
+func TestKeptActionMessageDoesNotHideTheKeyHints(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 120, 30, &topo)
+	hs.press("x", "y")
+	footer := footerOf(ansi.Strip(hs.view()))
+	if !strings.Contains(footer, "killed worker") || !strings.Contains(footer, "? help") {
+		t.Errorf("footer %q: want the action's result and the key hints", footer)
+	}
+}
