@@ -482,6 +482,9 @@ func isBadEvent(ev model.Event) bool {
 // selectionChanged keeps the details pane on the selection and asks for
 // an inspection when the selection is a new container.
 func (m *Model) selectionChanged() tea.Cmd {
+	// A move may scroll lanes on or off screen, a group open or close:
+	// what the lanes need, and so the panels' room, may have changed.
+	m.resize()
 	m.updateKeys()
 	c, ok := m.lanes.Selected()
 	if !ok {

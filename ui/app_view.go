@@ -306,7 +306,8 @@ func (m *Model) statusBar() string {
 		// What the focus hides, in place of the counts on a narrow
 		// terminal: the audience should know the screen is not all.
 		hidden, lanes := m.lanes.Hidden()
-		focus := s.Warning.Render("focus "+f) + fmt.Sprintf(" · %d hidden", hidden)
+		// The lanes' title names the project: here only what is left out.
+		focus := s.Warning.Render("focus") + fmt.Sprintf(" · %d hidden (o)", hidden)
 		if m.width >= 120 {
 			focus = counts + sep + s.Warning.Render("focus "+f) + " · " + countOf(hidden, "container") + ", " + countOf(lanes, "network") + " hidden (o)"
 		}

@@ -447,29 +447,35 @@ type crossing struct {
 // bridging container's rail passes through.
 func (l *Lanes) renderHeader(n model.Network, count int, crossings []crossing, dim bool, hidden [2]int) string {
 	title := " " + n.Name + " "
-	meta := n.Driver
+	driver := n.Driver
 	if n.Scope != "" {
-		meta += "/" + n.Scope
+		driver += "/" + n.Scope
 	}
 	if len(n.Subnets) > 0 {
-		meta += " " + strings.Join(n.Subnets, ",")
+		driver += " " + strings.Join(n.Subnets, ",")
 	}
 	if n.Internal {
-		meta += " internal"
+		driver += " internal"
 	}
+	var meta string
 	switch count {
 	case 0:
-		meta += " · empty"
+		meta = "empty"
 	case 1:
-		meta += " · 1 container"
+		meta = "1 container"
 	default:
-		meta += fmt.Sprintf(" · %d containers", count)
+		meta = fmt.Sprintf("%d containers", count)
 	}
 	if hidden[0] > 0 {
 		meta += fmt.Sprintf(" · ← %d more", hidden[0])
 	}
 	if hidden[1] > 0 {
 		meta += fmt.Sprintf(" · %d more →", hidden[1])
+	}
+	// The driver and subnet go first when the rule is short: how many
+	// nodes there are, and where the others are, matter more.
+	if ansi.StringWidth(title+driver+" · "+meta+" ") <= l.width-5 {
+		meta = driver + " · " + meta
 	}
 	meta += " "
 

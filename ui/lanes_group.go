@@ -96,7 +96,7 @@ func (l *Lanes) ToggleGroup() bool {
 	if !ok || key == "" {
 		return false
 	}
-	l.opened[key] = !l.cols[l.viewCol(l.col)].group()
+	l.opened[key] = l.cols[l.viewCol(l.col)].group() // a collapsed group opens
 	l.regroup()
 	l.cache = ""
 	l.scrollToSelection()
@@ -190,16 +190,17 @@ func (l *Lanes) renderGroup(ln, vc int) (string, string) {
 		name = rep.DisplayName()
 	}
 	name += fmt.Sprintf(" ×%d", len(members))
-	state := rep.State
-	for _, c := range members {
-		if c.Running() {
-			state = model.StateRunning
-		}
-	}
-	health := ""
-	for _, c := range members {
-		if h := l.healthBadge(c); h != "" && (health == "" || c.Health == model.HealthUnhealthy) {
-			health = h
+	// The selected replica's own state and health; else the group's:
+	// running while any replica runs, unhealthy while any is.
+	state, health := rep.State, l.healthBadge(rep)
+	if !selected {
+		for _, c := range members {
+			if c.Running() {
+				state = model.StateRunning
+			}
+			if h := l.healthBadge(c); h != "" && (health == "" || c.Health == model.HealthUnhealthy) {
+				health = h
+			}
 		}
 	}
 	nameWidth := w - 4
@@ -275,30 +276,42 @@ func (l *Lanes) groupMarks(members []model.Container, room int, selected bool) s
 	return ansi.Truncate(b.String(), max(0, room), "…")
 }
 
-// groupBadges sums the replicas' badges: each kind once, with how many
-// replicas carry it (R✓5, or R✓4R✗1).
+// groupBadges sums the replicas' badges: each registry state once, with
+// how many replicas are in it (R✓5, or R✓4R✗1), then the other marks (the
+// isolation overlay's) once each.
 func (l *Lanes) groupBadges(members []model.Container) string {
 	if l.badge == nil {
 		return ""
 	}
 	counts := map[string]int{}
 	styled := map[string]string{}
-	var order []string
+	var order, others []string
+	seen := map[string]bool{}
 	for _, c := range members {
 		b := l.badge(c)
-		plain := ansi.Strip(b)
-		if plain == "" {
-			continue
+		reg, rest := "", b
+		if strings.HasPrefix(ansi.Strip(b), "R") {
+			// A registry badge is two cells: R and its state.
+			reg, rest = ansi.Cut(b, 0, 2), ansi.Cut(b, 2, ansi.StringWidth(b))
 		}
-		if counts[plain] == 0 {
-			order = append(order, plain)
-			styled[plain] = b
+		if plain := ansi.Strip(reg); plain != "" {
+			if counts[plain] == 0 {
+				order = append(order, plain)
+				styled[plain] = reg
+			}
+			counts[plain]++
 		}
-		counts[plain]++
+		if plain := ansi.Strip(rest); plain != "" && !seen[plain] {
+			seen[plain] = true
+			others = append(others, rest)
+		}
 	}
 	var out strings.Builder
 	for _, p := range order {
 		out.WriteString(styled[p] + fmt.Sprint(counts[p]))
+	}
+	for _, o := range others {
+		out.WriteString(o)
 	}
 	return out.String()
 }

@@ -303,7 +303,13 @@ func (p *RegistryPanel) refresh() {
 			break
 		}
 	}
-	if !found && len(items) > 0 {
+	switch {
+	case !found && p.selKey == "" && len(items) > 0:
+		// Nothing chosen yet: the first row, whichever it is now, so a
+		// service registered after the panel first drew (the app, after
+		// consul) does not start above a remembered default.
+		p.sel = 0
+	case !found && len(items) > 0:
 		// The selected row left (deregistered): stay at the same place.
 		p.sel = min(p.sel, len(items)-1)
 		p.selKey = items[p.sel].key
@@ -376,7 +382,8 @@ func (p *RegistryPanel) render() ([]string, []registryItem) {
 		add(p.serviceLine(svc))
 		row := func(key, containerID string, render func(selected bool) []string) {
 			it := registryItem{key: key, containerID: containerID, first: first}
-			for _, l := range render(key == p.selKey) {
+			// With nothing chosen, the first row is the selection.
+			for _, l := range render(key == p.selKey || (p.selKey == "" && len(items) == 0)) {
 				add(l)
 			}
 			it.last = len(lines) - 1
