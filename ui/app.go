@@ -104,8 +104,9 @@ type Model struct {
 	// regRetries counts the looks again for a registry that did not answer.
 	regRetries int
 	// regGone names the container of an auto-found registry that was
-	// removed, until another registry is found.
-	regGone string
+	// removed, until another registry is found; regTried is the focused
+	// project whose own registry was last looked for.
+	regGone, regTried string
 
 	// The isolation view: an overlay on the lanes, a matrix that replaces
 	// them, and the results of a live probe in a side panel.
@@ -350,6 +351,7 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 			cmds = append(cmds, m.dropGoneRegistry(u), m.maybeFindRegistry(u))
 		}
 	}
+	cmds = append(cmds, m.preferFocusedRegistry(us))
 	return tea.Batch(cmds...)
 }
 
@@ -407,7 +409,7 @@ func (m *Model) maybeFindRegistry(u model.Update) tea.Cmd {
 		m.regRetries = 0
 	}
 	m.regSearching = true
-	return connectRegistry(m.cfg.Registry, m.topo)
+	return m.findRegistry()
 }
 
 // retryRegistry looks for the registry again if none was found meanwhile.
@@ -416,7 +418,7 @@ func (m *Model) retryRegistry() tea.Cmd {
 		return nil
 	}
 	m.regSearching = true
-	return connectRegistry(m.cfg.Registry, m.topo)
+	return m.findRegistry()
 }
 
 func isStart(ev *model.Event) bool {

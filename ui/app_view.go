@@ -96,9 +96,36 @@ func (m *Model) resize() {
 // legendLines is the room the isolation legend takes above the lanes.
 func (m *Model) legendLines() int {
 	if m.on(screenOverlay) {
-		return 1
+		return len(m.legend())
 	}
 	return 0
+}
+
+// legend is the isolation overlay's legend in at most two lines of the
+// lanes' width: what the subject reaches, then what is isolated from it,
+// so the isolated part (the database, on stage) is not cut off by a long
+// list of what is reached.
+func (m *Model) legend() []string {
+	w := m.width
+	if m.wide() && len(m.visiblePanels()) > 0 {
+		w = m.width - sideWidth - 1
+	}
+	full := m.overlay.Legend(4 * w)
+	if ansi.StringWidth(full) <= w {
+		return []string{full}
+	}
+	sep := m.styles.Muted.Render(" · ")
+	parts := strings.Split(full, sep)
+	cut := len(parts)
+	for i := 1; i < len(parts); i++ {
+		if strings.HasPrefix(ansi.Strip(parts[i]), "isolated") {
+			cut = i
+		}
+	}
+	if cut == len(parts) {
+		return []string{ansi.Truncate(full, w, "…")}
+	}
+	return []string{ansi.Truncate(strings.Join(parts[:cut], sep), w, "…"), ansi.Truncate(strings.Join(parts[cut:], sep), w, "…")}
 }
 
 // mainHeight is the lines between the status bar and the event log.
@@ -143,7 +170,7 @@ func (m *Model) renderBody() string {
 		case screenMatrix:
 			lanes = m.matrix.View()
 		case screenOverlay:
-			lanes = m.overlay.Legend(l.lanes.w) + "\n" + m.lanes.View()
+			lanes = strings.Join(m.legend(), "\n") + "\n" + m.lanes.View()
 		default:
 			lanes = m.lanes.View()
 		}
@@ -302,21 +329,22 @@ func (m *Model) statusBar() string {
 		}
 		conn = s.Healthy.Render("● live") + s.Muted.Render(" · "+m.lastWhat+" "+age)
 	}
-	if f := m.lanes.Focus(); f != "" {
-		// What the focus hides, in place of the counts on a narrow
-		// terminal: the audience should know the screen is not all.
-		hidden, lanes := m.lanes.Hidden()
-		// The lanes' title names the project: here only what is left out.
-		focus := s.Warning.Render("focus") + fmt.Sprintf(" · %d hidden (o)", hidden)
-		if m.width >= 120 {
-			focus = counts + sep + s.Warning.Render("focus "+f) + " · " + countOf(hidden, "container") + ", " + countOf(lanes, "network") + " hidden (o)"
-		}
-		counts = focus
-	}
 	// Fields in order of importance: the connection state first, so a
 	// narrow terminal drops the engine address rather than the word
 	// STALE, and whole fields go rather than half an address.
-	fields := []string{s.StatusBar.Render("topo"), conn, counts, m.registryStatus(m.width >= 120), engine}
+	fields := []string{s.StatusBar.Render("topo"), conn, counts}
+	if m.lanes.Focus() != "" {
+		// What the focus hides (the lanes' title names the project), in
+		// place of the counts on a narrow terminal: the audience should
+		// know the screen is not all.
+		hidden, lanes := m.lanes.Hidden()
+		if m.width >= 120 {
+			fields = append(fields, s.Warning.Render("focus")+" · "+countOf(hidden, "container")+", "+countOf(lanes, "network")+" hidden (o)")
+		} else {
+			fields[2] = s.Warning.Render("focus") + fmt.Sprintf(" · %d hidden (o)", hidden)
+		}
+	}
+	fields = append(fields, m.registryStatus(m.width >= 120), engine)
 	for n := len(fields); n > 1; n-- {
 		bar := strings.Join(fields[:n], sep)
 		if lipgloss.Width(bar) <= m.width {
