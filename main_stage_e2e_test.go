@@ -178,13 +178,16 @@ var (
 	stagePassing = regexp.MustCompile(`R✓(\d*)`)
 	stageIP      = regexp.MustCompile(`\d+\.\d+\.[\d.]*(/\d+|…)?`)
 	stageSpaces  = regexp.MustCompile(`  +`)
-	stageRule    = regexp.MustCompile(`━━+`)
+	stageRule    = regexp.MustCompile(`[━╂]+`)
+	stageOthers  = regexp.MustCompile(`isolated \(\d+\)|\+\d+ elsewhere`)
+	stageDigits  = regexp.MustCompile(`\d+`)
 	stageHealth  = regexp.MustCompile(` (♥|…|✗)`)
 )
 
 // stageLanes is the lanes block of a capture with what varies from run to
 // run taken out: addresses, the project's random name, Docker's health
-// (it settles at its own pace), widths of rules and gaps.
+// (it settles at its own pace), where the selection first lands, how much
+// other work runs, widths of rules and gaps.
 func stageLanes(screen, project string) string {
 	var out []string
 	in := false
@@ -202,7 +205,9 @@ func stageLanes(screen, project string) string {
 		line = strings.ReplaceAll(line, project, "PROJECT")
 		line = stageIP.ReplaceAllString(line, "IP")
 		line = stageHealth.ReplaceAllString(line, "")
-		line = stageRule.ReplaceAllString(line, "━━")
+		line = strings.ReplaceAll(line, "▶", "")
+		line = stageRule.ReplaceAllString(line, " ━━ ")
+		line = stageOthers.ReplaceAllStringFunc(line, func(m string) string { return stageDigits.ReplaceAllString(m, "N") })
 		line = strings.TrimSpace(stageSpaces.ReplaceAllString(line, " "))
 		if line != "" {
 			out = append(out, line)
