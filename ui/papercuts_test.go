@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"errors"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +153,45 @@ func TestKeptActionMessageDoesNotHideTheKeyHints(t *testing.T) {
 	footer := footerOf(ansi.Strip(hs.view()))
 	if !strings.Contains(footer, "killed worker") || !strings.Contains(footer, "? help") {
 		t.Errorf("footer %q: want the action's result and the key hints", footer)
+	}
+}
+
+// recordingConnector answers every look with one registry and keeps the
+// containers each look was given.
+type recordingConnector struct{ looks [][]string }
+
+func (r *recordingConnector) Connect(_ context.Context, topo model.Topology) (RegistryConn, error) {
+	var names []string
+	for _, c := range topo.Containers {
+		names = append(names, c.Name)
+	}
+	sort.Strings(names)
+	r.looks = append(r.looks, names)
+	return RegistryConn{}, errors.New("no registry")
+}
+
+// TestRegistryLookedForInTheFocusedProjectFirst: on stage another
+// project's Consul sorted first and stood in for the demo's, whose
+// instances then had no badges.
+func TestRegistryLookedForInTheFocusedProjectFirst(t *testing.T) {
+	topo := stageTopo(2)
+	conn := &recordingConnector{}
+	hs := newHarnessWith(t, 80, 24, &topo, func(c *Config) {
+		c.Demo = &fakeDeployer{}
+		c.Registry = conn
+	})
+	hs.m.regSearching = false
+	runCmd(t, hs.m.findRegistry())
+	if len(conn.looks) < 2 {
+		t.Fatalf("%d looks, want the project's, then everything's", len(conn.looks))
+	}
+	last := conn.looks[len(conn.looks)-2:]
+	for _, name := range last[0] {
+		if !strings.HasPrefix(name, "topo-demo-") {
+			t.Errorf("the focused look was given %s, not of the demo", name)
+		}
+	}
+	if len(last[1]) != len(topo.Containers) {
+		t.Errorf("the fallback look was given %d containers, want all %d", len(last[1]), len(topo.Containers))
 	}
 }
