@@ -221,8 +221,15 @@ func (m *Model) lanesTitle() string {
 	} else if projects := m.lanes.Projects(); len(projects) > 0 {
 		t += " · project " + strings.Join(projects, ", ")
 	}
-	if above, below := m.lanes.lanesAboveBelow(); above+below > 0 && m.lanesScreen() != screenMatrix {
-		t += fmt.Sprintf(" · lanes ↑%d ↓%d", above, below)
+	if above, below := m.lanes.lanesAboveBelow(); m.lanesScreen() != screenMatrix {
+		// Lanes scrolled off vertically: the title says so, since a
+		// lane just below the fold looks like no lane at all.
+		if above > 0 {
+			t += fmt.Sprintf(" · ↑%d above", above)
+		}
+		if below > 0 {
+			t += fmt.Sprintf(" · ↓%d below", below)
+		}
 	}
 	if f := m.filter.Value(); f != "" {
 		t += " · filter “" + f + "”"

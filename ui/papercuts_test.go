@@ -195,3 +195,16 @@ func TestRegistryLookedForInTheFocusedProjectFirst(t *testing.T) {
 		t.Errorf("the fallback look was given %d containers, want all %d", len(last[1]), len(topo.Containers))
 	}
 }
+
+// TestLanesBelowTheFoldAreCounted: after b at 80×24 the built-in lanes sat
+// below the panel with no hint that there was anything more.
+func TestLanesBelowTheFoldAreCounted(t *testing.T) {
+	topo := stageTopo(3)
+	hs := newHarnessWith(t, 80, 18, &topo, func(c *Config) { c.Demo = &fakeDeployer{} })
+	hs.press("o", "b") // all, with the built-in lanes
+	v := ansi.Strip(hs.view())
+	title := strings.Split(v, "\n")[1]
+	if !strings.Contains(title, "below") {
+		t.Errorf("the lanes' title does not count the lanes below the fold: %q\n%s", title, v)
+	}
+}
