@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -188,6 +189,32 @@ func (m *Model) underHeights(panels []sidePanel, idx, weights []int, mainH, w in
 				break
 			}
 		}
+	}
+	// Panels whose content is longer than their share but finite (the
+	// traffic pane's rows, the registry's list) take it from the shortest,
+	// leaving each other open panel its least; panels without an end (the
+	// demo's steps) split what remains by weight.
+	var finite []int
+	for k, i := range idx {
+		if open[k] && panelWant(panels[i], w) < 1<<20 {
+			finite = append(finite, k)
+		}
+	}
+	sort.SliceStable(finite, func(a, b int) bool {
+		return panelWant(panels[idx[finite[a]]], w) < panelWant(panels[idx[finite[b]]], w)
+	})
+	for _, k := range finite {
+		open[k] = false
+		// The others' least: a failed demo's, by its weight, more.
+		others := 0
+		for o := range idx {
+			if open[o] {
+				others += panelMin * weights[o]
+			}
+		}
+		pw := panelWant(panels[idx[k]], w)
+		heights[k] = max(0, min(rest, max(min(pw, panelMin), min(pw, rest-others))))
+		rest -= heights[k]
 	}
 	var openIdx, openW []int
 	for k := range idx {

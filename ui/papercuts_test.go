@@ -208,3 +208,29 @@ func TestLanesBelowTheFoldAreCounted(t *testing.T) {
 		t.Errorf("the lanes' title does not count the lanes below the fold: %q\n%s", title, v)
 	}
 }
+
+// TestTrafficShowsEveryInstanceBesideTheRegistry: at 80×24 the traffic
+// pane and the registry split the rows evenly, and the third instance's
+// row was cut although the registry list had rows to spare.
+func TestTrafficShowsEveryInstanceBesideTheRegistry(t *testing.T) {
+	topo := stageTopo(4)
+	hs := newHarnessWith(t, 80, 24, &topo, func(c *Config) {
+		c.Demo = &fakeDeployer{}
+		c.Registry = &fakeConnector{results: []error{nil}}
+		c.Traffic = &fakeTraffic{snaps: []TrafficSnapshot{{At: testNow, Rate: 20, PerSecond: 20,
+			Instances: []TrafficInstance{{"app-2", 7}, {"app-3", 6}, {"app-4", 7}}, TotalRequests: 200}}}
+	})
+	hs.send(RegistryMsg{stageRegistry(topo)})
+	for _, msg := range runCmd(t, hs.sendOnly(keyRunes("g"))) {
+		if _, ok := msg.(TrafficMsg); ok {
+			hs.sendOnly(msg)
+		}
+	}
+	t.Cleanup(hs.m.Close)
+	v := ansi.Strip(hs.view())
+	for _, want := range []string{"app-2 ", "app-3 ", "app-4 ", "errors 0.0%", "Registry", "app ×4"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("at 80×24 with traffic on, %q is not on screen:\n%s", want, v)
+		}
+	}
+}

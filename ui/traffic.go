@@ -216,6 +216,16 @@ func (p *TrafficPane) View() string {
 	return padLines(lines, p.height)
 }
 
+// Lines is the height of the pane's content at width w: with room, every
+// instance's row shows (see sizedPanel).
+func (p *TrafficPane) Lines(w int) int {
+	savedW, savedH := p.width, p.height
+	p.width, p.height = w, 1<<10
+	lines := strings.Split(strings.TrimRight(p.View(), " \n"), "\n")
+	p.width, p.height = savedW, savedH
+	return len(lines)
+}
+
 func (p *TrafficPane) body(snap TrafficSnapshot) []string {
 	s := p.styles
 	nameW := 4
