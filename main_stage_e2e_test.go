@@ -206,6 +206,10 @@ func stageLanes(screen, project string) string {
 		line = stageIP.ReplaceAllString(line, "IP")
 		line = stageHealth.ReplaceAllString(line, "")
 		line = strings.ReplaceAll(line, "▶", "")
+		if strings.Contains(line, " reaches: ") {
+			// Other work on a shared engine may join the demo's networks.
+			line, _, _ = strings.Cut(line, "; ")
+		}
 		line = stageRule.ReplaceAllString(line, " ━━ ")
 		line = stageOthers.ReplaceAllStringFunc(line, func(m string) string { return stageDigits.ReplaceAllString(m, "N") })
 		line = strings.TrimSpace(stageSpaces.ReplaceAllString(line, " "))
