@@ -58,6 +58,8 @@ type globalOptions struct {
 	selfBinary string
 	// record is the file --record writes; empty for none.
 	record string
+	// svgDir is where e saves the screen; empty for the current directory.
+	svgDir string
 }
 
 func newRootCmd() *cobra.Command {
@@ -80,6 +82,7 @@ docker context, else the default socket.`,
 	}
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
 	root.Flags().StringVar(&opts.record, "record", "", "record what topo sees to this file (replay with topo snapshot --from)")
+	root.Flags().StringVar(&opts.svgDir, "svg-dir", "", "where e saves the screen as SVG (default: the current directory)")
 	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
 	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
 	root.SetVersionTemplate("topo {{.Version}}\n")
@@ -89,7 +92,7 @@ docker context, else the default socket.`,
 	root.AddCommand(newActionCmds(opts)...)
 	root.AddCommand(newTunnelAgentCmd())
 	root.AddCommand(newFlowAgentCmd(), newFlowsCmd(opts))
-	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts), newRecordCmd(opts))
+	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts), newRecordCmd(opts), newReplayCmd(opts))
 	explainArgs(root)
 	return root
 }
@@ -147,6 +150,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
+		Screens:    svgScreens{dir: opts.svgDir},
 	}
 	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
 	if err != nil {

@@ -138,12 +138,20 @@ type Model struct {
 	// whether the demo panel was laid out at the last resize.
 	demoDoneAt time.Time
 	demoShown  bool
+	// replay plays a recording (topo replay); nil when live.
+	replay *player
 }
 
 // New builds the root model.
 func New(cfg Config) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	var replay *player
+	if cfg.Replay != nil {
+		// Every pane reads the recording's clock, paced by the real one.
+		replay = newPlayer(*cfg.Replay, cfg.Now)
+		cfg.Now = replay.now
 	}
 	// The engine's version and address and the swarm note come from
 	// outside too, but in the Config rather than in a message.
@@ -166,6 +174,7 @@ func New(cfg Config) *Model {
 		cluster: NewClusterView(styles),
 		demo:    NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
+		replay: replay,
 	}
 	if cfg.Registry == nil {
 		m.registry.SetAbsent("no registry")
@@ -183,6 +192,9 @@ func New(cfg Config) *Model {
 
 // Init starts the engine watch and the clock.
 func (m *Model) Init() tea.Cmd {
+	if m.replay != nil {
+		return tea.Batch(m.startReplay(), tick())
+	}
 	return tea.Batch(waitForUpdate(m.cfg.Updates), WaitForCluster(m.cfg.Cluster), tick())
 }
 
@@ -199,7 +211,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if _, clock := msg.(TickMsg); !clock {
 		m.bodyDirty = true
 	}
+	if m.replay != nil {
+		if cmd, done := m.replayed(msg); done {
+			return m, cmd
+		}
+	}
 	switch msg := msg.(type) {
+	case replayTickMsg:
+		return m, m.replayTick(msg)
+	case ScreenSavedMsg:
+		if msg.Err != nil {
+			m.setFlash("the screen was not saved: "+msg.Err.Error(), true)
+		} else {
+			m.setFlash("saved the screen to "+msg.Path, false)
+		}
+		return m, nil
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()

@@ -30,7 +30,7 @@ func (m *Model) updateKeys() {
 	m.keys.Isolation.SetEnabled(normal && (ok || m.on(screenOverlay)))
 	m.keys.Matrix.SetEnabled(normal && m.synced)
 	m.keys.Probe.SetEnabled(normal && ok && c.Running() && m.cfg.Prober != nil && !m.probe.Running())
-	m.keys.ClusterView.SetEnabled(normal && m.cfg.Cluster != nil)
+	m.keys.ClusterView.SetEnabled(normal && (m.cfg.Cluster != nil || (m.replay != nil && m.replay.sawCluster)))
 	demoReady := normal && m.cfg.Demo != nil && !m.demo.Running() && m.lanesScreen() != screenCluster
 	m.keys.Deploy.SetEnabled(demoReady)
 	m.keys.Teardown.SetEnabled(demoReady)
@@ -39,6 +39,18 @@ func (m *Model) updateKeys() {
 	m.keys.Traffic.SetEnabled(normal && m.cfg.Traffic != nil)
 	m.updateClusterKeys(normal)
 	m.keys.Back.SetEnabled(normal)
+	m.keys.SaveScreen.SetEnabled(normal && m.cfg.Screens != nil)
+	for _, b := range []*key.Binding{&m.keys.Pause, &m.keys.StepBack, &m.keys.StepForward, &m.keys.Slower, &m.keys.Faster} {
+		b.SetEnabled(normal && m.replay != nil)
+	}
+	if m.cfg.ReadOnly {
+		// Help lists no key that could only be refused.
+		for _, b := range []*key.Binding{&m.keys.Kill, &m.keys.StopStart, &m.keys.Restart, &m.keys.Deploy,
+			&m.keys.ScaleUp, &m.keys.ScaleDown, &m.keys.Teardown, &m.keys.Traffic, &m.keys.Probe,
+			&m.keys.RestartService, &m.keys.Drain} {
+			b.SetEnabled(false)
+		}
+	}
 	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
 	m.keys.Deny.SetEnabled(m.mode == modeConfirm)
 	if m.lanes.ShowsBuiltIn() {
@@ -81,10 +93,19 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.updateKeys()
 		return nil
 	}
+	if m.cfg.ReadOnly && m.actsOnEngine(msg) {
+		m.setFlash(m.readOnlyText(), true)
+		return nil
+	}
+	if cmd, ok := m.replayKey(msg); ok {
+		return cmd
+	}
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
+	case key.Matches(msg, k.SaveScreen):
+		return m.saveScreen()
 	case key.Matches(msg, k.Help):
 		m.mode = modeHelp
 		return nil
@@ -208,6 +229,25 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	return m.selectionChanged()
+}
+
+// actsOnEngine says whether msg is a key that would act on an engine,
+// enabled or not: in a read-only interface those are refused at this one
+// place, whatever screen is showing.
+func (m *Model) actsOnEngine(msg tea.KeyMsg) bool {
+	for _, b := range DefaultKeyMap().engineKeys() {
+		if key.Matches(msg, b) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) readOnlyText() string {
+	if m.replay != nil {
+		return "replay: read-only"
+	}
+	return "read-only"
 }
 
 // updateClusterKeys enables the swarm keys where the cluster view's

@@ -95,7 +95,15 @@ func (m *Model) legendLines() int {
 }
 
 // mainHeight is the lines between the status bar and the event log.
-func (m *Model) mainHeight() int { return m.height - 1 - 1 - 1 - m.logHeight() }
+func (m *Model) mainHeight() int { return m.height - 1 - 1 - 1 - m.logHeight() - m.barLines() }
+
+// barLines is the room the replay bar takes at the foot of the screen.
+func (m *Model) barLines() int {
+	if m.replay != nil {
+		return 1
+	}
+	return 0
+}
 
 // View draws the screen.
 func (m *Model) View() string {
@@ -115,7 +123,12 @@ func (m *Model) View() string {
 		m.body = inert.Screen(m.renderBody())
 		m.bodyDirty = false
 	}
-	return inert.Screen(m.statusBar()) + "\n" + m.body
+	view := inert.Screen(m.statusBar()) + "\n" + m.body
+	if m.replay != nil {
+		// Drawn every frame, like the status bar: its clock runs.
+		view += "\n" + inert.Screen(m.replayBar())
+	}
+	return view
 }
 
 // renderBody draws everything below the status bar.
@@ -263,7 +276,12 @@ func (m *Model) statusBar() string {
 		if d := now.Sub(m.lastEvent); d >= time.Second {
 			age = humanDuration(d) + " ago"
 		}
-		conn = s.Healthy.Render("● live") + s.Muted.Render(" · "+m.lastWhat+" "+age)
+		live := "● live"
+		if m.replay != nil {
+			// Not a live engine: what it recorded, at the replay's clock.
+			live = "● recorded"
+		}
+		conn = s.Healthy.Render(live) + s.Muted.Render(" · "+m.lastWhat+" "+age)
 	}
 	sep := s.Muted.Render(" │ ")
 	// Fields in order of importance: the connection state first, so a
@@ -283,7 +301,7 @@ func (m *Model) statusBar() string {
 // whether it answers.
 func (m *Model) registryStatus(long bool) string {
 	s := m.styles
-	if m.regConn.Updates == nil {
+	if m.regConn.Updates == nil && (m.replay == nil || !m.replay.sawRegistry) {
 		if m.regSearching {
 			return s.Muted.Render("registry …")
 		}

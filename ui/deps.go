@@ -49,6 +49,26 @@ type Config struct {
 	Demo    DemoDeployer
 	Traffic TrafficSource
 	Context context.Context
+	// ReadOnly refuses every key that acts on an engine (a replay has
+	// none to act on): they say so in the footer instead.
+	ReadOnly bool
+	// Replay plays a recording instead of watching an engine (topo
+	// replay); nil for the live interface.
+	Replay *Replay
+	// Screens keeps a picture of the screen (e); nil disables the key.
+	Screens ScreenSaver
+}
+
+// ScreenSaver keeps the screen as drawn, colour sequences and all, as a
+// picture, and says where.
+type ScreenSaver interface {
+	SaveScreen(screen string, width int) (path string, err error)
+}
+
+// ScreenSavedMsg carries where the screen was saved, or why it was not.
+type ScreenSavedMsg struct {
+	Path string
+	Err  error
 }
 
 // actionTimeout bounds one container action: stop waits up to 5 s for the

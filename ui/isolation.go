@@ -265,6 +265,12 @@ type matrixCellKey struct {
 	text string
 }
 
+// invalidate drops the cached renderings, cells included.
+func (r *ReachMatrix) invalidate() {
+	r.cache = ""
+	clear(r.cells)
+}
+
 // Matrix geometry, in cells.
 const (
 	matrixCellWidth  = 12

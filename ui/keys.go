@@ -25,9 +25,13 @@ type KeyMap struct {
 	Deploy                key.Binding
 	Teardown              key.Binding
 	Traffic               key.Binding
-	Help                  key.Binding
-	Quit                  key.Binding
-	Confirm, Deny         key.Binding
+	SaveScreen            key.Binding
+	// The replay's keys (topo replay), disabled live.
+	Pause, StepBack, StepForward key.Binding
+	Slower, Faster               key.Binding
+	Help                         key.Binding
+	Quit                         key.Binding
+	Confirm, Deny                key.Binding
 }
 
 // DefaultKeyMap returns topo's bindings.
@@ -57,6 +61,12 @@ func DefaultKeyMap() KeyMap {
 		Deploy:         key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "deploy the demo")),
 		Teardown:       key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "tear the demo down")),
 		Traffic:        key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "traffic on/off")),
+		SaveScreen:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "save screen as SVG")),
+		Pause:          key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause/play")),
+		StepBack:       key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous event")),
+		StepForward:    key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next event")),
+		Slower:         key.NewBinding(key.WithKeys("<"), key.WithHelp("<", "half speed")),
+		Faster:         key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "double speed")),
 		Help:           key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:           key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -66,16 +76,24 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the one-line help of the footer.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Details, k.Filter, k.Kill, k.StopStart, k.Restart, k.NextPane, k.Quit}
+	return []key.Binding{k.Help, k.Pause, k.StepBack, k.StepForward, k.Details, k.Filter, k.Kill, k.StopStart, k.Restart, k.NextPane, k.Quit}
+}
+
+// engineKeys are the bindings that act on an engine: a read-only
+// interface refuses them (see Config.ReadOnly).
+func (k KeyMap) engineKeys() []key.Binding {
+	return []key.Binding{k.Kill, k.StopStart, k.Restart, k.Deploy, k.ScaleUp, k.ScaleDown, k.Teardown,
+		k.Traffic, k.Probe, k.RestartService, k.Drain}
 }
 
 // FullHelp is the help screen, in columns; four fit 80 columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane, k.Help, k.Quit},
-		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Back},
+		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.SaveScreen, k.Back},
 		{k.Kill, k.StopStart, k.Restart},
 		{k.Isolation, k.Matrix, k.Probe, k.ClusterView, k.RestartService, k.Drain},
 		{k.Deploy, k.ScaleUp, k.ScaleDown, k.Teardown, k.Traffic},
+		{k.Pause, k.StepBack, k.StepForward, k.Slower, k.Faster},
 	}
 }

@@ -45,7 +45,7 @@ const narrowLanesShare = 0.55
 // the event log) for the visible side panels.
 func (m *Model) arrange(panels []sidePanel) screenLayout {
 	top := 1 // the status bar
-	mainH := m.height - 1 - 1 - 1 - m.logHeight()
+	mainH := m.mainHeight()
 	l := screenLayout{beside: m.wide(), under: make([]bool, len(panels)), panels: make([]rect, len(panels))}
 	lanesW := m.width
 	var besideIdx, underIdx []int

@@ -75,6 +75,10 @@ type trafficRun struct {
 }
 
 func waitTraffic(r trafficRun) tea.Cmd {
+	if r.ch == nil {
+		// A replayed run: its snapshots come from the recording.
+		return nil
+	}
 	return func() tea.Msg {
 		s, ok := <-r.ch
 		if !ok {
@@ -135,6 +139,19 @@ func (p *TrafficPane) Toggle(src TrafficSource) tea.Cmd {
 	go func() { r.errc <- src.Run(ctx, r.ch) }()
 	p.run = r
 	return waitTraffic(r)
+}
+
+// begin shows a run as started with no generator behind it: a replay's,
+// whose snapshots come from the recording.
+func (p *TrafficPane) begin(target string) {
+	p.seq++
+	p.running, p.run, p.err, p.snap, p.target = true, trafficRun{seq: p.seq}, nil, nil, target
+}
+
+// reset forgets every run, for a replay that starts over.
+func (p *TrafficPane) reset() {
+	p.Stop()
+	p.cancel, p.running, p.run, p.err, p.snap, p.target = nil, false, trafficRun{}, nil, nil, ""
 }
 
 // Stop ends the generator; its last snapshot stays on screen.
