@@ -212,6 +212,9 @@ func (m *Model) overlaySubject() string {
 }
 
 func (m *Model) connectingView() string {
+	if m.replay != nil {
+		return m.styles.Muted.Render("nothing recorded yet at this moment: ] steps to the first state")
+	}
 	return m.styles.Muted.Render("connecting to " + m.cfg.EngineInfo.Host + "…")
 }
 
