@@ -14,7 +14,9 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
+	"github.com/topo-dev/topo/demo/deploy"
 	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/internal/testenv"
 	"github.com/topo-dev/topo/internal/tmuxtest"
 	"github.com/topo-dev/topo/model"
 	"github.com/topo-dev/topo/record"
@@ -50,11 +52,6 @@ func TestEndToEndRecordThenReplay(t *testing.T) {
 	live.Send("-l", env.Prefix)
 	live.Send("Enter")
 
-	type moment struct {
-		what   string
-		at     time.Time
-		screen string
-	}
 	var moments []moment
 	capture := func(what string, cond func(s string) bool) {
 		t.Helper()
@@ -95,17 +92,6 @@ func TestEndToEndRecordThenReplay(t *testing.T) {
 	if err != nil || rec.Stopped != nil {
 		t.Fatalf("read the recording: %v, %v", err, rec.Stopped)
 	}
-	// Each moment is the entries recorded by then: the tee writes an
-	// update before the interface applies it.
-	positions := make([]int, len(moments))
-	for k, mo := range moments {
-		for _, e := range rec.Entries {
-			if !e.At.After(mo.at) {
-				positions[k]++
-			}
-		}
-	}
-
 	replay := tmuxtest.Start(t, 120, 32, nil, bin, "replay", path)
 	replay.WaitForText(10*time.Second, "replay │")
 	replay.Send("Space")
@@ -113,19 +99,154 @@ func TestEndToEndRecordThenReplay(t *testing.T) {
 	replay.Send("/")
 	replay.Send("-l", env.Prefix)
 	replay.Send("Enter")
+	compareMoments(t, replay, rec, moments, func(s string) []string { return screenFacts(s, netName) })
+	replay.Send("q")
+	replay.WaitForText(5*time.Second, "[exited 0]")
+}
+
+// TestEndToEndDemoRecordThenReplay is issue 15's done-when in full: the
+// demo on stage recorded in tmux (D, +, x y, g, T y), the screen captured
+// after each, then the recording replayed and stepped to each moment: the
+// same containers in the same states, the same demo outcome, the traffic
+// pane and the registry where they were.
+func TestEndToEndDemoRecordThenReplay(t *testing.T) {
+	for _, k := range []string{deploy.EnvImageConsul, deploy.EnvImageMongo, deploy.EnvImageNginx} {
+		if os.Getenv(k) == "" {
+			testenv.Missing(t, "%s is not set: run `eval \"$(scripts/test-images.sh)\"` first (make test does)", k)
+		}
+	}
+	env := dockertest.New(t)
+	bin := tmuxtest.BuildTopo(t)
+	port := freeTCPPort(t)
+	d, err := deploy.New(env.Client, deploy.Options{Project: env.Prefix, LBPort: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := d.Down(ctx, true, nil); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	path := filepath.Join(t.TempDir(), "demo.jsonl")
+	live := tmuxtest.Start(t, 200, 50, []string{
+		envDemoProject + "=" + env.Prefix, envDemoLBPort + "=" + strconv.Itoa(port),
+		deploy.EnvImageConsul + "=" + os.Getenv(deploy.EnvImageConsul),
+		deploy.EnvImageMongo + "=" + os.Getenv(deploy.EnvImageMongo),
+		deploy.EnvImageNginx + "=" + os.Getenv(deploy.EnvImageNginx),
+	}, bin, "--record", path)
+	live.WaitForText(10*time.Second, "● live")
+	// The engine is shared (other demos may run): the lanes are filtered
+	// to this test's project, all of whose containers fit at 200 columns.
+	filter := func(s *tmuxtest.Session, text string) {
+		s.Send("/")
+		s.Send("-l", text)
+		s.Send("Enter")
+		s.WaitForText(5*time.Second, "filter “"+text+"”")
+	}
+	filter(live, env.Prefix)
+
+	var moments []moment
+	capture := func(what string, within time.Duration, cond func(s string) bool) {
+		t.Helper()
+		screen := live.WaitFor(within, what, cond)
+		moments = append(moments, moment{what, time.Now(), screen})
+	}
+	live.Send("D")
+	capture("the demo ready", 90*time.Second, func(s string) bool {
+		return strings.Contains(s, "ready: "+url) && strings.Contains(s, "Registry")
+	})
+	live.Send("+")
+	capture("app: 3 instances", 30*time.Second, func(s string) bool { return strings.Contains(s, "app: 3 instances") })
+	live.Send("Escape")
+	live.WaitFor(5*time.Second, "the filter cleared", func(s string) bool { return !strings.Contains(s, "filter “") })
+	filter(live, d.ContainerName(deploy.ServiceApp, 3))
+	live.WaitFor(5*time.Second, "app.3 selected", func(s string) bool { return strings.Contains(s, "▶● app.3") })
+	live.Send("x")
+	live.WaitForText(5*time.Second, "Kill app.3")
+	live.Send("y")
+	live.WaitForText(10*time.Second, "killed app.3")
+	live.Send("Escape")
+	live.WaitFor(5*time.Second, "the filter cleared", func(s string) bool { return !strings.Contains(s, "filter “") })
+	filter(live, env.Prefix)
+	capture("app.3 killed", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "○ app.3") && strings.Contains(s, "● app.1")
+	})
+	live.Send("g")
+	capture("traffic served", 20*time.Second, func(s string) bool {
+		return strings.Contains(s, "traffic → "+url) && strings.Contains(s, "p50 ")
+	})
+	live.Send("T")
+	live.Send("y")
+	capture("the demo gone", 60*time.Second, func(s string) bool { return strings.Contains(s, "the demo is gone") })
+	live.Send("q")
+	live.WaitForText(10*time.Second, "[exited 0]")
+
+	rec, err := record.ReadFile(path)
+	if err != nil || rec.Stopped != nil {
+		t.Fatalf("read the recording: %v, %v", err, rec.Stopped)
+	}
+	replay := tmuxtest.Start(t, 200, 50, nil, bin, "replay", path)
+	replay.WaitForText(10*time.Second, "replay │")
+	replay.Send("Space")
+	replay.WaitForText(5*time.Second, "‖ paused")
+	filter(replay, env.Prefix)
+	compareMoments(t, replay, rec, moments, demoFacts(url))
+	replay.Send("q")
+	replay.WaitForText(5*time.Second, "[exited 0]")
+}
+
+// moment is a screen captured while recording, and when.
+type moment struct {
+	what   string
+	at     time.Time
+	screen string
+}
+
+// compareMoments steps the replay to each moment (the entries recorded by
+// then: the tee writes an update before the interface applies it) and
+// compares what facts picks out of both screens.
+func compareMoments(t *testing.T, replay *tmuxtest.Session, rec *record.Recording, moments []moment, facts func(string) []string) {
+	t.Helper()
 	for k, mo := range moments {
-		screen := stepTo(t, replay, positions[k], len(rec.Entries))
-		want, got := screenFacts(mo.screen, netName), screenFacts(screen, netName)
+		pos := 0
+		for _, e := range rec.Entries {
+			if !e.At.After(mo.at) {
+				pos++
+			}
+		}
+		screen := stepTo(t, replay, pos, len(rec.Entries))
+		want, got := facts(mo.screen), facts(screen)
 		if len(want) < 2 {
-			t.Errorf("moment %d (%s): the live capture shows no container on the test's lane:\n%s", k+1, mo.what, mo.screen)
+			t.Errorf("moment %d (%s): the live capture shows nothing of the test's:\n%s", k+1, mo.what, mo.screen)
 		}
 		if !slices.Equal(want, got) {
 			t.Errorf("moment %d (%s, event %d): the replay shows %v, the live screen showed %v\nlive:\n%s\nreplay:\n%s",
-				k+1, mo.what, positions[k], got, want, mo.screen, screen)
+				k+1, mo.what, pos, got, want, mo.screen, screen)
 		}
 	}
-	replay.Send("q")
-	replay.WaitForText(5*time.Second, "[exited 0]")
+}
+
+var demoNodeRE = regexp.MustCompile(`([●○✖‖↻⌫])\s?((?:app|lb|mongo|consul|registrator)\.\d+)`)
+
+// demoFacts picks the demo's containers with their state marks and the
+// panels' words that say where the demo stands.
+func demoFacts(url string) func(string) []string {
+	return func(screen string) []string {
+		var out []string
+		for _, m := range demoNodeRE.FindAllStringSubmatch(screen, -1) {
+			out = append(out, m[1]+" "+m[2])
+		}
+		for _, w := range []string{"ready: " + url, "app: 3 instances", "the demo is gone", "traffic → " + url, "Registry"} {
+			if strings.Contains(screen, w) {
+				out = append(out, w)
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
 }
 
 var positionRE = regexp.MustCompile(`event (\d+) of (\d+)`)
