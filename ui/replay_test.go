@@ -66,7 +66,7 @@ func ui0(t model.Topology) model.Topology {
 
 // newReplayHarness opens the interface on rec as topo replay does: no
 // engine, read-only, the wall clock the harness's.
-func newReplayHarness(t *testing.T, w, h int, rec *Replay) *harness {
+func newReplayHarness(t testing.TB, w, h int, rec *Replay) *harness {
 	t.Helper()
 	hs := &harness{t: t, now: testNow}
 	hs.m = New(Config{
