@@ -140,6 +140,9 @@ type Model struct {
 	demoShown  bool
 	// replay plays a recording (topo replay); nil when live.
 	replay *player
+	// wall is the real clock: a message in the footer stays its time
+	// whatever the replay's clock does (paused, stepped back).
+	wall func() time.Time
 }
 
 // New builds the root model.
@@ -148,6 +151,7 @@ func New(cfg Config) *Model {
 		cfg.Now = time.Now
 	}
 	var replay *player
+	wall := cfg.Now
 	if cfg.Replay != nil {
 		// Every pane reads the recording's clock, paced by the real one.
 		replay = newPlayer(*cfg.Replay, cfg.Now)
@@ -174,7 +178,10 @@ func New(cfg Config) *Model {
 		cluster: NewClusterView(styles),
 		demo:    NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
-		replay: replay,
+		replay: replay, wall: wall,
+	}
+	if replay != nil && cfg.Engine == nil {
+		m.details.SetUninspected("not recorded: the recording has no more of it")
 	}
 	if cfg.Registry == nil {
 		m.registry.SetAbsent("no registry")
@@ -304,7 +311,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case TickMsg:
-		if m.flash.text != "" && m.cfg.Now().Sub(m.flash.at) > flashFor {
+		if m.flash.text != "" && m.wall().Sub(m.flash.at) > flashFor {
 			m.flash = flash{}
 			m.bodyDirty = true
 		}
@@ -516,7 +523,7 @@ func (m *Model) detailsVisible() bool { return m.wide() || m.on(screenDetails) }
 func (m *Model) wide() bool { return m.width >= wideWidth }
 
 func (m *Model) setFlash(text string, bad bool) {
-	m.flash = flash{text: text, bad: bad, at: m.cfg.Now()}
+	m.flash = flash{text: text, bad: bad, at: m.wall()}
 }
 
 // badges are the marks after a node's address: registry health, and the

@@ -27,6 +27,9 @@ type Details struct {
 	err       error
 	now       func() time.Time
 	width     int
+	// uninspected is said for a container with no inspection when none
+	// can be asked for (a replay); empty when one is on its way.
+	uninspected string
 }
 
 // NewDetails returns an empty details pane.
@@ -54,6 +57,10 @@ func (d *Details) Show(c model.Container) {
 	}
 	d.refresh()
 }
+
+// SetUninspected says what to show for a container with no inspection
+// when none can be asked for.
+func (d *Details) SetUninspected(reason string) { d.uninspected = reason }
 
 // SetInspection delivers an inspection result.
 func (d *Details) SetInspection(c model.Container, err error) {
@@ -163,6 +170,8 @@ func (d *Details) render() string {
 	}
 	if d.err != nil {
 		b.WriteString(s.Error.Render(d.err.Error()) + "\n")
+	} else if d.detailed == nil && d.uninspected != "" {
+		b.WriteString(s.Muted.Render(d.uninspected) + "\n")
 	} else if d.detailed == nil {
 		b.WriteString(s.Muted.Render("reading details…") + "\n")
 	}

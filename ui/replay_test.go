@@ -265,6 +265,34 @@ func TestReplayStartsFrom(t *testing.T) {
 	}
 }
 
+// TestReplayFromPastTheEnd: --from past every entry applies them all
+// before the terminal has given its size (the demo and traffic panels lay
+// themselves out on the way), and the replay stands at its end.
+func TestReplayFromPastTheEnd(t *testing.T) {
+	rec := replayFixture()
+	rec.From = time.Minute
+	hs := newReplayHarness(t, 80, 24, rec)
+	if hs.m.replay.pos != len(rec.Entries) || hs.m.replay.playing {
+		t.Fatalf("--from past the end: pos %d, playing %v", hs.m.replay.pos, hs.m.replay.playing)
+	}
+	v := hs.view()
+	if !strings.Contains(v, "■ end") || !strings.Contains(v, "event 8 of 8") {
+		t.Errorf("not at the end:\n%s", v)
+	}
+}
+
+// TestReplayFlashKeepsWallTime: a message in the footer goes after its
+// time on the wall, even while the replay's clock stands still.
+func TestReplayFlashKeepsWallTime(t *testing.T) {
+	hs := newReplayHarness(t, 120, 40, replayFixture())
+	hs.rkeys("]", "x")
+	hs.now = hs.now.Add(flashFor + time.Second)
+	hs.sendOnly(TickMsg(hs.now))
+	if hs.m.flash.text != "" {
+		t.Errorf("the footer still says %q with the replay paused", hs.m.flash.text)
+	}
+}
+
 // TestReplayCutRecordingSaysWhere: a recording read up to a damaged line
 // says where it stops on the bar and why in the log.
 func TestReplayCutRecordingSaysWhere(t *testing.T) {
