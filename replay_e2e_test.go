@@ -188,12 +188,37 @@ func TestEndToEndDemoRecordThenReplay(t *testing.T) {
 	if err != nil || rec.Stopped != nil {
 		t.Fatalf("read the recording: %v, %v", err, rec.Stopped)
 	}
-	replay := tmuxtest.Start(t, 200, 50, nil, bin, "replay", path)
+	shots := t.TempDir()
+	replay := tmuxtest.Start(t, 200, 50, nil, bin, "replay", path, "--svg-dir", shots)
 	replay.WaitForText(10*time.Second, "replay │")
 	replay.Send("Space")
 	replay.WaitForText(5*time.Second, "‖ paused")
 	filter(replay, env.Prefix)
-	compareMoments(t, replay, rec, moments, demoFacts(url))
+	positions := compareMoments(t, replay, rec, moments, demoFacts(url))
+
+	// e at the moment of three instances: a picture with every name.
+	stepTo(t, replay, positions[1], len(rec.Entries))
+	replay.Send("e")
+	screen := replay.WaitForText(5*time.Second, "saved the screen to "+shots)
+	files, _ := filepath.Glob(filepath.Join(shots, "topo-*.svg"))
+	if len(files) != 1 {
+		t.Fatalf("e saved %v; screen:\n%s", files, screen)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := svgText(t, data)
+	for _, name := range []string{"app.1", "app.2", "app.3", "lb.1", "mongo.1", "consul.1", "registrator.1", "app: 3 instances"} {
+		if !strings.Contains(text, name) {
+			t.Errorf("the saved screen lacks %q:\n%s", name, text)
+		}
+	}
+	if rsvg, err := exec.LookPath("rsvg-convert"); err != nil {
+		testenv.Missing(t, "rsvg-convert is not installed: apt-get install librsvg2-bin (scripts/ensure-engine.sh does)")
+	} else if out, err := exec.Command(rsvg, "-o", filepath.Join(shots, "screen.png"), files[0]).CombinedOutput(); err != nil {
+		t.Errorf("rsvg-convert refused the saved screen: %v: %s", err, out)
+	}
 	replay.Send("q")
 	replay.WaitForText(5*time.Second, "[exited 0]")
 }
@@ -208,7 +233,7 @@ type moment struct {
 // compareMoments steps the replay to each moment (the entries recorded by
 // then: the tee writes an update before the interface applies it) and
 // compares what facts picks out of both screens.
-func compareMoments(t *testing.T, replay *tmuxtest.Session, rec *record.Recording, moments []moment, facts func(string) []string) {
+func compareMoments(t *testing.T, replay *tmuxtest.Session, rec *record.Recording, moments []moment, facts func(string) []string) (positions []int) {
 	t.Helper()
 	for k, mo := range moments {
 		pos := 0
@@ -217,6 +242,7 @@ func compareMoments(t *testing.T, replay *tmuxtest.Session, rec *record.Recordin
 				pos++
 			}
 		}
+		positions = append(positions, pos)
 		screen := stepTo(t, replay, pos, len(rec.Entries))
 		want, got := facts(mo.screen), facts(screen)
 		if len(want) < 2 {
@@ -227,6 +253,7 @@ func compareMoments(t *testing.T, replay *tmuxtest.Session, rec *record.Recordin
 				k+1, mo.what, pos, got, want, mo.screen, screen)
 		}
 	}
+	return positions
 }
 
 var demoNodeRE = regexp.MustCompile(`([●○✖‖↻⌫])\s?((?:app|lb|mongo|consul|registrator)\.\d+)`)
