@@ -90,6 +90,9 @@ type player struct {
 	// sawRegistry and sawCluster say the recording so far holds a
 	// registry and a swarm: the panel and the cluster view open to them.
 	sawRegistry, sawCluster bool
+	// opened says the registry panel was opened for the recording's
+	// registry once: after that, c is the viewer's, also across a rebuild.
+	opened bool
 }
 
 func newPlayer(rec Replay, wall func() time.Time) *player {
@@ -284,8 +287,10 @@ func (m *Model) replayed(msg tea.Msg) (cmd tea.Cmd, done bool) {
 			// The panel opens as it does live once a registry is found.
 			r.sawRegistry = true
 			m.regConn = RegistryConn{Addr: msg.Registry.Addr, Source: msg.Registry.Source}
-			m.showRegistry = true
-			m.resize()
+			if !r.opened {
+				r.opened, m.showRegistry = true, true
+				m.resize()
+			}
 		}
 	case ClusterUpdateMsg:
 		r.sawCluster = true

@@ -169,7 +169,11 @@ func TestReplayStepsAndRebuilds(t *testing.T) {
 	if after := hs.view(); after != before {
 		t.Errorf("stepping back does not redraw the screen of that moment:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
-	hs.rkeys("[", "[", "[", "[")
+	hs.rkeys("c", "[")
+	if hs.m.showRegistry {
+		t.Error("a step back opened the registry panel the viewer closed")
+	}
+	hs.rkeys("c", "[", "[", "[", "[")
 	if r.pos != 0 || hs.m.synced || len(hs.m.topo.Containers) != 0 {
 		t.Errorf("[ past the start: pos %d, synced %v", r.pos, hs.m.synced)
 	}
