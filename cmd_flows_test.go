@@ -72,7 +72,7 @@ func TestFlowsCmdOnTheEngine(t *testing.T) {
 	env := dockertest.New(t)
 	image := dockertest.TestServerImage(t)
 	binary := filepath.Join(t.TempDir(), "topo")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binary, "./probeagent/agentmain")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binary, "github.com/topo-dev/topo/probeagent/agentmain")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the agents: %v\n%s", err, out)

@@ -168,14 +168,14 @@ func TestProbeCmdOnTheEngine(t *testing.T) {
 	env := dockertest.New(t)
 	image := dockertest.TestServerImage(t)
 	binary := filepath.Join(t.TempDir(), "topo")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	build := exec.Command("go", "build", "-o", binary, "github.com/topo-dev/topo")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build topo: %v\n%s", err, out)
 	}
 	if out, _ := exec.Command(binary, "probe-agent", "127.0.0.1:1").CombinedOutput(); !strings.Contains(string(out), "results") {
 		// Until main.go adds the command, run the agent alone.
-		agent := exec.Command("go", "build", "-o", binary, "./probeagent/agentmain")
+		agent := exec.Command("go", "build", "-o", binary, "github.com/topo-dev/topo/probeagent/agentmain")
 		agent.Env = build.Env
 		if out, err := agent.CombinedOutput(); err != nil {
 			t.Fatalf("build the probe agent: %v\n%s", err, out)
