@@ -19,9 +19,9 @@ import (
 	"github.com/topo-dev/topo/internal/inert"
 )
 
-// probeTimeout bounds the first contact with the engine: a local socket
+// pingTimeout bounds the first contact with the engine: a local socket
 // answers in milliseconds, so waiting longer only delays the error.
-const probeTimeout = 5 * time.Second
+const pingTimeout = 5 * time.Second
 
 // Main runs the command line with os.Args and returns the process's exit
 // status; version is what the build called this topo (main's -ldflags).
@@ -92,9 +92,9 @@ func connect(ctx context.Context, opts *globalOptions) (*docker.Engine, docker.I
 	if err != nil {
 		return nil, docker.Info{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
-	info, err := engine.Probe(ctx)
+	info, err := engine.Ping(ctx)
 	if err != nil {
 		engine.Close()
 		return nil, info, err

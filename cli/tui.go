@@ -34,9 +34,9 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	go engine.Watch(ctx, updates)
 	// Contact the engine before taking over the terminal, so a failure is
 	// a plain line in the shell rather than a flash of the alternate screen.
-	probeCtx, probeCancel := context.WithTimeout(ctx, probeTimeout)
-	info, err := engine.Probe(probeCtx)
-	probeCancel()
+	pingCtx, pingCancel := context.WithTimeout(ctx, pingTimeout)
+	info, err := engine.Ping(pingCtx)
+	pingCancel()
 	if err != nil {
 		return err
 	}

@@ -189,11 +189,11 @@ func rank(status string) int {
 	return 2
 }
 
-// probeLB sends one search through the load balancer and returns the
+// checkLB sends one search through the load balancer and returns the
 // instance that answered.
-func (d *Deployer) probeLB(ctx context.Context) (string, error) { return d.probeURL(ctx, d.LBURL()) }
+func (d *Deployer) checkLB(ctx context.Context) (string, error) { return d.checkURL(ctx, d.LBURL()) }
 
-func (d *Deployer) probeURL(ctx context.Context, base string) (string, error) {
+func (d *Deployer) checkURL(ctx context.Context, base string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*d.httpTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/search?q=consul", nil)
@@ -244,7 +244,7 @@ func (d *Deployer) waitReady(ctx context.Context, r *reporter, timeout time.Dura
 	const lbKey, lbTitle = "wait lb", "load balancer answers"
 	r.start(lbKey, lbTitle)
 	for {
-		who, err := d.probeLB(ctx)
+		who, err := d.checkLB(ctx)
 		if err == nil {
 			r.done(lbKey, lbTitle, "served by "+who)
 			return nil
