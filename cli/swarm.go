@@ -282,7 +282,7 @@ func withSwarm(ctx context.Context, opts *globalOptions, f func(context.Context,
 	}
 	ctx, cancel := context.WithTimeout(ctx, swarmTimeout)
 	defer cancel()
-	return f(ctx, docker.NewSwarm(engine))
+	return f(ctx, docker.NewSwarm(engine.Engine))
 }
 
 // waitForCluster follows the cluster until cond holds, as the TUI would
