@@ -271,7 +271,7 @@ func newRecordCmd(opts *globalOptions) *cobra.Command {
 lines: the engine's topology, each event with the state read for it, the
 registry and the swarm. It runs until --for has passed or it is
 interrupted (Ctrl-C); the file is readable up to its last line at any moment.
-Play it back with: topo snapshot --from FILE [--at DURATION].`,
+Play it back with: topo replay FILE, or one moment with topo snapshot --from FILE [--at DURATION].`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if forDur < 0 {
