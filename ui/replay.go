@@ -302,7 +302,6 @@ func (m *Model) replayed(msg tea.Msg) (cmd tea.Cmd, done bool) {
 			m.updateKeys()
 			tick = demoTick(m.demo.seq)
 		}
-		var cmd tea.Cmd
 		if msg.Step != nil {
 			cmd = m.send(DemoStepMsg{Seq: m.demo.seq, Step: *msg.Step})
 		} else if msg.Done != nil {
