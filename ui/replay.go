@@ -84,6 +84,12 @@ type player struct {
 	anchor  time.Time
 	playing bool
 	speed   float64
+	// applying says entries are being sent, each at its own moment,
+	// applyAt: the clock reads it rather than the wall, which a tick
+	// that comes late (at ×1024, a few milliseconds are seconds) would
+	// put past the entries still to apply.
+	applying bool
+	applyAt  time.Duration
 	// gen tells the pending tick from older ones, which a pause, a step
 	// or a change of speed made obsolete.
 	gen int
@@ -102,12 +108,15 @@ func newPlayer(rec Replay, wall func() time.Time) *player {
 	return &player{rec: rec, wall: wall, speed: min(max(rec.Speed, minReplaySpeed), maxReplaySpeed)}
 }
 
-// offset is the recording's clock now.
+// offset is the recording's clock now; it stops at the end.
 func (p *player) offset() time.Duration {
-	if !p.playing {
+	switch {
+	case p.applying:
+		return p.applyAt
+	case !p.playing:
 		return p.at
 	}
-	return p.at + time.Duration(float64(p.wall().Sub(p.anchor))*p.speed)
+	return min(p.at+time.Duration(float64(p.wall().Sub(p.anchor))*p.speed), max(p.duration(), p.at))
 }
 
 // now is the recorded moment the screen shows.
@@ -186,14 +195,16 @@ func (m *Model) play(from, to int) tea.Cmd {
 	r := m.replay
 	var cmds []tea.Cmd
 	var batch []model.Update
-	// A rebuild (paused) runs the clock through the recorded moments, so
-	// every entry is applied at the time it was live: ages, the last
-	// event's time and the demo's elapsed time come out the same.
-	rebuild := !r.playing
+	// The clock runs through the recorded moments, so every entry is
+	// applied at the time it was live: ages, the last event's time and
+	// the demo's elapsed time come out the same, at any speed, played or
+	// rebuilt.
+	r.applying = true
+	defer func() { r.applying = false }()
 	last := 0
 	flush := func() {
-		if rebuild && len(batch) > 0 {
-			r.at = r.rec.Entries[last].Offset
+		if len(batch) > 0 {
+			r.applyAt = r.rec.Entries[last].Offset
 		}
 		switch len(batch) {
 		case 0:
@@ -223,9 +234,7 @@ func (m *Model) play(from, to int) tea.Cmd {
 			continue
 		}
 		flush()
-		if rebuild {
-			r.at = r.rec.Entries[i].Offset
-		}
+		r.applyAt = r.rec.Entries[i].Offset
 		cmds = append(cmds, m.send(msg))
 	}
 	flush()
@@ -399,7 +408,7 @@ func (m *Model) replayBar() string {
 	fields := []string{
 		s.StatusBar.Render("replay"),
 		state,
-		replayClock(min(r.offset(), max(r.duration(), r.offset()))) + " / " + replayClock(r.duration()),
+		replayClock(r.offset()) + " / " + replayClock(r.duration()),
 		fmt.Sprintf("event %d of %d", r.pos, len(r.rec.Entries)),
 		"speed " + speedText(r.speed),
 	}

@@ -285,6 +285,27 @@ func TestReplayFromPastTheEnd(t *testing.T) {
 	}
 }
 
+// TestReplayLateTickKeepsRecordedMoments is the regression for a demo
+// panel saying "-11.0 s": at ×1024 a tick a few milliseconds late is
+// seconds of the recording, and entries were applied at the late moment,
+// after the recording's end, rather than at their own.
+func TestReplayLateTickKeepsRecordedMoments(t *testing.T) {
+	hs := newReplayHarness(t, 120, 40, replayFixture())
+	for range 10 {
+		hs.rkeys(">")
+	}
+	hs.tick(time.Minute) // a minute late at ×1024
+	if got, want := hs.m.demo.started, testNow.Add(4500*time.Millisecond); !got.Equal(want) {
+		t.Errorf("the demo operation began at %v, want its recorded %v", got, want)
+	}
+	if d := hs.m.demo.ended.Sub(hs.m.demo.started); d != time.Second {
+		t.Errorf("the operation took %v, recorded 1s", d)
+	}
+	if v := hs.view(); !strings.Contains(v, "0:07.5 / 0:07.5") {
+		t.Errorf("the clock ran past the end:\n%s", v)
+	}
+}
+
 // TestReplayFlashKeepsWallTime: a message in the footer goes after its
 // time on the wall, even while the replay's clock stands still.
 func TestReplayFlashKeepsWallTime(t *testing.T) {
