@@ -285,6 +285,34 @@ func TestReplayFromPastTheEnd(t *testing.T) {
 	}
 }
 
+// TestReplayClusterViewOpensOnARecordedSwarm: w works once the recording
+// holds a swarm (there is no swarm adapter in a replay), and its keys that
+// act on the swarm are refused like the others.
+func TestReplayClusterViewOpensOnARecordedSwarm(t *testing.T) {
+	rec := replayFixture()
+	rec.Entries = append(rec.Entries[:2:2], append([]ReplayEntry{{Offset: 1600 * time.Millisecond,
+		Msg: ClusterUpdateMsg{Cluster: model.Cluster{ID: "swarm1abcdef0123"}}}}, rec.Entries[2:]...)...)
+	hs := newReplayHarness(t, 120, 40, rec)
+	hs.rkeys("]", "w")
+	if hs.m.lanesScreen() == screenCluster {
+		t.Fatal("w opened a cluster view before the recording held a swarm")
+	}
+	hs.rkeys("]", "]", "w")
+	if hs.m.lanesScreen() != screenCluster || !strings.Contains(hs.view(), "Cluster swarm1abcdef") {
+		t.Fatalf("w did not open the recorded swarm:\n%s", hs.view())
+	}
+	hs.rkeys("+")
+	if hs.m.flash.text != "replay: read-only" {
+		t.Errorf("+ in the cluster view: %q", hs.m.flash.text)
+	}
+	// A step back to before the swarm keeps the view the viewer opened,
+	// empty, and a step forward fills it again.
+	hs.rkeys("[", "[", "]", "]")
+	if !strings.Contains(hs.view(), "Cluster swarm1abcdef") {
+		t.Errorf("the cluster view lost the swarm after stepping back and forth:\n%s", hs.view())
+	}
+}
+
 // TestReplayLateTickKeepsRecordedMoments is the regression for a demo
 // panel saying "-11.0 s": at ×1024 a tick a few milliseconds late is
 // seconds of the recording, and entries were applied at the late moment,
