@@ -33,6 +33,7 @@ const (
 	paneDemo
 	paneTraffic
 	paneLog
+	paneLogs
 )
 
 // mode is what the footer is doing: showing help, reading a filter, or
@@ -112,6 +113,10 @@ type Model struct {
 
 	// cluster is the swarm view, shown instead of the lanes when open.
 	cluster *ClusterView
+	// storage is the storage lanes (volumes), shown instead of the lanes
+	// when open; logs is a container's logs.
+	storage *StorageView
+	logs    *LogsPane
 	// screens is which screens are open over the lanes (see screen.go).
 	screens []screen
 
@@ -164,6 +169,7 @@ func New(cfg Config) *Model {
 		registry: NewRegistryPanel(styles, cfg.Now), showRegistry: true,
 		overlay: NewIsolationOverlay(styles), matrix: NewReachMatrix(styles), probe: NewProbeView(styles, cfg.Now),
 		cluster: NewClusterView(styles),
+		storage: NewStorageView(styles), logs: NewLogsPane(styles, ctxOr(cfg.Context)),
 		demo:    NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
 	}
@@ -265,6 +271,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setFlash(msg.Action.Done(), false)
 		}
 		return m, nil
+	case LogsStartedMsg, LogsMsg, LogsEndedMsg:
+		return m, m.logs.Update(msg)
+	case VolumeUsageMsg:
+		m.storage.SetUsage(msg.Usage, msg.At, msg.Err)
+		m.updateKeys()
+		return m, nil
 	case InspectedMsg:
 		m.details.SetInspection(msg.Container, msg.Err)
 		return m, nil
@@ -324,6 +336,9 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	}
 	if m.on(screenMatrix) {
 		m.matrix.SetTopology(m.topo)
+	}
+	if m.on(screenStorage) {
+		m.storage.SetTopology(m.topo)
 	}
 	cmds := []tea.Cmd{m.selectionChanged()}
 	for _, u := range us {
@@ -462,7 +477,7 @@ func isBadEvent(ev model.Event) bool {
 // an inspection when the selection is a new container.
 func (m *Model) selectionChanged() tea.Cmd {
 	m.updateKeys()
-	c, ok := m.lanes.Selected()
+	c, ok := m.selected()
 	if !ok {
 		m.details.Show(model.Container{})
 		return nil
@@ -509,4 +524,5 @@ func (m *Model) Close() {
 	m.probe.Close(5 * time.Second)
 	m.demo.Cancel()
 	m.traffic.Stop()
+	m.logs.Close()
 }

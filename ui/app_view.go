@@ -35,6 +35,10 @@ func (m *Model) visiblePanels() []sidePanel {
 	if m.on(screenProbe) {
 		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})
 	}
+	if m.on(screenLogs) && m.wide() {
+		// Log lines want the width: under the lanes, not beside them.
+		out = append(out, sidePanel{paneLogs, m.logs.Title(), m.logs, true})
+	}
 	if m.showRegistry {
 		out = append(out, sidePanel{paneRegistry, "registry", m.registry, false})
 	}
@@ -72,12 +76,14 @@ func (m *Model) resize() {
 	m.lanes.SetSize(l.lanes.w, l.lanes.h-m.legendLines())
 	m.matrix.SetSize(l.lanes.w, l.lanes.h)
 	m.cluster.SetSize(l.lanes.w, l.lanes.h)
+	m.storage.SetSize(l.lanes.w, l.lanes.h)
 	for i, p := range panels {
 		p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
 	}
 	if !m.wide() {
 		// Narrow: details zoom over the whole main area on enter.
 		m.details.SetSize(m.width, m.mainHeight()-1)
+		m.logs.SetSize(m.width, m.mainHeight()-1)
 	} else {
 		m.drop(screenDetails)
 	}
@@ -129,6 +135,8 @@ func (m *Model) renderBody() string {
 		main = m.helpView(m.width, mainH)
 	case m.lanesScreen() == screenDetails:
 		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
+	case m.lanesScreen() == screenLogs:
+		main = m.title(m.logs.Title(), paneLogs, m.width) + "\n" + m.logs.View()
 	default:
 		var lanes string
 		switch m.lanesScreen() {
@@ -136,6 +144,8 @@ func (m *Model) renderBody() string {
 			lanes = m.cluster.View()
 		case screenMatrix:
 			lanes = m.matrix.View()
+		case screenStorage:
+			lanes = m.storage.View()
 		case screenOverlay:
 			lanes = m.overlay.Legend(l.lanes.w) + "\n" + m.lanes.View()
 		default:
@@ -178,6 +188,8 @@ func (m *Model) lanesTitle() string {
 		t = "reachability matrix · esc back"
 	case screenOverlay:
 		t = "lanes · isolation of " + m.overlaySubject()
+	case screenStorage:
+		return m.storageTitle()
 	}
 	if projects := m.lanes.Projects(); len(projects) > 0 {
 		t += " · project " + strings.Join(projects, ", ")
@@ -372,4 +384,27 @@ func countOf(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// storageTitle counts the volumes and says what v and u do next.
+func (m *Model) storageTitle() string {
+	vols, unused := m.storage.Counts()
+	t := "storage · " + countOf(vols, "volume")
+	if unused > 0 {
+		t += fmt.Sprintf(", %d unused", unused)
+	}
+	if m.storage.Binds() {
+		t += " · bind mounts · v closes"
+	} else {
+		t += " · v: bind mounts too"
+	}
+	if st := m.storage.SizeState(); st != "" {
+		t += " · " + st
+	} else if m.cfg.Volumes != nil {
+		t += " · u: sizes"
+	}
+	if f := m.filter.Value(); f != "" {
+		t += " · filter “" + f + "”"
+	}
+	return t
 }

@@ -49,6 +49,36 @@ type Config struct {
 	Demo    DemoDeployer
 	Traffic TrafficSource
 	Context context.Context
+	// Logs streams a container's logs (l); Volumes reads the volumes'
+	// disk usage (u in the storage lanes); nil disables the key.
+	Logs    LogSource
+	Volumes VolumeSizer
+}
+
+// VolumeSizer reads every volume's disk usage, as `docker system df -v`:
+// the engine walks the volumes' files, so only when a person asks.
+type VolumeSizer interface {
+	VolumeUsage(ctx context.Context) (map[string]model.VolumeUsage, error)
+}
+
+// volumeUsageTimeout bounds one read of the sizes: seconds on a large
+// host, more on a slow disk.
+const volumeUsageTimeout = 2 * time.Minute
+
+// VolumeUsageMsg carries the sizes read at At, keyed by volume name.
+type VolumeUsageMsg struct {
+	Usage map[string]model.VolumeUsage
+	At    time.Time
+	Err   error
+}
+
+func readVolumeUsage(ctx context.Context, v VolumeSizer, now func() time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, volumeUsageTimeout)
+		defer cancel()
+		usage, err := v.VolumeUsage(ctx)
+		return VolumeUsageMsg{Usage: usage, At: now(), Err: err}
+	}
 }
 
 // actionTimeout bounds one container action: stop waits up to 5 s for the

@@ -1,5 +1,7 @@
 package ui
 
+import "github.com/topo-dev/topo/model"
+
 // Which screen shows is one value: a stack of the screens opened over the
 // lanes, most recent last, so that Esc always closes the one opened last.
 // It replaced six booleans whose meaning depended on which was read last
@@ -20,6 +22,11 @@ const (
 	screenCluster
 	// screenDetails zooms the details over the lanes on narrow terminals.
 	screenDetails
+	// screenStorage replaces the lanes with the storage lanes (volumes).
+	screenStorage
+	// screenLogs is a container's logs: a panel under the lanes on wide
+	// terminals, zoomed over them on narrow ones.
+	screenLogs
 )
 
 func (s screen) String() string {
@@ -34,6 +41,10 @@ func (s screen) String() string {
 		return "cluster"
 	case screenDetails:
 		return "details"
+	case screenStorage:
+		return "storage"
+	case screenLogs:
+		return "logs"
 	}
 	return "lanes"
 }
@@ -53,8 +64,12 @@ func (m *Model) on(s screen) bool {
 func (m *Model) lanesScreen() screen {
 	for i := len(m.screens) - 1; i >= 0; i-- {
 		switch s := m.screens[i]; s {
-		case screenOverlay, screenMatrix, screenCluster, screenDetails:
+		case screenOverlay, screenMatrix, screenCluster, screenDetails, screenStorage:
 			return s
+		case screenLogs:
+			if !m.wide() {
+				return s
+			}
 		}
 	}
 	return 0
@@ -66,7 +81,7 @@ func (m *Model) open(s screen) {
 	if !m.on(s) {
 		m.screens = append(m.screens, s)
 	}
-	c, selected := m.lanes.Selected()
+	c, selected := m.selected()
 	switch s {
 	case screenOverlay:
 		m.overlay.SetTopology(m.topo)
@@ -78,6 +93,12 @@ func (m *Model) open(s screen) {
 		m.matrix.SetTopology(m.topo)
 		if selected {
 			m.matrix.Select(c.ID)
+		}
+	case screenStorage:
+		m.storage.SetTopology(m.topo)
+		m.storage.SetFilter(m.filter.Value())
+		if selected {
+			m.storage.Select(c.ID)
 		}
 	}
 	m.resize()
@@ -100,6 +121,17 @@ func (m *Model) close(s screen) {
 		}
 	case screenDetails:
 		m.focus = paneLanes
+	case screenStorage:
+		// The lanes keep the container last selected in storage.
+		if c, ok := m.storage.Selected(); ok {
+			m.lanes.Select(c.ID)
+		}
+		m.storage.SetBinds(false)
+	case screenLogs:
+		m.logs.Close()
+		if m.focus == paneLogs {
+			m.focus = paneLanes
+		}
 	}
 	m.resize()
 	m.updateKeys()
@@ -133,4 +165,27 @@ func (m *Model) back() bool {
 	}
 	m.close(m.screens[len(m.screens)-1])
 	return true
+}
+
+// storageShown says the storage lanes are what the lanes' area shows (the
+// logs or the details may be zoomed over them).
+func (m *Model) storageShown() bool {
+	for i := len(m.screens) - 1; i >= 0; i-- {
+		switch m.screens[i] {
+		case screenStorage:
+			return true
+		case screenOverlay, screenMatrix, screenCluster:
+			return false
+		}
+	}
+	return false
+}
+
+// selected is the container the keys act on: the storage lanes' selection
+// while they are shown, else the lanes'.
+func (m *Model) selected() (model.Container, bool) {
+	if m.storageShown() {
+		return m.storage.Selected()
+	}
+	return m.lanes.Selected()
 }
