@@ -147,6 +147,8 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
+		Logs:       logSource{engine},
+		Volumes:    engine,
 	}
 	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
 	if err != nil {

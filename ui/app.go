@@ -170,7 +170,7 @@ func New(cfg Config) *Model {
 		overlay: NewIsolationOverlay(styles), matrix: NewReachMatrix(styles), probe: NewProbeView(styles, cfg.Now),
 		cluster: NewClusterView(styles),
 		storage: NewStorageView(styles), logs: NewLogsPane(styles, ctxOr(cfg.Context)),
-		demo:    NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
+		demo: NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
 	}
 	if cfg.Registry == nil {

@@ -78,10 +78,11 @@ func (m *Model) lanesScreen() screen {
 // open puts s on top, or brings an open s up to date with the topology
 // and the selection.
 func (m *Model) open(s screen) {
+	// The selection of the screen below: the new one opens on it.
+	c, selected := m.selected()
 	if !m.on(s) {
 		m.screens = append(m.screens, s)
 	}
-	c, selected := m.selected()
 	switch s {
 	case screenOverlay:
 		m.overlay.SetTopology(m.topo)

@@ -403,6 +403,10 @@ func (s *StorageView) renderHeader(l model.StorageLane, crossings []int) string 
 	}
 	title := " " + laneLabel(l) + " "
 	text := title + strings.Join(meta, " · ")
+	if l.Volume == nil && len(meta) > 0 {
+		// No driver to stand after the name: the count is set apart.
+		text = title + "· " + strings.Join(meta, " · ")
+	}
 	if unused != "" {
 		if len(meta) > 0 {
 			text += " ·"
