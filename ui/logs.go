@@ -238,11 +238,22 @@ func (p *LogsPane) Title() string {
 	t := "logs of " + p.name + " · " + p.state
 	if p.paused {
 		t = "logs of " + p.name + " · paused"
-		if n := len(p.waiting); n > 0 {
-			t += fmt.Sprintf(" (%d new)", n)
+		lines, dropped := 0, 0
+		for _, r := range p.waiting {
+			if r.gap > 0 {
+				dropped += r.gap
+			} else {
+				lines++
+			}
+		}
+		switch {
+		case dropped > 0:
+			t += fmt.Sprintf(" (%d new, %d dropped)", lines, dropped)
+		case lines > 0:
+			t += fmt.Sprintf(" (%d new)", lines)
 		}
 	} else if !p.follow && !p.ended {
-		t += " · scrolled back"
+		t = "logs of " + p.name + " · scrolled back"
 	}
 	return t
 }
@@ -467,9 +478,10 @@ func (p *LogsPane) jump(dir int) {
 	for i := from + dir; i >= p.base && i <= p.last(); i += dir {
 		if p.matchesRow(p.rows[i-p.base]) {
 			p.match = i
-			// The match mid-pane, with what followed it below.
+			// The match mid-pane, with what followed it below; the pane
+			// stays on it while lines come (G follows again).
 			p.bottom = min(p.last(), i+p.bodyHeight()/2)
-			p.follow = p.bottom == p.last()
+			p.follow = false
 			return
 		}
 	}
@@ -560,7 +572,7 @@ func (p *LogsPane) statusLine() string {
 	if p.paused {
 		pause = "p resume"
 	}
-	hint := "/ search · n/N older/newer · " + wrap + " · " + pause + " · G follow · esc close"
+	hint := "/ search · n/N match · " + wrap + " · " + pause + " · G follow · esc close"
 	parts = append(parts, s.Muted.Render(hint))
 	return ansiFit(strings.Join(parts, s.Muted.Render(" · ")), p.width)
 }
