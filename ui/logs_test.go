@@ -124,6 +124,7 @@ func TestLogsGolden(t *testing.T) {
 			hs.press("p")
 			hs.feedLogs(f, next, model.LogBatch{Lines: logLines(20, 3), Dropped: 1200})
 		}},
+		{"help_lists_the_pane_keys", func(hs *harness, f *fakeLogs, next tea.Cmd) { hs.press("?") }},
 		{"ended", func(hs *harness, f *fakeLogs, next tea.Cmd) {
 			close(f.ch)
 			for _, msg := range runCmd(t, next) {
