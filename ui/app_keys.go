@@ -532,6 +532,16 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 	if msg.X < x || msg.X >= x+w || msg.Y < y || msg.Y >= y+h {
 		return nil
 	}
+	if m.storageShown() && m.lanesScreen() == screenStorage {
+		if m.storage.HitTest(msg.X-x, msg.Y-y) {
+			m.focus = paneLanes
+			if c, ok := m.storage.Selected(); ok {
+				m.lanes.Select(c.ID)
+			}
+			return m.selectionChanged()
+		}
+		return nil
+	}
 	if m.lanes.HitTest(msg.X-x, msg.Y-y) {
 		m.focus = paneLanes
 		return m.selectionChanged()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -366,4 +367,42 @@ func TestRightIsTheArrowOnly(t *testing.T) {
 	if got := hs.selected(); got != "api" {
 		t.Errorf("right moved the selection to %q, want api", got)
 	}
+}
+
+// TestNoKeyBoundTwice: in each context (the lanes, the storage lanes, the
+// logs pane with the keys, a question asked), no key is bound to two
+// enabled bindings, so help never offers one key for two things.
+func TestNoKeyBoundTwice(t *testing.T) {
+	hs, _ := logsHarness(t, 120, 40)
+	hs.m.cfg.Volumes = &fakeSizer{}
+	check := func(context string) {
+		t.Helper()
+		hs.m.updateKeys()
+		seen := map[string]string{}
+		bindings := []key.Binding{hs.m.keys.Confirm, hs.m.keys.Deny}
+		for _, col := range hs.m.keys.FullHelp() {
+			bindings = append(bindings, col...)
+		}
+		for _, b := range bindings {
+			if !b.Enabled() {
+				continue
+			}
+			for _, k := range b.Keys() {
+				if other, ok := seen[k]; ok {
+					t.Errorf("%s: %q is bound to %q and %q", context, k, other, b.Help().Desc)
+				}
+				seen[k] = b.Help().Desc
+			}
+		}
+	}
+	check("lanes")
+	hs.press("v")
+	check("storage lanes")
+	hs.press("esc")
+	hs.openLogs()
+	check("logs pane")
+	hs.press("tab")
+	check("logs open, lanes focused")
+	hs.press("x")
+	check("a question")
 }

@@ -230,6 +230,28 @@ func (s *StorageView) Select(id string) bool {
 	return true
 }
 
+// HitTest selects the container drawn at (x, y), relative to the view,
+// and reports whether there was one.
+func (s *StorageView) HitTest(x, y int) bool {
+	line := y + s.lineOffset
+	for ln := range s.layout.Lanes {
+		h := s.laneHeight(ln)
+		if line >= h {
+			line -= h
+			continue
+		}
+		col := s.colOffset + x/columnWidth
+		if line == 0 || x/columnWidth >= s.visibleColumns() || !s.attached(ln, col) {
+			return false
+		}
+		s.lane, s.col = ln, col
+		s.remember()
+		s.cache = ""
+		return true
+	}
+	return false
+}
+
 // Counts are the volume lanes and how many of them no container uses.
 func (s *StorageView) Counts() (volumes, unused int) {
 	for _, l := range s.layout.Lanes {
@@ -351,7 +373,17 @@ func (s *StorageView) renderLane(ln, first, last int, spans [][2]int) []string {
 			crossings = append(crossings, (col-first)*columnWidth+railOffset)
 		}
 	}
-	header := s.renderHeader(s.layout.Lanes[ln], crossings)
+	left, right := 0, 0
+	for col := range s.layout.Columns {
+		switch {
+		case !s.attached(ln, col):
+		case col < first:
+			left++
+		case col >= last:
+			right++
+		}
+	}
+	header := s.renderHeader(s.layout.Lanes[ln], crossings, [2]int{left, right})
 	if len(s.layout.Lanes[ln].Members) == 0 {
 		return []string{header}
 	}
@@ -380,7 +412,7 @@ func laneLabel(l model.StorageLane) string {
 // driver, how many containers mount it (or "unused") and its size when
 // read. The rule is a double line for volumes and a dotted one for bind
 // mounts, both unlike the network lanes' heavy line.
-func (s *StorageView) renderHeader(l model.StorageLane, crossings []int) string {
+func (s *StorageView) renderHeader(l model.StorageLane, crossings []int, hidden [2]int) string {
 	var meta []string
 	if l.Volume != nil {
 		meta = append(meta, l.Volume.Driver)
@@ -396,6 +428,13 @@ func (s *StorageView) renderHeader(l model.StorageLane, crossings []int) string 
 	}
 	if l.Volume != nil && l.Volume.Usage != nil && l.Volume.Usage.Size >= 0 {
 		meta = append(meta, humanBytes(l.Volume.Usage.Size))
+	}
+	// Members scrolled off either side, as the network lanes count them.
+	if hidden[0] > 0 {
+		meta = append(meta, fmt.Sprintf("◂%d", hidden[0]))
+	}
+	if hidden[1] > 0 {
+		meta = append(meta, fmt.Sprintf("%d▸", hidden[1]))
 	}
 	rule := "═"
 	if l.Kind == model.StorageBind {

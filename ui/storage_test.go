@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/topo-dev/topo/model"
@@ -253,5 +254,22 @@ func TestStorageSizesAreReadOnceOnRequest(t *testing.T) {
 	}
 	if v := hs.view(); !strings.Contains(v, "sizes: read volume sizes") {
 		t.Errorf("a failed read is not in the title:\n%s", v)
+	}
+}
+
+// TestStorageMouseClickSelectsTheMember: a click in the storage lanes
+// selects the container drawn there, not the lanes' node hidden below.
+func TestStorageMouseClickSelectsTheMember(t *testing.T) {
+	hs, _ := storageHarness(t, 200, 50)
+	hs.press("v")
+	// Status bar, title, then cache's lane (header and web), then
+	// shop-data's: api in the second column, worker in the third.
+	hs.send(tea.MouseMsg{X: 45, Y: 6, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	if c, _ := hs.m.selected(); c.Name != "worker" {
+		t.Errorf("a click on worker in shop-data selected %q", c.Name)
+	}
+	hs.send(tea.MouseMsg{X: 25, Y: 6, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	if c, _ := hs.m.selected(); c.Name != "api" || hs.selected() != "api" {
+		t.Errorf("a click on api selected %q in storage, %q on the lanes", c.Name, hs.selected())
 	}
 }
