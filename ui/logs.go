@@ -206,7 +206,8 @@ func (p *LogsPane) Open(src LogSource, c model.Container) tea.Cmd {
 	p.id, p.name = c.ID, c.DisplayName()
 	p.rows, p.base, p.bytes, p.bottom, p.waiting = nil, 0, 0, 0, nil
 	p.follow, p.paused, p.ended = true, false, false
-	p.match, p.matches = -1, 0
+	p.match, p.matches, p.query = -1, 0, ""
+	p.search.SetValue("")
 	p.state = "connecting…"
 	if src == nil {
 		p.state, p.ended = "no log source", true

@@ -205,7 +205,11 @@ func TestLogsOpenFollowAndCloseCancels(t *testing.T) {
 // back to the lanes) ends the first stream and shows the second.
 func TestLogsOfAnotherContainerEndTheFirst(t *testing.T) {
 	hs, f := logsHarness(t, 200, 50)
-	hs.openLogs()
+	next := hs.openLogs()
+	hs.feedLogs(f, next, model.LogBatch{Lines: logLines(1, 5)})
+	hs.press("/")
+	hs.typeText("out")
+	hs.press("enter")
 	first, _ := f.stream(0)
 	for hs.m.focus != paneLanes {
 		hs.press("tab")
@@ -214,6 +218,9 @@ func TestLogsOfAnotherContainerEndTheFirst(t *testing.T) {
 	hs.openLogs()
 	if first.Err() == nil {
 		t.Error("the first stream is still open")
+	}
+	if p := hs.m.logs; p.query != "" || p.search.Value() != "" || len(p.rows) != 0 {
+		t.Errorf("the second stream kept the first's search %q or its %d rows", p.search.Value(), len(p.rows))
 	}
 	if _, id := f.stream(1); id != ctrID(hs.selected()) || !strings.Contains(hs.m.logs.Title(), "logs of "+hs.selected()) {
 		t.Errorf("second stream of %s, title %q; want %s", id, hs.m.logs.Title(), hs.selected())
