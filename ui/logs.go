@@ -236,7 +236,12 @@ func (p *LogsPane) Searching() bool { return p.searching }
 
 // Title names the pane and says where the stream is.
 func (p *LogsPane) Title() string {
-	t := "logs of " + p.name + " · " + p.state
+	state := p.state
+	if strings.HasPrefix(state, "ended: ") {
+		// The reason is the pane's last row; the title stays short.
+		state = "ended"
+	}
+	t := "logs of " + p.name + " · " + state
 	if p.paused {
 		t = "logs of " + p.name + " · paused"
 		lines, dropped := 0, 0
