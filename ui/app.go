@@ -139,6 +139,8 @@ type Model struct {
 	// message since may have changed it.
 	body      string
 	bodyDirty bool
+	// lanesBox is the lanes' grid fitted to its box, kept while unchanged.
+	lanesBox boxCache
 	// demoDoneAt is when the last demo operation ended; demoShown is
 	// whether the demo panel was laid out at the last resize.
 	demoDoneAt time.Time

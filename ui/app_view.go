@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
@@ -154,7 +155,7 @@ func (m *Model) renderBody() string {
 		if !m.synced {
 			lanes = lipgloss.NewStyle().Height(l.lanes.h).Render(m.connectingView())
 		}
-		lanesBlock := m.title(m.lanesTitle(), paneLanes, l.lanes.w) + "\n" + lipgloss.NewStyle().Width(l.lanes.w).Height(l.lanes.h).MaxHeight(l.lanes.h).Render(lanes)
+		lanesBlock := m.title(m.lanesTitle(), paneLanes, l.lanes.w) + "\n" + m.lanesBox.render(lanes, l.lanes.w, l.lanes.h)
 		left := lanesBlock
 		if under := m.renderPanels(panels, l, true); under != "" {
 			left += "\n" + under
@@ -407,4 +408,24 @@ func (m *Model) storageTitle() string {
 		t += " · filter “" + f + "”"
 	}
 	return t
+}
+
+// boxCache keeps the last text fitted to a box: the lanes' grid is the
+// largest block of the screen, and a frame for something else (a batch of
+// logs beside it) must not fit it again. The panes return the same cached
+// string while unchanged and draw a new one after any change, so the
+// string's identity (its data pointer), not its bytes, says whether it
+// changed: a grid drawn again costs its fitting again, as before.
+type boxCache struct {
+	in, out string
+	w, h    int
+}
+
+func (c *boxCache) render(s string, w, h int) string {
+	same := len(s) == len(c.in) && unsafe.StringData(s) == unsafe.StringData(c.in)
+	if c.out == "" || !same || w != c.w || h != c.h {
+		c.in, c.w, c.h = s, w, h
+		c.out = lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(s)
+	}
+	return c.out
 }
