@@ -273,3 +273,20 @@ func TestStorageMouseClickSelectsTheMember(t *testing.T) {
 		t.Errorf("a click on api selected %q in storage, %q on the lanes", c.Name, hs.selected())
 	}
 }
+
+// TestStorageDrawsHostilePathsInert: a host path and a mount path may
+// hold anything a file name can, escape sequences included: the storage
+// lanes show them as text.
+func TestStorageDrawsHostilePathsInert(t *testing.T) {
+	topo := newTopo().net("n").ctr("app", []string{"n"}, withMounts(
+		model.Mount{Type: model.MountBind, Source: "/srv/\x1b[2J\x1b]0;pwned\x07", Destination: "/in\x1b[31m", ReadWrite: true})).build()
+	hs := newHarness(t, 120, 40, &topo)
+	hs.press("v", "v")
+	v := hs.view()
+	if strings.Contains(v, "\x1b") {
+		t.Fatalf("an escape character reached the screen: %q", v)
+	}
+	if !strings.Contains(v, `bind /srv/\x1b[2J\x1b]0;pwned\a`) || !strings.Contains(v, `rw /in\x1b[31m`) {
+		t.Errorf("the hostile paths are not shown as text:\n%s", v)
+	}
+}
