@@ -78,7 +78,7 @@ func NewProber(e *Engine, opts ProberOptions) *Prober {
 	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = probeagent.DefaultTimeout
 	}
-	return &Prober{engine: e, api: e.Client, cli: e.Client, opts: opts}
+	return &Prober{engine: e, api: e.sdk, cli: e.sdk, opts: opts}
 }
 
 // Probe tries every other container's exposed TCP ports (or port, when not

@@ -58,11 +58,10 @@ var ErrNoRegistry = errors.New("no registry: start one, or name it with --consul
 // Consul's HTTP port inside a container, and the label that marks a
 // container as the registry whatever its image.
 const (
-	consulHTTPPort = 8500
-	LabelRole      = "topo.role"
-	RoleRegistry   = "registry"
-	// labelSwarmTaskID is on the containers of swarm tasks.
-	labelSwarmTaskID = "com.docker.swarm.task.id"
+	consulHTTPPort   = 8500
+	LabelRole        = "topo.role"
+	RoleRegistry     = "registry"
+	labelSwarmTaskID = model.LabelSwarmTaskID
 )
 
 // loopbackConsul is Consul's HTTP address inside its own container, where

@@ -43,11 +43,11 @@ type KeyMap struct {
 
 // DefaultKeyMap returns topo's bindings.
 func DefaultKeyMap() KeyMap {
+	// Right is the arrow only: l is the logs (k9s's convention).
 	return KeyMap{
-		Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Left: key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
-		// l is the logs (k9s's convention): right is the arrow only.
+		Up:             key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:           key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Left:           key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
 		Right:          key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "right")),
 		NextPane:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		Filter:         key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
