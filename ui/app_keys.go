@@ -403,19 +403,20 @@ func (m *Model) registryKey(msg tea.KeyMsg) tea.Cmd {
 
 func (m *Model) cycleFocus() {
 	order := []pane{paneLanes}
-	if m.lanesScreen() == screenLogs {
-		// Zoomed, the logs hide the lanes.
+	switch {
+	case m.lanesScreen() == screenLogs:
+		// Zoomed, the logs hide the lanes and the panels.
 		order = []pane{paneLogs}
-	} else if m.on(screenLogs) {
+	case m.on(screenLogs):
 		order = append(order, paneLogs)
 	}
-	if m.detailsVisible() {
+	if m.detailsVisible() && order[0] == paneLanes {
 		order = append(order, paneDetails)
 	}
-	if m.on(screenProbe) {
+	if m.on(screenProbe) && order[0] == paneLanes {
 		order = append(order, paneProbe)
 	}
-	if m.showRegistry {
+	if m.showRegistry && order[0] == paneLanes {
 		order = append(order, paneRegistry)
 	}
 	order = append(order, paneLog)

@@ -413,3 +413,22 @@ func TestNoKeyBoundTwice(t *testing.T) {
 	hs.press("x")
 	check("a question")
 }
+
+// TestLogsZoomedTabStaysOnWhatIsShown: on a narrow terminal the logs
+// cover the lanes and the panels, so tab moves between the logs and the
+// event log only, never to a pane out of sight.
+func TestLogsZoomedTabStaysOnWhatIsShown(t *testing.T) {
+	hs, _ := logsHarness(t, 80, 24)
+	hs.openLogs()
+	if hs.m.lanesScreen() != screenLogs {
+		t.Fatalf("at 80×24 the logs are not zoomed: %v", hs.m.lanesScreen())
+	}
+	hs.press("tab")
+	if hs.m.focus != paneLog {
+		t.Errorf("tab from the zoomed logs focused %v, want the event log", hs.m.focus)
+	}
+	hs.press("tab")
+	if hs.m.focus != paneLogs {
+		t.Errorf("tab from the event log focused %v, want the logs", hs.m.focus)
+	}
+}
