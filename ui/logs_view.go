@@ -69,15 +69,15 @@ func (p *LogsPane) statusLine() string {
 		}
 		parts = append(parts, s.Accent.Render(found))
 	}
-	wrap := "w wrap"
+	wrapHint := "w wrap"
 	if p.wrap {
-		wrap = "w unwrap"
+		wrapHint = "w unwrap"
 	}
 	pause := "p pause"
 	if p.paused {
 		pause = "p resume"
 	}
-	hint := "/ search · n/N match · " + wrap + " · " + pause + " · G follow · esc close"
+	hint := "/ search · n/N match · " + wrapHint + " · " + pause + " · G follow · esc close"
 	parts = append(parts, s.Muted.Render(hint))
 	return ansiFit(strings.Join(parts, s.Muted.Render(" · ")), p.width)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/topo-dev/topo/model"
 )
@@ -27,13 +26,8 @@ func waitForRegistry(ch <-chan model.Registry) tea.Cmd {
 	if ch == nil {
 		return nil
 	}
-	return func() tea.Msg {
-		r, ok := <-ch
-		if !ok {
-			return RegistryClosedMsg{}
-		}
-		return RegistryMsg{r}
-	}
+	return receive(ch, func(r model.Registry) tea.Msg { return RegistryMsg{r} },
+		func() tea.Msg { return RegistryClosedMsg{} })
 }
 
 // registryHeaderLines is the fixed header above the scrolling list: where,
@@ -258,17 +252,6 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
-}
-
-// clip cuts styled text to w cells.
-func clip(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
 }
 
 // refresh renders the list and keeps the selection in view.

@@ -12,7 +12,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/client"
 
 	"github.com/topo-dev/topo/docker"
 	"github.com/topo-dev/topo/model"
@@ -22,8 +21,8 @@ import (
 // demo's services a stack to `docker stack ps` and `docker stack rm`.
 const LabelStack = model.LabelStackNamespace
 
-// swarmAPI lists the client calls the Swarm deployer makes beside
-// engineAPI's.
+// swarmAPI lists the client calls the Swarm deployer makes, a part of
+// EngineAPI.
 type swarmAPI interface {
 	ServiceUpdate(ctx context.Context, serviceID string, version swarm.Version, service swarm.ServiceSpec, options swarm.ServiceUpdateOptions) (swarm.ServiceUpdateResponse, error)
 	ServiceCreate(ctx context.Context, service swarm.ServiceSpec, options swarm.ServiceCreateOptions) (swarm.ServiceCreateResponse, error)
@@ -36,9 +35,7 @@ type swarmAPI interface {
 	NodeList(ctx context.Context, options swarm.NodeListOptions) ([]swarm.Node, error)
 }
 
-var _ swarmAPI = (*client.Client)(nil)
-
-func (d *Deployer) swarm() swarmAPI { return d.cli }
+func (d *Deployer) swarm() swarmAPI { return d.api }
 
 // swarmRestartDelay is short so that a task started before its dependency
 // answers (nginx before consul's name resolves) comes back at once.
@@ -208,7 +205,7 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 func (d *Deployer) checkIngress(ctx context.Context, r *reporter, self string) bool {
 	const key, title = "ipvs", "publishing of the load balancer"
 	r.start(key, title)
-	ok, why, err := docker.CheckIPVS(ctx, d.cli, self, d.labels(nil))
+	ok, why, err := docker.CheckIPVS(ctx, d.api, self, d.labels(nil))
 	switch {
 	case err != nil:
 		r.done(key, title, fmt.Sprintf("mode=host on a manager (IPVS unknown: %v)", err))
