@@ -38,7 +38,8 @@ func startLogs(ctx context.Context, src LogSource, id string, gen int) tea.Cmd {
 
 // waitForLogs takes the next batch after delay, and is re-armed after each
 // (bubbletea's realtime pattern); it ends with ctx, so a closed pane leaves
-// no goroutine waiting.
+// no goroutine waiting. (receive in deps.go has neither the pacing nor the
+// context: the watches it serves live as long as the program.)
 func waitForLogs(ctx context.Context, ch <-chan model.LogBatch, gen int, delay time.Duration) tea.Cmd {
 	return func() tea.Msg {
 		if delay > 0 {
