@@ -69,7 +69,7 @@ func newLogCountingProxy(t *testing.T) *logCountingProxy {
 // engine (through a proxy counting log requests): v shows a volume two
 // containers share, with their modes and paths, and an unused one, live
 // as a third container mounts it; l on a container printing known lines
-// shows them, stderr marked, then followed lines; esc closes the logs and
+// follows them, and / finds them, stderr marked; esc closes the logs and
 // the request to the engine ends.
 func TestEndToEndStorageLanesAndLogs(t *testing.T) {
 	env := dockertest.New(t)
@@ -125,10 +125,18 @@ func TestEndToEndStorageLanesAndLogs(t *testing.T) {
 	})
 
 	term.Send("l")
-	screen = term.WaitFor(10*time.Second, "the known lines and a followed one", func(s string) bool {
-		return strings.Contains(s, "Logs of "+env.Prefix) && strings.Contains(s, "out 5") && strings.Contains(s, "tick 3")
+	term.WaitFor(10*time.Second, "the logs followed", func(s string) bool {
+		return strings.Contains(s, "Logs of "+env.Prefix) && strings.Contains(s, "tick ")
 	})
-	for _, want := range []string{" err err 2", " err err 6", "     out 1", "     out 3"} {
+	// The talker ticks ten times a second: by now its numbered lines may
+	// have scrolled off the top, and a search brings them back.
+	term.Send("/")
+	term.Send("-l", "out 5")
+	term.Send("Enter")
+	screen = term.WaitFor(10*time.Second, "the numbered lines around the match", func(s string) bool {
+		return strings.Contains(s, "“out 5”: 1 of 1") && strings.Contains(s, "tick 1")
+	})
+	for _, want := range []string{" err err 2", " err err 6", "     out 1", "     out 3", "▶    out 5"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("the logs lack %q (stderr marked, stdout not):\n%s", want, screen)
 		}
