@@ -110,7 +110,7 @@ func TestStorageGolden(t *testing.T) {
 				hs.send(msg)
 			}
 		}},
-		{"selection_moved_to_the_shared_volume_reader", func(hs *harness) { hs.press("v", "down", "right") }},
+		{"selection_moved_to_the_shared_volume_writer", func(hs *harness) { hs.press("v", "left") }},
 		{"filtered", func(hs *harness) {
 			hs.press("v")
 			hs.sendOnly(keyRunes("/"))
