@@ -426,7 +426,7 @@ func (m *Model) cycleFocus() {
 			return
 		}
 	}
-	m.focus = paneLanes
+	m.focus = order[0]
 }
 
 // confirm asks y/n before a container action on the selection.

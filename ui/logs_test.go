@@ -432,3 +432,25 @@ func TestLogsZoomedTabStaysOnWhatIsShown(t *testing.T) {
 		t.Errorf("tab from the event log focused %v, want the logs", hs.m.focus)
 	}
 }
+
+// TestScreenOverZoomedLogsTakesTheKeys: on a narrow terminal, v over the
+// zoomed logs shows the storage lanes, and the arrows move there rather
+// than scroll logs out of sight; esc brings the logs back.
+func TestScreenOverZoomedLogsTakesTheKeys(t *testing.T) {
+	topo := storageTopo()
+	logs := newFakeLogs()
+	hs := newHarnessWith(t, 80, 24, &topo, func(c *Config) { c.Logs = logs })
+	hs.openLogs()
+	hs.press("v")
+	if hs.m.lanesScreen() != screenStorage || hs.m.focus != paneLanes {
+		t.Fatalf("v over the zoomed logs: showing %v, focus %v", hs.m.lanesScreen(), hs.m.focus)
+	}
+	hs.press("left")
+	if c, _ := hs.m.selected(); c.Name != "api" {
+		t.Errorf("left in the storage lanes selected %q, want api", c.Name)
+	}
+	hs.press("esc")
+	if hs.m.lanesScreen() != screenLogs || hs.m.focus != paneLogs {
+		t.Errorf("esc did not bring the logs back with the keys: %v, focus %v", hs.m.lanesScreen(), hs.m.focus)
+	}
+}

@@ -102,6 +102,10 @@ func (m *Model) open(s screen) {
 			m.storage.Select(c.ID)
 		}
 	}
+	if m.focus == paneLogs && !m.logsVisible() {
+		// A screen zoomed over the logs takes the keys with it.
+		m.focus = paneLanes
+	}
 	m.resize()
 	m.updateKeys()
 }
@@ -133,6 +137,10 @@ func (m *Model) close(s screen) {
 		if m.focus == paneLogs {
 			m.focus = paneLanes
 		}
+	}
+	if m.lanesScreen() == screenLogs {
+		// The zoomed logs are back on top: the keys go to them again.
+		m.focus = paneLogs
 	}
 	m.resize()
 	m.updateKeys()
@@ -189,4 +197,10 @@ func (m *Model) selected() (model.Container, bool) {
 		return m.storage.Selected()
 	}
 	return m.lanes.Selected()
+}
+
+// logsVisible says the logs pane is on screen: under the lanes on a wide
+// terminal, zoomed on a narrow one unless a screen opened since covers it.
+func (m *Model) logsVisible() bool {
+	return m.on(screenLogs) && (m.wide() || m.lanesScreen() == screenLogs)
 }
