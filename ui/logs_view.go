@@ -61,13 +61,12 @@ func (p *LogsPane) statusLine() string {
 	if p.searching {
 		return ansiFit(p.search.View()+s.Muted.Render("  enter find · esc clear"), p.width)
 	}
-	var parts []string
+	found := ""
 	if p.query != "" {
-		found := fmt.Sprintf("“%s”: %d kept", p.search.Value(), p.matches)
+		found = fmt.Sprintf("“%s”: %d kept", p.search.Value(), p.matches)
 		if n := p.matchNumber(); n > 0 {
 			found = fmt.Sprintf("“%s”: %d of %d", p.search.Value(), n, p.matches)
 		}
-		parts = append(parts, s.Accent.Render(found))
 	}
 	wrapHint := "w wrap"
 	if p.wrap {
@@ -77,9 +76,22 @@ func (p *LogsPane) statusLine() string {
 	if p.paused {
 		pause = "p resume"
 	}
-	hint := "/ search · n/N match · " + wrapHint + " · " + pause + " · G follow · esc close"
-	parts = append(parts, s.Muted.Render(hint))
-	return ansiFit(strings.Join(parts, s.Muted.Render(" · ")), p.width)
+	// Keys in order of need; the last go first when the line is too
+	// short for all (esc closes every screen, so it is known).
+	hints := []string{"/ search", "n/N match", wrapHint, pause, "G follow", "esc close"}
+	for {
+		line := strings.Join(hints, " · ")
+		if found != "" {
+			line = found + " · " + line
+		}
+		if len(hints) == 1 || ansi.StringWidth(line) <= p.width {
+			if found == "" {
+				return ansiFit(s.Muted.Render(line), p.width)
+			}
+			return ansiFit(s.Accent.Render(found)+s.Muted.Render(strings.TrimPrefix(line, found)), p.width)
+		}
+		hints = hints[:len(hints)-1]
+	}
 }
 
 // renderRow draws one kept row as one screen row, or several when wrapped.
