@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -51,8 +53,10 @@ func main() {
 
 // globalOptions are the flags every command shares.
 type globalOptions struct {
-	host   string
-	consul string
+	host string
+	// consul holds each --consul value (the flag may be repeated, one
+	// registry each, as NAME=ADDR or ADDR).
+	consul []string
 	// selfBinary is the static Linux build of topo that probe and demo
 	// containers run; empty means the running executable.
 	selfBinary string
@@ -81,7 +85,7 @@ docker context, else the default socket.`,
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
 	root.Flags().StringVar(&opts.record, "record", "", "record what topo sees to this file (replay with topo snapshot --from)")
 	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
-	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
+	root.PersistentFlags().StringArrayVar(&opts.consul, "consul", nil, "Consul HTTP address, or NAME=ADDR; repeat for several registries (default: CONSUL_HTTP_ADDR, else every Consul container found on the engine)")
 	root.SetVersionTemplate("topo {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
@@ -144,7 +148,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Engine:     engine,
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
-		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
+		Registry:   registryConnector{flagAddrs: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
 	}
@@ -261,7 +265,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 			if asJSON {
 				tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
 				defer tunnel.Close()
-				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
+				regs, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
 				out := snapshotJSON{Engine: info, Export: topo.Export(), RegistryError: regErr}
 				var elsewhere model.Elsewhere
 				if info.SwarmManager {
@@ -270,9 +274,15 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 						out.Swarm, elsewhere = &export, c.Elsewhere()
 					}
 				}
-				if reg != nil {
+				if len(regs) > 0 {
+					// registry stays the first, as before several.
+					reg := regs[0]
 					links := reg.LinkElsewhere(topo, elsewhere)
-					out.Registry, out.RegistryLinks = reg, &links
+					out.Registry, out.RegistryLinks = &reg, &links
+				}
+				if len(regs) > 1 {
+					links := model.Registries(regs).LinkElsewhere(topo, elsewhere)
+					out.Registries, out.RegistriesLinks = regs, &links
 				}
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
@@ -293,10 +303,10 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// registryConnector finds the registry and starts its watch under topo's
-// own context, so quitting ends every watcher goroutine.
+// registryConnector finds the registries and starts a watch of each under
+// topo's own context, so quitting ends every watcher goroutine.
 type registryConnector struct {
-	flagAddr string
+	flagAddrs []string
 	// engineHost is the host of a tcp:// engine, where the ports it
 	// publishes are dialled; empty for a local engine.
 	engineHost string
@@ -305,18 +315,28 @@ type registryConnector struct {
 	ctx    context.Context
 }
 
-func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui.RegistryConn, error) {
-	target, err := registry.Find(ctx, r.flagAddr, topo, r.engineHost, r.tunnel)
+func (r registryConnector) Connect(ctx context.Context, topo model.Topology) ([]ui.RegistryConn, error) {
+	targets, err := registry.FindAll(ctx, r.flagAddrs, topo, r.engineHost, r.tunnel)
 	if err != nil {
-		return ui.RegistryConn{}, err
+		return nil, err
 	}
-	watchCtx, cancel := context.WithCancel(r.ctx)
-	ch, err := registry.Watch(watchCtx, target, registry.Options{})
-	if err != nil {
-		cancel()
-		return ui.RegistryConn{}, err
+	conns := make([]ui.RegistryConn, 0, len(targets))
+	for _, target := range targets {
+		// Each registry its own watch and context: one failing or
+		// replaced leaves the others as they are.
+		watchCtx, cancel := context.WithCancel(r.ctx)
+		ch, err := registry.Watch(watchCtx, target, registry.Options{})
+		if err != nil {
+			cancel()
+			for _, c := range conns {
+				c.Stop()
+			}
+			return nil, err
+		}
+		conns = append(conns, ui.RegistryConn{Updates: ch, Name: target.Name, Addr: target.Addr, Source: target.Source,
+			Auto: !target.Named, Container: target.Container, TokenWithheld: target.TokenWithheld(), Stop: cancel})
 	}
-	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: !target.Named, TokenWithheld: target.TokenWithheld(), Stop: cancel}, nil
+	return conns, nil
 }
 
 // remoteHost is the host of a tcp:// engine address, where that engine's
@@ -337,15 +357,42 @@ func remoteHost(engineAddr string) string {
 // registry's first answer; a registry that is down is reported, not awaited.
 const registrySnapshotTimeout = 3 * time.Second
 
-// registrySnapshot reads the registry once for `topo snapshot --json`:
-// the first complete answer of a watch, which is then cancelled.
-func registrySnapshot(ctx context.Context, flagAddr string, topo model.Topology, engineHost string, tunnel registry.Tunnel) (*model.Registry, string) {
+// registrySnapshot reads every registry once for `topo snapshot --json`:
+// the first complete answer of each one's watch, read at once, which is
+// then cancelled. The error says what failed, registry by registry.
+func registrySnapshot(ctx context.Context, flagAddrs []string, topo model.Topology, engineHost string, tunnel registry.Tunnel) ([]model.Registry, string) {
 	ctx, cancel := context.WithTimeout(ctx, registrySnapshotTimeout)
 	defer cancel()
-	target, err := registry.Find(ctx, flagAddr, topo, engineHost, tunnel)
+	targets, err := registry.FindAll(ctx, flagAddrs, topo, engineHost, tunnel)
 	if err != nil {
 		return nil, err.Error()
 	}
+	regs := make([]*model.Registry, len(targets))
+	errs := make([]string, len(targets))
+	var wg sync.WaitGroup
+	for i, target := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			regs[i], errs[i] = readRegistryOnce(ctx, target)
+		}()
+	}
+	wg.Wait()
+	var out []model.Registry
+	var failed []string
+	for i, r := range regs {
+		if r != nil {
+			out = append(out, *r)
+		}
+		if errs[i] != "" {
+			failed = append(failed, errs[i])
+		}
+	}
+	return out, strings.Join(failed, "; ")
+}
+
+// readRegistryOnce is the first complete answer of one registry's watch.
+func readRegistryOnce(ctx context.Context, target registry.Target) (*model.Registry, string) {
 	ch, err := registry.Watch(ctx, target, registry.Options{})
 	if err != nil {
 		return nil, err.Error()

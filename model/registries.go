@@ -16,6 +16,22 @@ const (
 	LabelServiceRegistry = "SERVICE_REGISTRY"
 )
 
+// LabelRole and RoleRegistry mark a container as a service registry
+// whatever its image (topo.role=registry), for topo's auto-detection.
+const (
+	LabelRole    = "topo.role"
+	RoleRegistry = "registry"
+)
+
+// LooksLikeRegistry says a container may be a Consul agent: labelled as
+// the registry, or with consul in its image or name. Auto-detection probes
+// those; the UI looks again when one starts.
+func LooksLikeRegistry(c Container) bool {
+	return c.Labels[LabelRole] == RoleRegistry ||
+		strings.Contains(strings.ToLower(c.Image), "consul") ||
+		strings.Contains(strings.ToLower(c.Name), "consul")
+}
+
 // ExpectedRegistry is the registry a container says it belongs in, or "":
 // its topo.registry label, else SERVICE_REGISTRY as a label, else in its
 // environment (as the registrator reads its settings, label first).
@@ -73,12 +89,16 @@ func (rs Registries) Names() []string {
 // registered in a registry other than the one their label names. A
 // container that names no registry is never flagged: with one registry,
 // or without the label, there is nothing to expect.
-func (rs Registries) Link(t Topology) RegistryLinks {
+func (rs Registries) Link(t Topology) RegistryLinks { return rs.LinkElsewhere(t, Elsewhere{}) }
+
+// LinkElsewhere is Link for an engine that is one node of a swarm (see
+// Registry.LinkElsewhere).
+func (rs Registries) LinkElsewhere(t Topology, e Elsewhere) RegistryLinks {
 	out := RegistryLinks{ByRegistry: make(map[string]Links, len(rs)), RegisteredIn: map[string][]string{}}
 	known := map[string]bool{}
 	for _, r := range rs {
 		known[r.Name] = true
-		l := r.Link(t)
+		l := r.LinkElsewhere(t, e)
 		out.ByRegistry[r.Name] = l
 		for id := range l.ByContainer {
 			out.RegisteredIn[id] = append(out.RegisteredIn[id], r.Name)

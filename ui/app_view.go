@@ -280,31 +280,42 @@ func (m *Model) statusBar() string {
 }
 
 // registryStatus says which registry is in use, how it was found, and
-// whether it answers.
+// whether it answers; with several, each one's state (and name, long).
 func (m *Model) registryStatus(long bool) string {
 	s := m.styles
-	if m.regConn.Updates == nil {
+	if len(m.regWatches) == 0 {
 		if m.regSearching {
 			return s.Muted.Render("registry …")
 		}
 		return s.Muted.Render("no registry")
 	}
-	r := m.registry.Registry()
-	mark := s.Warning.Render("◌")
-	switch {
-	case r.Error != "":
-		mark = s.Error.Render("✗")
-	case r.Live():
-		mark = s.Healthy.Render("●")
-	}
 	withheld := ""
-	if m.regConn.TokenWithheld {
-		withheld = s.Warning.Render(" (token not sent)")
+	marks := make([]string, len(m.regWatches))
+	for i, w := range m.regWatches {
+		if w.TokenWithheld {
+			withheld = s.Warning.Render(" (token not sent)")
+		}
+		r, _ := m.registry.Registry(w.Name)
+		marks[i] = s.Warning.Render("◌")
+		switch {
+		case m.registry.Gone(w.Name) != "":
+			marks[i] = s.Muted.Render("○")
+		case r.Error != "":
+			marks[i] = s.Error.Render("✗")
+		case r.Live():
+			marks[i] = s.Healthy.Render("●")
+		}
+		if long && len(m.regWatches) > 1 {
+			marks[i] += " " + w.Name
+		}
 	}
-	if !long {
-		return "registry " + mark + withheld
+	switch {
+	case len(m.regWatches) > 1:
+		return "registries " + strings.Join(marks, " ") + withheld
+	case !long:
+		return "registry " + marks[0] + withheld
 	}
-	return "registry " + mark + " " + m.regConn.Source + withheld
+	return "registry " + marks[0] + " " + m.regWatches[0].Source + withheld
 }
 
 func (m *Model) footer() string {
