@@ -104,6 +104,25 @@ func (rs Registries) LinkElsewhere(t Topology, e Elsewhere) RegistryLinks {
 			out.RegisteredIn[id] = append(out.RegisteredIn[id], r.Name)
 		}
 	}
+	// A container registered in one registry is not "unregistered" in
+	// another that holds its service, nor is one that names another
+	// registry: it is where it belongs, or flagged as misplaced. (With
+	// one registry, its own Links stand as they are.)
+	for name, l := range out.ByRegistry {
+		if len(rs) < 2 {
+			break
+		}
+		kept := l.Unregistered[:0:0]
+		for _, u := range l.Unregistered {
+			want := ExpectedRegistry(t.Containers[u.ContainerID])
+			if len(out.RegisteredIn[u.ContainerID]) > 0 || (want != "" && want != name && known[want]) {
+				continue
+			}
+			kept = append(kept, u)
+		}
+		l.Unregistered = kept
+		out.ByRegistry[name] = l
+	}
 	ids := make([]string, 0, len(out.RegisteredIn))
 	for id := range out.RegisteredIn {
 		sort.Strings(out.RegisteredIn[id])

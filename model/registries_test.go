@@ -84,3 +84,23 @@ func withServiceEnv(c model.Container, env map[string]string) model.Container {
 	c.ServiceEnv = env
 	return c
 }
+
+// With two registries holding a service, a container registered in one
+// is not "unregistered" in the other, nor is one naming the other.
+func TestRegistriesUnregisteredOnlyWhereExpected(t *testing.T) {
+	topo := model.NewTopology()
+	for _, c := range []model.Container{
+		labelled(fixCtr("a1", "app-1"), map[string]string{model.LabelServiceName: "app"}),
+		labelled(fixCtr("a2", "app-2"), map[string]string{model.LabelServiceName: "app", model.LabelRegistry: "infra"}),
+		labelled(fixCtr("a3", "app-3"), map[string]string{model.LabelServiceName: "app", model.LabelRegistry: "apps"}),
+	} {
+		topo.Containers[c.ID] = c
+	}
+	links := model.Registries{reg("apps", map[string][]string{"app": {"a1"}}), reg("infra", map[string][]string{"app": {"a2"}})}.Link(topo)
+	if u := links.ByRegistry["infra"].Unregistered; len(u) != 0 {
+		t.Errorf("unregistered in infra: %+v, want none (a1 is in apps, a3 names apps)", u)
+	}
+	if u := links.ByRegistry["apps"].Unregistered; len(u) != 1 || u[0].ContainerID != "a3" {
+		t.Errorf("unregistered in apps: %+v, want a3 only", u)
+	}
+}

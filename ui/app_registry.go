@@ -269,3 +269,16 @@ func misplacedExpect(mp model.Misplaced) string {
 	}
 	return "belongs in " + mp.Expected + " only"
 }
+
+// severalRegistriesHelp is the help screen's line on the badges when topo
+// follows several registries; empty with one.
+func (m *Model) severalRegistriesHelp() string {
+	if len(m.registry.Names()) < 2 {
+		return ""
+	}
+	var tags []string
+	for _, name := range m.registry.Names() {
+		tags = append(tags, m.registry.tag(name)+" "+name)
+	}
+	return "\n" + m.styles.Muted.Render("Registries: R is the registry's letter ("+strings.Join(tags, ", ")+");  ≠ registered where it does not belong")
+}

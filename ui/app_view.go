@@ -228,6 +228,7 @@ func (m *Model) helpView(w, h int) string {
 		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing") +
 		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
 		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered") +
+		m.severalRegistriesHelp() +
 		"\n\n" + m.styles.Muted.Render("press any key to close")
 	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
 }

@@ -136,18 +136,15 @@ func (p *RegistryPanel) misplacedHere(registry, containerID string) (model.Mispl
 }
 
 // misplacedWhy says, for a person, what is wrong with a misplaced
-// container's registration in registry.
+// container's registration in registry: short, as the panel is narrow.
 func misplacedWhy(m model.Misplaced, registry string) string {
-	var why string
 	switch {
 	case !m.Known:
-		why = "expects registry " + m.Expected + ", which topo does not follow"
+		return "names registry " + m.Expected + ", which topo does not follow"
 	case m.Missing:
-		why = "expects registry " + m.Expected + ", and is not there"
-	default:
-		why = "expects registry " + m.Expected + " only"
+		return "belongs in " + m.Expected + ", not " + registry
 	}
-	return why + "; registered in " + registry
+	return "belongs in " + m.Expected + " only, not also " + registry
 }
 
 // registryState is a registry's state as a symbol and a word, for the

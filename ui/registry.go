@@ -421,7 +421,13 @@ func (p *RegistryPanel) renderRegistry(r model.Registry, lines *[]string, items 
 		add("")
 		// Scrolling to a service's first row shows the service's line too.
 		first := len(*lines)
-		add(p.serviceLine(svc))
+		line := p.serviceLine(svc)
+		if p.multi() {
+			// A section's title may be scrolled away: each service says
+			// which registry it is in.
+			line = s.Key.Render(p.tag(r.Name)) + " " + line
+		}
+		add(line)
 		row := func(key, containerID string, render func(selected bool) []string) {
 			key = prefix + key
 			it := registryItem{key: key, containerID: containerID, first: first}
