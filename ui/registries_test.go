@@ -140,7 +140,9 @@ func TestTwoRegistriesBadgesAndMisplaced(t *testing.T) {
 			t.Errorf("badge of %s = %q, want %q", name, got, want)
 		}
 	}
-	logged := func() int { return strings.Count(ansi.Strip(hs.view()), "app.3 is registered in infra but belongs in apps") }
+	logged := func() int {
+		return strings.Count(ansi.Strip(hs.view()), "app.3 is registered in infra but belongs in apps")
+	}
 	if n := logged(); n != 1 {
 		t.Fatalf("the misplaced container is logged %d times, want once", n)
 	}
