@@ -40,7 +40,7 @@ func (m *Model) maybeFindRegistry(u model.Update) tea.Cmd {
 	if m.regSearching {
 		// The look under way may have read the topology before this
 		// container answered.
-		m.regAgain = isStart(u.Event)
+		m.regAgain = m.regAgain || isStart(u.Event)
 		return nil
 	}
 	m.regSearching = true

@@ -213,9 +213,14 @@ func (p *RegistryPanel) sectionHead(sec registrySection) []string {
 	title := s.Key.Render(p.tag(sec.reg.Name)) + " " + s.Bold.Render(sec.reg.Name) + " "
 	rule := max(0, p.width-ansi.StringWidth(title))
 	lines := []string{title + s.Muted.Render(strings.Repeat("─", rule))}
+	return append(lines, strings.Split(p.sectionHeader(sec), "\n")...)
+}
+
+// sectionHeader is header with the gone state in place of the state line.
+func (p *RegistryPanel) sectionHeader(sec registrySection) string {
 	head := strings.Split(p.header(sec.reg), "\n")
 	if sec.gone != "" {
-		head[1] = s.Muted.Render("○ gone · "+sec.gone) + s.Muted.Render(dataAge(sec.reg, p.now()))
+		head[1] = clip(p.styles.Muted.Render("○ gone · "+sec.gone+dataAge(sec.reg, p.now())), p.width)
 	}
-	return append(lines, head...)
+	return strings.Join(head, "\n")
 }

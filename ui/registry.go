@@ -210,7 +210,11 @@ func (p *RegistryPanel) View() string {
 	case p.multi():
 		return p.summary() + "\n" + p.viewport.View()
 	}
-	return p.header(p.single()) + "\n" + p.viewport.View()
+	sec := registrySection{}
+	if len(p.sections) > 0 {
+		sec = p.sections[0]
+	}
+	return p.sectionHeader(sec) + "\n" + p.viewport.View()
 }
 
 // Badge is the lanes' Badger: a container's registry state in two cells,
