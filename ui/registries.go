@@ -140,7 +140,7 @@ func (p *RegistryPanel) misplacedHere(registry, containerID string) (model.Mispl
 func misplacedWhy(m model.Misplaced, registry string) string {
 	switch {
 	case !m.Known:
-		return "names registry " + m.Expected + ", which topo does not follow"
+		return "belongs in " + m.Expected + " (a registry not followed)"
 	case m.Missing:
 		return "belongs in " + m.Expected + ", not " + registry
 	}

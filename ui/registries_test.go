@@ -231,3 +231,25 @@ func TestRegistryStartingIsLookedFor(t *testing.T) {
 		t.Error("a Consul starting during a look is not looked for after it")
 	}
 }
+
+// With one registry, a container that names another (one topo does not
+// follow) and is registered in this one is flagged too: the only
+// registry is not where it says it belongs.
+func TestOneRegistryFlagsAContainerNamingAnother(t *testing.T) {
+	topo := twoRegistriesTopo()
+	p := NewRegistryPanel(NewStyles(DefaultTheme()), func() time.Time { return testNow })
+	p.SetSize(sideWidth, 30)
+	p.SetTopology(topo)
+	_, infra := twoRegistries()
+	infra.Name = "consul"
+	p.SetRegistry(infra)
+	if got := ansi.Strip(p.Badge(topo.Containers[ctrID("shop-mongo-1")])); got != "R✓≠" {
+		t.Errorf("badge of mongo (names infra, in consul) = %q, want R✓≠", got)
+	}
+	if got := ansi.Strip(p.Badge(topo.Containers[ctrID("shop-lb-1")])); got != "R✓≠" {
+		t.Errorf("badge of lb (SERVICE_REGISTRY=infra in its environment, in consul) = %q, want R✓≠", got)
+	}
+	if v := ansi.Strip(p.View()); !strings.Contains(v, "belongs in infra (a registry not followed)") {
+		t.Errorf("the row does not say why:\n%s", v)
+	}
+}

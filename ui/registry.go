@@ -227,7 +227,12 @@ func (p *RegistryPanel) Badge(c model.Container) string {
 	if p.multi() {
 		return p.multiBadge(c)
 	}
-	return p.badgeIn(p.links.ByRegistry[p.single().Name], "R", c)
+	b := p.badgeIn(p.links.ByRegistry[p.single().Name], "R", c)
+	if _, ok := p.links.MisplacedIn(c.ID); ok {
+		// It names a registry topo does not follow.
+		b += p.styles.Error.Render("≠")
+	}
+	return b
 }
 
 // badgeIn is a container's mark for one registry's links: tag plus the
