@@ -81,7 +81,7 @@ type Info struct {
 
 // Connect builds a client for the engine named by host (the --host flag),
 // else DOCKER_HOST, else the current docker context, else the default
-// socket. It does not dial: Probe does, so the caller decides how long to
+// socket. It does not dial: Ping does, so the caller decides how long to
 // wait and how to report failure.
 func Connect(host string) (*Engine, error) {
 	target, err := ResolveHost(host)
@@ -108,9 +108,9 @@ func Connect(host string) (*Engine, error) {
 // Close releases the client's connections.
 func (e *Engine) Close() error { return e.api.Close() }
 
-// Probe checks that the engine answers and describes it. Its errors are
+// Ping checks that the engine answers and describes it. Its errors are
 // written for a person: what failed, why, and what to do.
-func (e *Engine) Probe(ctx context.Context) (Info, error) {
+func (e *Engine) Ping(ctx context.Context) (Info, error) {
 	info := Info{Host: e.Host, Source: e.Source}
 	// Version and info go out together (the client negotiates the API
 	// version once, with a ping, before the first of them): the first

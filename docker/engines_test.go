@@ -77,7 +77,7 @@ func probeAndSync(t *testing.T, host string) (*docker.Engine, model.Topology) {
 	t.Cleanup(func() { e.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), testenv.Patience(30*time.Second))
 	defer cancel()
-	if _, err := e.Probe(ctx); err != nil {
+	if _, err := e.Ping(ctx); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
 	topo, err := e.Sync(ctx)
@@ -234,7 +234,7 @@ func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 		defer e.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), testenv.Patience(30*time.Second))
 		defer cancel()
-		_, err = e.Probe(ctx)
+		_, err = e.Ping(ctx)
 		if err == nil || !strings.Contains(err.Error(), host) || !strings.Contains(err.Error(), "over ssh") || strings.Contains(err.Error(), "\n") {
 			t.Fatalf("probe with an unknown host key: %v; want one line naming %s over ssh", err, host)
 		}
@@ -409,7 +409,7 @@ func TestTLSEngineThroughContextAndCertPath(t *testing.T) {
 		defer e.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), testenv.Patience(30*time.Second))
 		defer cancel()
-		_, err = e.Probe(ctx)
+		_, err = e.Ping(ctx)
 		sum := sha256.Sum256([]byte("wrong"))
 		caFile := filepath.Join(cfg, "contexts", "tls", hex.EncodeToString(sum[:]), "docker", "ca.pem")
 		if err == nil || !strings.Contains(err.Error(), caFile) || !strings.Contains(err.Error(), "not signed by the CA") || strings.Contains(err.Error(), "\n") {

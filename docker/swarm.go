@@ -289,8 +289,7 @@ var watchedSwarmEvents = []events.Type{
 	events.SecretEventType, events.ConfigEventType, events.ContainerEventType,
 }
 
-// labelTaskID marks the containers of swarm tasks.
-const labelTaskID = "com.docker.swarm.task.id"
+const labelTaskID = model.LabelSwarmTaskID
 
 // session runs one connection: subscribe, read everything, then follow.
 func (s *Swarm) session(ctx context.Context, last *model.Cluster, send func(model.Cluster) bool, backoff *time.Duration) error {

@@ -196,7 +196,7 @@ func TestProbeDescribesTheEngine(t *testing.T) {
 	e := connectTest(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	info, err := e.Probe(ctx)
+	info, err := e.Ping(ctx)
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}

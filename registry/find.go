@@ -62,11 +62,10 @@ var ErrNoRegistry = errors.New("no registry: start one, or name it with --consul
 // Consul's HTTP port inside a container, and the label that marks a
 // container as the registry whatever its image.
 const (
-	consulHTTPPort = 8500
-	LabelRole      = model.LabelRole
-	RoleRegistry   = model.RoleRegistry
-	// labelSwarmTaskID is on the containers of swarm tasks.
-	labelSwarmTaskID = "com.docker.swarm.task.id"
+	consulHTTPPort   = 8500
+	LabelRole        = model.LabelRole
+	RoleRegistry     = model.RoleRegistry
+	labelSwarmTaskID = model.LabelSwarmTaskID
 )
 
 // loopbackConsul is Consul's HTTP address inside its own container, where

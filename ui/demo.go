@@ -377,7 +377,7 @@ func (p *DemoPanel) stepLines() []string {
 		default:
 			mark = s.Accent.Render("…")
 			if st.Fraction >= 0 {
-				detail = progressBar(st.Fraction, 12) + " " + detail
+				detail = ProgressBar(st.Fraction, 12) + " " + detail
 			}
 		}
 		line := mark + " " + st.Title
@@ -417,7 +417,9 @@ func (p *DemoPanel) outcome() []string {
 	return nil
 }
 
-func progressBar(f float64, width int) string {
+// ProgressBar draws a fraction done as [###.....] in width cells: plain
+// ASCII, so that the demo panel and `topo demo up` on a pipe show the same.
+func ProgressBar(f float64, width int) string {
 	n := min(max(int(f*float64(width)+0.5), 0), width)
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }

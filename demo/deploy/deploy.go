@@ -31,6 +31,7 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/topo-dev/topo/model"
 )
 
 // Defaults of Options.
@@ -72,7 +73,7 @@ const (
 // Labels Docker Compose reads; carrying them makes the demo a compose
 // project to `docker compose ps`, `docker compose down` and topo's lanes.
 const (
-	LabelProject  = "com.docker.compose.project"
+	LabelProject  = model.LabelComposeProject
 	LabelService  = "com.docker.compose.service"
 	LabelNumber   = "com.docker.compose.container-number"
 	LabelOneoff   = "com.docker.compose.oneoff"
@@ -86,10 +87,9 @@ const (
 	// project an object belongs to, and any compose project or stack may
 	// carry the same name: up, scale and down act only on a project all
 	// of whose objects carry this label too (see ownership.go).
-	LabelOwner = "topo.owner"
-	OwnerTopo  = "topo"
-	// labelSwarmTask marks the containers of swarm tasks.
-	labelSwarmTask = "com.docker.swarm.task.id"
+	LabelOwner     = "topo.owner"
+	OwnerTopo      = "topo"
+	labelSwarmTask = model.LabelSwarmTaskID
 	composeVersion = "2.0.0"
 )
 

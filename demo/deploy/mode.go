@@ -251,7 +251,7 @@ func (d *Deployer) statusSwarm(ctx context.Context) (Status, error) {
 	} else {
 		d.registryStatusAt(ctx, at, &st.Registry)
 	}
-	if who, err := d.probeURL(ctx, st.LB.URL); err != nil {
+	if who, err := d.checkURL(ctx, st.LB.URL); err != nil {
 		st.LB.Error = err.Error()
 	} else {
 		st.LB.Answers, st.LB.ServedBy = true, who

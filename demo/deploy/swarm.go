@@ -23,11 +23,12 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/model"
 )
 
 // LabelStack is the label `docker stack` reads: carrying it makes the
 // demo's services a stack to `docker stack ps` and `docker stack rm`.
-const LabelStack = "com.docker.stack.namespace"
+const LabelStack = model.LabelStackNamespace
 
 // swarmAPI lists the client calls the Swarm deployer makes beside
 // engineAPI's.
@@ -244,7 +245,7 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 	const missingGrace = 10 * time.Second
 	var missingSince time.Time
 	for i := 0; ; i++ {
-		who, err := d.probeURL(ctx, base)
+		who, err := d.checkURL(ctx, base)
 		if err == nil || i%5 == 4 {
 			if missing, _ := d.missingImages(ctx); len(missing) == 0 {
 				missingSince = time.Time{}
