@@ -280,6 +280,10 @@ func (m *Model) statusBar() string {
 	return ansiFit(fields[0]+sep+fields[1], m.width)
 }
 
+// maxStatusNames is how long the registries' names may be together for
+// the status bar to give them; beyond, it gives their letters.
+const maxStatusNames = 40
+
 // registryStatus says which registry is in use, how it was found, and
 // whether it answers; with several, each one's state (and name, long).
 func (m *Model) registryStatus(long bool) string {
@@ -291,6 +295,8 @@ func (m *Model) registryStatus(long bool) string {
 		return s.Muted.Render("no registry")
 	}
 	withheld := ""
+	// Few short names are given as they are; else each one's letter.
+	named := long && len(m.regWatches) > 1 && len(strings.Join(m.registry.Names(), " ")) <= maxStatusNames
 	marks := make([]string, len(m.regWatches))
 	for i, w := range m.regWatches {
 		if w.TokenWithheld {
@@ -306,8 +312,11 @@ func (m *Model) registryStatus(long bool) string {
 		case r.Live():
 			marks[i] = s.Healthy.Render("●")
 		}
-		if long && len(m.regWatches) > 1 {
+		switch {
+		case named:
 			marks[i] += " " + w.Name
+		case long && len(m.regWatches) > 1:
+			marks[i] += " " + m.registry.tag(w.Name)
 		}
 	}
 	switch {

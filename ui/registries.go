@@ -178,10 +178,18 @@ func (p *RegistryPanel) stateText(sec registrySection, text string) string {
 // one's state and letter, then the mismatches across them all.
 func (p *RegistryPanel) summary() string {
 	s := p.styles
-	parts := []string{s.Bold.Render(fmt.Sprintf("%d registries", len(p.sections)))}
+	title := s.Bold.Render(fmt.Sprintf("%d registries", len(p.sections)))
+	parts, compact := []string{title}, []string{title}
 	for _, sec := range p.sections {
 		sym, _ := p.registryState(sec)
-		parts = append(parts, p.stateText(sec, sym)+" "+s.Key.Render(p.tag(sec.reg.Name))+" "+sec.reg.Name)
+		mark := p.stateText(sec, sym) + " " + s.Key.Render(p.tag(sec.reg.Name))
+		parts = append(parts, mark+" "+sec.reg.Name)
+		compact = append(compact, mark)
+	}
+	if ansi.StringWidth(strings.Join(parts, "  ")) > p.width {
+		// Every registry's state rather than the first names: the
+		// sections below give the names.
+		parts = compact
 	}
 	var issues []string
 	if n := len(p.links.Misplaced); n > 0 {
