@@ -95,9 +95,7 @@ func (rs Registries) Link(t Topology) RegistryLinks { return rs.LinkElsewhere(t,
 // Registry.LinkElsewhere).
 func (rs Registries) LinkElsewhere(t Topology, e Elsewhere) RegistryLinks {
 	out := RegistryLinks{ByRegistry: make(map[string]Links, len(rs)), RegisteredIn: map[string][]string{}}
-	known := map[string]bool{}
 	for _, r := range rs {
-		known[r.Name] = true
 		l := r.LinkElsewhere(t, e)
 		out.ByRegistry[r.Name] = l
 		for id := range l.ByContainer {
@@ -114,8 +112,8 @@ func (rs Registries) LinkElsewhere(t Topology, e Elsewhere) RegistryLinks {
 		}
 		kept := l.Unregistered[:0:0]
 		for _, u := range l.Unregistered {
-			want := ExpectedRegistry(t.Containers[u.ContainerID])
-			if len(out.RegisteredIn[u.ContainerID]) > 0 || (want != "" && want != name && known[want]) {
+			want, known := rs.Expected(t.Containers[u.ContainerID])
+			if len(out.RegisteredIn[u.ContainerID]) > 0 || (known && want != name) {
 				continue
 			}
 			kept = append(kept, u)
@@ -134,10 +132,11 @@ func (rs Registries) LinkElsewhere(t Topology, e Elsewhere) RegistryLinks {
 		if !ok {
 			continue
 		}
-		want := ExpectedRegistry(c)
-		if want == "" {
+		label := ExpectedRegistry(c)
+		if label == "" {
 			continue
 		}
+		want, known := rs.Expected(c)
 		var elsewhere []string
 		in := false
 		for _, name := range out.RegisteredIn[id] {
@@ -150,10 +149,35 @@ func (rs Registries) LinkElsewhere(t Topology, e Elsewhere) RegistryLinks {
 		if len(elsewhere) == 0 {
 			continue
 		}
-		out.Misplaced = append(out.Misplaced, Misplaced{ContainerID: id, Expected: want, Known: known[want],
+		out.Misplaced = append(out.Misplaced, Misplaced{ContainerID: id, Expected: want, Known: known,
 			RegisteredIn: elsewhere, Missing: !in})
 	}
 	return out
+}
+
+// Expected is the name of the registry a container names, and whether
+// topo follows it: the registry of that Name, else the one found in a
+// container of the container's own compose project and of that compose
+// service (each project's infra-consul is its own). It returns the label's
+// value, unknown, when none matches; "" when the container names none.
+func (rs Registries) Expected(c Container) (string, bool) {
+	want := ExpectedRegistry(c)
+	if want == "" {
+		return "", false
+	}
+	for _, r := range rs {
+		if r.Name == want {
+			return r.Name, true
+		}
+	}
+	if p := c.Project(); p != "" {
+		for _, r := range rs {
+			if r.ComposeService == want && r.ComposeProject == p {
+				return r.Name, true
+			}
+		}
+	}
+	return want, false
 }
 
 // MisplacedIn returns the flag for a container, if it is misplaced.

@@ -104,3 +104,28 @@ func TestRegistriesUnregisteredOnlyWhereExpected(t *testing.T) {
 		t.Errorf("unregistered in apps: %+v, want a3 only", u)
 	}
 }
+
+// Two projects each run an infra-consul: topo names them apart (their
+// container names), and a container naming infra-consul means its own
+// project's.
+func TestRegistriesExpectedByComposeServiceOfTheProject(t *testing.T) {
+	withProject := func(c model.Container, project, registry string) model.Container {
+		return labelled(c, map[string]string{model.LabelComposeProject: project, model.LabelRegistry: registry})
+	}
+	topo := model.NewTopology()
+	for _, c := range []model.Container{
+		withProject(fixCtr("a", "a-mongo-1"), "a", "infra-consul"),
+		withProject(fixCtr("b", "b-mongo-1"), "b", "infra-consul"),
+	} {
+		topo.Containers[c.ID] = c
+	}
+	ra := reg("a-infra-consul-1", map[string][]string{"mongo": {"a"}})
+	ra.ComposeProject, ra.ComposeService = "a", "infra-consul"
+	rb := reg("b-infra-consul-1", map[string][]string{"mongo": {"a", "b"}})
+	rb.ComposeProject, rb.ComposeService = "b", "infra-consul"
+	links := model.Registries{ra, rb}.Link(topo)
+	want := []model.Misplaced{{ContainerID: "a", Expected: "a-infra-consul-1", Known: true, RegisteredIn: []string{"b-infra-consul-1"}}}
+	if !reflect.DeepEqual(links.Misplaced, want) {
+		t.Errorf("Misplaced = %+v, want only a (also in b's registry)", links.Misplaced)
+	}
+}

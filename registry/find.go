@@ -42,6 +42,9 @@ type Target struct {
 	// for an agent named by address. The panel says a registry is gone
 	// when that container stops or leaves.
 	Container string
+	// ComposeProject and ComposeService are that container's, when it is
+	// part of a compose project (see model.Registry).
+	ComposeProject, ComposeService string
 }
 
 // Tunnel reaches a port inside a container through the engine's API (the

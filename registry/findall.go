@@ -123,6 +123,7 @@ func DetectAll(ctx context.Context, topo model.Topology, timeout time.Duration, 
 			continue
 		}
 		c := found[i]
+		r.target.ComposeProject, r.target.ComposeService = c.Project(), c.Service()
 		r.target.Name = displayName(c)
 		if s := c.Service(); s != "" && services[s] == 1 {
 			r.target.Name = s

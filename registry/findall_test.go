@@ -125,6 +125,9 @@ func TestTwoRegistriesFoundReadAndMismatchFlagged(t *testing.T) {
 			t.Fatalf("both registries not read within patience: apps %+v, infra %+v", latest[0].Services, latest[1].Services)
 		}
 	}
+	if latest[0].ComposeService != "apps" || latest[1].ComposeService != "infra" {
+		t.Errorf("snapshots do not say which compose service they were found in: %q, %q", latest[0].ComposeService, latest[1].ComposeService)
+	}
 	if latest[0].Name != "apps" || latest[1].Name != "infra" || !latest[0].Live() || !latest[1].Live() {
 		t.Fatalf("sections: %q live=%v, %q live=%v", latest[0].Name, latest[0].Live(), latest[1].Name, latest[1].Live())
 	}

@@ -75,7 +75,7 @@ func (m *Model) startedRegistry(ev *model.Event) bool {
 
 // retryRegistry looks for the registry again if none was found meanwhile.
 func (m *Model) retryRegistry() tea.Cmd {
-	if m.cfg.Registry == nil || m.regSearching || len(m.regWatches) > 0 {
+	if m.cfg.Registry == nil || m.regSearching || (len(m.regWatches) > 0 && !m.unwatchedRegistry()) {
 		return nil
 	}
 	m.regSearching = true
@@ -114,25 +114,61 @@ func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
 	case msg.Err != nil && len(m.regWatches) > 0:
 		// The registries watched go on; a look that failed changes
 		// nothing about them.
+		if !again {
+			cmds = append(cmds, m.retryUnwatched())
+		}
 	case msg.Err != nil:
 		m.registry.SetAbsent(msg.Err.Error())
 		if !again {
 			return m.retryLater(msg.Err)
 		}
 	default:
-		m.regRetries = 0
 		several := len(msg.Conns)+len(m.regWatches) > 1
 		for _, c := range msg.Conns {
 			cmds = append(cmds, m.watchRegistry(c, several))
 		}
 		m.markGone()
 		m.noteMisplaced()
+		if !again {
+			cmds = append(cmds, m.retryUnwatched())
+		}
 	}
 	if again {
 		m.regSearching = true
 		cmds = append(cmds, connectRegistry(m.cfg.Registry, m.topo))
 	}
 	return tea.Batch(cmds...)
+}
+
+// retryUnwatched looks again, on a timer, while a container that looks
+// like a registry runs and none of the watches is of it: the demo starts
+// its two Consuls at once, and the looks their starts asked for may both
+// come before either answers.
+func (m *Model) retryUnwatched() tea.Cmd {
+	if !m.unwatchedRegistry() || m.regRetries >= regRetryLimit {
+		return nil
+	}
+	delay := min(regRetryFirst<<m.regRetries, regRetryMax)
+	m.regRetries++
+	return tea.Tick(delay, func(time.Time) tea.Msg { return registryRetryMsg{} })
+}
+
+// unwatchedRegistry says a running container looks like a registry and is
+// not watched, while the registries are found rather than named.
+func (m *Model) unwatchedRegistry() bool {
+	if !m.autoRegistry() {
+		return false
+	}
+	watched := map[string]bool{}
+	for _, w := range m.regWatches {
+		watched[w.Container] = true
+	}
+	for id, c := range m.topo.Containers {
+		if c.Running() && !watched[id] && model.LooksLikeRegistry(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // retryLater looks again, on a timer, for a registry container that did
@@ -149,6 +185,15 @@ func (m *Model) retryLater(err error) tea.Cmd {
 // watchRegistry takes one registry found (see registryConnected).
 func (m *Model) watchRegistry(c RegistryConn, several bool) tea.Cmd {
 	name := m.topo.Containers[c.Container].Name
+	for _, w := range m.regWatches {
+		if c.Container != "" && w.Container == c.Container && w.Addr == c.Addr {
+			// The same agent in the same container, found under another
+			// name (a second Consul of the same compose service made
+			// names by container): it keeps the name it was shown with.
+			c.Stop()
+			return nil
+		}
+	}
 	for i := range m.regWatches {
 		w := &m.regWatches[i]
 		if w.Name != c.Name {

@@ -253,3 +253,27 @@ func TestOneRegistryFlagsAContainerNamingAnother(t *testing.T) {
 		t.Errorf("the row does not say why:\n%s", v)
 	}
 }
+
+// The demo starts its two Consuls at once: a look that finds one while
+// the other does not answer yet is followed by another on a timer; and
+// the same agent found again under another name keeps its section.
+func TestSecondRegistryIsLookedForUntilItAnswers(t *testing.T) {
+	topo := twoRegistriesTopo()
+	hs := newHarnessWith(t, 200, 50, &topo, func(c *Config) { c.Registry = &fakeConnector{results: []error{nil}} })
+	apps, infra := twoRegistries()
+	_, cmd := hs.m.Update(RegistryConnectedMsg{Conns: []RegistryConn{{Updates: make(chan model.Registry), Name: apps.Name, Addr: apps.Addr,
+		Auto: true, Container: ctrID("shop-consul-1"), Stop: func() {}}}})
+	if !hs.m.unwatchedRegistry() || hs.m.regRetries != 1 || cmd == nil {
+		t.Fatalf("infra-consul runs unwatched: retries %d, command %v; want a look on a timer", hs.m.regRetries, cmd != nil)
+	}
+	connectTwo(hs, apps, infra)
+	if hs.m.unwatchedRegistry() {
+		t.Error("both watched, yet a registry container counts as unwatched")
+	}
+	stopped := false
+	hs.m.Update(RegistryConnectedMsg{Conns: []RegistryConn{{Updates: make(chan model.Registry), Name: "shop-infra-consul-1", Addr: infra.Addr,
+		Auto: true, Container: ctrID("shop-infra-consul-1"), Stop: func() { stopped = true }}}})
+	if got := hs.m.registry.Names(); len(got) != 2 || !stopped {
+		t.Errorf("the same agent under another name: sections %v, new watch stopped %v", got, stopped)
+	}
+}
