@@ -325,5 +325,6 @@ func (m *Model) severalRegistriesHelp() string {
 	for _, name := range m.registry.Names() {
 		tags = append(tags, m.registry.tag(name)+" "+name)
 	}
-	return "\n" + m.styles.Muted.Render("Registries: R is the registry's letter ("+strings.Join(tags, ", ")+");  ≠ registered where it does not belong")
+	return "\n" + m.styles.Muted.Render("Registries: R becomes the registry's letter  ≠ registered where it does not belong") +
+		"\n" + m.styles.Muted.Render("  "+strings.Join(tags, "  "))
 }
