@@ -152,11 +152,11 @@ func withDeployer(cmd *cobra.Command, opts *globalOptions, f *demoFlags, fn func
 	defer engine.Close()
 	// The registry of a swarm stack is published nowhere: status and the
 	// wait for a deploy read it through the engine.
-	tunnel := docker.NewTunnel(engine.Client, f.selfBinary, nil)
+	tunnel := docker.NewTunnel(engine.sdk, f.selfBinary, nil)
 	defer tunnel.Close()
 	o := f.options()
 	o.Tunnel = tunnel
-	d, err := deploy.New(engine.Client, o)
+	d, err := deploy.New(engine.sdk, o)
 	if err != nil {
 		return err
 	}

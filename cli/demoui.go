@@ -8,14 +8,13 @@ import (
 
 	"github.com/topo-dev/topo/demo/deploy"
 	"github.com/topo-dev/topo/demo/traffic"
-	"github.com/topo-dev/topo/docker"
 	"github.com/topo-dev/topo/ui"
 )
 
 // newDemoUI builds what the TUI's demo keys drive: the deployer (project,
 // port and images from the environment as for `topo demo`, the binary from
 // --self-binary) and a 20 req/s traffic source through its load balancer.
-func newDemoUI(engine *docker.Engine, opts *globalOptions, tunnel deploy.Tunnel) (ui.DemoDeployer, ui.TrafficSource, error) {
+func newDemoUI(engine engineConn, opts *globalOptions, tunnel deploy.Tunnel) (ui.DemoDeployer, ui.TrafficSource, error) {
 	f := demoFlagsFromEnv(os.Getenv)
 	f.selfBinary = opts.selfBinary
 	if err := f.check(); err != nil {
@@ -23,7 +22,7 @@ func newDemoUI(engine *docker.Engine, opts *globalOptions, tunnel deploy.Tunnel)
 	}
 	o := f.options()
 	o.Tunnel = tunnel
-	d, err := deploy.New(engine.Client, o)
+	d, err := deploy.New(engine.sdk, o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
 	}

@@ -60,9 +60,9 @@ counts and, over --for, new connections per second.`,
 			if binary == "" {
 				binary = opts.selfBinary
 			}
-			flows := docker.NewFlows(engine.Client, binary, nil)
+			flows := docker.NewFlows(engine.sdk, binary, nil)
 			defer flows.Close()
-			tally, err := watchFlows(ctx, engine, flows, watchFor)
+			tally, err := watchFlows(ctx, engine.Engine, flows, watchFor)
 			if err != nil {
 				return err
 			}

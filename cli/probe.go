@@ -86,7 +86,7 @@ the exposed ones (":PORT" alone: every container on that port).`,
 			defer engine.Close()
 			ctx, cancel := context.WithTimeout(ctx, probeCmdTimeout)
 			defer cancel()
-			prober := docker.NewProber(engine, docker.ProberOptions{Binary: selfBinary, DialTimeout: timeout})
+			prober := docker.NewProber(engine.Engine, docker.ProberOptions{Binary: selfBinary, DialTimeout: timeout})
 			rep, err := prober.ProbeTo(ctx, args[0], target, port)
 			if err != nil {
 				return err

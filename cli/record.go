@@ -288,14 +288,14 @@ func runRecord(ctx context.Context, opts *globalOptions, path string, stderr int
 	go engine.Watch(ctx, updates)
 	if info.SwarmManager {
 		clusterUpdates := make(chan model.Cluster, 16)
-		go docker.NewSwarm(engine).Watch(ctx, clusterUpdates)
+		go docker.NewSwarm(engine.Engine).Watch(ctx, clusterUpdates)
 		go func() {
 			for c := range rec.teeCluster(ctx, clusterUpdates) {
 				_ = c
 			}
 		}()
 	}
-	tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
+	tunnel := docker.NewTunnel(engine.sdk, opts.selfBinary, nil)
 	defer tunnel.Close()
 	reg := registryConnector{flagAddrs: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx}
 	looked := false

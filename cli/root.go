@@ -13,6 +13,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"github.com/topo-dev/topo/docker"
@@ -88,18 +89,36 @@ docker context, else the default socket.`,
 	return root
 }
 
-// connect builds the engine client and checks it answers.
-func connect(ctx context.Context, opts *globalOptions) (*docker.Engine, docker.Info, error) {
-	engine, err := docker.Connect(opts.host)
+// engineConn is a command's one connection to the engine: topo's adapter
+// for reads, events and actions, and the SDK client it wraps, which only
+// cli hands to the adapters that speak the API themselves (the demo's
+// deployer, tunnels, flows). One client, so one set of connections.
+type engineConn struct {
+	*docker.Engine
+	sdk *client.Client
+}
+
+// dial builds the engine's client (it does not dial yet: Ping does).
+func dial(host string) (engineConn, error) {
+	sdk, target, err := docker.NewClient(host)
 	if err != nil {
-		return nil, docker.Info{}, err
+		return engineConn{}, err
+	}
+	return engineConn{Engine: docker.NewEngine(sdk, target), sdk: sdk}, nil
+}
+
+// connect builds the engine client and checks it answers.
+func connect(ctx context.Context, opts *globalOptions) (engineConn, docker.Info, error) {
+	engine, err := dial(opts.host)
+	if err != nil {
+		return engineConn{}, docker.Info{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
 	info, err := engine.Ping(ctx)
 	if err != nil {
 		engine.Close()
-		return nil, info, err
+		return engineConn{}, info, err
 	}
 	return engine, info, nil
 }

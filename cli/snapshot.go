@@ -49,13 +49,13 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 				return writeSnapshotSVG(cmd, replay.svg, topo, width, builtIn)
 			}
 			if asJSON {
-				tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
+				tunnel := docker.NewTunnel(engine.sdk, opts.selfBinary, nil)
 				defer tunnel.Close()
 				regs, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
 				out := snapshotJSON{Engine: info, Export: topo.Export(), RegistryError: regErr}
 				var elsewhere model.Elsewhere
 				if info.SwarmManager {
-					if c, err := docker.NewSwarm(engine).Read(ctx); err == nil {
+					if c, err := docker.NewSwarm(engine.Engine).Read(ctx); err == nil {
 						export := c.Export()
 						out.Swarm, elsewhere = &export, c.Elsewhere()
 					}

@@ -23,10 +23,6 @@ const swarmTimeout = 30 * time.Second
 // newSwarmCmd is `topo swarm`: the plain commands behind the cluster view's
 // keys (+/- scale, R restart, d drain/activate), for scripts and rehearsal.
 func newSwarmCmd(opts *globalOptions) *cobra.Command {
-	var (
-		wait    bool
-		timeout time.Duration
-	)
 	cmd := &cobra.Command{
 		Use:   "swarm",
 		Short: "Show and drive the Docker Swarm the engine manages",
@@ -36,28 +32,55 @@ func newSwarmCmd(opts *globalOptions) *cobra.Command {
 Workers know nothing of the cluster: point topo at a manager.`,
 		Args: cobra.NoArgs,
 	}
-	addWait := func(c *cobra.Command) {
-		c.Flags().BoolVar(&wait, "wait", false, "wait until the swarm has converged")
-		c.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long --wait waits")
-	}
+	cmd.AddCommand(newSwarmScaleCmd(opts), newSwarmRestartCmd(opts),
+		newSwarmAvailabilityCmd(opts, "drain", "Move every task off a node and place no new ones there", model.AvailabilityDrain, "draining"),
+		newSwarmAvailabilityCmd(opts, "activate", "Let the scheduler place tasks on a node again", model.AvailabilityActive, "activated"),
+		newSwarmStatusCmd(opts))
+	return cmd
+}
 
-	scale := &cobra.Command{
+// swarmWait is the --wait and --timeout pair of the commands that change
+// the swarm: the change is asked for at once, and --wait follows the
+// cluster until it says the change is done.
+type swarmWait struct {
+	wait    bool
+	timeout time.Duration
+}
+
+func (w *swarmWait) flags(c *cobra.Command) {
+	c.Flags().BoolVar(&w.wait, "wait", false, "wait until the swarm has converged")
+	c.Flags().DurationVar(&w.timeout, "timeout", 2*time.Minute, "how long --wait waits")
+}
+
+// until returns at once without --wait, else when done says so.
+func (w *swarmWait) until(ctx context.Context, sw *docker.Swarm, what string, done func(model.Cluster) (bool, string)) error {
+	if !w.wait {
+		return nil
+	}
+	return waitForCluster(ctx, sw, w.timeout, what, done)
+}
+
+// swarmTarget is one SERVICE=N of `topo swarm scale`.
+type swarmTarget struct {
+	service  string
+	replicas uint64
+}
+
+func newSwarmScaleCmd(opts *globalOptions) *cobra.Command {
+	var w swarmWait
+	cmd := &cobra.Command{
 		Use:     "scale SERVICE=N...",
 		Short:   "Set the replica count of replicated services",
 		Example: "  topo swarm scale web=3\n  topo swarm scale demo_app=4 --wait",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			type target struct {
-				service  string
-				replicas uint64
-			}
-			var targets []target
+			var targets []swarmTarget
 			for _, a := range args {
 				name, replicas, err := parseSwarmScale(a)
 				if err != nil {
 					return err
 				}
-				targets = append(targets, target{name, replicas})
+				targets = append(targets, swarmTarget{name, replicas})
 			}
 			return withSwarm(cmd.Context(), opts, func(ctx context.Context, sw *docker.Swarm) error {
 				for _, tg := range targets {
@@ -66,27 +89,34 @@ Workers know nothing of the cluster: point topo at a manager.`,
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "scaled %s to %d\n", tg.service, tg.replicas)
 				}
-				if !wait {
-					return nil
-				}
-				return waitForCluster(cmd.Context(), sw, timeout, "scale", func(c model.Cluster) (bool, string) {
-					for _, tg := range targets {
-						s, ok := c.FindService(tg.service)
-						if !ok {
-							return false, tg.service + " not found"
-						}
-						if running, _ := c.Replicas(s.ID); running != int(tg.replicas) || c.ServiceConverging(s.ID) {
-							return false, fmt.Sprintf("%s %d/%d running", tg.service, running, tg.replicas)
-						}
-					}
-					return true, ""
-				})
+				return w.until(cmd.Context(), sw, "scale", scaled(targets))
 			})
 		},
 	}
-	addWait(scale)
+	w.flags(cmd)
+	return cmd
+}
 
-	restart := &cobra.Command{
+// scaled says whether every target runs its replica count and is done
+// converging.
+func scaled(targets []swarmTarget) func(model.Cluster) (bool, string) {
+	return func(c model.Cluster) (bool, string) {
+		for _, tg := range targets {
+			s, ok := c.FindService(tg.service)
+			if !ok {
+				return false, tg.service + " not found"
+			}
+			if running, _ := c.Replicas(s.ID); running != int(tg.replicas) || c.ServiceConverging(s.ID) {
+				return false, fmt.Sprintf("%s %d/%d running", tg.service, running, tg.replicas)
+			}
+		}
+		return true, ""
+	}
+}
+
+func newSwarmRestartCmd(opts *globalOptions) *cobra.Command {
+	var w swarmWait
+	cmd := &cobra.Command{
 		Use:     "restart SERVICE",
 		Short:   "Replace every task of a service, rolling as its update config says",
 		Example: "  topo swarm restart web\n  topo swarm restart demo_app --wait",
@@ -112,74 +142,85 @@ Workers know nothing of the cluster: point topo at a manager.`,
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "restarting %s: every task is being replaced\n", service)
-				if !wait {
-					return nil
-				}
-				return waitForCluster(cmd.Context(), sw, timeout, "restart", func(c model.Cluster) (bool, string) {
-					s, ok := c.FindService(service)
-					if !ok {
-						return false, service + " not found"
-					}
-					left := 0
-					for _, t := range c.Tasks {
-						if old[t.ID] && t.DesiredState == model.TaskRunning {
-							left++
-						}
-					}
-					running, desired := c.Replicas(s.ID)
-					return left == 0 && !c.ServiceConverging(s.ID), fmt.Sprintf("%d old tasks left, %d/%d running", left, running, desired)
-				})
+				return w.until(cmd.Context(), sw, "restart", replaced(service, old))
 			})
 		},
 	}
-	addWait(restart)
+	w.flags(cmd)
+	return cmd
+}
 
-	availability := func(use, short string, a model.NodeAvailability, done string) *cobra.Command {
-		c := &cobra.Command{
-			Use:     use + " NODE",
-			Short:   short,
-			Example: "  topo swarm " + use + " worker-2",
-			Args:    cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				node := args[0]
-				return withSwarm(cmd.Context(), opts, func(ctx context.Context, sw *docker.Swarm) error {
-					if err := sw.SetAvailability(ctx, node, a); err != nil {
-						return err
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", done, node)
-					if !wait {
-						return nil
-					}
-					return waitForCluster(cmd.Context(), sw, timeout, use, func(c model.Cluster) (bool, string) {
-						n, ok := c.FindNode(node)
-						if !ok {
-							return false, node + " not found"
-						}
-						if n.Availability != a {
-							return false, "availability still " + string(n.Availability)
-						}
-						if a == model.AvailabilityDrain {
-							// Done when the node is empty: the tasks may
-							// find no other node and stay pending, which
-							// is the swarm's business, not the drain's.
-							for _, t := range c.Tasks {
-								if t.NodeID == n.ID && !t.State.Terminal() {
-									return false, "tasks still on " + node
-								}
-							}
-							return true, ""
-						}
-						return !c.Converging(), "the swarm is still placing tasks"
-					})
-				})
-			},
+// replaced says whether none of the old tasks of service is meant to run
+// any more and the service is done converging.
+func replaced(service string, old map[string]bool) func(model.Cluster) (bool, string) {
+	return func(c model.Cluster) (bool, string) {
+		s, ok := c.FindService(service)
+		if !ok {
+			return false, service + " not found"
 		}
-		addWait(c)
-		return c
+		left := 0
+		for _, t := range c.Tasks {
+			if old[t.ID] && t.DesiredState == model.TaskRunning {
+				left++
+			}
+		}
+		running, desired := c.Replicas(s.ID)
+		return left == 0 && !c.ServiceConverging(s.ID), fmt.Sprintf("%d old tasks left, %d/%d running", left, running, desired)
 	}
+}
 
+func newSwarmAvailabilityCmd(opts *globalOptions, use, short string, a model.NodeAvailability, done string) *cobra.Command {
+	var w swarmWait
+	cmd := &cobra.Command{
+		Use:     use + " NODE",
+		Short:   short,
+		Example: "  topo swarm " + use + " worker-2",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			node := args[0]
+			return withSwarm(cmd.Context(), opts, func(ctx context.Context, sw *docker.Swarm) error {
+				if err := sw.SetAvailability(ctx, node, a); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", done, node)
+				return w.until(cmd.Context(), sw, use, available(node, a))
+			})
+		},
+	}
+	w.flags(cmd)
+	return cmd
+}
+
+// available says whether node has availability a and, for a drain, no
+// task left on it; for an activation, whether the swarm has placed its
+// tasks.
+func available(node string, a model.NodeAvailability) func(model.Cluster) (bool, string) {
+	return func(c model.Cluster) (bool, string) {
+		n, ok := c.FindNode(node)
+		if !ok {
+			return false, node + " not found"
+		}
+		if n.Availability != a {
+			return false, "availability still " + string(n.Availability)
+		}
+		if a == model.AvailabilityDrain {
+			// Done when the node is empty: the tasks may find no other
+			// node and stay pending, which is the swarm's business, not
+			// the drain's.
+			for _, t := range c.Tasks {
+				if t.NodeID == n.ID && !t.State.Terminal() {
+					return false, "tasks still on " + node
+				}
+			}
+			return true, ""
+		}
+		return !c.Converging(), "the swarm is still placing tasks"
+	}
+}
+
+func newSwarmStatusCmd(opts *globalOptions) *cobra.Command {
 	var asJSON bool
-	status := &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Print the nodes, services and tasks of the swarm",
 		Args:  cobra.NoArgs,
@@ -196,12 +237,7 @@ Workers know nothing of the cluster: point topo at a manager.`,
 			})
 		},
 	}
-	status.Flags().BoolVar(&asJSON, "json", false, "print nodes, services and every task (history included) as JSON")
-
-	cmd.AddCommand(scale, restart,
-		availability("drain", "Move every task off a node and place no new ones there", model.AvailabilityDrain, "draining"),
-		availability("activate", "Let the scheduler place tasks on a node again", model.AvailabilityActive, "activated"),
-		status)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print nodes, services and every task (history included) as JSON")
 	return cmd
 }
 
@@ -246,7 +282,7 @@ func withSwarm(ctx context.Context, opts *globalOptions, f func(context.Context,
 	}
 	ctx, cancel := context.WithTimeout(ctx, swarmTimeout)
 	defer cancel()
-	return f(ctx, docker.NewSwarm(engine))
+	return f(ctx, docker.NewSwarm(engine.Engine))
 }
 
 // waitForCluster follows the cluster until cond holds, as the TUI would

@@ -20,7 +20,7 @@ import (
 const renderFPS = 60
 
 func runTUI(ctx context.Context, opts *globalOptions) error {
-	engine, err := docker.Connect(opts.host)
+	engine, err := dial(opts.host)
 	if err != nil {
 		return err
 	}
@@ -47,14 +47,14 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	lipgloss.SetHasDarkBackground(true)
 	// The tunnel starts containers only when a registry answers at no
 	// address this machine can dial; Close removes them on the way out.
-	tunnel := docker.NewTunnel(engine.Client, opts.selfBinary, nil)
+	tunnel := docker.NewTunnel(engine.sdk, opts.selfBinary, nil)
 	defer tunnel.Close()
 	cfg := ui.Config{
 		Engine:     engine,
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
 		Registry:   registryConnector{flagAddrs: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
-		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
+		Prober:     docker.NewProber(engine.Engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
 	}
 	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
@@ -64,7 +64,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	cfg.Demo, cfg.Traffic = demo, trafficSource
 	switch {
 	case info.SwarmManager:
-		sw := docker.NewSwarm(engine)
+		sw := docker.NewSwarm(engine.Engine)
 		clusterUpdates := make(chan model.Cluster, 16)
 		go sw.Watch(ctx, clusterUpdates)
 		cfg.Swarm, cfg.Cluster = sw, clusterUpdates

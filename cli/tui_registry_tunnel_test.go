@@ -30,12 +30,12 @@ func TestRegistryThroughTheEngineWhenNoAddressAnswers(t *testing.T) {
 		Suffix: "consul", Image: consulImage, Networks: []string{"none"}, Start: true,
 		Labels: map[string]string{registry.LabelRole: registry.RoleRegistry},
 	})
-	engine, err := docker.Connect("")
+	engine, err := dial("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer engine.Close()
-	tunnel := docker.NewTunnel(engine.Client, tmuxtest.BuildTopo(t), env.Labels())
+	tunnel := docker.NewTunnel(engine.sdk, tmuxtest.BuildTopo(t), env.Labels())
 	defer tunnel.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

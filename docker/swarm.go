@@ -76,7 +76,7 @@ type Swarm struct {
 // NewSwarm returns the swarm adapter of an engine. It does not check the
 // engine's role: Read and Watch do, and say what to do about a worker.
 func NewSwarm(e *Engine) *Swarm {
-	return newSwarm(e.Client, e.Host)
+	return newSwarm(e.sdk, e.Host)
 }
 
 func newSwarm(api swarmAPI, host string) *Swarm {

@@ -241,14 +241,14 @@ func (m *Model) statusBar() string {
 		engine += " · Docker " + v
 	}
 	running, total := m.topo.Counts()
-	counts := countOf(len(m.topo.Networks), "network") + fmt.Sprintf(" · %d/%d running", running, total)
+	counts := plural(len(m.topo.Networks), "network") + fmt.Sprintf(" · %d/%d running", running, total)
 	if m.width < 120 {
 		// Narrow: the connection state matters more than the words.
 		engine = strings.TrimPrefix(strings.TrimPrefix(m.cfg.EngineInfo.Host, "unix://"), "tcp://")
 		if v := m.cfg.EngineInfo.Version; v != "" {
 			engine += " " + v
 		}
-		counts = countOf(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
+		counts = plural(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
 	}
 	var conn string
 	switch {
@@ -385,12 +385,4 @@ func shortID(id string) string {
 // ansiFit truncates styled text to w cells.
 func ansiFit(s string, w int) string {
 	return lipgloss.NewStyle().MaxWidth(w).Render(s)
-}
-
-// countOf writes a count with its noun, singular for one.
-func countOf(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -69,6 +69,20 @@ type EngineBatchMsg struct{ Updates []model.Update }
 // long one Update may hold the loop (keys wait behind it).
 const maxBatch = 1024
 
+// receive waits for the next value on ch: msg(v) for a value, closed()
+// once ch is closed. The command is re-armed after each of its messages,
+// so a stream's values reach Update one at a time, in order (bubbletea's
+// examples/realtime).
+func receive[T any](ch <-chan T, msg func(T) tea.Msg, closed func() tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		v, ok := <-ch
+		if !ok {
+			return closed()
+		}
+		return msg(v)
+	}
+}
+
 // waitForUpdate is re-armed after every update so the watch reaches Update
 // one message at a time, in order. Updates already waiting behind the one
 // received come in the same message (EngineBatchMsg): Bubble Tea draws the

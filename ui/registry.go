@@ -8,7 +8,6 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/topo-dev/topo/model"
 )
@@ -34,13 +33,8 @@ func waitForRegistry(ch <-chan model.Registry, id int) tea.Cmd {
 	if ch == nil {
 		return nil
 	}
-	return func() tea.Msg {
-		r, ok := <-ch
-		if !ok {
-			return RegistryClosedMsg{}
-		}
-		return RegistryMsg{Registry: r, watch: id}
-	}
+	return receive(ch, func(r model.Registry) tea.Msg { return RegistryMsg{Registry: r, watch: id} },
+		func() tea.Msg { return RegistryClosedMsg{} })
 }
 
 // registryHeaderLines is the fixed header above the scrolling list: where,
@@ -315,17 +309,6 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
-}
-
-// clip cuts styled text to w cells.
-func clip(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
 }
 
 // refresh renders the list and keeps the selection in view.

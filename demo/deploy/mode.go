@@ -98,7 +98,7 @@ func (d *Deployer) URL(ctx context.Context) string {
 // swarmHost is the manager's address as the client reaches it: the host of
 // a tcp:// engine, loopback for a local socket.
 func (d *Deployer) swarmHost() string {
-	if u, err := url.Parse(d.cli.DaemonHost()); err == nil && u.Scheme == "tcp" {
+	if u, err := url.Parse(d.api.DaemonHost()); err == nil && u.Scheme == "tcp" {
 		if h, _, err := net.SplitHostPort(u.Host); err == nil {
 			return h
 		}
