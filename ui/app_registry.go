@@ -123,7 +123,14 @@ func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
 			return m.retryLater(msg.Err)
 		}
 	default:
-		several := len(msg.Conns)+len(m.regWatches) > 1
+		names := map[string]bool{}
+		for _, w := range m.regWatches {
+			names[w.Name] = true
+		}
+		for _, c := range msg.Conns {
+			names[c.Name] = true
+		}
+		several := len(names) > 1
 		for _, c := range msg.Conns {
 			cmds = append(cmds, m.watchRegistry(c, several))
 		}
