@@ -95,8 +95,9 @@ func (rs Registries) Link(t Topology) RegistryLinks { return rs.LinkElsewhere(t,
 // Registry.LinkElsewhere).
 func (rs Registries) LinkElsewhere(t Topology, e Elsewhere) RegistryLinks {
 	out := RegistryLinks{ByRegistry: make(map[string]Links, len(rs)), RegisteredIn: map[string][]string{}}
+	idx := indexTopology(t)
 	for _, r := range rs {
-		l := r.LinkElsewhere(t, e)
+		l := r.linkIndexed(t, idx, e)
 		out.ByRegistry[r.Name] = l
 		for id := range l.ByContainer {
 			out.RegisteredIn[id] = append(out.RegisteredIn[id], r.Name)
