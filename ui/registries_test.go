@@ -277,3 +277,19 @@ func TestSecondRegistryIsLookedForUntilItAnswers(t *testing.T) {
 		t.Errorf("the same agent under another name: sections %v, new watch stopped %v", got, stopped)
 	}
 }
+
+// Registry names come from outside (a --consul value, a container's name
+// or compose service): the sections, the summary, the badges' letters and
+// the log draw them inert.
+func TestHostileRegistryNamesAreInert(t *testing.T) {
+	topo := twoRegistriesTopo()
+	hs := newHarnessWith(t, 200, 50, &topo, func(c *Config) { c.Registry = &fakeConnector{results: []error{nil}} })
+	apps, infra := twoRegistries()
+	apps.Name, infra.Name = csiClear+"apps", bidiFlip+"infra"+oscTitle
+	connectTwo(hs, apps, infra)
+	out := rawView(hs.m)
+	assertInert(t, out)
+	if !strings.Contains(out, `\x1b[2J`) || !strings.Contains(out, `\u202e`) {
+		t.Errorf("the names' escapes are not shown:\n%s", out)
+	}
+}
