@@ -206,7 +206,7 @@ func (p *RegistryPanel) summary() string {
 	if unregistered > 0 {
 		issues = append(issues, s.Warning.Render(fmt.Sprintf("? %d unregistered", unregistered)))
 	}
-	second := s.Muted.Render("every container in the registry it names")
+	second := s.Muted.Render("no misplaced container")
 	if len(issues) > 0 {
 		second = strings.Join(issues, s.Muted.Render(" · "))
 	}
