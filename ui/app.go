@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"strings"
 	"time"
 
@@ -98,12 +97,20 @@ type Model struct {
 	// showRegistry is the registry panel's toggle: a panel beside any
 	// screen, not a screen of its own.
 	showRegistry bool
-	// regConn is the registry watch; regSearching says a look for one is
-	// under way, so events do not start a second.
-	regConn      RegistryConn
+	// regWatches are the registry watches, one per registry, in the
+	// panel's order; regNextID numbers them (see RegistryMsg.watch).
+	regWatches []regWatch
+	regNextID  int
+	// regSearching says a look for registries is under way, so events do
+	// not start a second; regAgain that a container started meanwhile,
+	// so one more look follows it.
 	regSearching bool
+	regAgain     bool
 	// regRetries counts the looks again for a registry that did not answer.
 	regRetries int
+	// misplaced is what the log last said of each misplaced container,
+	// so each change is logged once.
+	misplaced map[string]string
 
 	// The isolation view: an overlay on the lanes, a matrix that replaces
 	// them, and the results of a live probe in a side panel.
@@ -224,9 +231,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case registryRetryMsg:
 		return m, m.retryRegistry()
 	case RegistryMsg:
-		m.registry.SetRegistry(msg.Registry)
-		m.lanes.Invalidate()
-		return m, waitForRegistry(m.regConn.Updates)
+		return m, m.registrySnapshot(msg)
 	case RegistryClosedMsg:
 		return m, nil
 	case ProbeDoneMsg:
@@ -331,6 +336,8 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	}
 	m.lanes.SetTopology(m.topo)
 	m.registry.SetTopology(m.topo)
+	m.markGone()
+	m.noteMisplaced()
 	// The overlay and the matrix are computed over every container: only
 	// while shown, not on every event of an engine nobody is inspecting.
 	if m.on(screenOverlay) {
@@ -386,81 +393,6 @@ func (m *Model) applyUpdate(u model.Update) bool {
 		return false
 	}
 	return true
-}
-
-// maybeFindRegistry looks for the registry after the first snapshot, and
-// again when a container starts while none was found (or the one found
-// automatically is failing): a demo deployed from topo brings its Consul.
-func (m *Model) maybeFindRegistry(u model.Update) tea.Cmd {
-	if m.cfg.Registry == nil || m.regSearching {
-		return nil
-	}
-	switch {
-	case m.regConn.Updates == nil && (u.Snapshot != nil || isStart(u.Event)):
-	case m.regConn.Auto && m.registry.Registry().Error != "" && isStart(u.Event):
-	default:
-		return nil
-	}
-	if isStart(u.Event) {
-		m.regRetries = 0
-	}
-	m.regSearching = true
-	return connectRegistry(m.cfg.Registry, m.topo)
-}
-
-// retryRegistry looks for the registry again if none was found meanwhile.
-func (m *Model) retryRegistry() tea.Cmd {
-	if m.cfg.Registry == nil || m.regSearching || m.regConn.Updates != nil {
-		return nil
-	}
-	m.regSearching = true
-	return connectRegistry(m.cfg.Registry, m.topo)
-}
-
-func isStart(ev *model.Event) bool {
-	return ev != nil && ev.Type == model.EventContainer && ev.BaseAction() == "start"
-}
-
-// Looking again for a registry container that did not answer (a Consul
-// still starting): after regRetryFirst, doubling up to regRetryMax, at most
-// regRetryLimit times until a container starts again. Nothing else would
-// trigger a new look when the Consul is the last container to start, as
-// on a swarm, where the app's replicas may all run on other nodes.
-const (
-	regRetryFirst = 500 * time.Millisecond
-	regRetryMax   = 5 * time.Second
-	regRetryLimit = 10
-)
-
-// registryRetryMsg asks for another look for the registry.
-type registryRetryMsg struct{}
-
-func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
-	m.regSearching = false
-	if msg.Err != nil {
-		if m.regConn.Updates != nil {
-			return nil
-		}
-		m.registry.SetAbsent(msg.Err.Error())
-		if !errors.Is(msg.Err, model.ErrRegistryNotAnswering) || m.regRetries >= regRetryLimit {
-			return nil
-		}
-		delay := min(regRetryFirst<<m.regRetries, regRetryMax)
-		m.regRetries++
-		return tea.Tick(delay, func(time.Time) tea.Msg { return registryRetryMsg{} })
-	}
-	m.regRetries = 0
-	if m.regConn.Updates != nil {
-		if m.regConn.Addr == msg.Conn.Addr {
-			msg.Conn.Stop()
-			return nil
-		}
-		m.regConn.Stop()
-	}
-	m.regConn = msg.Conn
-	m.registry.SetRegistry(model.Registry{Addr: msg.Conn.Addr, Source: msg.Conn.Source})
-	m.log.Add(m.cfg.Now(), "registry: "+msg.Conn.Source, false)
-	return waitForRegistry(msg.Conn.Updates)
 }
 
 func isBadEvent(ev model.Event) bool {

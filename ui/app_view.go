@@ -241,6 +241,7 @@ func (m *Model) helpView(w, h int) string {
 		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing") +
 		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
 		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered") +
+		m.severalRegistriesHelp() +
 		"\n\n" + m.styles.Muted.Render("press any key to close")
 	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
 }
@@ -292,32 +293,52 @@ func (m *Model) statusBar() string {
 	return ansiFit(fields[0]+sep+fields[1], m.width)
 }
 
+// maxStatusNames is how long the registries' names may be together for
+// the status bar to give them; beyond, it gives their letters.
+const maxStatusNames = 40
+
 // registryStatus says which registry is in use, how it was found, and
-// whether it answers.
+// whether it answers; with several, each one's state (and name, long).
 func (m *Model) registryStatus(long bool) string {
 	s := m.styles
-	if m.regConn.Updates == nil {
+	if len(m.regWatches) == 0 {
 		if m.regSearching {
 			return s.Muted.Render("registry …")
 		}
 		return s.Muted.Render("no registry")
 	}
-	r := m.registry.Registry()
-	mark := s.Warning.Render("◌")
-	switch {
-	case r.Error != "":
-		mark = s.Error.Render("✗")
-	case r.Live():
-		mark = s.Healthy.Render("●")
-	}
 	withheld := ""
-	if m.regConn.TokenWithheld {
-		withheld = s.Warning.Render(" (token not sent)")
+	// Few short names are given as they are; else each one's letter.
+	named := long && len(m.regWatches) > 1 && len(strings.Join(m.registry.Names(), " ")) <= maxStatusNames
+	marks := make([]string, len(m.regWatches))
+	for i, w := range m.regWatches {
+		if w.TokenWithheld {
+			withheld = s.Warning.Render(" (token not sent)")
+		}
+		r, _ := m.registry.Registry(w.Name)
+		marks[i] = s.Warning.Render("◌")
+		switch {
+		case m.registry.Gone(w.Name) != "":
+			marks[i] = s.Muted.Render("○")
+		case r.Error != "":
+			marks[i] = s.Error.Render("✗")
+		case r.Live():
+			marks[i] = s.Healthy.Render("●")
+		}
+		switch {
+		case named:
+			marks[i] += " " + w.Name
+		case long && len(m.regWatches) > 1:
+			marks[i] += " " + m.registry.tag(w.Name)
+		}
 	}
-	if !long {
-		return "registry " + mark + withheld
+	switch {
+	case len(m.regWatches) > 1:
+		return "registries " + strings.Join(marks, " ") + withheld
+	case !long:
+		return "registry " + marks[0] + withheld
 	}
-	return "registry " + mark + " " + m.regConn.Source + withheld
+	return "registry " + marks[0] + " " + m.regWatches[0].Source + withheld
 }
 
 func (m *Model) footer() string {
