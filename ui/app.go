@@ -218,7 +218,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()
-		return m, nil
+		return m, m.inspectSelection()
 	case EngineUpdateMsg:
 		return m, tea.Batch(m.applyUpdates(msg.Update), waitForUpdate(m.cfg.Updates))
 	case EngineBatchMsg:
@@ -427,7 +427,15 @@ func (m *Model) selectionChanged() tea.Cmd {
 	if m.focus != paneRegistry {
 		m.registry.SelectContainer(c.ID)
 	}
-	if !m.detailsVisible() || m.cfg.Engine == nil || c.ID == m.inspected {
+	return m.inspectSelection()
+}
+
+// inspectSelection asks for the selection's inspection when the details
+// show and it was not asked for yet: after a move, or after a resize that
+// brought the details pane in beside the lanes.
+func (m *Model) inspectSelection() tea.Cmd {
+	c, ok := m.selected()
+	if !ok || !m.detailsVisible() || m.cfg.Engine == nil || c.ID == m.inspected {
 		return nil
 	}
 	m.inspected = c.ID

@@ -565,6 +565,23 @@ func TestEnterOpensDetailsAndEscCloses(t *testing.T) {
 	}
 }
 
+// Regression: widening a narrow terminal brought the details pane in
+// beside the lanes saying "reading details…" until the selection moved: a
+// resize never asked for the inspection.
+func TestWideningAskForTheSelectionsDetails(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 80, 24, &topo)
+	hs.press("right")
+	if strings.Contains(hs.view(), "aka api.internal") {
+		t.Fatalf("details at 80 columns before enter:\n%s", hs.view())
+	}
+	hs.send(tea.WindowSizeMsg{Width: 200, Height: 50})
+	v := hs.view()
+	if strings.Contains(v, "reading details…") || !strings.Contains(v, "aka api.internal") {
+		t.Errorf("after widening, the details beside the lanes lack the inspection:\n%s", v)
+	}
+}
+
 func TestDetailsShowAnInspectionErrorReadably(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 80, 24, &topo)
