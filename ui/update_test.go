@@ -568,7 +568,7 @@ func TestEnterOpensDetailsAndEscCloses(t *testing.T) {
 // Regression: widening a narrow terminal brought the details pane in
 // beside the lanes saying "reading details…" until the selection moved: a
 // resize never asked for the inspection.
-func TestWideningAskForTheSelectionsDetails(t *testing.T) {
+func TestWideningAsksForTheSelectionsDetails(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 80, 24, &topo)
 	hs.press("right")
