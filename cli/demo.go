@@ -28,6 +28,9 @@ type demoFlags struct {
 	lbBind     string
 	selfBinary string
 	images     deploy.Images
+	// registries is how many registries up deploys (--registries, env
+	// TOPO_DEMO_REGISTRIES, which the TUI's D reads); 0 keeps what runs.
+	registries int
 	// envErr is a demo variable of the environment in error.
 	envErr error
 }
@@ -39,6 +42,8 @@ const (
 	envDemoProject = "TOPO_DEMO_PROJECT"
 	envDemoLBPort  = "TOPO_DEMO_LB_PORT"
 	envDemoLBBind  = "TOPO_DEMO_LB_BIND"
+	// envDemoRegistries is 2 for a second registry (see deploy.MaxRegistries).
+	envDemoRegistries = "TOPO_DEMO_REGISTRIES"
 )
 
 func demoFlagsFromEnv(getenv func(string) string) *demoFlags {
@@ -47,6 +52,16 @@ func demoFlagsFromEnv(getenv func(string) string) *demoFlags {
 		lbPort:  deploy.DefaultLBPort,
 		lbBind:  cmp.Or(getenv(envDemoLBBind), deploy.DefaultLBBind),
 		images:  deploy.ImagesFromEnv(getenv),
+	}
+	if v := getenv(envDemoRegistries); v != "" {
+		n, err := strconv.Atoi(v)
+		if err == nil {
+			err = deploy.ValidateRegistries(n)
+		}
+		if err != nil {
+			f.envErr = fmt.Errorf("%s=%q: write 1 or 2 (2 adds infra-consul, the infrastructure's registry), or unset it", envDemoRegistries, v)
+		}
+		f.registries = n
 	}
 	if v := getenv(envDemoLBPort); v != "" {
 		p, err := strconv.Atoi(v)
@@ -167,6 +182,10 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 			if err := deploy.ValidateScale(deploy.ServiceApp, up.Replicas); err != nil {
 				return fmt.Errorf("--replicas: %w", err)
 			}
+			up.Registries = f.registries
+			if err := deploy.ValidateRegistries(up.Registries); err != nil {
+				return err
+			}
 			return withDeployer(cmd, opts, f, func(ctx context.Context, d *deploy.Deployer) error {
 				p := newStepPrinter(cmd.OutOrStdout())
 				deployUp := d.Up
@@ -189,6 +208,7 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&up.Wait, "wait", false, "wait until every app instance is healthy and the load balancer answers")
 	cmd.Flags().IntVar(&up.Replicas, "replicas", 0, "app instances (default: keep the current count, 2 on a first deploy)")
+	cmd.Flags().IntVar(&f.registries, "registries", f.registries, "registries: 1 (consul), or 2 to add infra-consul, which holds the lb and mongo while consul holds the app instances (default: keep what runs, 1 on a first deploy; env "+envDemoRegistries+")")
 	cmd.Flags().DurationVar(&up.WaitTimeout, "timeout", time.Minute, "with --wait, give up after this long")
 	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "deploy as Swarm services on overlay networks (the engine must be a manager; images must be on every node; the lb is published through the ingress mesh when the manager has IPVS, else with mode=host on a manager; either way on every interface of the node: a swarm has no bind address, so --lb-bind other than 0.0.0.0 is refused)")
 	return cmd

@@ -143,3 +143,19 @@ func TestDemoSettingsFromEnvironment(t *testing.T) {
 		t.Errorf("a bad port in the environment: %v, want an error naming the variable", err)
 	}
 }
+
+// TOPO_DEMO_REGISTRIES is what makes D deploy the second registry.
+func TestDemoRegistriesFromEnvironment(t *testing.T) {
+	for v, want := range map[string]int{"": 0, "1": 1, "2": 2} {
+		f := demoFlagsFromEnv(func(k string) string { return map[string]string{"TOPO_DEMO_REGISTRIES": v}[k] })
+		if err := f.check(); err != nil || f.registries != want {
+			t.Errorf("TOPO_DEMO_REGISTRIES=%q: %d, %v; want %d", v, f.registries, err, want)
+		}
+	}
+	for _, v := range []string{"3", "two"} {
+		f := demoFlagsFromEnv(func(k string) string { return map[string]string{"TOPO_DEMO_REGISTRIES": v}[k] })
+		if err := f.check(); err == nil || !strings.Contains(err.Error(), "TOPO_DEMO_REGISTRIES") {
+			t.Errorf("TOPO_DEMO_REGISTRIES=%q: %v, want an error naming the variable", v, err)
+		}
+	}
+}

@@ -26,17 +26,22 @@ func newDemoUI(engine engineConn, opts *globalOptions, tunnel deploy.Tunnel) (ui
 	if err != nil {
 		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
 	}
-	return demoUI{d}, trafficUI{url: d.LBURL(), resolve: d.URL, project: d.Project(), rate: traffic.DefaultRate}, nil
+	return demoUI{d: d, registries: f.registries}, trafficUI{url: d.LBURL(), resolve: d.URL, project: d.Project(), rate: traffic.DefaultRate}, nil
 }
 
 // demoUI adapts *deploy.Deployer to ui.DemoDeployer: the TUI's deploy
 // waits until the demo answers, and its teardown keeps the data volume.
-type demoUI struct{ d *deploy.Deployer }
+type demoUI struct {
+	d *deploy.Deployer
+	// registries is TOPO_DEMO_REGISTRIES: D deploys a second registry
+	// when it says 2.
+	registries int
+}
 
 func (a demoUI) Project() string { return a.d.Project() }
 
 func (a demoUI) Up(ctx context.Context, progress func(ui.DemoStep)) (string, error) {
-	res, err := a.d.Up(ctx, deploy.UpOptions{Wait: true}, uiSteps(progress))
+	res, err := a.d.Up(ctx, deploy.UpOptions{Wait: true, Registries: a.registries}, uiSteps(progress))
 	return res.URL, err
 }
 

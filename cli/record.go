@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -137,12 +138,14 @@ type recordedRegistry struct {
 	ctx   context.Context
 }
 
-func (c recordedRegistry) Connect(ctx context.Context, topo model.Topology) (ui.RegistryConn, error) {
-	conn, err := c.inner.Connect(ctx, topo)
-	if err == nil && conn.Updates != nil {
-		conn.Updates = c.r.teeRegistry(c.ctx, conn.Updates)
+func (c recordedRegistry) Connect(ctx context.Context, topo model.Topology) ([]ui.RegistryConn, error) {
+	conns, err := c.inner.Connect(ctx, topo)
+	for i := range conns {
+		if conns[i].Updates != nil {
+			conns[i].Updates = c.r.teeRegistry(c.ctx, conns[i].Updates)
+		}
 	}
-	return conn, err
+	return conns, err
 }
 
 // demoLine is a demo progress report as recorded: ui.DemoStep with its
@@ -317,7 +320,7 @@ func runRecord(ctx context.Context, opts *globalOptions, path string, stderr int
 	}
 	tunnel := docker.NewTunnel(engine.sdk, opts.selfBinary, nil)
 	defer tunnel.Close()
-	reg := registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx}
+	reg := registryConnector{flagAddrs: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx}
 	looked := false
 	for {
 		select {
@@ -344,13 +347,21 @@ func runRecord(ctx context.Context, opts *globalOptions, path string, stderr int
 
 func recordRegistry(ctx context.Context, reg registryConnector, topo model.Topology, rec *recorder) {
 	findCtx, cancel := context.WithTimeout(ctx, registrySnapshotTimeout)
-	conn, err := reg.Connect(findCtx, topo)
+	conns, err := reg.Connect(findCtx, topo)
 	cancel()
 	if err != nil {
 		return
 	}
-	defer conn.Stop()
-	for r := range rec.teeRegistry(ctx, conn.Updates) {
-		_ = r
+	var wg sync.WaitGroup
+	for _, conn := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conn.Stop()
+			for r := range rec.teeRegistry(ctx, conn.Updates) {
+				_ = r
+			}
+		}()
 	}
+	wg.Wait()
 }

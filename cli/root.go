@@ -42,8 +42,10 @@ func Main(version string) int {
 
 // globalOptions are the flags every command shares.
 type globalOptions struct {
-	host   string
-	consul string
+	host string
+	// consul holds each --consul value (the flag may be repeated, one
+	// registry each, as NAME=ADDR or ADDR).
+	consul []string
 	// selfBinary is the static Linux build of topo that probe and demo
 	// containers run; empty means the running executable.
 	selfBinary string
@@ -77,7 +79,7 @@ docker context, else the default socket.`,
 	root.Flags().StringVar(&opts.record, "record", "", "record what topo sees to this file (play it with topo replay FILE)")
 	root.Flags().StringVar(&opts.svgDir, "svg-dir", "", "where e saves the screen as SVG (default: the current directory)")
 	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
-	root.PersistentFlags().StringVar(&opts.consul, "consul", "", "Consul HTTP address (default: CONSUL_HTTP_ADDR, else a Consul container found on the engine)")
+	root.PersistentFlags().StringArrayVar(&opts.consul, "consul", nil, "Consul HTTP address, or NAME=ADDR; repeat for several registries (default: CONSUL_HTTP_ADDR, else every Consul container found on the engine)")
 	root.SetVersionTemplate("topo {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -49,7 +51,7 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 			if asJSON {
 				tunnel := docker.NewTunnel(engine.sdk, opts.selfBinary, nil)
 				defer tunnel.Close()
-				reg, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
+				regs, regErr := registrySnapshot(ctx, opts.consul, topo, remoteHost(engine.Host), tunnel)
 				out := snapshotJSON{Engine: info, Export: topo.Export(), RegistryError: regErr}
 				var elsewhere model.Elsewhere
 				if info.SwarmManager {
@@ -58,9 +60,15 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 						out.Swarm, elsewhere = &export, c.Elsewhere()
 					}
 				}
-				if reg != nil {
+				if len(regs) > 0 {
+					// registry stays the first, as before several.
+					reg := regs[0]
 					links := reg.LinkElsewhere(topo, elsewhere)
-					out.Registry, out.RegistryLinks = reg, &links
+					out.Registry, out.RegistryLinks = &reg, &links
+				}
+				if len(regs) > 1 {
+					links := model.Registries(regs).LinkElsewhere(topo, elsewhere)
+					out.Registries, out.RegistriesLinks = regs, &links
 				}
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
@@ -85,15 +93,42 @@ func newSnapshotCmd(opts *globalOptions) *cobra.Command {
 // registry's first answer; a registry that is down is reported, not awaited.
 const registrySnapshotTimeout = 3 * time.Second
 
-// registrySnapshot reads the registry once for `topo snapshot --json`:
-// the first complete answer of a watch, which is then cancelled.
-func registrySnapshot(ctx context.Context, flagAddr string, topo model.Topology, engineHost string, tunnel registry.Tunnel) (*model.Registry, string) {
+// registrySnapshot reads every registry once for `topo snapshot --json`:
+// the first complete answer of each one's watch, read at once, which is
+// then cancelled. The error says what failed, registry by registry.
+func registrySnapshot(ctx context.Context, flagAddrs []string, topo model.Topology, engineHost string, tunnel registry.Tunnel) ([]model.Registry, string) {
 	ctx, cancel := context.WithTimeout(ctx, registrySnapshotTimeout)
 	defer cancel()
-	target, err := registry.Find(ctx, flagAddr, topo, engineHost, tunnel)
+	targets, err := registry.FindAll(ctx, flagAddrs, topo, engineHost, tunnel)
 	if err != nil {
 		return nil, err.Error()
 	}
+	regs := make([]*model.Registry, len(targets))
+	errs := make([]string, len(targets))
+	var wg sync.WaitGroup
+	for i, target := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			regs[i], errs[i] = readRegistryOnce(ctx, target)
+		}()
+	}
+	wg.Wait()
+	var out []model.Registry
+	var failed []string
+	for i, r := range regs {
+		if r != nil {
+			out = append(out, *r)
+		}
+		if errs[i] != "" {
+			failed = append(failed, errs[i])
+		}
+	}
+	return out, strings.Join(failed, "; ")
+}
+
+// readRegistryOnce is the first complete answer of one registry's watch.
+func readRegistryOnce(ctx context.Context, target registry.Target) (*model.Registry, string) {
 	ch, err := registry.Watch(ctx, target, registry.Options{})
 	if err != nil {
 		return nil, err.Error()

@@ -72,10 +72,14 @@ func snapshotFrom(cmd *cobra.Command, f replayFlags, width int, asJSON, builtIn 
 type snapshotJSON struct {
 	Engine docker.Info `json:"engine"`
 	model.Export
-	Registry      *model.Registry      `json:"registry,omitempty"`
-	RegistryLinks *model.Links         `json:"registry_links,omitempty"`
-	RegistryError string               `json:"registry_error,omitempty"`
-	Swarm         *model.ClusterExport `json:"swarm,omitempty"`
+	Registry      *model.Registry `json:"registry,omitempty"`
+	RegistryLinks *model.Links    `json:"registry_links,omitempty"`
+	RegistryError string          `json:"registry_error,omitempty"`
+	// Registries and RegistriesLinks are every registry when topo
+	// follows more than one (registry is then the first).
+	Registries      []model.Registry     `json:"registries,omitempty"`
+	RegistriesLinks *model.RegistryLinks `json:"registries_links,omitempty"`
+	Swarm           *model.ClusterExport `json:"swarm,omitempty"`
 }
 
 // replayExport builds the --json document from a recorded state: the

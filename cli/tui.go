@@ -53,9 +53,11 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Engine:     engine,
 		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
 		Updates:    updates,
-		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
+		Registry:   registryConnector{flagAddrs: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
 		Prober:     docker.NewProber(engine.Engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
+		Logs:       logSource{engine.Engine},
+		Volumes:    engine.Engine,
 		Screens:    svgScreens{dir: opts.svgDir},
 	}
 	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
@@ -136,10 +138,10 @@ func programExit(err error) error {
 	return fmt.Errorf("terminal: %w", err)
 }
 
-// registryConnector finds the registry and starts its watch under topo's
-// own context, so quitting ends every watcher goroutine.
+// registryConnector finds the registries and starts a watch of each under
+// topo's own context, so quitting ends every watcher goroutine.
 type registryConnector struct {
-	flagAddr string
+	flagAddrs []string
 	// engineHost is the host of a tcp:// engine, where the ports it
 	// publishes are dialled; empty for a local engine.
 	engineHost string
@@ -148,18 +150,28 @@ type registryConnector struct {
 	ctx    context.Context
 }
 
-func (r registryConnector) Connect(ctx context.Context, topo model.Topology) (ui.RegistryConn, error) {
-	target, err := registry.Find(ctx, r.flagAddr, topo, r.engineHost, r.tunnel)
+func (r registryConnector) Connect(ctx context.Context, topo model.Topology) ([]ui.RegistryConn, error) {
+	targets, err := registry.FindAll(ctx, r.flagAddrs, topo, r.engineHost, r.tunnel)
 	if err != nil {
-		return ui.RegistryConn{}, err
+		return nil, err
 	}
-	watchCtx, cancel := context.WithCancel(r.ctx)
-	ch, err := registry.Watch(watchCtx, target, registry.Options{})
-	if err != nil {
-		cancel()
-		return ui.RegistryConn{}, err
+	conns := make([]ui.RegistryConn, 0, len(targets))
+	for _, target := range targets {
+		// Each registry its own watch and context: one failing or
+		// replaced leaves the others as they are.
+		watchCtx, cancel := context.WithCancel(r.ctx)
+		ch, err := registry.Watch(watchCtx, target, registry.Options{})
+		if err != nil {
+			cancel()
+			for _, c := range conns {
+				c.Stop()
+			}
+			return nil, err
+		}
+		conns = append(conns, ui.RegistryConn{Updates: ch, Name: target.Name, Addr: target.Addr, Source: target.Source,
+			Auto: !target.Named, Container: target.Container, TokenWithheld: target.TokenWithheld(), Stop: cancel})
 	}
-	return ui.RegistryConn{Updates: ch, Addr: target.Addr, Source: target.Source, Auto: !target.Named, TokenWithheld: target.TokenWithheld(), Stop: cancel}, nil
+	return conns, nil
 }
 
 // remoteHost is the host of a tcp:// engine address, where that engine's

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -55,11 +56,14 @@ func TestRegistryThroughTheEngineWhenNoAddressAnswers(t *testing.T) {
 	var updates <-chan model.Registry
 	// The agent needs a moment after its start to answer.
 	dockertest.Eventually(t, 0, func() (bool, string) {
-		rc, err := connector.Connect(ctx, topo)
+		rcs, err := connector.Connect(ctx, topo)
 		if err != nil {
 			return false, err.Error()
 		}
-		source, updates = rc.Source, rc.Updates
+		if len(rcs) != 1 {
+			return false, fmt.Sprintf("%d registries found, want the one", len(rcs))
+		}
+		source, updates = rcs[0].Source, rcs[0].Updates
 		return true, ""
 	})
 	if !strings.Contains(source, "through the engine") {

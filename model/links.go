@@ -141,8 +141,13 @@ func (r Registry) Link(t Topology) Links { return r.LinkElsewhere(t, Elsewhere{}
 // instance whose container or address is a task on another node (e) is
 // linked to that task rather than called stale.
 func (r Registry) LinkElsewhere(t Topology, e Elsewhere) Links {
+	return r.linkIndexed(t, indexTopology(t), e)
+}
+
+// linkIndexed is LinkElsewhere over an index of t made once for every
+// registry (see Registries.LinkElsewhere).
+func (r Registry) linkIndexed(t Topology, idx topologyIndex, e Elsewhere) Links {
 	l := Links{Instances: make(map[string]InstanceLink, r.InstanceCount()), ByContainer: map[string][]string{}}
-	idx := indexTopology(t)
 	for _, s := range r.Services {
 		for _, in := range s.Instances {
 			link := linkInstance(in, t, idx, e)

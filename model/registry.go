@@ -167,6 +167,12 @@ type Registry struct {
 	Name string `json:"name,omitempty"`
 	// Addr is the agent's HTTP address (host:port).
 	Addr string `json:"addr,omitempty"`
+	// ComposeProject and ComposeService are those of the container the
+	// registry was found in, if any: a container of that project that
+	// names the service as its registry means this one, whatever Name
+	// topo had to give it (two projects may each run an infra-consul).
+	ComposeProject string `json:"compose_project,omitempty"`
+	ComposeService string `json:"compose_service,omitempty"`
 	// Source says how topo found the registry, for the status bar:
 	// "--consul 127.0.0.1:8500", "CONSUL_HTTP_ADDR 10.0.0.5:8500",
 	// "auto: container consul-1 (published 127.0.0.1:8500)".

@@ -346,7 +346,8 @@ func (r *ReachMatrix) clamp() {
 	r.colOff = max(0, min(r.colOff, n-r.visibleCols()))
 }
 
-// Update scrolls: ↑/↓ rows, ←/→ columns, pgup/pgdown a page, home/end.
+// Update scrolls: ↑/↓ rows, ←/→ columns (l is the logs), pgup/pgdown a
+// page, home/end.
 func (r *ReachMatrix) Update(msg tea.Msg) tea.Cmd {
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
@@ -360,7 +361,7 @@ func (r *ReachMatrix) Update(msg tea.Msg) tea.Cmd {
 		r.rowOff++
 	case "left", "h":
 		r.colOff--
-	case "right", "l":
+	case "right":
 		r.colOff++
 	case "pgup":
 		r.rowOff -= r.visibleRows()

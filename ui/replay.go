@@ -93,9 +93,9 @@ type player struct {
 	// gen tells the pending tick from older ones, which a pause, a step
 	// or a change of speed made obsolete.
 	gen int
-	// sawRegistry and sawCluster say the recording so far holds a
-	// registry and a swarm: the panel and the cluster view open to them.
-	sawRegistry, sawCluster bool
+	// sawCluster says the recording so far holds a swarm: the cluster
+	// view opens to it.
+	sawCluster bool
 	// opened says the registry panel was opened for the recording's
 	// registry once: after that, c is the viewer's, also across a rebuild.
 	opened bool
@@ -259,11 +259,11 @@ func (m *Model) seek(n int) tea.Cmd {
 	m.log = NewEventLog(m.styles)
 	m.registry = NewRegistryPanel(m.styles, m.cfg.Now)
 	m.registry.SetAbsent("no registry in the recording so far")
-	m.regConn = RegistryConn{}
+	m.regWatches = nil
 	m.cluster = NewClusterView(m.styles)
 	m.demo.reset()
 	m.traffic.reset()
-	r.pos, r.sawRegistry, r.sawCluster = 0, false, false
+	r.pos, r.sawCluster = 0, false
 	r.hold(0)
 	if r.rec.StopReason != "" {
 		m.log.Add(r.rec.Start, r.rec.StopReason, true)
@@ -292,15 +292,7 @@ func (m *Model) replayed(msg tea.Msg) (cmd tea.Cmd, done bool) {
 	r := m.replay
 	switch msg := msg.(type) {
 	case RegistryMsg:
-		if !r.sawRegistry {
-			// The panel opens as it does live once a registry is found.
-			r.sawRegistry = true
-			m.regConn = RegistryConn{Addr: msg.Registry.Addr, Source: msg.Registry.Source}
-			if !r.opened {
-				r.opened, m.showRegistry = true, true
-				m.resize()
-			}
-		}
+		m.replayedRegistry(msg.Registry)
 	case ClusterUpdateMsg:
 		r.sawCluster = true
 	case DemoReplayMsg:
@@ -333,6 +325,23 @@ func (m *Model) replayed(msg tea.Msg) (cmd tea.Cmd, done bool) {
 		return nil, true
 	}
 	return nil, false
+}
+
+// replayedRegistry stands a watch for each registry the recording holds,
+// one with nothing behind it, so the status bar and the panel's sections
+// show it as they did live; the panel opens the first time, as it does
+// once a registry is found.
+func (m *Model) replayedRegistry(reg model.Registry) {
+	for _, w := range m.regWatches {
+		if w.Name == reg.Name {
+			return
+		}
+	}
+	m.regWatches = append(m.regWatches, regWatch{RegistryConn: RegistryConn{Name: reg.Name, Addr: reg.Addr, Source: reg.Source}})
+	if r := m.replay; !r.opened {
+		r.opened, m.showRegistry = true, true
+		m.resize()
+	}
 }
 
 // replayKey handles space, [, ], < and >; false for any other key.

@@ -85,6 +85,9 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	if err := swarmBind(d.opts.LBBind); err != nil {
 		return res, err
 	}
+	if opts.Registries > 1 {
+		return res, fmt.Errorf("%w: --registries %d: a second registry is deployed on a single engine only; drop --swarm or --registries", ErrBadInput, opts.Registries)
+	}
 	d.op.Lock()
 	defer d.op.Unlock()
 	r := newReporter(progress)
