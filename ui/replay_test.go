@@ -313,6 +313,27 @@ func TestReplayClusterViewOpensOnARecordedSwarm(t *testing.T) {
 	}
 }
 
+// TestReplayTwoRecordedRegistries: each registry of the recording gets
+// its section and its mark in the status bar, as live.
+func TestReplayTwoRecordedRegistries(t *testing.T) {
+	rec := replayFixture()
+	infra := model.Registry{Name: "infra", Addr: "10.9.0.2:8500", Source: "auto: container infra-consul", FetchedAt: testNow}
+	rec.Entries = append(rec.Entries[:3:3], append([]ReplayEntry{{Offset: 2600 * time.Millisecond, Msg: RegistryMsg{Registry: infra}}}, rec.Entries[3:]...)...)
+	hs := newReplayHarness(t, 200, 50, rec)
+	hs.rkeys("]", "]", "]")
+	if len(hs.m.regWatches) != 1 {
+		t.Fatalf("after the first registry: %d watches", len(hs.m.regWatches))
+	}
+	hs.rkeys("]", "]")
+	if len(hs.m.regWatches) != 2 || !strings.Contains(hs.view(), "registries ●") || !strings.Contains(hs.view(), "● infra") {
+		t.Errorf("two recorded registries: %d watches\n%s", len(hs.m.regWatches), hs.view())
+	}
+	hs.rkeys("[", "[")
+	if len(hs.m.regWatches) != 1 {
+		t.Errorf("a step back to before the second registry keeps %d watches", len(hs.m.regWatches))
+	}
+}
+
 // TestReplayLateTickKeepsRecordedMoments is the regression for a demo
 // panel saying "-11.0 s": at ×1024 a tick a few milliseconds late is
 // seconds of the recording, and entries were applied at the late moment,
