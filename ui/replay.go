@@ -227,7 +227,8 @@ func (m *Model) play(from, to int) tea.Cmd {
 				// copy, so the recording still holds what it recorded
 				// when a step back plays it again. The values are never
 				// changed in place (see connectRegistry).
-				c := model.Topology{Networks: maps.Clone(snap.Networks), Containers: maps.Clone(snap.Containers)}
+				c := *snap
+				c.Networks, c.Containers, c.Volumes = maps.Clone(snap.Networks), maps.Clone(snap.Containers), maps.Clone(snap.Volumes)
 				u.Update.Snapshot = &c
 			}
 			batch, last = append(batch, u.Update), i
