@@ -196,7 +196,7 @@ func New(cfg Config) *Model {
 		replay: replay, wall: wall,
 	}
 	if replay != nil && cfg.Engine == nil {
-		m.details.SetUninspected("not recorded: the recording has no more of it")
+		m.details.SetUninspected("the recording holds no inspection of it (health log, full command)")
 	}
 	if cfg.Registry == nil {
 		m.registry.SetAbsent("no registry")
