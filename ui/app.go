@@ -196,7 +196,7 @@ func New(cfg Config) *Model {
 		replay: replay, wall: wall,
 	}
 	if replay != nil && cfg.Engine == nil {
-		m.details.SetUninspected("the recording holds no inspection of it (health log, full command)")
+		m.details.SetUninspected("the recording holds no inspection of it")
 	}
 	if cfg.Registry == nil {
 		m.registry.SetAbsent("no registry")
