@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"strings"
 	"time"
 
@@ -33,6 +32,7 @@ const (
 	paneDemo
 	paneTraffic
 	paneLog
+	paneLogs
 )
 
 // mode is what the footer is doing: showing help, reading a filter, or
@@ -97,16 +97,20 @@ type Model struct {
 	// showRegistry is the registry panel's toggle: a panel beside any
 	// screen, not a screen of its own.
 	showRegistry bool
-	// regConn is the registry watch; regSearching says a look for one is
-	// under way, so events do not start a second.
-	regConn      RegistryConn
+	// regWatches are the registry watches, one per registry, in the
+	// panel's order; regNextID numbers them (see RegistryMsg.watch).
+	regWatches []regWatch
+	regNextID  int
+	// regSearching says a look for registries is under way, so events do
+	// not start a second; regAgain that a container started meanwhile,
+	// so one more look follows it.
 	regSearching bool
+	regAgain     bool
 	// regRetries counts the looks again for a registry that did not answer.
 	regRetries int
-	// regGone names the container of an auto-found registry that was
-	// removed, until another registry is found; regTried is the focused
-	// project whose own registry was last looked for.
-	regGone, regTried string
+	// misplaced is what the log last said of each misplaced container,
+	// so each change is logged once.
+	misplaced map[string]string
 
 	// The isolation view: an overlay on the lanes, a matrix that replaces
 	// them, and the results of a live probe in a side panel.
@@ -116,6 +120,10 @@ type Model struct {
 
 	// cluster is the swarm view, shown instead of the lanes when open.
 	cluster *ClusterView
+	// storage is the storage lanes (volumes), shown instead of the lanes
+	// when open; logs is a container's logs.
+	storage *StorageView
+	logs    *LogsPane
 	// screens is which screens are open over the lanes (see screen.go).
 	screens []screen
 
@@ -141,16 +149,30 @@ type Model struct {
 	// focusChosen says the presenter chose the lanes' focus with o, so
 	// topo no longer focuses on the demo by itself.
 	focusChosen bool
+	// lanesBox is the lanes' grid fitted to its box, kept while unchanged.
+	lanesBox boxCache
 	// demoDoneAt is when the last demo operation ended; demoShown is
 	// whether the demo panel was laid out at the last resize.
 	demoDoneAt time.Time
 	demoShown  bool
+	// replay plays a recording (topo replay); nil when live.
+	replay *player
+	// wall is the real clock: a message in the footer stays its time
+	// whatever the replay's clock does (paused, stepped back).
+	wall func() time.Time
 }
 
 // New builds the root model.
 func New(cfg Config) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	var replay *player
+	wall := cfg.Now
+	if cfg.Replay != nil {
+		// Every pane reads the recording's clock, paced by the real one.
+		replay = newPlayer(*cfg.Replay, cfg.Now)
+		cfg.Now = replay.now
 	}
 	// The engine's version and address and the swarm note come from
 	// outside too, but in the Config rather than in a message.
@@ -171,8 +193,13 @@ func New(cfg Config) *Model {
 		registry: NewRegistryPanel(styles, cfg.Now), showRegistry: true,
 		overlay: NewIsolationOverlay(styles), matrix: NewReachMatrix(styles), probe: NewProbeView(styles, cfg.Now),
 		cluster: NewClusterView(styles),
-		demo:    NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
+		storage: NewStorageView(styles), logs: NewLogsPane(styles, ctxOr(cfg.Context)),
+		demo: NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
+		replay: replay, wall: wall,
+	}
+	if replay != nil && cfg.Engine == nil {
+		m.details.SetUninspected("the recording holds no inspection of it")
 	}
 	if cfg.Registry == nil {
 		m.registry.SetAbsent("no registry")
@@ -190,6 +217,9 @@ func New(cfg Config) *Model {
 
 // Init starts the engine watch and the clock.
 func (m *Model) Init() tea.Cmd {
+	if m.replay != nil {
+		return tea.Batch(m.startReplay(), tick())
+	}
 	return tea.Batch(waitForUpdate(m.cfg.Updates), WaitForCluster(m.cfg.Cluster), tick())
 }
 
@@ -206,11 +236,25 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if _, clock := msg.(TickMsg); !clock {
 		m.bodyDirty = true
 	}
+	if m.replay != nil {
+		if cmd, done := m.replayed(msg); done {
+			return m, cmd
+		}
+	}
 	switch msg := msg.(type) {
+	case replayTickMsg:
+		return m, m.replayTick(msg)
+	case ScreenSavedMsg:
+		if msg.Err != nil {
+			m.setFlash("the screen was not saved: "+msg.Err.Error(), true)
+		} else {
+			m.setFlash("saved the screen to "+msg.Path, false)
+		}
+		return m, nil
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()
-		return m, nil
+		return m, m.inspectSelection()
 	case EngineUpdateMsg:
 		return m, tea.Batch(m.applyUpdates(msg.Update), waitForUpdate(m.cfg.Updates))
 	case EngineBatchMsg:
@@ -219,18 +263,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.closed = true
 		return m, nil
 	case RegistryConnectedMsg:
-		return m, m.registryConnected(msg)
+		cmd := m.registryConnected(msg)
+		// The registry panel's height follows its content (see arrange).
+		m.resize()
+		return m, cmd
 	case registryRetryMsg:
 		return m, m.retryRegistry()
 	case RegistryMsg:
-		if m.regGone != "" && m.regConn.Updates == nil {
-			return m, nil // a registry given up (gone) sent its last word
-		}
-		m.registry.SetRegistry(msg.Registry)
-		m.lanes.Invalidate()
-		// The panel's height follows its content (see arrange).
+		cmd := m.registrySnapshot(msg)
 		m.resize()
-		return m, waitForRegistry(m.regConn.Updates)
+		return m, cmd
 	case RegistryClosedMsg:
 		return m, nil
 	case ProbeDoneMsg:
@@ -277,6 +319,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setFlash(msg.Action.Done(), false)
 		}
 		return m, nil
+	case LogsStartedMsg, LogsMsg, LogsEndedMsg:
+		return m, m.logs.Update(msg)
+	case VolumeUsageMsg:
+		m.storage.SetUsage(msg.Usage, msg.At, msg.Err)
+		m.updateKeys()
+		return m, nil
 	case InspectedMsg:
 		m.details.SetInspection(msg.Container, msg.Err)
 		return m, nil
@@ -290,13 +338,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case TickMsg:
-		if m.flash.text != "" && m.cfg.Now().Sub(m.flash.at) > flashFor {
+		if m.flash.text != "" && m.wall().Sub(m.flash.at) > flashFor {
 			m.flash = flash{}
 			m.bodyDirty = true
 		}
-		if m.registry.Registry().Error != "" {
-			// "failing for 11s" counts with the clock.
-			m.bodyDirty = true
+		for _, name := range m.registry.Names() {
+			if r, ok := m.registry.Registry(name); ok && r.Error != "" {
+				// "failing for 11s" counts with the clock.
+				m.bodyDirty = true
+			}
 		}
 		if shown := m.demoPanelShown(); shown != m.demoShown {
 			// A finished demo operation's panel just gave way.
@@ -334,6 +384,8 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	m.lanes.SetTopology(m.topo)
 	m.registry.SetTopology(m.topo)
 	m.autoFocus()
+	m.markGone()
+	m.noteMisplaced()
 	// The overlay and the matrix are computed over every container: only
 	// while shown, not on every event of an engine nobody is inspecting.
 	if m.on(screenOverlay) {
@@ -345,13 +397,15 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	// The lanes' need and the panels' content may have changed: lay the
 	// screen out again.
 	m.resize()
+	if m.on(screenStorage) {
+		m.storage.SetTopology(m.topo)
+	}
 	cmds := []tea.Cmd{m.selectionChanged()}
 	for _, u := range us {
 		if u.Lost == nil {
-			cmds = append(cmds, m.dropGoneRegistry(u), m.maybeFindRegistry(u))
+			cmds = append(cmds, m.maybeFindRegistry(u))
 		}
 	}
-	cmds = append(cmds, m.preferFocusedRegistry(us))
 	return tea.Batch(cmds...)
 }
 
@@ -392,83 +446,6 @@ func (m *Model) applyUpdate(u model.Update) bool {
 	return true
 }
 
-// maybeFindRegistry looks for the registry after the first snapshot, and
-// again when a container starts while none was found (or the one found
-// automatically is failing): a demo deployed from topo brings its Consul.
-func (m *Model) maybeFindRegistry(u model.Update) tea.Cmd {
-	if m.cfg.Registry == nil || m.regSearching {
-		return nil
-	}
-	switch {
-	case m.regConn.Updates == nil && (u.Snapshot != nil || isStart(u.Event)):
-	case m.regConn.Auto && m.registry.Registry().Error != "" && isStart(u.Event):
-	default:
-		return nil
-	}
-	if isStart(u.Event) {
-		m.regRetries = 0
-	}
-	m.regSearching = true
-	return m.findRegistry()
-}
-
-// retryRegistry looks for the registry again if none was found meanwhile.
-func (m *Model) retryRegistry() tea.Cmd {
-	if m.cfg.Registry == nil || m.regSearching || m.regConn.Updates != nil {
-		return nil
-	}
-	m.regSearching = true
-	return m.findRegistry()
-}
-
-func isStart(ev *model.Event) bool {
-	return ev != nil && ev.Type == model.EventContainer && ev.BaseAction() == "start"
-}
-
-// Looking again for a registry container that did not answer (a Consul
-// still starting): after regRetryFirst, doubling up to regRetryMax, at most
-// regRetryLimit times until a container starts again. Nothing else would
-// trigger a new look when the Consul is the last container to start, as
-// on a swarm, where the app's replicas may all run on other nodes.
-const (
-	regRetryFirst = 500 * time.Millisecond
-	regRetryMax   = 5 * time.Second
-	regRetryLimit = 10
-)
-
-// registryRetryMsg asks for another look for the registry.
-type registryRetryMsg struct{}
-
-func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
-	m.regSearching = false
-	if msg.Err != nil {
-		if m.regConn.Updates != nil {
-			return nil
-		}
-		m.registry.SetAbsent(m.goneNote() + msg.Err.Error())
-		m.resize()
-		if !errors.Is(msg.Err, model.ErrRegistryNotAnswering) || m.regRetries >= regRetryLimit {
-			return nil
-		}
-		delay := min(regRetryFirst<<m.regRetries, regRetryMax)
-		m.regRetries++
-		return tea.Tick(delay, func(time.Time) tea.Msg { return registryRetryMsg{} })
-	}
-	m.regRetries, m.regGone = 0, ""
-	defer m.resize()
-	if m.regConn.Updates != nil {
-		if m.regConn.Addr == msg.Conn.Addr {
-			msg.Conn.Stop()
-			return nil
-		}
-		m.regConn.Stop()
-	}
-	m.regConn = msg.Conn
-	m.registry.SetRegistry(model.Registry{Addr: msg.Conn.Addr, Source: msg.Conn.Source})
-	m.log.Add(m.cfg.Now(), "registry: "+msg.Conn.Source, false)
-	return waitForRegistry(msg.Conn.Updates)
-}
-
 func isBadEvent(ev model.Event) bool {
 	switch ev.BaseAction() {
 	case "kill", "oom":
@@ -488,7 +465,7 @@ func (m *Model) selectionChanged() tea.Cmd {
 	// what the lanes need, and so the panels' room, may have changed.
 	m.resize()
 	m.updateKeys()
-	c, ok := m.lanes.Selected()
+	c, ok := m.selected()
 	if !ok {
 		m.details.Show(model.Container{})
 		return nil
@@ -504,7 +481,15 @@ func (m *Model) selectionChanged() tea.Cmd {
 	if m.focus != paneRegistry {
 		m.registry.SelectContainer(c.ID)
 	}
-	if !m.detailsVisible() || m.cfg.Engine == nil || c.ID == m.inspected {
+	return m.inspectSelection()
+}
+
+// inspectSelection asks for the selection's inspection when the details
+// show and it was not asked for yet: after a move, or after a resize that
+// brought the details pane in beside the lanes.
+func (m *Model) inspectSelection() tea.Cmd {
+	c, ok := m.selected()
+	if !ok || !m.detailsVisible() || m.cfg.Engine == nil || c.ID == m.inspected {
 		return nil
 	}
 	m.inspected = c.ID
@@ -516,7 +501,7 @@ func (m *Model) detailsVisible() bool { return m.wide() || m.on(screenDetails) }
 func (m *Model) wide() bool { return m.width >= wideWidth }
 
 func (m *Model) setFlash(text string, bad bool) {
-	m.flash = flash{text: text, bad: bad, at: m.cfg.Now()}
+	m.flash = flash{text: text, bad: bad, at: m.wall()}
 }
 
 // badges are the marks after a node's address: registry health, and the
@@ -535,4 +520,5 @@ func (m *Model) Close() {
 	m.probe.Close(5 * time.Second)
 	m.demo.Cancel()
 	m.traffic.Stop()
+	m.logs.Close()
 }

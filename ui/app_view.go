@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
@@ -34,6 +35,10 @@ func (m *Model) visiblePanels() []sidePanel {
 	}
 	if m.on(screenProbe) {
 		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})
+	}
+	if m.on(screenLogs) && m.wide() {
+		// Log lines want the width: under the lanes, not beside them.
+		out = append(out, sidePanel{paneLogs, m.logs.Title(), m.logs, true})
 	}
 	if m.showRegistry {
 		out = append(out, sidePanel{paneRegistry, "registry", m.registry, false})
@@ -77,6 +82,7 @@ func (m *Model) resize() {
 	m.lanes.SetSize(l.lanes.w, l.lanes.h-m.legendLines())
 	m.matrix.SetSize(l.lanes.w, l.lanes.h)
 	m.cluster.SetSize(l.lanes.w, l.lanes.h)
+	m.storage.SetSize(l.lanes.w, l.lanes.h)
 	for i, p := range panels {
 		if l.panels[i].h > 0 {
 			p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
@@ -85,6 +91,7 @@ func (m *Model) resize() {
 	if !m.wide() {
 		// Narrow: details zoom over the whole main area on enter.
 		m.details.SetSize(m.width, m.mainHeight()-1)
+		m.logs.SetSize(m.width, m.mainHeight()-1)
 	} else {
 		m.drop(screenDetails)
 	}
@@ -129,7 +136,15 @@ func (m *Model) legend() []string {
 }
 
 // mainHeight is the lines between the status bar and the event log.
-func (m *Model) mainHeight() int { return m.height - 1 - 1 - 1 - m.logHeight() }
+func (m *Model) mainHeight() int { return m.height - 1 - 1 - 1 - m.logHeight() - m.barLines() }
+
+// barLines is the room the replay bar takes at the foot of the screen.
+func (m *Model) barLines() int {
+	if m.replay != nil {
+		return 1
+	}
+	return 0
+}
 
 // View draws the screen.
 func (m *Model) View() string {
@@ -149,7 +164,12 @@ func (m *Model) View() string {
 		m.body = inert.Screen(m.renderBody())
 		m.bodyDirty = false
 	}
-	return inert.Screen(m.statusBar()) + "\n" + m.body
+	view := inert.Screen(m.statusBar()) + "\n" + m.body
+	if m.replay != nil {
+		// Drawn every frame, like the status bar: its clock runs.
+		view += "\n" + inert.Screen(m.replayBar())
+	}
+	return view
 }
 
 // renderBody draws everything below the status bar.
@@ -162,6 +182,8 @@ func (m *Model) renderBody() string {
 	case m.mode == modeHelp:
 	case m.lanesScreen() == screenDetails:
 		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
+	case m.lanesScreen() == screenLogs:
+		main = m.title(m.logs.Title(), paneLogs, m.width) + "\n" + m.logs.View()
 	default:
 		var lanes string
 		switch m.lanesScreen() {
@@ -169,6 +191,8 @@ func (m *Model) renderBody() string {
 			lanes = m.cluster.View()
 		case screenMatrix:
 			lanes = m.matrix.View()
+		case screenStorage:
+			lanes = m.storage.View()
 		case screenOverlay:
 			lanes = strings.Join(m.legend(), "\n") + "\n" + m.lanes.View()
 		default:
@@ -177,7 +201,7 @@ func (m *Model) renderBody() string {
 		if !m.synced {
 			lanes = lipgloss.NewStyle().Height(l.lanes.h).Render(m.connectingView())
 		}
-		lanesBlock := m.title(m.lanesTitle(), paneLanes, l.lanes.w) + "\n" + lipgloss.NewStyle().Width(l.lanes.w).Height(l.lanes.h).MaxHeight(l.lanes.h).Render(lanes)
+		lanesBlock := m.title(m.lanesTitle(), paneLanes, l.lanes.w) + "\n" + m.lanesBox.render(lanes, l.lanes.w, l.lanes.h)
 		left := lanesBlock
 		if under := m.renderPanels(panels, l, true); under != "" {
 			left += "\n" + under
@@ -189,7 +213,7 @@ func (m *Model) renderBody() string {
 	}
 	if m.mode == modeHelp {
 		// Help is modal: it takes the event log's room as well.
-		return m.helpView(m.width, m.height-2) + "\n" + m.footer()
+		return m.helpView(m.width, m.height-2-m.barLines()) + "\n" + m.footer()
 	}
 	main = lipgloss.NewStyle().Height(mainH).MaxHeight(mainH).Render(main)
 	logView := m.title("events", paneLog, m.width) + "\n" + m.log.View()
@@ -215,6 +239,8 @@ func (m *Model) lanesTitle() string {
 		t = "reachability matrix · esc back"
 	case screenOverlay:
 		t = "lanes · isolation of " + m.overlaySubject()
+	case screenStorage:
+		return m.storageTitle()
 	}
 	if f := m.lanes.Focus(); f != "" {
 		t += " · focus " + f + " · o: next"
@@ -248,6 +274,9 @@ func (m *Model) overlaySubject() string {
 }
 
 func (m *Model) connectingView() string {
+	if m.replay != nil {
+		return m.styles.Muted.Render("nothing recorded yet at this moment: ] steps to the first state")
+	}
 	return m.styles.Muted.Render("connecting to " + m.cfg.EngineInfo.Host + "…")
 }
 
@@ -292,6 +321,9 @@ func (m *Model) helpView(w, h int) string {
 			lines = append(lines, muted.Render(l))
 		}
 	}
+	if several := m.severalRegistriesHelp(); several != "" {
+		lines = append(lines, strings.Split(strings.TrimPrefix(several, "\n"), "\n")...)
+	}
 	for i := 0; len(lines) > h && i < len(lines); {
 		if strings.TrimSpace(ansi.Strip(lines[i])) == "" {
 			lines = append(lines[:i], lines[i+1:]...)
@@ -310,14 +342,14 @@ func (m *Model) statusBar() string {
 		engine += " · Docker " + v
 	}
 	running, total := m.topo.Counts()
-	counts := countOf(len(m.topo.Networks), "network") + fmt.Sprintf(" · %d/%d running", running, total)
+	counts := plural(len(m.topo.Networks), "network") + fmt.Sprintf(" · %d/%d running", running, total)
 	if m.width < 120 {
 		// Narrow: the connection state matters more than the words.
 		engine = strings.TrimPrefix(strings.TrimPrefix(m.cfg.EngineInfo.Host, "unix://"), "tcp://")
 		if v := m.cfg.EngineInfo.Version; v != "" {
 			engine += " " + v
 		}
-		counts = countOf(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
+		counts = plural(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
 	}
 	var conn string
 	sep := s.Muted.Render(" │ ")
@@ -334,7 +366,12 @@ func (m *Model) statusBar() string {
 		if d := now.Sub(m.lastEvent); d >= time.Second {
 			age = humanDuration(d) + " ago"
 		}
-		conn = s.Healthy.Render("● live") + s.Muted.Render(" · "+m.lastWhat+" "+age)
+		live := "● live"
+		if m.replay != nil {
+			// Not a live engine: what it recorded, at the replay's clock.
+			live = "● recorded"
+		}
+		conn = s.Healthy.Render(live) + s.Muted.Render(" · "+m.lastWhat+" "+age)
 	}
 	// Fields in order of importance: the connection state first, so a
 	// narrow terminal drops the engine address rather than the word
@@ -346,7 +383,7 @@ func (m *Model) statusBar() string {
 		// know the screen is not all.
 		hidden, lanes := m.lanes.Hidden()
 		if m.width >= 120 {
-			fields = append(fields, s.Warning.Render("focus")+" · "+countOf(hidden, "container")+", "+countOf(lanes, "network")+" hidden (o)")
+			fields = append(fields, s.Warning.Render("focus")+" · "+plural(hidden, "container")+", "+plural(lanes, "network")+" hidden (o)")
 		} else {
 			fields[2] = s.Warning.Render("focus") + fmt.Sprintf(" · %d hidden (o)", hidden)
 		}
@@ -361,32 +398,52 @@ func (m *Model) statusBar() string {
 	return ansiFit(fields[0]+sep+fields[1], m.width)
 }
 
+// maxStatusNames is how long the registries' names may be together for
+// the status bar to give them; beyond, it gives their letters.
+const maxStatusNames = 40
+
 // registryStatus says which registry is in use, how it was found, and
-// whether it answers.
+// whether it answers; with several, each one's state (and name, long).
 func (m *Model) registryStatus(long bool) string {
 	s := m.styles
-	if m.regConn.Updates == nil {
+	if len(m.regWatches) == 0 {
 		if m.regSearching {
 			return s.Muted.Render("registry …")
 		}
 		return s.Muted.Render("no registry")
 	}
-	r := m.registry.Registry()
-	mark := s.Warning.Render("◌")
-	switch {
-	case r.Error != "":
-		mark = s.Error.Render("✗")
-	case r.Live():
-		mark = s.Healthy.Render("●")
-	}
 	withheld := ""
-	if m.regConn.TokenWithheld {
-		withheld = s.Warning.Render(" (token not sent)")
+	// Few short names are given as they are; else each one's letter.
+	named := long && len(m.regWatches) > 1 && len(strings.Join(m.registry.Names(), " ")) <= maxStatusNames
+	marks := make([]string, len(m.regWatches))
+	for i, w := range m.regWatches {
+		if w.TokenWithheld {
+			withheld = s.Warning.Render(" (token not sent)")
+		}
+		r, _ := m.registry.Registry(w.Name)
+		marks[i] = s.Warning.Render("◌")
+		switch {
+		case m.registry.Gone(w.Name) != "":
+			marks[i] = s.Muted.Render("○")
+		case r.Error != "":
+			marks[i] = s.Error.Render("✗")
+		case r.Live():
+			marks[i] = s.Healthy.Render("●")
+		}
+		switch {
+		case named:
+			marks[i] += " " + w.Name
+		case long && len(m.regWatches) > 1:
+			marks[i] += " " + m.registry.tag(w.Name)
+		}
 	}
-	if !long {
-		return "registry " + mark + withheld
+	switch {
+	case len(m.regWatches) > 1:
+		return "registries " + strings.Join(marks, " ") + withheld
+	case !long:
+		return "registry " + marks[0] + withheld
 	}
-	return "registry " + mark + " " + m.regConn.Source + withheld
+	return "registry " + marks[0] + " " + m.regWatches[0].Source + withheld
 }
 
 func (m *Model) footer() string {
@@ -452,10 +509,45 @@ func ansiFit(s string, w int) string {
 	return lipgloss.NewStyle().MaxWidth(w).Render(s)
 }
 
-// countOf writes a count with its noun, singular for one.
-func countOf(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
+// storageTitle counts the volumes and says what v and u do next.
+func (m *Model) storageTitle() string {
+	vols, unused := m.storage.Counts()
+	t := "storage · " + plural(vols, "volume")
+	if unused > 0 {
+		t += fmt.Sprintf(", %d unused", unused)
 	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	if m.storage.Binds() {
+		t += " · bind mounts · v closes"
+	} else {
+		t += " · v: bind mounts too"
+	}
+	if st := m.storage.SizeState(); st != "" {
+		t += " · " + st
+	} else if m.cfg.Volumes != nil {
+		t += " · u: sizes"
+	}
+	if f := m.filter.Value(); f != "" {
+		t += " · filter “" + f + "”"
+	}
+	return t
+}
+
+// boxCache keeps the last text fitted to a box: the lanes' grid is the
+// largest block of the screen, and a frame for something else (a batch of
+// logs beside it) must not fit it again. The panes return the same cached
+// string while unchanged and draw a new one after any change, so the
+// string's identity (its data pointer), not its bytes, says whether it
+// changed: a grid drawn again costs its fitting again, as before.
+type boxCache struct {
+	in, out string
+	w, h    int
+}
+
+func (c *boxCache) render(s string, w, h int) string {
+	same := len(s) == len(c.in) && unsafe.StringData(s) == unsafe.StringData(c.in)
+	if c.out == "" || !same || w != c.w || h != c.h {
+		c.in, c.w, c.h = s, w, h
+		c.out = lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(s)
+	}
+	return c.out
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/topo-dev/topo/internal/inert"
 	"github.com/topo-dev/topo/model"
@@ -27,6 +26,9 @@ type Details struct {
 	err       error
 	now       func() time.Time
 	width     int
+	// uninspected is said for a container with no inspection when none
+	// can be asked for (a replay); empty when one is on its way.
+	uninspected string
 }
 
 // NewDetails returns an empty details pane.
@@ -54,6 +56,10 @@ func (d *Details) Show(c model.Container) {
 	}
 	d.refresh()
 }
+
+// SetUninspected says what to show for a container with no inspection
+// when none can be asked for.
+func (d *Details) SetUninspected(reason string) { d.uninspected = reason }
 
 // SetInspection delivers an inspection result.
 func (d *Details) SetInspection(c model.Container, err error) {
@@ -163,6 +169,8 @@ func (d *Details) render() string {
 	}
 	if d.err != nil {
 		b.WriteString(s.Error.Render(d.err.Error()) + "\n")
+	} else if d.detailed == nil && d.uninspected != "" {
+		b.WriteString(s.Muted.Render(d.uninspected) + "\n")
 	} else if d.detailed == nil {
 		b.WriteString(s.Muted.Render("reading details…") + "\n")
 	}
@@ -206,32 +214,6 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-// wrap folds lines longer than the pane onto the next lines, keeping each
-// line's indentation. (lipgloss's word wrap moves a long unbreakable word,
-// such as a URL, to its own line and leaves the indent behind as a blank
-// line.)
-func wrap(s string, w int) string {
-	if w <= 0 {
-		return s
-	}
-	var out []string
-	for _, line := range strings.Split(s, "\n") {
-		if ansi.StringWidth(line) <= w {
-			out = append(out, line)
-			continue
-		}
-		body := strings.TrimLeft(line, " ")
-		indent := line[:len(line)-len(body)]
-		if len(indent) >= w/2 {
-			indent = ""
-		}
-		for _, part := range strings.Split(ansi.Wrap(body, w-len(indent), ""), "\n") {
-			out = append(out, indent+part)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // meaningfulAliases drops the aliases the engine adds by itself (the short

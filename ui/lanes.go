@@ -379,7 +379,7 @@ func (l *Lanes) View() string {
 		last := min(len(l.cols), l.colOffset+l.visibleColumns())
 		hint := fmt.Sprintf("columns %d–%d of %d  ←/→ scroll", first, last, len(l.cols))
 		if n := l.offScreenLanes(); n > 0 {
-			hint += " · " + countOf(n, "lane") + " off to the side"
+			hint += " · " + plural(n, "lane") + " off to the side"
 		}
 		visible = append(visible, l.styles.Muted.Render(fit(hint, l.width)))
 	}
@@ -633,4 +633,13 @@ func fit(s string, w int) string {
 // padTo pads styled text to w cells.
 func padTo(s string, w int) string {
 	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
+
+func slicesContains(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }

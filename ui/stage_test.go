@@ -68,7 +68,7 @@ func stageHarness(t *testing.T, w, h, replicas int) *harness {
 		c.Demo = &fakeDeployer{url: "http://127.0.0.1:8080"}
 		c.Registry = &fakeConnector{results: []error{nil}}
 	})
-	hs.send(RegistryMsg{stageRegistry(topo)})
+	hs.send(RegistryMsg{Registry: stageRegistry(topo)})
 	return hs
 }
 

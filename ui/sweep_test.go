@@ -143,9 +143,9 @@ func TestDemoRegistryShowsAppAfterDeploy(t *testing.T) {
 				c.Demo = &fakeDeployer{url: "http://127.0.0.1:8080"}
 				c.Registry = &fakeConnector{results: []error{nil}}
 			})
-			hs.send(RegistryMsg{model.Registry{Addr: "172.21.0.2:8500", Source: "auto"}})
+			hs.send(RegistryMsg{Registry: model.Registry{Addr: "172.21.0.2:8500", Source: "auto"}})
 			hs.press("right", "right") // an app instance
-			hs.send(RegistryMsg{stageRegistry(topo)})
+			hs.send(RegistryMsg{Registry: stageRegistry(topo)})
 			panels := hs.m.visiblePanels()
 			l := hs.m.arrange(panels)
 			for i, p := range panels {

@@ -75,17 +75,14 @@ type trafficRun struct {
 }
 
 func waitTraffic(r trafficRun) tea.Cmd {
-	return func() tea.Msg {
-		s, ok := <-r.ch
-		if !ok {
+	return receive(r.ch, func(s TrafficSnapshot) tea.Msg { return TrafficMsg{Seq: r.seq, Snapshot: s} },
+		func() tea.Msg {
 			err := <-r.errc
 			if errors.Is(err, context.Canceled) {
 				err = nil
 			}
 			return TrafficStoppedMsg{Seq: r.seq, Err: err}
-		}
-		return TrafficMsg{Seq: r.seq, Snapshot: s}
-	}
+		})
 }
 
 // TrafficPane shows the generator's snapshots.
@@ -137,6 +134,19 @@ func (p *TrafficPane) Toggle(src TrafficSource) tea.Cmd {
 	return waitTraffic(r)
 }
 
+// begin shows a run as started with no generator behind it: a replay's,
+// whose snapshots come from the recording.
+func (p *TrafficPane) begin(target string) {
+	p.seq++
+	p.running, p.run, p.err, p.snap, p.target = true, trafficRun{seq: p.seq}, nil, nil, target
+}
+
+// reset forgets every run, for a replay that starts over.
+func (p *TrafficPane) reset() {
+	p.Stop()
+	p.cancel, p.running, p.run, p.err, p.snap, p.target = nil, false, trafficRun{}, nil, nil, ""
+}
+
 // Stop ends the generator; its last snapshot stays on screen.
 func (p *TrafficPane) Stop() {
 	if p.cancel != nil {
@@ -186,7 +196,7 @@ func (p *TrafficPane) View() string {
 		}
 		lines = append(lines, title)
 	case p.err != nil:
-		for _, l := range wrapText("traffic stopped: "+p.err.Error()+" (g tries again)", p.width) {
+		for _, l := range wordWrap("traffic stopped: "+p.err.Error()+" (g tries again)", p.width) {
 			lines = append(lines, s.Error.Render(l))
 		}
 		if p.snap == nil {
@@ -206,7 +216,7 @@ func (p *TrafficPane) View() string {
 		lines = append(lines, p.body(*p.snap)...)
 	}
 	for i := range lines {
-		lines[i] = ansiTruncate(lines[i], p.width)
+		lines[i] = clip(lines[i], p.width)
 	}
 	if len(lines) > p.height && p.height >= 2 {
 		// Keep the summary line: the bars are what gives first.
