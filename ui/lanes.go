@@ -447,37 +447,7 @@ type crossing struct {
 // bridging container's rail passes through.
 func (l *Lanes) renderHeader(n model.Network, count int, crossings []crossing, dim bool, hidden [2]int) string {
 	title := " " + n.Name + " "
-	driver := n.Driver
-	if n.Scope != "" {
-		driver += "/" + n.Scope
-	}
-	if len(n.Subnets) > 0 {
-		driver += " " + strings.Join(n.Subnets, ",")
-	}
-	if n.Internal {
-		driver += " internal"
-	}
-	var meta string
-	switch count {
-	case 0:
-		meta = "empty"
-	case 1:
-		meta = "1 container"
-	default:
-		meta = fmt.Sprintf("%d containers", count)
-	}
-	if hidden[0] > 0 {
-		meta += fmt.Sprintf(" · ← %d more", hidden[0])
-	}
-	if hidden[1] > 0 {
-		meta += fmt.Sprintf(" · %d more →", hidden[1])
-	}
-	// The driver and subnet go first when the rule is short: how many
-	// nodes there are, and where the others are, matter more.
-	if ansi.StringWidth(title+driver+" · "+meta+" ") <= l.width-5 {
-		meta = driver + " · " + meta
-	}
-	meta += " "
+	meta := l.laneMeta(n, title, count, hidden) + " "
 
 	// The title sits at the left of every lane, where the eye looks for
 	// it; a rail it covers shows again on the node lines either side.
@@ -535,6 +505,41 @@ func (l *Lanes) renderHeader(n model.Network, count int, crossings []crossing, d
 	pos += ansi.StringWidth(text)
 	ruleRun(l.width)
 	return b.String()
+}
+
+// laneMeta is what a lane's title says after its name: how many nodes it
+// holds and how many are scrolled off either side, and its driver and
+// subnet when the rule has room for them (the counts matter more).
+func (l *Lanes) laneMeta(n model.Network, title string, count int, hidden [2]int) string {
+	driver := n.Driver
+	if n.Scope != "" {
+		driver += "/" + n.Scope
+	}
+	if len(n.Subnets) > 0 {
+		driver += " " + strings.Join(n.Subnets, ",")
+	}
+	if n.Internal {
+		driver += " internal"
+	}
+	var meta string
+	switch count {
+	case 0:
+		meta = "empty"
+	case 1:
+		meta = "1 container"
+	default:
+		meta = fmt.Sprintf("%d containers", count)
+	}
+	if hidden[0] > 0 {
+		meta += fmt.Sprintf(" · ← %d more", hidden[0])
+	}
+	if hidden[1] > 0 {
+		meta += fmt.Sprintf(" · %d more →", hidden[1])
+	}
+	if ansi.StringWidth(title+driver+" · "+meta+" ") <= l.width-5 {
+		meta = driver + " · " + meta
+	}
+	return meta
 }
 
 // renderCell draws one column of a lane as two lines of columnWidth cells:
