@@ -61,8 +61,11 @@ type Lanes struct {
 	// opened holds the groups the presenter opened (true) or closed
 	// (false) with z; the others collapse by themselves when the columns
 	// do not fit. expand keeps every group open (the snapshot's bands).
-	opened  map[string]bool
-	expand  bool
+	opened map[string]bool
+	expand bool
+	// every is the layout without the focus, while focused (see
+	// unfocused); nil until asked for.
+	every   *model.Layout
 	overlay Overlay
 	badge   Badger
 	// cache holds the last rendering; topology, selection and size
@@ -125,6 +128,7 @@ func (l *Lanes) Invalidate() { l.cache = "" }
 
 func (l *Lanes) relayout() {
 	l.layout = l.topo.Layout(l.opts)
+	l.every = nil
 	l.cache = ""
 	l.regroup()
 	if lane, col, ok := l.layout.Position(l.selID, l.selNet); ok {

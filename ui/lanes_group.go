@@ -126,19 +126,32 @@ func (l *Lanes) Hidden() (containers, lanes int) {
 	if l.opts.Project == "" {
 		return 0, 0
 	}
-	all := l.opts
-	all.Project = ""
-	every := l.topo.Layout(all)
+	every := l.unfocused()
 	return len(every.Columns) - len(l.layout.Columns), len(every.Lanes) - len(l.layout.Lanes)
+}
+
+// unfocused is the layout without the focus, computed once per topology:
+// the status bar asks for it on every frame.
+func (l *Lanes) unfocused() model.Layout {
+	if l.opts.Project == "" {
+		return l.layout
+	}
+	if l.every == nil {
+		all := l.opts
+		all.Project = ""
+		every := l.topo.Layout(all)
+		l.every = &every
+	}
+	return *l.every
 }
 
 // FitsUnfocused reports whether every lane and column would fit a pane of
 // w×h without the focus: when not, topo focuses on the demo by itself.
 func (l *Lanes) FitsUnfocused(w, h int) bool {
 	probe := *l
+	probe.layout = l.unfocused()
 	probe.opts.Project = ""
 	probe.width, probe.height = w, h
-	probe.layout = probe.topo.Layout(probe.opts)
 	probe.colOf, probe.cols = nil, nil
 	probe.regroup()
 	probe.colOffset = 0
