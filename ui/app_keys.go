@@ -460,6 +460,10 @@ func (m *Model) cycleFocus() {
 	case m.lanesScreen() == screenLogs:
 		// Zoomed, the logs hide the lanes and the panels.
 		order = []pane{paneLogs}
+	case m.lanesScreen() == screenDetails:
+		// Zoomed, the details hide the lanes: tab must not move the focus
+		// to a pane nobody sees.
+		order = []pane{paneDetails}
 	case m.on(screenLogs):
 		order = append(order, paneLogs)
 	}

@@ -185,3 +185,18 @@ func TestTrafficShowsEveryInstanceBesideTheRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestTabWhileDetailsZoomedKeepsTheFocusOnScreen: at 120 columns enter
+// zooms the details over the lanes; tab then focused the hidden lanes and
+// no pane on screen showed the focus mark.
+func TestTabWhileDetailsZoomedKeepsTheFocusOnScreen(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 120, 30, &topo)
+	hs.press("enter")
+	for range 3 {
+		hs.press("tab")
+		if v := ansi.Strip(hs.view()); !strings.Contains(v, "▸ ") {
+			t.Fatalf("after tab no pane on screen has the focus mark (focus %v):\n%s", hs.m.focus, v)
+		}
+	}
+}
