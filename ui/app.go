@@ -348,6 +348,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.bodyDirty = true
 			}
 		}
+		if m.detailsVisible() && m.details.Tick() {
+			// "running for 5m02s" counts with the clock.
+			m.bodyDirty = true
+		}
 		if shown := m.demoPanelShown(); shown != m.demoShown {
 			// A finished demo operation's panel just gave way.
 			m.resize()

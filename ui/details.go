@@ -57,6 +57,16 @@ func (d *Details) Show(c model.Container) {
 	d.refresh()
 }
 
+// Tick draws the pane again for the clock when what it shows counts with
+// it (a running container's uptime); it says whether it did.
+func (d *Details) Tick() bool {
+	if !d.container.Running() || d.container.StartedAt.IsZero() {
+		return false
+	}
+	d.refresh()
+	return true
+}
+
 // SetUninspected says what to show for a container with no inspection
 // when none can be asked for.
 func (d *Details) SetUninspected(reason string) { d.uninspected = reason }
