@@ -396,10 +396,12 @@ func (r *ReachMatrix) View() string {
 	var header strings.Builder
 	header.WriteString(strings.Repeat(" ", lw) + s.Muted.Render("│"))
 	for j := r.colOff; j < lastCol; j++ {
-		label := fit(" "+r.m.Entries[j].Label, matrixCellWidth)
+		// The last cell of each label is a gap, so that the selected
+		// column's marker never runs into its neighbour's name.
+		label := fit(" "+r.m.Entries[j].Label, matrixCellWidth-1) + " "
 		style := s.Bold
 		if j == r.sel {
-			label, style = fit("▼"+r.m.Entries[j].Label, matrixCellWidth), s.Selected
+			label, style = fit("▼"+r.m.Entries[j].Label, matrixCellWidth-1)+" ", s.Selected
 		}
 		header.WriteString(style.Render(label))
 	}
