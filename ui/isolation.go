@@ -698,6 +698,16 @@ func (p *ProbeView) View() string {
 	return padLines(append(head, body...), p.height)
 }
 
+// probeResultText is a line's result as the table shows it. A refusal
+// under "reachable" says why it counts: the target's kernel answered, so
+// the path is open even though nothing listens on that port.
+func probeResultText(l model.ProbeLine) string {
+	if l.Result.Outcome == model.OutcomeRefused && !l.Verdict.Mismatch() && l.Result.Outcome.PathOpen() {
+		return l.ResultText() + " (path open)"
+	}
+	return l.ResultText()
+}
+
 // lines renders the report's table, one or two lines per result.
 func (p *ProbeView) lines() []string {
 	if p.report == nil || p.running {
@@ -721,7 +731,7 @@ func (p *ProbeView) lines() []string {
 	}
 	sort.SliceStable(ordered, func(i, j int) bool { return rank(ordered[i]) < rank(ordered[j]) })
 	for _, l := range ordered {
-		addr, res := l.Target.Address, l.ResultText()
+		addr, res := l.Target.Address, probeResultText(l)
 		if addr == "" {
 			addr = "-"
 		}
@@ -752,7 +762,7 @@ func (p *ProbeView) columns() (nameW, addrW, expW, resW int) {
 		nameW = max(nameW, ansi.StringWidth(l.Target.Name))
 		addrW = max(addrW, ansi.StringWidth(l.Target.Address))
 		expW = max(expW, ansi.StringWidth(l.Target.ExpectText()))
-		resW = max(resW, ansi.StringWidth(l.ResultText()))
+		resW = max(resW, ansi.StringWidth(probeResultText(l)))
 	}
 	nameW, addrW, expW, resW = min(nameW, 20), min(addrW, 42), min(expW, 34), min(resW, 18)
 	avail := p.width - 2 - 6 // the mark and the column gaps
