@@ -304,6 +304,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			// The log keeps the address once the panel makes room.
 			m.log.Add(m.cfg.Now(), "demo ready: "+msg.URL, false)
 		}
+		if m.demo.TornDown() && m.traffic.Running() {
+			// Its load balancer is gone: every request would fail.
+			m.traffic.Stop()
+			m.log.Add(m.cfg.Now(), "traffic stopped: the demo is gone", false)
+		}
 		m.resize()
 		m.updateKeys()
 		return m, cmd
