@@ -147,6 +147,9 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Registry:   registryConnector{flagAddr: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
 		Prober:     docker.NewProber(engine, docker.ProberOptions{Binary: opts.selfBinary}),
 		Context:    ctx,
+		// Nothing runs until f: then one agent container, removed by
+		// f again or on exit (ui.Model.Close).
+		Flows: docker.NewFlows(engine.Client, opts.selfBinary, nil),
 	}
 	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
 	if err != nil {

@@ -32,6 +32,7 @@ const (
 	paneProbe
 	paneDemo
 	paneTraffic
+	paneFlows
 	paneLog
 )
 
@@ -118,6 +119,8 @@ type Model struct {
 	// The demo: its deploy/scale/teardown progress and the traffic pane.
 	demo    *DemoPanel
 	traffic *TrafficPane
+	// flows is who talks to whom, sampled while on (f).
+	flows *FlowsPane
 
 	width, height int
 	focus         pane
@@ -165,6 +168,7 @@ func New(cfg Config) *Model {
 		overlay: NewIsolationOverlay(styles), matrix: NewReachMatrix(styles), probe: NewProbeView(styles, cfg.Now),
 		cluster: NewClusterView(styles),
 		demo:    NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
+		flows:  NewFlowsPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
 	}
 	if cfg.Registry == nil {
@@ -172,6 +176,7 @@ func New(cfg Config) *Model {
 		m.showRegistry = false
 	}
 	m.lanes.SetBadger(m.badges)
+	m.details.SetFlows(m.flows.DetailLines)
 	if cfg.SwarmNote != "" {
 		m.log.Add(cfg.Now(), cfg.SwarmNote, false)
 	}
@@ -257,6 +262,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.traffic.Update(msg)
 		m.resize()
 		return m, cmd
+	case FlowsMsg, FlowsTickMsg:
+		return m, m.flowsUpdate(msg)
+	case FlowsClosedMsg:
+		if msg.Err != nil {
+			m.log.Add(m.cfg.Now(), "flows: "+msg.Err.Error(), true)
+		}
+		return m, nil
 	case ClusterActionDoneMsg:
 		if msg.Err != nil {
 			m.cluster.Forget(msg.Action)
@@ -500,7 +512,34 @@ func (m *Model) badges(c model.Container) string {
 	if m.on(screenOverlay) {
 		b += m.overlay.Badge(c)
 	}
+	if f := m.flows.Badge(c); f != "" {
+		if b != "" {
+			b += " "
+		}
+		b += f
+	}
 	return b
+}
+
+// flowsUpdate hands the sampler's messages to the flows pane, and logs
+// each newly flagged flow once and a sample that failed.
+func (m *Model) flowsUpdate(msg tea.Msg) tea.Cmd {
+	wasOn := m.flows.On()
+	cmd, flagged := m.flows.Update(msg, m.cfg.Flows, m.topo)
+	if got, ok := msg.(FlowsMsg); ok && wasOn && !m.flows.On() && got.Err != nil {
+		m.log.Add(m.cfg.Now(), "flows off: "+got.Err.Error()+" (f tries again)", true)
+		m.setFlash("flows off: "+got.Err.Error(), true)
+		m.resize()
+		m.updateKeys()
+	}
+	for _, f := range flagged {
+		m.log.Add(m.cfg.Now(), flagLine(f), true)
+	}
+	if _, sample := msg.(FlowsMsg); sample {
+		m.lanes.Invalidate()
+		m.details.Refresh()
+	}
+	return cmd
 }
 
 // Close ends what may still run when the program stops: a probe's
@@ -509,4 +548,9 @@ func (m *Model) Close() {
 	m.probe.Close(5 * time.Second)
 	m.demo.Cancel()
 	m.traffic.Stop()
+	if m.flows.Used() && m.cfg.Flows != nil {
+		// The agent goes with topo, unless another topo reads through it.
+		m.flows.Stop(nil)
+		_ = m.cfg.Flows.Close()
+	}
 }

@@ -37,6 +37,12 @@ func (m *Model) updateKeys() {
 	m.keys.ScaleUp.SetEnabled(demoReady)
 	m.keys.ScaleDown.SetEnabled(demoReady)
 	m.keys.Traffic.SetEnabled(normal && m.cfg.Traffic != nil)
+	m.keys.Flows.SetEnabled(normal && m.cfg.Flows != nil)
+	if m.flows.On() {
+		m.keys.Flows.SetHelp("f", "flows off")
+	} else {
+		m.keys.Flows.SetHelp("f", "flows on")
+	}
 	m.updateClusterKeys(normal)
 	m.keys.Back.SetEnabled(normal)
 	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
@@ -141,6 +147,18 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Traffic):
 		cmd := m.traffic.Toggle(m.cfg.Traffic)
 		m.resize()
+		return cmd
+	case key.Matches(msg, k.Flows):
+		var cmd tea.Cmd
+		if m.flows.On() {
+			cmd = m.flows.Stop(m.cfg.Flows)
+			m.lanes.Invalidate()
+			m.details.Refresh()
+		} else {
+			cmd = m.flows.Start(m.cfg.Flows, m.topo)
+		}
+		m.resize()
+		m.updateKeys()
 		return cmd
 	case key.Matches(msg, k.Isolation):
 		m.toggle(screenOverlay)

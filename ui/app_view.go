@@ -32,6 +32,9 @@ func (m *Model) visiblePanels() []sidePanel {
 	if m.traffic.Running() {
 		out = append(out, sidePanel{paneTraffic, "traffic", m.traffic, false})
 	}
+	if m.flows.On() {
+		out = append(out, sidePanel{paneFlows, "flows", m.flows, false})
+	}
 	if m.on(screenProbe) {
 		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})
 	}

@@ -49,6 +49,19 @@ type Config struct {
 	Demo    DemoDeployer
 	Traffic TrafficSource
 	Context context.Context
+	// Flows samples who talks to whom (f); nil disables the key.
+	Flows FlowSampler
+}
+
+// FlowSampler reads the established TCP connections of the running
+// containers of topo once: one request per sample (the engine's flow
+// agent answers it). prev is the previous sample's Seen, so New counts
+// the connections since. Close removes the agent unless another topo
+// reads through it; a Sample after Close starts one again. main.go
+// passes docker.Flows.
+type FlowSampler interface {
+	Sample(ctx context.Context, topo model.Topology, prev map[string]bool) (model.FlowSample, error)
+	Close() error
 }
 
 // actionTimeout bounds one container action: stop waits up to 5 s for the

@@ -25,6 +25,7 @@ type KeyMap struct {
 	Deploy                key.Binding
 	Teardown              key.Binding
 	Traffic               key.Binding
+	Flows                 key.Binding
 	Help                  key.Binding
 	Quit                  key.Binding
 	Confirm, Deny         key.Binding
@@ -57,6 +58,7 @@ func DefaultKeyMap() KeyMap {
 		Deploy:         key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "deploy the demo")),
 		Teardown:       key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "tear the demo down")),
 		Traffic:        key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "traffic on/off")),
+		Flows:          key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "flows on/off")),
 		Help:           key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:           key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -75,7 +77,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane, k.Help, k.Quit},
 		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Back},
 		{k.Kill, k.StopStart, k.Restart},
-		{k.Isolation, k.Matrix, k.Probe, k.ClusterView, k.RestartService, k.Drain},
+		{k.Isolation, k.Matrix, k.Probe, k.Flows, k.ClusterView, k.RestartService, k.Drain},
 		{k.Deploy, k.ScaleUp, k.ScaleDown, k.Teardown, k.Traffic},
 	}
 }

@@ -66,6 +66,11 @@ func (m *Model) arrange(panels []sidePanel) screenLayout {
 			if panels[i].pane == paneDemo && m.demo.Failed() {
 				w[k] = 2
 			}
+			if panels[i].pane == paneFlows {
+				// A line per path: the flows need the room the
+				// summaries beside them do not.
+				w[k] = 2
+			}
 		}
 		return w
 	}
