@@ -33,7 +33,7 @@ func (m *Model) visiblePanels() []sidePanel {
 		out = append(out, sidePanel{paneTraffic, "traffic", m.traffic, false})
 	}
 	if m.flows.On() {
-		out = append(out, sidePanel{paneFlows, "flows", m.flows, false})
+		out = append(out, sidePanel{paneFlows, m.flows.Title(), m.flows, false})
 	}
 	if m.on(screenProbe) {
 		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})

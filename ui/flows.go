@@ -302,8 +302,23 @@ func ordered(flows []model.Flow) []model.Flow {
 	return out
 }
 
-// View draws exactly height lines of at most width cells: a summary, the
-// flows grouped per client, then the listeners worth a look.
+// Title is the pane's title: how many paths, and how many flagged ("!"
+// carries it without colour).
+func (p *FlowsPane) Title() string {
+	if p.sample == nil {
+		return "flows"
+	}
+	t := "flows · " + countOf(len(p.sample.Flows), "path")
+	if n := p.sample.Flagged(); n > 0 {
+		t += fmt.Sprintf(" · ! %d flagged", n)
+	}
+	return t + " · this engine"
+}
+
+// View draws exactly height lines of at most width cells: the flows
+// grouped per client, then the listeners worth a look. Short of room the
+// column headings go first, then the listeners share a line, then the
+// last flows give way to a count.
 func (p *FlowsPane) View() string {
 	if p.width <= 0 || p.height <= 0 {
 		return ""
@@ -311,23 +326,24 @@ func (p *FlowsPane) View() string {
 	s := p.styles
 	if p.sample == nil {
 		return padLines([]string{
-			s.PaneTitle.Render("flows") + s.Muted.Render(" · starting the agent…"),
+			s.Muted.Render("starting the agent…"),
 			s.Muted.Render("one container of topo's binary reads the kernel's socket tables; f removes it"),
 		}, p.height)
 	}
 	flows := ordered(p.sample.Flows)
-	summary := s.PaneTitle.Render("flows") + s.Muted.Render(" · "+countOf(len(flows), "path"))
-	if n := p.sample.Flagged(); n > 0 {
-		summary += " · " + s.Error.Render(fmt.Sprintf("! %d flagged", n))
-	}
-	summary += s.Muted.Render(" · this engine")
-	lines := []string{ansiTruncate(summary, p.width)}
+	var lines []string
 	if len(flows) == 0 {
 		lines = append(lines, s.Muted.Render("no established TCP connection between containers"))
 	} else {
-		lines = append(lines, p.rows(flows)...)
+		lines = p.rows(flows)
 	}
 	tail := p.listenerLines()
+	if len(lines)+len(tail) > p.height && len(flows) > 0 {
+		lines = lines[1:]
+	}
+	if len(lines)+len(tail) > p.height && len(tail) > 1 {
+		tail = []string{strings.Join(tail, s.Muted.Render(" · "))}
+	}
 	if room := p.height - len(tail); len(lines) > room && room >= 2 {
 		hidden := len(lines) - room + 1
 		lines = append(lines[:room-1], s.Muted.Render(fmt.Sprintf("… %d more (topo flows lists all)", hidden)))
@@ -350,7 +366,9 @@ func (p *FlowsPane) rows(flows []model.Flow) []string {
 	}
 	const numbers = 6 + 7 // " conns" and " new/s"
 	avail := max(8, p.width-2-3-numbers)
-	srcW = min(srcW, max(4, avail/2))
+	// The client keeps its whole name when the servers leave it room:
+	// "outside 172.20.0.1" cut short names nobody.
+	srcW = min(srcW, max(avail/2, avail-dstW))
 	dstW = min(dstW, max(4, avail-srcW))
 	out := []string{s.Muted.Render("  " + fit("from", srcW) + "   " + fit("to", dstW) + " conns  new/s")}
 	last := ""

@@ -198,6 +198,9 @@ server {
 const (
 	labelRole    = "topo.role"
 	roleRegistry = "registry"
+	// labelBridge is topo's model.LabelBridge: a container meant to
+	// carry traffic between networks.
+	labelBridge = "topo.bridge"
 )
 
 // containerConfig turns a spec into the engine's create arguments.
@@ -212,6 +215,12 @@ func (d *Deployer) containerConfig(s spec) (*container.Config, *container.HostCo
 		// Says "this is the registry" to any tool that looks, topo's
 		// auto-detection among them, when several Consuls run.
 		labels[labelRole] = roleRegistry
+	}
+	if s.Service == ServiceApp {
+		// The app takes the load balancer's requests on the front
+		// network and queries mongo on the back one by design: topo's
+		// flows would otherwise flag it as relaying front to back.
+		labels[labelBridge] = "1"
 	}
 	cfg := &container.Config{Image: s.Image, Cmd: s.Cmd, Env: s.Env, Labels: labels, ExposedPorts: nat.PortSet{}}
 	for _, p := range s.Exposed {
