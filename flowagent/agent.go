@@ -67,6 +67,12 @@ type Namespace struct {
 	// Listen are the listening ports ("IP:port"; 0.0.0.0 or :: for any).
 	Listen []string `json:"listen,omitempty"`
 	Conns  []Conn   `json:"conns,omitempty"`
+	// Ended are connections closed within the last minute (TIME_WAIT,
+	// kept by the side that closed first): a client that opens a
+	// connection per request (nginx to its upstream) holds each for
+	// milliseconds, so a sample a second would almost never see it
+	// established. Their inode is 0: the socket is gone.
+	Ended []Conn `json:"ended,omitempty"`
 }
 
 // Sample is the answer to one line of PIDs.
@@ -236,6 +242,8 @@ func (s *Sample) add(index map[string]int, base string, pid int, socks []socket)
 		switch sk.state {
 		case stateEstablished:
 			ns.Conns = append(ns.Conns, Conn{Local: sk.local, Remote: sk.remote, Inode: sk.inode})
+		case stateTimeWait:
+			ns.Ended = append(ns.Ended, Conn{Local: sk.local, Remote: sk.remote})
 		case stateListen:
 			ns.Listen = append(ns.Listen, sk.local)
 		}

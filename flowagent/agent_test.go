@@ -80,6 +80,9 @@ func TestReadKeepsEstablishedAndListenOncePerNamespace(t *testing.T) {
 	if len(ns.Conns) != 2 || ns.Conns[0] != wantConns[0] || ns.Conns[1] != wantConns[1] {
 		t.Errorf("conns = %+v, want %+v (TIME_WAIT left out)", ns.Conns, wantConns)
 	}
+	if wantEnded := (Conn{Local: "172.18.0.3:8080", Remote: "172.18.0.2:41396"}); len(ns.Ended) != 1 || ns.Ended[0] != wantEnded {
+		t.Errorf("ended = %+v, want the TIME_WAIT connection %+v", ns.Ended, wantEnded)
+	}
 	if strings.Join(ns.Listen, " ") != "0.0.0.0:8080 [::1]:22" {
 		t.Errorf("listen = %v", ns.Listen)
 	}
