@@ -106,7 +106,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.focus = paneLanes
 		case m.filter.Value() != "":
 			m.filter.SetValue("")
-			m.lanes.SetFilter("")
+			m.setFilter("")
 			return m.selectionChanged()
 		case m.demo.Active() && !m.demo.Running():
 			// Last: the demo's outcome (its URL) stays until asked away.
@@ -259,6 +259,20 @@ func (m *Model) updateClusterKeys(normal bool) {
 	if !canKill && why != "" {
 		m.keys.Kill.SetHelp("x", "kill: "+why)
 	}
+}
+
+// setFilter narrows the lanes, and the flows with them, to the containers
+// matching q.
+func (m *Model) setFilter(q string) {
+	m.lanes.SetFilter(q)
+	if q == "" {
+		m.flows.SetFilter(nil)
+		return
+	}
+	m.flows.SetFilter(func(id string) bool {
+		c, ok := m.topo.Containers[id]
+		return ok && c.Matches(q)
+	})
 }
 
 // showDemo lays the demo panel out for an operation just started.
@@ -468,12 +482,12 @@ func (m *Model) handleFilterKey(msg tea.KeyMsg) tea.Cmd {
 		m.mode = modeNormal
 		m.filter.Blur()
 		m.filter.SetValue("")
-		m.lanes.SetFilter("")
+		m.setFilter("")
 		return m.selectionChanged()
 	}
 	var cmd tea.Cmd
 	m.filter, cmd = m.filter.Update(msg)
-	m.lanes.SetFilter(m.filter.Value())
+	m.setFilter(m.filter.Value())
 	return tea.Batch(cmd, m.selectionChanged())
 }
 

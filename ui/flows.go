@@ -76,6 +76,26 @@ type FlowsPane struct {
 	flagged map[string]bool
 	// used says a sample was ever asked for, so the agent may exist.
 	used bool
+	// match keeps the flows with an end it matches (the lanes' filter);
+	// nil keeps all.
+	match func(id string) bool
+}
+
+// SetFilter shows only the flows with an end match keeps; nil shows all.
+func (p *FlowsPane) SetFilter(match func(id string) bool) { p.match = match }
+
+// shown are the flows of the latest sample that the filter keeps.
+func (p *FlowsPane) shown() []model.Flow {
+	if p.match == nil {
+		return p.sample.Flows
+	}
+	var out []model.Flow
+	for _, f := range p.sample.Flows {
+		if (!f.Client.Outside() && p.match(f.Client.ID)) || (!f.Server.Outside() && p.match(f.Server.ID)) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // NewFlowsPane returns a pane that is off; samples run under parent
@@ -308,8 +328,9 @@ func (p *FlowsPane) Title() string {
 	if p.sample == nil {
 		return "flows"
 	}
-	t := "flows · " + countOf(len(p.sample.Flows), "path")
-	if n := p.sample.Flagged(); n > 0 {
+	shown := p.shown()
+	t := "flows · " + countOf(len(shown), "path")
+	if n := (model.FlowSample{Flows: shown}).Flagged(); n > 0 {
 		t += fmt.Sprintf(" · ! %d flagged", n)
 	}
 	return t + " · this engine"
@@ -330,7 +351,7 @@ func (p *FlowsPane) View() string {
 			s.Muted.Render("one container of topo's binary reads the kernel's socket tables; f removes it"),
 		}, p.height)
 	}
-	flows := ordered(p.sample.Flows)
+	flows := ordered(p.shown())
 	var lines []string
 	if len(flows) == 0 {
 		lines = append(lines, s.Muted.Render("no established TCP connection between containers"))
@@ -402,6 +423,9 @@ func (p *FlowsPane) listenerLines() []string {
 	s := p.styles
 	var unused, outside []string
 	for _, l := range p.sample.Listeners {
+		if p.match != nil && !p.match(l.ID) {
+			continue
+		}
 		name := l.Name + ":" + strconv.Itoa(l.Port)
 		if l.Outside {
 			outside = append(outside, name)

@@ -301,3 +301,19 @@ func TestFlowsStartingGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestFlowsFollowTheLanesFilter(t *testing.T) {
+	fake := &fakeFlows{tables: [][]model.SocketTable{flowTables(2, 40000, true)}}
+	hs := newFlowsHarness(t, 200, 50, fake)
+	hs.flowsOn(1)
+	hs.sendOnly(keyRunes("/"))
+	hs.typeText("rogue")
+	hs.press("enter")
+	v := hs.view()
+	if !strings.Contains(v, "Flows · 1 path · ! 1 flagged") || !strings.Contains(v, "rogue              → mongo:27017") && !strings.Contains(v, "rogue → mongo:27017") {
+		t.Errorf("filtered to rogue, the panel does not show its one flow alone:\n%s", v)
+	}
+	if strings.Contains(v, "lb:80") {
+		t.Errorf("filtered to rogue, the panel still shows lb's flows:\n%s", v)
+	}
+}
