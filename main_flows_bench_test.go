@@ -66,7 +66,7 @@ func TestFlowsTUIBenchmark(t *testing.T) {
 	term.Send("/")
 	term.Send("-l", env.Prefix)
 	term.Send("Enter")
-	term.WaitForText(10*time.Second, "srv0.1")
+	term.WaitForText(30*time.Second, "cli0.1")
 	time.Sleep(5 * time.Second) // let the start settle
 
 	measure := func(what string) float64 {

@@ -201,7 +201,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// so no pane ever holds one a terminal would obey, whichever field it
 	// draws (see internal/inert).
 	msg = inert.Value(msg)
-	if _, clock := msg.(TickMsg); !clock {
+	switch msg.(type) {
+	case TickMsg, FlowsTickMsg, FlowsMsg:
+		// The clock changes the status bar only; a sample of the flows
+		// says itself whether it changed what is drawn (flowsUpdate):
+		// most seconds it does not, and the screen is not drawn again.
+	default:
 		m.bodyDirty = true
 	}
 	switch msg := msg.(type) {
@@ -525,19 +530,22 @@ func (m *Model) badges(c model.Container) string {
 // each newly flagged flow once and a sample that failed.
 func (m *Model) flowsUpdate(msg tea.Msg) tea.Cmd {
 	wasOn := m.flows.On()
-	cmd, flagged := m.flows.Update(msg, m.cfg.Flows, m.topo)
+	cmd, flagged, changed := m.flows.Update(msg, m.cfg.Flows, m.topo)
 	if got, ok := msg.(FlowsMsg); ok && wasOn && !m.flows.On() && got.Err != nil {
 		m.log.Add(m.cfg.Now(), "flows off: "+got.Err.Error()+" (f tries again)", true)
 		m.setFlash("flows off: "+got.Err.Error(), true)
 		m.resize()
 		m.updateKeys()
+		m.bodyDirty = true
 	}
 	for _, f := range flagged {
 		m.log.Add(m.cfg.Now(), flagLine(f), true)
+		m.bodyDirty = true
 	}
-	if _, sample := msg.(FlowsMsg); sample {
+	if changed {
 		m.lanes.Invalidate()
 		m.details.Refresh()
+		m.bodyDirty = true
 	}
 	return cmd
 }

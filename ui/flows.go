@@ -76,6 +76,9 @@ type FlowsPane struct {
 	flagged map[string]bool
 	// used says a sample was ever asked for, so the agent may exist.
 	used bool
+	// drawn is what the latest sample drew (see signature): a sample
+	// that draws the same asks for no drawing.
+	drawn string
 	// match keeps the flows with an end it matches (the lanes' filter);
 	// nil keeps all.
 	match func(id string) bool
@@ -122,7 +125,7 @@ func (p *FlowsPane) Start(src FlowSampler, topo model.Topology) tea.Cmd {
 		return nil
 	}
 	p.seq++
-	p.on, p.used, p.sample, p.history, p.flagged = true, true, nil, nil, map[string]bool{}
+	p.on, p.used, p.sample, p.history, p.flagged, p.drawn = true, true, nil, nil, map[string]bool{}, ""
 	return p.next(src, topo, nil)
 }
 
@@ -141,13 +144,14 @@ func (p *FlowsPane) Stop(src FlowSampler) tea.Cmd {
 	return closeFlows(src)
 }
 
-// Update takes the sampler's messages and returns the next command and
-// the flows newly flagged by this sample.
-func (p *FlowsPane) Update(msg tea.Msg, src FlowSampler, topo model.Topology) (tea.Cmd, []model.Flow) {
+// Update takes the sampler's messages and returns the next command, the
+// flows newly flagged by this sample, and whether what the flows draw
+// (panel, marks, details) changed.
+func (p *FlowsPane) Update(msg tea.Msg, src FlowSampler, topo model.Topology) (tea.Cmd, []model.Flow, bool) {
 	switch msg := msg.(type) {
 	case FlowsMsg:
 		if msg.Seq != p.seq || !p.on {
-			return nil, nil
+			return nil, nil, false
 		}
 		if p.cancel != nil {
 			p.cancel()
@@ -157,7 +161,7 @@ func (p *FlowsPane) Update(msg tea.Msg, src FlowSampler, topo model.Topology) (t
 			// Stopped, not retried every second: a sample that failed
 			// (no image could be built, the engine refused the agent)
 			// would fail the same way. f tries again.
-			return p.Stop(src), nil
+			return p.Stop(src), nil, true
 		}
 		s := msg.Sample
 		counts := flowCounts{at: msg.At}
@@ -179,20 +183,37 @@ func (p *FlowsPane) Update(msg tea.Msg, src FlowSampler, topo model.Topology) (t
 				flagged = append(flagged, f)
 			}
 		}
+		drawn := p.signature()
+		changed := drawn != p.drawn
+		p.drawn = drawn
 		wait := max(flowInterval-msg.At.Sub(msg.Start), flowInterval/10)
 		seq := p.seq
-		return tea.Tick(wait, func(time.Time) tea.Msg { return FlowsTickMsg{Seq: seq} }), flagged
+		return tea.Tick(wait, func(time.Time) tea.Msg { return FlowsTickMsg{Seq: seq} }), flagged, changed
 	case FlowsTickMsg:
 		if msg.Seq != p.seq || !p.on {
-			return nil, nil
+			return nil, nil, false
 		}
 		var prev map[string]bool
 		if p.sample != nil {
 			prev = p.sample.Seen
 		}
-		return p.next(src, topo, prev), nil
+		return p.next(src, topo, prev), nil, false
 	}
-	return nil, nil
+	return nil, nil, false
+}
+
+// signature is everything of the latest sample that is drawn: the flows
+// with their counts, flags and rates as shown, and the listeners.
+func (p *FlowsPane) signature() string {
+	var b strings.Builder
+	for _, f := range p.sample.Flows {
+		r, ok := p.rate(f)
+		fmt.Fprintf(&b, "%s %d %t %.1f %s\n", flowKey(f), f.Conns, ok, r, f.Flag)
+	}
+	for _, l := range p.sample.Listeners {
+		fmt.Fprintf(&b, "%s %s %t %t\n", l.ID, l.Addr, l.Used, l.Outside)
+	}
+	return b.String()
 }
 
 // next asks for one sample of topo.

@@ -317,3 +317,24 @@ func TestFlowsFollowTheLanesFilter(t *testing.T) {
 		t.Errorf("filtered to rogue, the panel still shows lb's flows:\n%s", v)
 	}
 }
+
+// TestFlowsSampleDrawsOnlyWhenItChanges: a sample a second that changes
+// nothing on screen must not cost a drawing of the whole screen.
+func TestFlowsSampleDrawsOnlyWhenItChanges(t *testing.T) {
+	same := flowTables(2, 40000, false)
+	fake := &fakeFlows{tables: [][]model.SocketTable{same, same, same, same, same, same, same, flowTables(3, 40000, false)}}
+	hs := newFlowsHarness(t, 200, 50, fake)
+	hs.flowsOn(6) // the rate window full: nothing moves any more
+	hs.view()
+	hs.sample(hs.nextSample())
+	if hs.m.bodyDirty {
+		t.Error("a sample equal to the last one asks for the screen to be drawn again")
+	}
+	hs.sample(hs.nextSample())
+	if !hs.m.bodyDirty {
+		t.Error("a sample with one more connection does not ask for the screen to be drawn again")
+	}
+	if !strings.Contains(hs.view(), "outside 172.20.0.1 → lb:80           3") {
+		t.Errorf("the new count is not on screen:\n%s", hs.view())
+	}
+}
