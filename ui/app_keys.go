@@ -156,6 +156,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.details.Refresh()
 		} else {
 			cmd = m.flows.Start(m.cfg.Flows, m.topo)
+			if m.focus == paneRegistry && !m.registryShown() {
+				m.focus = paneLanes
+			}
 		}
 		m.resize()
 		m.updateKeys()
@@ -387,7 +390,7 @@ func (m *Model) cycleFocus() {
 	if m.on(screenProbe) {
 		order = append(order, paneProbe)
 	}
-	if m.showRegistry {
+	if m.registryShown() {
 		order = append(order, paneRegistry)
 	}
 	order = append(order, paneLog)

@@ -38,11 +38,16 @@ func (m *Model) visiblePanels() []sidePanel {
 	if m.on(screenProbe) {
 		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})
 	}
-	if m.showRegistry {
+	// On a narrow terminal the registry gives way to the flows, as the
+	// demo's outcome does to the traffic: under the lanes both would be
+	// too short to read, and the nodes keep their registry marks.
+	if m.registryShown() {
 		out = append(out, sidePanel{paneRegistry, "registry", m.registry, false})
 	}
 	return out
 }
+
+func (m *Model) registryShown() bool { return m.showRegistry && (m.wide() || !m.flows.On()) }
 
 // lanesRect is where the lanes grid is drawn.
 func (m *Model) lanesRect() (x, y, w, h int) {

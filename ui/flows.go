@@ -386,6 +386,10 @@ func (p *FlowsPane) View() string {
 	if len(lines)+len(tail) > p.height && len(tail) > 1 {
 		tail = []string{strings.Join(tail, s.Muted.Render(" · "))}
 	}
+	if len(lines)+len(tail) > p.height {
+		// The paths first: the listeners are for a taller pane.
+		tail = nil
+	}
 	if room := p.height - len(tail); len(lines) > room && room >= 2 {
 		hidden := len(lines) - room + 1
 		lines = append(lines[:room-1], s.Muted.Render(fmt.Sprintf("… %d more (topo flows lists all)", hidden)))
