@@ -151,9 +151,11 @@ func cpuTicks(t *testing.T, pid int) int64 {
 // established counts the established connections to port 8080 in the
 // network namespace of the process pid.
 func established(pid int) int {
-	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/net/tcp")
+	// Go listens on [::]: IPv4 clients show in tcp6, v4-mapped.
+	v4, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/net/tcp")
+	v6, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/net/tcp6")
 	n := 0
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(string(v4)+string(v6), "\n") {
 		f := strings.Fields(line)
 		if len(f) > 3 && strings.HasSuffix(f[1], ":1F90") && f[3] == "01" {
 			n++
