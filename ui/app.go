@@ -369,11 +369,15 @@ func (m *Model) applyUpdate(u model.Update) bool {
 		// Describe before applying, while a destroyed container still
 		// has its name.
 		line := ev.Describe(m.topo)
+		// A network event names its container only by ID: topo's own
+		// (the flow agent joining network none) is known by its labels.
+		own := ev.Attributes[model.LabelProbe] != "" ||
+			m.topo.Containers[ev.Attributes["container"]].Labels[model.LabelProbe] != ""
 		m.topo.Apply(ev)
 		m.lastEvent, m.lastWhat = now, "last event"
 		// topo's own probe containers come and go with every probe; the
 		// log is for what the audience changed.
-		if ev.Attributes[model.LabelProbe] == "" {
+		if !own {
 			m.log.Add(ev.Time, line, isBadEvent(ev))
 		}
 	case u.Refresh != nil:

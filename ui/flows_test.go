@@ -338,3 +338,22 @@ func TestFlowsSampleDrawsOnlyWhenItChanges(t *testing.T) {
 		t.Errorf("the new count is not on screen:\n%s", hs.view())
 	}
 }
+
+// TestFlowAgentNetworkEventStaysOutOfTheLog: turning flows on starts
+// topo's agent, and the engine's "connect agent → none" must not read as
+// something the audience did (its container events already stay out).
+func TestFlowAgentNetworkEventStaysOutOfTheLog(t *testing.T) {
+	topo := flowsTopo()
+	agent := model.Container{ID: ctrID("topo-flows-1"), Name: "topo-flows-1", State: model.StateRunning,
+		Labels: map[string]string{model.LabelProbe: "1"}, Endpoints: map[string]model.Endpoint{}}
+	topo.Containers[agent.ID] = agent
+	hs := newHarness(t, 80, 24, &topo)
+	before := len(hs.m.log.entries)
+	hs.event(model.Event{Type: "network", Action: "connect", ActorID: netID("front"),
+		Attributes: map[string]string{"container": agent.ID, "name": "front", "type": "bridge"}})
+	hs.event(model.Event{Type: "network", Action: "connect", ActorID: netID("front"),
+		Attributes: map[string]string{"container": ctrID("rogue"), "name": "front", "type": "bridge"}})
+	if got := len(hs.m.log.entries) - before; got != 1 {
+		t.Errorf("%d log lines for the agent's and rogue's connect, want 1 (rogue's only)", got)
+	}
+}
