@@ -236,8 +236,17 @@ func (m *Model) helpView(w, h int) string {
 		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing") +
 		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
 		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered") +
+		m.flowsLegend() +
 		"\n\n" + m.styles.Muted.Render("press any key to close")
 	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
+}
+
+// flowsLegend explains the flows' marks while they are on.
+func (m *Model) flowsLegend() string {
+	if !m.flows.On() {
+		return ""
+	}
+	return "\n" + m.styles.Muted.Render("Flows: ⇄N talks with N peers  ! a flow the isolation model forbids  outside: no container of this engine")
 }
 
 func (m *Model) statusBar() string {
