@@ -357,3 +357,12 @@ func TestFlowAgentNetworkEventStaysOutOfTheLog(t *testing.T) {
 		t.Errorf("%d log lines for the agent's and rogue's connect, want 1 (rogue's only)", got)
 	}
 }
+
+func TestDedupeKeepsEachOnceInOrder(t *testing.T) {
+	// IPv4 and IPv6 listeners of one port need not be neighbours once
+	// sorted by address: 0.0.0.0:8080, 0.0.0.0:9000, [::]:8080.
+	got := strings.Join(dedupe([]string{"a:8080", "a:9000", "a:8080", "b:80"}), " ")
+	if got != "a:8080 a:9000 b:80" {
+		t.Errorf("dedupe = %q", got)
+	}
+}

@@ -213,12 +213,14 @@ func (p *FlowsPane) listenerLines() []string {
 	return out
 }
 
-// dedupe drops repeats from a sorted list (a port listened on over IPv4
-// and IPv6 is one port to a person).
+// dedupe drops repeats, keeping the first of each (a port listened on
+// over IPv4 and IPv6 is one port to a person).
 func dedupe(list []string) []string {
+	seen := map[string]bool{}
 	var out []string
 	for _, x := range list {
-		if len(out) == 0 || out[len(out)-1] != x {
+		if !seen[x] {
+			seen[x] = true
 			out = append(out, x)
 		}
 	}
