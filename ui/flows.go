@@ -202,14 +202,19 @@ func (p *FlowsPane) Update(msg tea.Msg, src FlowSampler, topo model.Topology) (t
 }
 
 // signature is everything of the latest sample that is drawn: the flows
-// with their counts, flags and rates as shown, and the listeners.
+// the filter shows with their counts, flags and rates as shown, and the
+// listeners. (Filtered out, the flows of other work on a shared engine
+// change every second and would redraw a screen that does not show them.)
 func (p *FlowsPane) signature() string {
 	var b strings.Builder
-	for _, f := range p.sample.Flows {
+	for _, f := range p.shown() {
 		r, ok := p.rate(f)
 		fmt.Fprintf(&b, "%s %d %t %.1f %s\n", flowKey(f), f.Conns, ok, r, f.Flag)
 	}
 	for _, l := range p.sample.Listeners {
+		if p.match != nil && !p.match(l.ID) {
+			continue
+		}
 		fmt.Fprintf(&b, "%s %s %t %t\n", l.ID, l.Addr, l.Used, l.Outside)
 	}
 	return b.String()
