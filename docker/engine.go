@@ -54,9 +54,11 @@ type Engine struct {
 	// from (--host, DOCKER_HOST, a docker context, the default).
 	Host   string
 	Source string
-	// Client is the SDK client, for the other adapters main.go wires
-	// (demo deployer, probe) that need calls beyond engineAPI.
-	Client *client.Client
+	// sdk is the client api wraps, for the adapters of this package
+	// (prober, swarm) that need calls beyond engineAPI. It is never
+	// handed upward: cli builds the one client (NewClient) and gives it
+	// to the adapters outside this package itself.
+	sdk *client.Client
 	// tls names the certificate files in use, so a failed handshake can
 	// say which one to look at.
 	tls *TLSFiles
@@ -81,36 +83,54 @@ type Info struct {
 
 // Connect builds a client for the engine named by host (the --host flag),
 // else DOCKER_HOST, else the current docker context, else the default
-// socket. It does not dial: Probe does, so the caller decides how long to
+// socket. It does not dial: Ping does, so the caller decides how long to
 // wait and how to report failure.
 func Connect(host string) (*Engine, error) {
-	target, err := ResolveHost(host)
+	cli, target, err := NewClient(host)
 	if err != nil {
 		return nil, err
+	}
+	return NewEngine(cli, target), nil
+}
+
+// NewClient builds the SDK client for the engine named by host, resolved
+// as Connect does, and says where the address came from. It does not dial.
+// It is for the wiring in cli, which hands the one client to the adapters
+// that speak the API themselves (the demo's deployer, tunnels, flows).
+func NewClient(host string) (*client.Client, Target, error) {
+	target, err := ResolveHost(host)
+	if err != nil {
+		return nil, target, err
 	}
 	opts, err := clientOpts(target)
 	if err != nil {
-		return nil, err
+		return nil, target, err
 	}
 	cli, err := client.NewClientWithOpts(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("engine %s (%s): %w", target.Host, target.Source, err)
+		return nil, target, fmt.Errorf("engine %s (%s): %w", target.Host, target.Source, err)
 	}
+	return cli, target, nil
+}
+
+// NewEngine wraps a client made by NewClient for target. Closing the
+// engine closes the client.
+func NewEngine(cli *client.Client, target Target) *Engine {
 	// An ssh client's DaemonHost is the helper's placeholder: show the
 	// address the user gave.
 	addr := cli.DaemonHost()
 	if strings.HasPrefix(target.Host, "ssh://") {
 		addr = target.Host
 	}
-	return &Engine{api: cli, Client: cli, Host: addr, Source: target.Source, tls: target.TLS}, nil
+	return &Engine{api: cli, sdk: cli, Host: addr, Source: target.Source, tls: target.TLS}
 }
 
 // Close releases the client's connections.
 func (e *Engine) Close() error { return e.api.Close() }
 
-// Probe checks that the engine answers and describes it. Its errors are
+// Ping checks that the engine answers and describes it. Its errors are
 // written for a person: what failed, why, and what to do.
-func (e *Engine) Probe(ctx context.Context) (Info, error) {
+func (e *Engine) Ping(ctx context.Context) (Info, error) {
 	info := Info{Host: e.Host, Source: e.Source}
 	// Version and info go out together (the client negotiates the API
 	// version once, with a ping, before the first of them): the first

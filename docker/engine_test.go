@@ -176,7 +176,7 @@ func buildHealthServerImage() (string, error) {
 	defer e.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return tag, docker.BuildScratchImage(ctx, e.Client, tag, map[string][]byte{"app": app, "health": health},
+	return tag, docker.BuildScratchImage(ctx, docker.SDK(e), tag, map[string][]byte{"app": app, "health": health},
 		`ENTRYPOINT ["/app"]`, map[string]string{"topo.test-image": "1"})
 }
 

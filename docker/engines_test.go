@@ -77,7 +77,7 @@ func probeAndSync(t *testing.T, host string) (*docker.Engine, model.Topology) {
 	t.Cleanup(func() { e.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), testenv.Patience(30*time.Second))
 	defer cancel()
-	if _, err := e.Probe(ctx); err != nil {
+	if _, err := e.Ping(ctx); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
 	topo, err := e.Sync(ctx)
@@ -209,6 +209,37 @@ func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 		})
 	})
 
+	t.Run("probe", func(t *testing.T) {
+		// The isolation probe over ssh: topo's own image is built on the
+		// remote engine through the API and run in the subject's network
+		// namespace there, as on a local engine.
+		net3 := c.Env.Name("apart")
+		c.Exec(t, n, "docker", "network", "create", net3)
+		// (app was stopped above.)
+		for name, network := range map[string]string{"peer": net1, "neighbour": net1, "stranger": net3} {
+			c.Exec(t, n, "docker", "run", "-d", "--name", c.Env.Name(name), "--network", network,
+				"--expose", "8080", "-e", "LISTEN=8080", img)
+		}
+		e, err := docker.Connect(host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		prober := docker.NewProber(e, docker.ProberOptions{Binary: probeAgentBinary(t), DialTimeout: time.Second})
+		ctx, cancel := context.WithTimeout(context.Background(), testenv.Patience(2*time.Minute))
+		defer cancel()
+		from := c.Env.Name("peer")
+		for target, want := range map[string]model.Verdict{"neighbour": model.VerdictReachable, "stranger": model.VerdictIsolated} {
+			rep, err := prober.ProbeTo(ctx, from, c.Env.Name(target), 8080)
+			if err != nil {
+				t.Fatalf("probe from %s to %s over ssh: %v", from, target, err)
+			}
+			if len(rep.Lines) != 1 || rep.Lines[0].Verdict != want {
+				t.Errorf("probe from %s to %s over ssh: %+v; want one line %q", from, target, rep.Lines, want)
+			}
+		}
+	})
+
 	t.Run("context", func(t *testing.T) {
 		writeEngineContext(t, cfg, "remote", host, false, nil)
 		t.Setenv("DOCKER_CONTEXT", "remote")
@@ -234,7 +265,7 @@ func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 		defer e.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), testenv.Patience(30*time.Second))
 		defer cancel()
-		_, err = e.Probe(ctx)
+		_, err = e.Ping(ctx)
 		if err == nil || !strings.Contains(err.Error(), host) || !strings.Contains(err.Error(), "over ssh") || strings.Contains(err.Error(), "\n") {
 			t.Fatalf("probe with an unknown host key: %v; want one line naming %s over ssh", err, host)
 		}
@@ -409,7 +440,7 @@ func TestTLSEngineThroughContextAndCertPath(t *testing.T) {
 		defer e.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), testenv.Patience(30*time.Second))
 		defer cancel()
-		_, err = e.Probe(ctx)
+		_, err = e.Ping(ctx)
 		sum := sha256.Sum256([]byte("wrong"))
 		caFile := filepath.Join(cfg, "contexts", "tls", hex.EncodeToString(sum[:]), "docker", "ca.pem")
 		if err == nil || !strings.Contains(err.Error(), caFile) || !strings.Contains(err.Error(), "not signed by the CA") || strings.Contains(err.Error(), "\n") {

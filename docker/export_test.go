@@ -7,6 +7,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/client"
 )
 
 // ScopeEvents narrows e's event stream with one more filter (key=value,
@@ -98,3 +99,7 @@ func (h hiddenListAPI) ContainerList(ctx context.Context, opts container.ListOpt
 	}
 	return h.engineAPI.ContainerList(ctx, opts)
 }
+
+// SDK is the client an engine wraps, for tests that set up what topo
+// itself would not do through the engine (build images, start agents).
+func SDK(e *Engine) *client.Client { return e.sdk }

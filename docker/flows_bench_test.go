@@ -69,7 +69,7 @@ func TestFlowsBenchmark(t *testing.T) {
 		}
 	}
 	e := connectTest(t, "")
-	flows := docker.NewFlows(e.Client, probeAgentBinary(t), env.Labels())
+	flows := docker.NewFlows(docker.SDK(e), probeAgentBinary(t), env.Labels())
 	t.Cleanup(func() { flows.Close() })
 	var prev map[string]bool
 	sample := func() (model.FlowSample, time.Duration) {
@@ -99,14 +99,14 @@ func TestFlowsBenchmark(t *testing.T) {
 		return ours(fs) == n/2*4, fmt.Sprintf("%d of %d connections", ours(fs), n/2*4)
 	})
 	running := 0
-	if list, err := e.Client.ContainerList(ctx, container.ListOptions{}); err == nil {
+	if list, err := docker.SDK(e).ContainerList(ctx, container.ListOptions{}); err == nil {
 		running = len(list)
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	t.Logf("%d test containers (%d connections) among %d running on the engine; load %s", n, n/2*4, running, load)
 
 	agentCPU := func() uint64 {
-		st, err := e.Client.ContainerStatsOneShot(ctx, docker.FlowAgent(flows))
+		st, err := docker.SDK(e).ContainerStatsOneShot(ctx, docker.FlowAgent(flows))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -109,7 +109,7 @@ func TestFlowsShowKnownConnectionsAndHoldThemAgainstIsolation(t *testing.T) {
 
 	e := connectTest(t, "")
 	binary := probeAgentBinary(t)
-	flows := docker.NewFlows(e.Client, binary, env.Labels())
+	flows := docker.NewFlows(docker.SDK(e), binary, env.Labels())
 	t.Cleanup(func() { flows.Close() })
 	s := &flowSampler{t: t, e: e, flows: flows, env: env}
 
@@ -125,7 +125,7 @@ func TestFlowsShowKnownConnectionsAndHoldThemAgainstIsolation(t *testing.T) {
 	}
 
 	// A second topo on the engine reads through the same agent.
-	other := docker.NewFlows(e.Client, binary, env.Labels())
+	other := docker.NewFlows(docker.SDK(e), binary, env.Labels())
 	t.Cleanup(func() { other.Close() })
 	s2 := &flowSampler{t: t, e: e, flows: other, env: env}
 	s2.waitFor("across>relay:9000 x2 !", "direct>srv:8080 x3", "relay>srv:8080 x2 !")
@@ -191,7 +191,7 @@ func TestFlowsNameAHostNetworkClient(t *testing.T) {
 		Env: []string{"CONNECT=" + ip + ":8080", "CONNECTIONS=2", "LISTEN=127.0.0.1:0"}})
 
 	e := connectTest(t, "")
-	flows := docker.NewFlows(e.Client, probeAgentBinary(t), env.Labels())
+	flows := docker.NewFlows(docker.SDK(e), probeAgentBinary(t), env.Labels())
 	t.Cleanup(func() { flows.Close() })
 	// The host's table holds every connection of the host: compare
 	// only those to the server.

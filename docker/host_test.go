@@ -163,7 +163,7 @@ func TestProbeUnreachable(t *testing.T) {
 			e := connectTest(t, host)
 			ctx, cancel := context.WithTimeout(context.Background(), probeTestTimeout)
 			defer cancel()
-			_, err := e.Probe(ctx)
+			_, err := e.Ping(ctx)
 			if err == nil {
 				t.Fatal("Probe of an unreachable engine succeeded")
 			}
@@ -208,7 +208,7 @@ func TestProbeTimeout(t *testing.T) {
 	e := connectTest(t, "tcp://"+ln.Addr().String())
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	_, err = e.Probe(ctx)
+	_, err = e.Ping(ctx)
 	if err == nil || !strings.HasPrefix(err.Error(), "cannot reach the Docker engine at tcp://"+ln.Addr().String()) {
 		t.Fatalf("Probe of a silent engine = %v", err)
 	}

@@ -15,11 +15,22 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
 )
 
+// ImageAPI lists the client calls of the image helpers below.
+type ImageAPI interface {
+	Info(ctx context.Context) (system.Info, error)
+	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
+	ImageBuild(ctx context.Context, buildContext io.Reader, options build.ImageBuildOptions) (build.ImageBuildResponse, error)
+}
+
+var _ ImageAPI = (*client.Client)(nil)
+
 // ImageExists reports whether the engine has an image by that reference.
-func ImageExists(ctx context.Context, cli *client.Client, ref string) (bool, error) {
+func ImageExists(ctx context.Context, cli ImageAPI, ref string) (bool, error) {
 	_, err := cli.ImageInspect(ctx, ref)
 	if err == nil {
 		return true, nil
@@ -34,7 +45,7 @@ func ImageExists(ctx context.Context, cli *client.Client, ref string) (bool, err
 // executable) plus extra Dockerfile lines, with the classic builder (this
 // engine has no BuildKit) and no pull, unless tag already exists. Tags are
 // expected to name a hash of the inputs, so an existing tag is current.
-func BuildScratchImage(ctx context.Context, cli *client.Client, tag string, files map[string][]byte, dockerfileTail string, labels map[string]string) error {
+func BuildScratchImage(ctx context.Context, cli ImageAPI, tag string, files map[string][]byte, dockerfileTail string, labels map[string]string) error {
 	if ok, err := ImageExists(ctx, cli, tag); err != nil {
 		return fmt.Errorf("look for image %s: %w", tag, err)
 	} else if ok {
@@ -99,7 +110,7 @@ const SelfImageRepo = "topo-self"
 // the running executable when empty), building it when missing. It needs a
 // static Linux binary for the engine's architecture; otherwise it says how
 // to make one.
-func SelfImage(ctx context.Context, cli *client.Client, binary string) (string, error) {
+func SelfImage(ctx context.Context, cli ImageAPI, binary string) (string, error) {
 	if binary == "" {
 		exe, err := os.Executable()
 		if err != nil {

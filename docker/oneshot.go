@@ -47,7 +47,7 @@ type oneShotResult struct {
 // config and host are the caller's; the log driver is forced to
 // json-file, since the output is read back through the logs API, which
 // the engine's default driver (syslog, none) may not serve.
-func runOneShot(ctx context.Context, api probeAPI, config *container.Config, host *container.HostConfig, name string) (res oneShotResult, err error) {
+func runOneShot(ctx context.Context, api OneShotAPI, config *container.Config, host *container.HostConfig, name string) (res oneShotResult, err error) {
 	host.LogConfig = container.LogConfig{Type: "json-file"}
 	leastPrivilege(config, host)
 	// Create runs on a context that ctx cannot cancel: a create cancelled
@@ -121,7 +121,7 @@ func leastPrivilege(config *container.Config, host *container.HostConfig) {
 // removeOneShot force-removes a one-shot container (killing it if it
 // still runs) on a fresh context, so that it also happens after the
 // caller's context was cancelled.
-func removeOneShot(api probeAPI, ref string) error {
+func removeOneShot(api OneShotAPI, ref string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
 	defer cancel()
 	err := api.ContainerRemove(ctx, ref, container.RemoveOptions{Force: true})
@@ -137,7 +137,7 @@ func removeOneShot(api probeAPI, ref string) error {
 // topo's own image to ask the kernel, with no network at all: IPVS is the
 // kernel's, and its netlink family answers in any network namespace, so
 // the host's network would only add rights. why is its answer in words.
-func CheckIPVS(ctx context.Context, cli *client.Client, image string, labels map[string]string) (ok bool, why string, err error) {
+func CheckIPVS(ctx context.Context, cli OneShotAPI, image string, labels map[string]string) (ok bool, why string, err error) {
 	// Labelled as a probe: the event log and the lanes leave topo's own
 	// short-lived containers out.
 	all := map[string]string{model.LabelProbe: "1"}

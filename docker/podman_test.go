@@ -144,7 +144,7 @@ func TestPodmanShowsLanesAndFollowsEvents(t *testing.T) {
 	e, _ := probeAndSync(t, host)
 	ctx, cancel := context.WithTimeout(context.Background(), testenv.Patience(30*time.Second))
 	defer cancel()
-	info, err := e.Probe(ctx)
+	info, err := e.Ping(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

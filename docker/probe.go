@@ -20,8 +20,9 @@ import (
 	"github.com/topo-dev/topo/probeagent"
 )
 
-// probeAPI lists the client calls a probe makes beyond engineAPI.
-type probeAPI interface {
+// OneShotAPI lists the client calls of a one-shot container (a probe,
+// the IPVS check): create, start, wait, read its output, remove.
+type OneShotAPI interface {
 	ContainerCreate(ctx context.Context, config *container.Config, hostConfig *container.HostConfig, networkingConfig *network.NetworkingConfig, platform *ocispec.Platform, containerName string) (container.CreateResponse, error)
 	ContainerStart(ctx context.Context, containerID string, options container.StartOptions) error
 	ContainerWait(ctx context.Context, containerID string, condition container.WaitCondition) (<-chan container.WaitResponse, <-chan error)
@@ -29,7 +30,7 @@ type probeAPI interface {
 	ContainerRemove(ctx context.Context, containerID string, options container.RemoveOptions) error
 }
 
-var _ probeAPI = (*client.Client)(nil)
+var _ OneShotAPI = (*client.Client)(nil)
 
 // LabelProbeSubject names, on a probe container, the container it probes
 // from, so a leftover one says where it came from.
@@ -63,7 +64,7 @@ type ProberOptions struct {
 // removes it afterwards whatever happens.
 type Prober struct {
 	engine *Engine
-	api    probeAPI
+	api    OneShotAPI
 	cli    *client.Client
 	opts   ProberOptions
 
@@ -78,7 +79,7 @@ func NewProber(e *Engine, opts ProberOptions) *Prober {
 	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = probeagent.DefaultTimeout
 	}
-	return &Prober{engine: e, api: e.Client, cli: e.Client, opts: opts}
+	return &Prober{engine: e, api: e.sdk, cli: e.sdk, opts: opts}
 }
 
 // Probe tries every other container's exposed TCP ports (or port, when not

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/go-connections/nat"
 
+	"github.com/topo-dev/topo/docker"
 	"github.com/topo-dev/topo/internal/dockertest"
 	"github.com/topo-dev/topo/model"
 )
@@ -196,7 +197,7 @@ func TestProbeDescribesTheEngine(t *testing.T) {
 	e := connectTest(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	info, err := e.Probe(ctx)
+	info, err := e.Ping(ctx)
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
@@ -204,10 +205,10 @@ func TestProbeDescribesTheEngine(t *testing.T) {
 		t.Errorf("Probe = %+v", info)
 	}
 	// Negotiation settles on the older of the client's and the engine's API.
-	if v := e.Client.ClientVersion(); v > info.APIVersion || !strings.HasPrefix(v, "1.") {
+	if v := docker.SDK(e).ClientVersion(); v > info.APIVersion || !strings.HasPrefix(v, "1.") {
 		t.Errorf("client API %s, engine API %s", v, info.APIVersion)
 	}
-	t.Logf("engine %s (API %s, client at %s) at %s (%s)", info.Version, info.APIVersion, e.Client.ClientVersion(), info.Host, info.Source)
+	t.Logf("engine %s (API %s, client at %s) at %s (%s)", info.Version, info.APIVersion, docker.SDK(e).ClientVersion(), info.Host, info.Source)
 }
 
 // Regression: the list call gives an exited container's code only in its

@@ -24,7 +24,7 @@ func TestTunnelReachesAPortNoAddressLeadsTo(t *testing.T) {
 	image := dockertest.TestServerImage(t)
 	id := env.Run(t, dockertest.ContainerSpec{Suffix: "isolated", Image: image, Networks: []string{"none"}, Start: true})
 	e := connectTest(t, "")
-	tunnel := docker.NewTunnel(e.Client, probeAgentBinary(t), env.Labels())
+	tunnel := docker.NewTunnel(docker.SDK(e), probeAgentBinary(t), env.Labels())
 	t.Cleanup(func() { tunnel.Close() })
 	ctx := context.Background()
 

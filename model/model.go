@@ -193,10 +193,14 @@ func (c Container) DisplayName() string {
 	return svc
 }
 
-// Labels the engine puts on the container of a swarm task.
+// Labels the engine puts on the container of a swarm task. Each label
+// topo reads is declared once, here or beside LabelComposeProject; the
+// adapters and the demo use these names.
 const (
 	labelSwarmService  = "com.docker.swarm.service.name"
 	labelSwarmTaskName = "com.docker.swarm.task.name"
+	// LabelSwarmTaskID marks the containers of swarm tasks.
+	LabelSwarmTaskID = "com.docker.swarm.task.id"
 )
 
 // SupersededTask says a stopped container is an earlier attempt of a swarm

@@ -16,6 +16,22 @@ const (
 	LabelServiceRegistry = "SERVICE_REGISTRY"
 )
 
+// LabelRole and RoleRegistry mark a container as a service registry
+// whatever its image (topo.role=registry), for topo's auto-detection.
+const (
+	LabelRole    = "topo.role"
+	RoleRegistry = "registry"
+)
+
+// LooksLikeRegistry says a container may be a Consul agent: labelled as
+// the registry, or with consul in its image or name. Auto-detection probes
+// those; the UI looks again when one starts.
+func LooksLikeRegistry(c Container) bool {
+	return c.Labels[LabelRole] == RoleRegistry ||
+		strings.Contains(strings.ToLower(c.Image), "consul") ||
+		strings.Contains(strings.ToLower(c.Name), "consul")
+}
+
 // ExpectedRegistry is the registry a container says it belongs in, or "":
 // its topo.registry label, else SERVICE_REGISTRY as a label, else in its
 // environment (as the registrator reads its settings, label first).
@@ -73,16 +89,38 @@ func (rs Registries) Names() []string {
 // registered in a registry other than the one their label names. A
 // container that names no registry is never flagged: with one registry,
 // or without the label, there is nothing to expect.
-func (rs Registries) Link(t Topology) RegistryLinks {
+func (rs Registries) Link(t Topology) RegistryLinks { return rs.LinkElsewhere(t, Elsewhere{}) }
+
+// LinkElsewhere is Link for an engine that is one node of a swarm (see
+// Registry.LinkElsewhere).
+func (rs Registries) LinkElsewhere(t Topology, e Elsewhere) RegistryLinks {
 	out := RegistryLinks{ByRegistry: make(map[string]Links, len(rs)), RegisteredIn: map[string][]string{}}
-	known := map[string]bool{}
+	idx := indexTopology(t)
 	for _, r := range rs {
-		known[r.Name] = true
-		l := r.Link(t)
+		l := r.linkIndexed(t, idx, e)
 		out.ByRegistry[r.Name] = l
 		for id := range l.ByContainer {
 			out.RegisteredIn[id] = append(out.RegisteredIn[id], r.Name)
 		}
+	}
+	// A container registered in one registry is not "unregistered" in
+	// another that holds its service, nor is one that names another
+	// registry: it is where it belongs, or flagged as misplaced. (With
+	// one registry, its own Links stand as they are.)
+	for name, l := range out.ByRegistry {
+		if len(rs) < 2 {
+			break
+		}
+		kept := l.Unregistered[:0:0]
+		for _, u := range l.Unregistered {
+			want, known := rs.Expected(t.Containers[u.ContainerID])
+			if len(out.RegisteredIn[u.ContainerID]) > 0 || (known && want != name) {
+				continue
+			}
+			kept = append(kept, u)
+		}
+		l.Unregistered = kept
+		out.ByRegistry[name] = l
 	}
 	ids := make([]string, 0, len(out.RegisteredIn))
 	for id := range out.RegisteredIn {
@@ -95,10 +133,11 @@ func (rs Registries) Link(t Topology) RegistryLinks {
 		if !ok {
 			continue
 		}
-		want := ExpectedRegistry(c)
-		if want == "" {
+		label := ExpectedRegistry(c)
+		if label == "" {
 			continue
 		}
+		want, known := rs.Expected(c)
 		var elsewhere []string
 		in := false
 		for _, name := range out.RegisteredIn[id] {
@@ -111,10 +150,35 @@ func (rs Registries) Link(t Topology) RegistryLinks {
 		if len(elsewhere) == 0 {
 			continue
 		}
-		out.Misplaced = append(out.Misplaced, Misplaced{ContainerID: id, Expected: want, Known: known[want],
+		out.Misplaced = append(out.Misplaced, Misplaced{ContainerID: id, Expected: want, Known: known,
 			RegisteredIn: elsewhere, Missing: !in})
 	}
 	return out
+}
+
+// Expected is the name of the registry a container names, and whether
+// topo follows it: the registry of that Name, else the one found in a
+// container of the container's own compose project and of that compose
+// service (each project's infra-consul is its own). It returns the label's
+// value, unknown, when none matches; "" when the container names none.
+func (rs Registries) Expected(c Container) (string, bool) {
+	want := ExpectedRegistry(c)
+	if want == "" {
+		return "", false
+	}
+	for _, r := range rs {
+		if r.Name == want {
+			return r.Name, true
+		}
+	}
+	if p := c.Project(); p != "" {
+		for _, r := range rs {
+			if r.ComposeService == want && r.ComposeProject == p {
+				return r.Name, true
+			}
+		}
+	}
+	return want, false
 }
 
 // MisplacedIn returns the flag for a container, if it is misplaced.

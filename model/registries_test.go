@@ -84,3 +84,48 @@ func withServiceEnv(c model.Container, env map[string]string) model.Container {
 	c.ServiceEnv = env
 	return c
 }
+
+// With two registries holding a service, a container registered in one
+// is not "unregistered" in the other, nor is one naming the other.
+func TestRegistriesUnregisteredOnlyWhereExpected(t *testing.T) {
+	topo := model.NewTopology()
+	for _, c := range []model.Container{
+		labelled(fixCtr("a1", "app-1"), map[string]string{model.LabelServiceName: "app"}),
+		labelled(fixCtr("a2", "app-2"), map[string]string{model.LabelServiceName: "app", model.LabelRegistry: "infra"}),
+		labelled(fixCtr("a3", "app-3"), map[string]string{model.LabelServiceName: "app", model.LabelRegistry: "apps"}),
+	} {
+		topo.Containers[c.ID] = c
+	}
+	links := model.Registries{reg("apps", map[string][]string{"app": {"a1"}}), reg("infra", map[string][]string{"app": {"a2"}})}.Link(topo)
+	if u := links.ByRegistry["infra"].Unregistered; len(u) != 0 {
+		t.Errorf("unregistered in infra: %+v, want none (a1 is in apps, a3 names apps)", u)
+	}
+	if u := links.ByRegistry["apps"].Unregistered; len(u) != 1 || u[0].ContainerID != "a3" {
+		t.Errorf("unregistered in apps: %+v, want a3 only", u)
+	}
+}
+
+// Two projects each run an infra-consul: topo names them apart (their
+// container names), and a container naming infra-consul means its own
+// project's.
+func TestRegistriesExpectedByComposeServiceOfTheProject(t *testing.T) {
+	withProject := func(c model.Container, project, registry string) model.Container {
+		return labelled(c, map[string]string{model.LabelComposeProject: project, model.LabelRegistry: registry})
+	}
+	topo := model.NewTopology()
+	for _, c := range []model.Container{
+		withProject(fixCtr("a", "a-mongo-1"), "a", "infra-consul"),
+		withProject(fixCtr("b", "b-mongo-1"), "b", "infra-consul"),
+	} {
+		topo.Containers[c.ID] = c
+	}
+	ra := reg("a-infra-consul-1", map[string][]string{"mongo": {"a"}})
+	ra.ComposeProject, ra.ComposeService = "a", "infra-consul"
+	rb := reg("b-infra-consul-1", map[string][]string{"mongo": {"a", "b"}})
+	rb.ComposeProject, rb.ComposeService = "b", "infra-consul"
+	links := model.Registries{ra, rb}.Link(topo)
+	want := []model.Misplaced{{ContainerID: "a", Expected: "a-infra-consul-1", Known: true, RegisteredIn: []string{"b-infra-consul-1"}}}
+	if !reflect.DeepEqual(links.Misplaced, want) {
+		t.Errorf("Misplaced = %+v, want only a (also in b's registry)", links.Misplaced)
+	}
+}

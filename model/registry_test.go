@@ -363,6 +363,34 @@ func BenchmarkLink(b *testing.B) {
 	}
 }
 
+// BenchmarkRegistriesLink is BenchmarkLink's registry split in two (the
+// talk's two registries), each container naming one: the cost per engine
+// event with several registries.
+func BenchmarkRegistriesLink(b *testing.B) {
+	topo := NewTopology()
+	topo.Networks["n"] = Network{ID: "n", Name: "app", Subnets: []string{"10.1.0.0/16"}}
+	for i := range 300 {
+		id := strconv.Itoa(100000000000 + i)
+		topo.Containers[id] = Container{ID: id, Name: "c" + strconv.Itoa(i), State: StateRunning,
+			Labels:    map[string]string{LabelRegistry: "r" + strconv.Itoa(i%2)},
+			Endpoints: map[string]Endpoint{"n": {NetworkID: "n", IPv4: "10.1." + strconv.Itoa(i/250) + "." + strconv.Itoa(i%250+2)}}}
+	}
+	rs := Registries{{Name: "r0"}, {Name: "r1"}}
+	for s := range 100 {
+		svc := Service{Name: "svc" + strconv.Itoa(s)}
+		for i := range 5 {
+			n := s*5 + i
+			svc.Instances = append(svc.Instances, Instance{ID: "i" + strconv.Itoa(n), Node: "n", Service: svc.Name,
+				Address: "10.1." + strconv.Itoa(n/250) + "." + strconv.Itoa(n%250+2)})
+		}
+		rs[s%2].Services = append(rs[s%2].Services, svc)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = rs.Link(topo)
+	}
+}
+
 // TestLinkUnregisteredIgnoresOtherProjectsAndTheAgent is the regression for
 // a second compose project's "app" containers, and the Consul container
 // itself, being flagged unregistered because their service names match.

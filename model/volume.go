@@ -47,6 +47,22 @@ func IsAnonymousVolume(name string, labels map[string]string) bool {
 	return strings.Trim(name, "0123456789abcdef") == ""
 }
 
+// Matches reports whether a volume matches a filter query as a container
+// does: a case-insensitive substring of its name or of a label written as
+// key=value.
+func (v Volume) Matches(query string) bool {
+	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" || strings.Contains(strings.ToLower(v.Name), q) {
+		return true
+	}
+	for k, val := range v.Labels {
+		if strings.Contains(strings.ToLower(k+"="+val), q) {
+			return true
+		}
+	}
+	return false
+}
+
 // Mount types, as the engine names them.
 const (
 	MountVolume = "volume"
@@ -160,7 +176,7 @@ type StorageOptions struct {
 	// Binds adds a lane per host path bind-mounted into any container.
 	Binds bool
 	// Filter keeps only containers that Match it (and the lanes they
-	// use); unused volumes are kept only without a filter.
+	// use), and the unused volumes that match it themselves.
 	Filter string
 }
 
@@ -235,7 +251,7 @@ func (t Topology) StorageLayout(opts StorageOptions) StorageLayout {
 	}
 	out := StorageLayout{colOf: map[string]int{}}
 	for _, l := range lanes {
-		if opts.Filter != "" && l.Unused() {
+		if l.Unused() && (l.Volume == nil || !l.Volume.Matches(opts.Filter)) {
 			continue
 		}
 		sort.Slice(l.Members, func(i, j int) bool {

@@ -102,6 +102,12 @@ func TestStorageLayout(t *testing.T) {
 			columns: []string{"backup"},
 			grid:    "volume:data ro\n",
 		},
+		{
+			name:    "a filter keeps the unused volumes it names",
+			opts:    model.StorageOptions{Filter: "OL"},
+			columns: nil,
+			grid:    "volume:old unused\n",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			topo := storageTopology()

@@ -38,6 +38,13 @@ type Target struct {
 	// reaches it through the engine.
 	Through string
 	Tunnel  Tunnel
+	// Container is the ID of the container the agent was found in; empty
+	// for an agent named by address. The panel says a registry is gone
+	// when that container stops or leaves.
+	Container string
+	// ComposeProject and ComposeService are that container's, when it is
+	// part of a compose project (see model.Registry).
+	ComposeProject, ComposeService string
 }
 
 // Tunnel reaches a port inside a container through the engine's API (the
@@ -58,11 +65,10 @@ var ErrNoRegistry = errors.New("no registry: start one, or name it with --consul
 // Consul's HTTP port inside a container, and the label that marks a
 // container as the registry whatever its image.
 const (
-	consulHTTPPort = 8500
-	LabelRole      = "topo.role"
-	RoleRegistry   = "registry"
-	// labelSwarmTaskID is on the containers of swarm tasks.
-	labelSwarmTaskID = "com.docker.swarm.task.id"
+	consulHTTPPort   = 8500
+	LabelRole        = model.LabelRole
+	RoleRegistry     = model.RoleRegistry
+	labelSwarmTaskID = model.LabelSwarmTaskID
 )
 
 // loopbackConsul is Consul's HTTP address inside its own container, where
@@ -105,6 +111,7 @@ const OnlyThroughEngine = "(through the engine only)"
 // candidate is one address of one container that may be Consul's API.
 type candidate struct {
 	addr, source string
+	container    string
 }
 
 // Detect looks for a Consul agent among the topology's running containers:
@@ -146,7 +153,7 @@ func Detect(ctx context.Context, topo model.Topology, timeout time.Duration, eng
 	if tunnel != nil && !anyRefused(probeErrs) {
 		for _, c := range found {
 			name := displayName(c)
-			t := Target{Addr: loopbackConsul, Source: "auto: container " + name + " (through the engine)", Through: c.ID, Tunnel: tunnel}
+			t := Target{Addr: loopbackConsul, Source: "auto: container " + name + " (through the engine)", Through: c.ID, Tunnel: tunnel, Container: c.ID}
 			err := probeTarget(ctx, t, tunnelProbeTimeout)
 			if err == nil {
 				return t, nil
@@ -188,7 +195,7 @@ func probeAll(ctx context.Context, cands []candidate, timeout time.Duration) (Ta
 	errs := make([]error, len(cands))
 	for i, c := range cands {
 		if errs[i] = <-results[i]; errs[i] == nil {
-			return Target{Addr: c.addr, Source: "auto: " + c.source}, nil
+			return Target{Addr: c.addr, Source: "auto: " + c.source, Container: c.container}, nil
 		}
 	}
 	return Target{}, errs
@@ -203,9 +210,7 @@ func registryContainers(topo model.Topology) []model.Container {
 		if !c.Running() {
 			continue
 		}
-		if c.Labels[LabelRole] == RoleRegistry ||
-			strings.Contains(strings.ToLower(c.Image), "consul") ||
-			strings.Contains(strings.ToLower(c.Name), "consul") {
+		if model.LooksLikeRegistry(c) {
 			cs = append(cs, c)
 		}
 	}
@@ -241,7 +246,7 @@ func candidates(cs []model.Container, engineHost string) []candidate {
 				continue
 			}
 			addr := net.JoinHostPort(hostIP(p.HostIP, engineHost), strconv.Itoa(int(p.Public)))
-			out = append(out, candidate{addr, "container " + name + " (published " + addr + ")"})
+			out = append(out, candidate{addr, "container " + name + " (published " + addr + ")", c.ID})
 		}
 		var eps []model.Endpoint
 		for _, e := range c.Endpoints {
@@ -252,7 +257,7 @@ func candidates(cs []model.Container, engineHost string) []candidate {
 		sort.Slice(eps, func(i, j int) bool { return eps[i].NetworkName < eps[j].NetworkName })
 		for _, e := range eps {
 			addr := net.JoinHostPort(e.IP(), strconv.Itoa(consulHTTPPort))
-			out = append(out, candidate{addr, "container " + name + " (" + addr + " on network " + e.NetworkName + ")"})
+			out = append(out, candidate{addr, "container " + name + " (" + addr + " on network " + e.NetworkName + ")", c.ID})
 		}
 	}
 	return out

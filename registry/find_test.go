@@ -58,7 +58,7 @@ func TestFindDetectsPublishedPort(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Find: %v", err)
 	}
-	want := Target{Addr: "127.0.0.1:" + portText, Source: "auto: container consul-1 (published 127.0.0.1:" + portText + ")"}
+	want := Target{Addr: "127.0.0.1:" + portText, Source: "auto: container consul-1 (published 127.0.0.1:" + portText + ")", Container: c.ID}
 	if got != want {
 		t.Errorf("Find = %+v, want %+v", got, want)
 	}
@@ -89,7 +89,7 @@ func TestFindDetectsNetworkIP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
-	want := Target{Addr: ip + ":8500", Source: "auto: container kv (" + ip + ":8500 on network infra)"}
+	want := Target{Addr: ip + ":8500", Source: "auto: container kv (" + ip + ":8500 on network infra)", Container: kv.ID}
 	if got != want {
 		t.Errorf("Detect = %+v, want %+v", got, want)
 	}

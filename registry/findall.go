@@ -79,9 +79,17 @@ func DetectAll(ctx context.Context, topo model.Topology, timeout time.Duration, 
 		go func() {
 			defer wg.Done()
 			r := &results[i]
-			if cands := candidates([]model.Container{c}, engineHost); len(cands) > 0 {
-				t, errs := probeAll(ctx, cands, timeout)
-				if errs == nil {
+			var cands []candidate
+			// As in Detect: over ssh no container address is dialled
+			// here, and an address that refused is reachable (a Consul
+			// still starting), so the tunnel would find the same.
+			if engineHost != OnlyThroughEngine {
+				cands = candidates([]model.Container{c}, engineHost)
+			}
+			var errs []error
+			if len(cands) > 0 {
+				var t Target
+				if t, errs = probeAll(ctx, cands, timeout); errs == nil {
 					r.target, r.ok = t, true
 					return
 				}
@@ -89,9 +97,9 @@ func DetectAll(ctx context.Context, topo model.Topology, timeout time.Duration, 
 					r.tried = append(r.tried, cand.addr+": "+shortErr(errs[j]))
 				}
 			}
-			if tunnel != nil {
+			if tunnel != nil && !anyRefused(errs) {
 				name := displayName(c)
-				t := Target{Addr: loopbackConsul, Source: "auto: container " + name + " (through the engine)", Through: c.ID, Tunnel: tunnel}
+				t := Target{Addr: loopbackConsul, Source: "auto: container " + name + " (through the engine)", Through: c.ID, Tunnel: tunnel, Container: c.ID}
 				if err := probeTarget(ctx, t, tunnelProbeTimeout); err != nil {
 					r.tried = append(r.tried, name+" through the engine: "+shortErr(err))
 					return
@@ -115,6 +123,7 @@ func DetectAll(ctx context.Context, topo model.Topology, timeout time.Duration, 
 			continue
 		}
 		c := found[i]
+		r.target.ComposeProject, r.target.ComposeService = c.Project(), c.Service()
 		r.target.Name = displayName(c)
 		if s := c.Service(); s != "" && services[s] == 1 {
 			r.target.Name = s

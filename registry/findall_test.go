@@ -125,6 +125,9 @@ func TestTwoRegistriesFoundReadAndMismatchFlagged(t *testing.T) {
 			t.Fatalf("both registries not read within patience: apps %+v, infra %+v", latest[0].Services, latest[1].Services)
 		}
 	}
+	if latest[0].ComposeService != "apps" || latest[1].ComposeService != "infra" {
+		t.Errorf("snapshots do not say which compose service they were found in: %q, %q", latest[0].ComposeService, latest[1].ComposeService)
+	}
 	if latest[0].Name != "apps" || latest[1].Name != "infra" || !latest[0].Live() || !latest[1].Live() {
 		t.Fatalf("sections: %q live=%v, %q live=%v", latest[0].Name, latest[0].Live(), latest[1].Name, latest[1].Live())
 	}
@@ -143,5 +146,81 @@ func TestTwoRegistriesFoundReadAndMismatchFlagged(t *testing.T) {
 	}
 	if got := strings.Join(in, " "); got != "c-app1:apps c-app2:infra c-db:infra" {
 		t.Errorf("registered in: %s", got)
+	}
+}
+
+// TestOneRegistryStoppedOtherKeepsUpdating: each registry is watched on its
+// own, so when one agent dies its snapshots say so (and keep its last
+// data) while the other's go on showing what is registered after the
+// death.
+func TestOneRegistryStoppedOtherKeepsUpdating(t *testing.T) {
+	apps, infra := consultest.Start(t), consultest.Start(t)
+	targets, err := FindAll(context.Background(), []string{"apps=" + apps.Addr, "infra=" + infra.Addr}, model.NewTopology(), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	register(t, apps.Client(), "app", "app1", "10.0.0.1", 8080, "passing")
+	register(t, infra.Client(), "mongo", "db", "10.0.0.3", 27017, "passing")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type snap struct {
+		i int
+		r model.Registry
+	}
+	snaps := make(chan snap)
+	for i, tg := range targets {
+		ch, err := Watch(ctx, tg, Options{MaxBackoff: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for r := range ch {
+				select {
+				case snaps <- snap{i, r}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	latest := make([]model.Registry, len(targets))
+	has := func(r model.Registry, svc string) bool { _, ok := r.Service(svc); return ok }
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.After(testenv.Patience(30 * time.Second))
+		for !ok() {
+			select {
+			case s := <-snaps:
+				latest[s.i] = s.r
+			case <-deadline:
+				t.Fatalf("%s not seen within patience: apps %+v, infra %+v", what, latest[0], latest[1])
+			}
+		}
+	}
+	waitFor("both registries live", func() bool {
+		return latest[0].Live() && has(latest[0], "app") && latest[1].Live() && has(latest[1], "mongo")
+	})
+
+	apps.Stop()
+	waitFor("apps failing", func() bool { return latest[0].Error != "" })
+	if !strings.Contains(latest[0].Error, apps.Addr) || latest[0].Name != "apps" {
+		t.Errorf("apps' error does not name its address: %q (name %q)", latest[0].Error, latest[0].Name)
+	}
+	if !has(latest[0], "app") {
+		t.Error("apps' last data dropped when it failed: the section should keep it, with its age")
+	}
+	if latest[1].Error != "" {
+		t.Errorf("infra failing with apps: %q", latest[1].Error)
+	}
+
+	// Registered after apps died: only an independent watch shows it.
+	register(t, infra.Client(), "cache", "cache1", "10.0.0.4", 6379, "passing")
+	waitFor("infra's new service", func() bool { return has(latest[1], "cache") })
+	if !latest[1].Live() {
+		t.Errorf("infra not live after apps died: %q", latest[1].Error)
+	}
+	if latest[0].Live() {
+		t.Error("apps live again while stopped")
 	}
 }

@@ -408,14 +408,16 @@ func (w *watcher) errorText() string {
 
 func (w *watcher) snapshot() model.Registry {
 	reg := model.Registry{
-		Name:       w.target.Name,
-		Addr:       w.target.Addr,
-		Source:     w.target.Source,
-		Datacenter: w.info.datacenter,
-		Leader:     w.info.leader,
-		LastIndex:  w.catalogIndex,
-		FetchedAt:  w.lastOK,
-		Error:      w.errorText(),
+		Name:           w.target.Name,
+		Addr:           w.target.Addr,
+		ComposeProject: w.target.ComposeProject,
+		ComposeService: w.target.ComposeService,
+		Source:         w.target.Source,
+		Datacenter:     w.info.datacenter,
+		Leader:         w.info.leader,
+		LastIndex:      w.catalogIndex,
+		FetchedAt:      w.lastOK,
+		Error:          w.errorText(),
 	}
 	if reg.Error != "" {
 		reg.ErrorSince = w.errSince

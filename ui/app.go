@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"strings"
 	"time"
 
@@ -34,6 +33,7 @@ const (
 	paneTraffic
 	paneFlows
 	paneLog
+	paneLogs
 )
 
 // mode is what the footer is doing: showing help, reading a filter, or
@@ -98,12 +98,20 @@ type Model struct {
 	// showRegistry is the registry panel's toggle: a panel beside any
 	// screen, not a screen of its own.
 	showRegistry bool
-	// regConn is the registry watch; regSearching says a look for one is
-	// under way, so events do not start a second.
-	regConn      RegistryConn
+	// regWatches are the registry watches, one per registry, in the
+	// panel's order; regNextID numbers them (see RegistryMsg.watch).
+	regWatches []regWatch
+	regNextID  int
+	// regSearching says a look for registries is under way, so events do
+	// not start a second; regAgain that a container started meanwhile,
+	// so one more look follows it.
 	regSearching bool
+	regAgain     bool
 	// regRetries counts the looks again for a registry that did not answer.
 	regRetries int
+	// misplaced is what the log last said of each misplaced container,
+	// so each change is logged once.
+	misplaced map[string]string
 
 	// The isolation view: an overlay on the lanes, a matrix that replaces
 	// them, and the results of a live probe in a side panel.
@@ -113,6 +121,10 @@ type Model struct {
 
 	// cluster is the swarm view, shown instead of the lanes when open.
 	cluster *ClusterView
+	// storage is the storage lanes (volumes), shown instead of the lanes
+	// when open; logs is a container's logs.
+	storage *StorageView
+	logs    *LogsPane
 	// screens is which screens are open over the lanes (see screen.go).
 	screens []screen
 
@@ -137,6 +149,8 @@ type Model struct {
 	// message since may have changed it.
 	body      string
 	bodyDirty bool
+	// lanesBox is the lanes' grid fitted to its box, kept while unchanged.
+	lanesBox boxCache
 	// demoDoneAt is when the last demo operation ended; demoShown is
 	// whether the demo panel was laid out at the last resize.
 	demoDoneAt time.Time
@@ -167,7 +181,8 @@ func New(cfg Config) *Model {
 		registry: NewRegistryPanel(styles, cfg.Now), showRegistry: true,
 		overlay: NewIsolationOverlay(styles), matrix: NewReachMatrix(styles), probe: NewProbeView(styles, cfg.Now),
 		cluster: NewClusterView(styles),
-		demo:    NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
+		storage: NewStorageView(styles), logs: NewLogsPane(styles, ctxOr(cfg.Context)),
+		demo: NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
 		flows:  NewFlowsPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
 	}
@@ -213,7 +228,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()
-		return m, nil
+		return m, m.inspectSelection()
 	case EngineUpdateMsg:
 		return m, tea.Batch(m.applyUpdates(msg.Update), waitForUpdate(m.cfg.Updates))
 	case EngineBatchMsg:
@@ -226,9 +241,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case registryRetryMsg:
 		return m, m.retryRegistry()
 	case RegistryMsg:
-		m.registry.SetRegistry(msg.Registry)
-		m.lanes.Invalidate()
-		return m, waitForRegistry(m.regConn.Updates)
+		return m, m.registrySnapshot(msg)
 	case RegistryClosedMsg:
 		return m, nil
 	case ProbeDoneMsg:
@@ -282,6 +295,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setFlash(msg.Action.Done(), false)
 		}
 		return m, nil
+	case LogsStartedMsg, LogsMsg, LogsEndedMsg:
+		return m, m.logs.Update(msg)
+	case VolumeUsageMsg:
+		m.storage.SetUsage(msg.Usage, msg.At, msg.Err)
+		m.updateKeys()
+		return m, nil
 	case InspectedMsg:
 		m.details.SetInspection(msg.Container, msg.Err)
 		return m, nil
@@ -334,6 +353,8 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	}
 	m.lanes.SetTopology(m.topo)
 	m.registry.SetTopology(m.topo)
+	m.markGone()
+	m.noteMisplaced()
 	// The overlay and the matrix are computed over every container: only
 	// while shown, not on every event of an engine nobody is inspecting.
 	if m.on(screenOverlay) {
@@ -341,6 +362,9 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	}
 	if m.on(screenMatrix) {
 		m.matrix.SetTopology(m.topo)
+	}
+	if m.on(screenStorage) {
+		m.storage.SetTopology(m.topo)
 	}
 	cmds := []tea.Cmd{m.selectionChanged()}
 	for _, u := range us {
@@ -392,81 +416,6 @@ func (m *Model) applyUpdate(u model.Update) bool {
 	return true
 }
 
-// maybeFindRegistry looks for the registry after the first snapshot, and
-// again when a container starts while none was found (or the one found
-// automatically is failing): a demo deployed from topo brings its Consul.
-func (m *Model) maybeFindRegistry(u model.Update) tea.Cmd {
-	if m.cfg.Registry == nil || m.regSearching {
-		return nil
-	}
-	switch {
-	case m.regConn.Updates == nil && (u.Snapshot != nil || isStart(u.Event)):
-	case m.regConn.Auto && m.registry.Registry().Error != "" && isStart(u.Event):
-	default:
-		return nil
-	}
-	if isStart(u.Event) {
-		m.regRetries = 0
-	}
-	m.regSearching = true
-	return connectRegistry(m.cfg.Registry, m.topo)
-}
-
-// retryRegistry looks for the registry again if none was found meanwhile.
-func (m *Model) retryRegistry() tea.Cmd {
-	if m.cfg.Registry == nil || m.regSearching || m.regConn.Updates != nil {
-		return nil
-	}
-	m.regSearching = true
-	return connectRegistry(m.cfg.Registry, m.topo)
-}
-
-func isStart(ev *model.Event) bool {
-	return ev != nil && ev.Type == model.EventContainer && ev.BaseAction() == "start"
-}
-
-// Looking again for a registry container that did not answer (a Consul
-// still starting): after regRetryFirst, doubling up to regRetryMax, at most
-// regRetryLimit times until a container starts again. Nothing else would
-// trigger a new look when the Consul is the last container to start, as
-// on a swarm, where the app's replicas may all run on other nodes.
-const (
-	regRetryFirst = 500 * time.Millisecond
-	regRetryMax   = 5 * time.Second
-	regRetryLimit = 10
-)
-
-// registryRetryMsg asks for another look for the registry.
-type registryRetryMsg struct{}
-
-func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
-	m.regSearching = false
-	if msg.Err != nil {
-		if m.regConn.Updates != nil {
-			return nil
-		}
-		m.registry.SetAbsent(msg.Err.Error())
-		if !errors.Is(msg.Err, model.ErrRegistryNotAnswering) || m.regRetries >= regRetryLimit {
-			return nil
-		}
-		delay := min(regRetryFirst<<m.regRetries, regRetryMax)
-		m.regRetries++
-		return tea.Tick(delay, func(time.Time) tea.Msg { return registryRetryMsg{} })
-	}
-	m.regRetries = 0
-	if m.regConn.Updates != nil {
-		if m.regConn.Addr == msg.Conn.Addr {
-			msg.Conn.Stop()
-			return nil
-		}
-		m.regConn.Stop()
-	}
-	m.regConn = msg.Conn
-	m.registry.SetRegistry(model.Registry{Addr: msg.Conn.Addr, Source: msg.Conn.Source})
-	m.log.Add(m.cfg.Now(), "registry: "+msg.Conn.Source, false)
-	return waitForRegistry(msg.Conn.Updates)
-}
-
 func isBadEvent(ev model.Event) bool {
 	switch ev.BaseAction() {
 	case "kill", "oom":
@@ -483,7 +432,7 @@ func isBadEvent(ev model.Event) bool {
 // an inspection when the selection is a new container.
 func (m *Model) selectionChanged() tea.Cmd {
 	m.updateKeys()
-	c, ok := m.lanes.Selected()
+	c, ok := m.selected()
 	if !ok {
 		m.details.Show(model.Container{})
 		return nil
@@ -499,7 +448,15 @@ func (m *Model) selectionChanged() tea.Cmd {
 	if m.focus != paneRegistry {
 		m.registry.SelectContainer(c.ID)
 	}
-	if !m.detailsVisible() || m.cfg.Engine == nil || c.ID == m.inspected {
+	return m.inspectSelection()
+}
+
+// inspectSelection asks for the selection's inspection when the details
+// show and it was not asked for yet: after a move, or after a resize that
+// brought the details pane in beside the lanes.
+func (m *Model) inspectSelection() tea.Cmd {
+	c, ok := m.selected()
+	if !ok || !m.detailsVisible() || m.cfg.Engine == nil || c.ID == m.inspected {
 		return nil
 	}
 	m.inspected = c.ID
@@ -560,6 +517,7 @@ func (m *Model) Close() {
 	m.probe.Close(5 * time.Second)
 	m.demo.Cancel()
 	m.traffic.Stop()
+	m.logs.Close()
 	if m.flows.Used() && m.cfg.Flows != nil {
 		// The agent goes with topo, unless another topo reads through it.
 		m.flows.Stop(nil)

@@ -13,7 +13,7 @@ import (
 
 // updateKeys enables exactly the bindings that apply now.
 func (m *Model) updateKeys() {
-	c, ok := m.lanes.Selected()
+	c, ok := m.selected()
 	// Help lists the keys of the normal mode: an engine event arriving
 	// while it is open must not empty the list.
 	normal := m.mode == modeNormal || m.mode == modeHelp
@@ -43,6 +43,7 @@ func (m *Model) updateKeys() {
 	} else {
 		m.keys.Flows.SetHelp("f", "flows on")
 	}
+	m.updateStorageKeys(normal, ok)
 	m.updateClusterKeys(normal)
 	m.keys.Back.SetEnabled(normal)
 	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
@@ -52,7 +53,36 @@ func (m *Model) updateKeys() {
 	} else {
 		m.keys.BuiltIn.SetHelp("b", "show built-in nets")
 	}
+	// The logs pane, focused, takes the letters it uses: help lists its
+	// meaning of them, not the lanes'.
+	focused := m.logsFocused()
+	m.keys.Log.setEnabled(normal && focused)
+	if normal && focused {
+		for _, b := range []*key.Binding{&m.keys.Filter, &m.keys.ClusterView, &m.keys.Probe, &m.keys.BuiltIn, &m.keys.Drain, &m.keys.Sizes} {
+			b.SetEnabled(false)
+		}
+	}
 }
+
+// updateStorageKeys enables l, v and u, and names what v does next.
+func (m *Model) updateStorageKeys(normal, selected bool) {
+	// The swarm view has a selection of its own, of tasks across nodes.
+	lanes := m.lanesScreen() != screenCluster
+	m.keys.Logs.SetEnabled(normal && lanes && selected && m.cfg.Logs != nil)
+	m.keys.Storage.SetEnabled(normal && lanes && m.synced)
+	switch {
+	case !m.on(screenStorage):
+		m.keys.Storage.SetHelp("v", "storage lanes")
+	case !m.storage.Binds():
+		m.keys.Storage.SetHelp("v", "+ bind mounts")
+	default:
+		m.keys.Storage.SetHelp("v", "close storage")
+	}
+	m.keys.Sizes.SetEnabled(normal && m.storageShown() && m.cfg.Volumes != nil && !m.storage.sizing)
+}
+
+// logsFocused says the logs pane is open and takes the keys.
+func (m *Model) logsFocused() bool { return m.on(screenLogs) && m.focus == paneLogs }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	// Keys typed faster than topo reads them (a busy engine, a script, a
@@ -87,6 +117,11 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.updateKeys()
 		return nil
 	}
+	if m.logsFocused() {
+		if cmd, ok := m.logs.Key(msg); ok {
+			return cmd
+		}
+	}
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -96,6 +131,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.NextPane):
 		m.cycleFocus()
+		m.updateKeys()
 		return nil
 	case key.Matches(msg, k.Back):
 		// Esc closes the screen opened last; with none open it takes
@@ -122,6 +158,15 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.ClusterView):
 		m.toggle(screenCluster)
 		return nil
+	case key.Matches(msg, k.Storage):
+		m.cycleStorage()
+		return m.selectionChanged()
+	case key.Matches(msg, k.Sizes):
+		m.storage.Sizing()
+		m.updateKeys()
+		return readVolumeUsage(ctxOr(m.cfg.Context), m.cfg.Volumes, m.cfg.Now)
+	case key.Matches(msg, k.Logs):
+		return m.openLogs()
 	case m.lanesScreen() == screenCluster && m.focus == paneLanes:
 		return m.clusterKey(msg)
 	case key.Matches(msg, k.Deploy):
@@ -170,7 +215,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.toggle(screenMatrix)
 		return nil
 	case key.Matches(msg, k.Probe):
-		c, _ := m.lanes.Selected()
+		c, _ := m.selected()
 		// The probe's verdicts are drawn on the overlay: it opens
 		// under the probe panel, and stays when Esc closes the panel.
 		m.open(screenOverlay)
@@ -207,7 +252,15 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	if d, ok := m.direction(msg); ok {
-		m.lanes.Move(d)
+		if m.storageShown() {
+			m.storage.Move(d)
+			// The lanes follow, so Esc lands on the same container.
+			if c, ok := m.storage.Selected(); ok {
+				m.lanes.Select(c.ID)
+			}
+		} else {
+			m.lanes.Move(d)
+		}
 		return m.selectionChanged()
 	}
 	switch {
@@ -219,7 +272,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Kill):
 		return m.confirm(model.ActionKill)
 	case key.Matches(msg, k.StopStart):
-		if c, ok := m.lanes.Selected(); ok && !c.Running() {
+		if c, ok := m.selected(); ok && !c.Running() {
 			return m.confirm(model.ActionStart)
 		}
 		return m.confirm(model.ActionStop)
@@ -264,10 +317,11 @@ func (m *Model) updateClusterKeys(normal bool) {
 	}
 }
 
-// setFilter narrows the lanes, and the flows with them, to the containers
+// setFilter narrows the lanes, the storage lanes and the flows to the containers
 // matching q.
 func (m *Model) setFilter(q string) {
 	m.lanes.SetFilter(q)
+	m.storage.SetFilter(q)
 	if q == "" {
 		m.flows.SetFilter(nil)
 		return
@@ -289,7 +343,7 @@ func (m *Model) showDemo(cmd tea.Cmd) tea.Cmd {
 // service when it is the demo's and can scale, else the app, so that a
 // presenter's + never lands on the load balancer or the database.
 func (m *Model) demoService() string {
-	if c, ok := m.lanes.Selected(); ok && c.Project() == m.cfg.Demo.Project() && m.cfg.Demo.Scalable(c.Service()) {
+	if c, ok := m.selected(); ok && c.Project() == m.cfg.Demo.Project() && m.cfg.Demo.Scalable(c.Service()) {
 		return c.Service()
 	}
 	return ""
@@ -384,13 +438,20 @@ func (m *Model) registryKey(msg tea.KeyMsg) tea.Cmd {
 
 func (m *Model) cycleFocus() {
 	order := []pane{paneLanes}
-	if m.detailsVisible() {
+	switch {
+	case m.lanesScreen() == screenLogs:
+		// Zoomed, the logs hide the lanes and the panels.
+		order = []pane{paneLogs}
+	case m.on(screenLogs):
+		order = append(order, paneLogs)
+	}
+	if m.detailsVisible() && order[0] == paneLanes {
 		order = append(order, paneDetails)
 	}
-	if m.on(screenProbe) {
+	if m.on(screenProbe) && order[0] == paneLanes {
 		order = append(order, paneProbe)
 	}
-	if m.registryShown() {
+	if m.registryShown() && order[0] == paneLanes {
 		order = append(order, paneRegistry)
 	}
 	order = append(order, paneLog)
@@ -400,12 +461,12 @@ func (m *Model) cycleFocus() {
 			return
 		}
 	}
-	m.focus = paneLanes
+	m.focus = order[0]
 }
 
 // confirm asks y/n before a container action on the selection.
 func (m *Model) confirm(action model.Action) tea.Cmd {
-	c, ok := m.lanes.Selected()
+	c, ok := m.selected()
 	if !ok {
 		return nil
 	}
@@ -505,9 +566,48 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 	if msg.X < x || msg.X >= x+w || msg.Y < y || msg.Y >= y+h {
 		return nil
 	}
+	if m.storageShown() && m.lanesScreen() == screenStorage {
+		if m.storage.HitTest(msg.X-x, msg.Y-y) {
+			m.focus = paneLanes
+			if c, ok := m.storage.Selected(); ok {
+				m.lanes.Select(c.ID)
+			}
+			return m.selectionChanged()
+		}
+		return nil
+	}
 	if m.lanes.HitTest(msg.X-x, msg.Y-y) {
 		m.focus = paneLanes
 		return m.selectionChanged()
 	}
 	return nil
+}
+
+// cycleStorage is v: the storage lanes open on volumes, a second press adds
+// the bind mounts (grouped per host path), a third closes them.
+func (m *Model) cycleStorage() {
+	switch {
+	case !m.on(screenStorage):
+		m.open(screenStorage)
+	case !m.storage.Binds():
+		m.storage.SetBinds(true)
+	default:
+		m.close(screenStorage)
+	}
+	m.updateKeys()
+}
+
+// openLogs is l: the selected container's logs, in a pane that takes the
+// keys until tab or esc.
+func (m *Model) openLogs() tea.Cmd {
+	c, ok := m.selected()
+	if !ok || m.cfg.Logs == nil {
+		return nil
+	}
+	cmd := m.logs.Open(m.cfg.Logs, c)
+	m.drop(screenLogs)
+	m.open(screenLogs)
+	m.focus = paneLogs
+	m.updateKeys()
+	return cmd
 }

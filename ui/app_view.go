@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
@@ -37,6 +38,10 @@ func (m *Model) visiblePanels() []sidePanel {
 	}
 	if m.on(screenProbe) {
 		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})
+	}
+	if m.on(screenLogs) && m.wide() {
+		// Log lines want the width: under the lanes, not beside them.
+		out = append(out, sidePanel{paneLogs, m.logs.Title(), m.logs, true})
 	}
 	// On a narrow terminal the registry gives way to the flows, as the
 	// demo's outcome does to the traffic: under the lanes both would be
@@ -80,12 +85,14 @@ func (m *Model) resize() {
 	m.lanes.SetSize(l.lanes.w, l.lanes.h-m.legendLines())
 	m.matrix.SetSize(l.lanes.w, l.lanes.h)
 	m.cluster.SetSize(l.lanes.w, l.lanes.h)
+	m.storage.SetSize(l.lanes.w, l.lanes.h)
 	for i, p := range panels {
 		p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
 	}
 	if !m.wide() {
 		// Narrow: details zoom over the whole main area on enter.
 		m.details.SetSize(m.width, m.mainHeight()-1)
+		m.logs.SetSize(m.width, m.mainHeight()-1)
 	} else {
 		m.drop(screenDetails)
 	}
@@ -137,6 +144,8 @@ func (m *Model) renderBody() string {
 		main = m.helpView(m.width, mainH)
 	case m.lanesScreen() == screenDetails:
 		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
+	case m.lanesScreen() == screenLogs:
+		main = m.title(m.logs.Title(), paneLogs, m.width) + "\n" + m.logs.View()
 	default:
 		var lanes string
 		switch m.lanesScreen() {
@@ -144,6 +153,8 @@ func (m *Model) renderBody() string {
 			lanes = m.cluster.View()
 		case screenMatrix:
 			lanes = m.matrix.View()
+		case screenStorage:
+			lanes = m.storage.View()
 		case screenOverlay:
 			lanes = m.overlay.Legend(l.lanes.w) + "\n" + m.lanes.View()
 		default:
@@ -152,7 +163,7 @@ func (m *Model) renderBody() string {
 		if !m.synced {
 			lanes = lipgloss.NewStyle().Height(l.lanes.h).Render(m.connectingView())
 		}
-		lanesBlock := m.title(m.lanesTitle(), paneLanes, l.lanes.w) + "\n" + lipgloss.NewStyle().Width(l.lanes.w).Height(l.lanes.h).MaxHeight(l.lanes.h).Render(lanes)
+		lanesBlock := m.title(m.lanesTitle(), paneLanes, l.lanes.w) + "\n" + m.lanesBox.render(lanes, l.lanes.w, l.lanes.h)
 		left := lanesBlock
 		if under := m.renderPanels(panels, l, true); under != "" {
 			left += "\n" + under
@@ -186,6 +197,8 @@ func (m *Model) lanesTitle() string {
 		t = "reachability matrix · esc back"
 	case screenOverlay:
 		t = "lanes · isolation of " + m.overlaySubject()
+	case screenStorage:
+		return m.storageTitle()
 	}
 	if projects := m.lanes.Projects(); len(projects) > 0 {
 		t += " · project " + strings.Join(projects, ", ")
@@ -236,6 +249,7 @@ func (m *Model) helpView(w, h int) string {
 		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing") +
 		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
 		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered") +
+		m.severalRegistriesHelp() +
 		m.flowsLegend() +
 		"\n\n" + m.styles.Muted.Render("press any key to close")
 	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
@@ -257,14 +271,14 @@ func (m *Model) statusBar() string {
 		engine += " · Docker " + v
 	}
 	running, total := m.topo.Counts()
-	counts := countOf(len(m.topo.Networks), "network") + fmt.Sprintf(" · %d/%d running", running, total)
+	counts := plural(len(m.topo.Networks), "network") + fmt.Sprintf(" · %d/%d running", running, total)
 	if m.width < 120 {
 		// Narrow: the connection state matters more than the words.
 		engine = strings.TrimPrefix(strings.TrimPrefix(m.cfg.EngineInfo.Host, "unix://"), "tcp://")
 		if v := m.cfg.EngineInfo.Version; v != "" {
 			engine += " " + v
 		}
-		counts = countOf(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
+		counts = plural(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
 	}
 	var conn string
 	switch {
@@ -296,32 +310,52 @@ func (m *Model) statusBar() string {
 	return ansiFit(fields[0]+sep+fields[1], m.width)
 }
 
+// maxStatusNames is how long the registries' names may be together for
+// the status bar to give them; beyond, it gives their letters.
+const maxStatusNames = 40
+
 // registryStatus says which registry is in use, how it was found, and
-// whether it answers.
+// whether it answers; with several, each one's state (and name, long).
 func (m *Model) registryStatus(long bool) string {
 	s := m.styles
-	if m.regConn.Updates == nil {
+	if len(m.regWatches) == 0 {
 		if m.regSearching {
 			return s.Muted.Render("registry …")
 		}
 		return s.Muted.Render("no registry")
 	}
-	r := m.registry.Registry()
-	mark := s.Warning.Render("◌")
-	switch {
-	case r.Error != "":
-		mark = s.Error.Render("✗")
-	case r.Live():
-		mark = s.Healthy.Render("●")
-	}
 	withheld := ""
-	if m.regConn.TokenWithheld {
-		withheld = s.Warning.Render(" (token not sent)")
+	// Few short names are given as they are; else each one's letter.
+	named := long && len(m.regWatches) > 1 && len(strings.Join(m.registry.Names(), " ")) <= maxStatusNames
+	marks := make([]string, len(m.regWatches))
+	for i, w := range m.regWatches {
+		if w.TokenWithheld {
+			withheld = s.Warning.Render(" (token not sent)")
+		}
+		r, _ := m.registry.Registry(w.Name)
+		marks[i] = s.Warning.Render("◌")
+		switch {
+		case m.registry.Gone(w.Name) != "":
+			marks[i] = s.Muted.Render("○")
+		case r.Error != "":
+			marks[i] = s.Error.Render("✗")
+		case r.Live():
+			marks[i] = s.Healthy.Render("●")
+		}
+		switch {
+		case named:
+			marks[i] += " " + w.Name
+		case long && len(m.regWatches) > 1:
+			marks[i] += " " + m.registry.tag(w.Name)
+		}
 	}
-	if !long {
-		return "registry " + mark + withheld
+	switch {
+	case len(m.regWatches) > 1:
+		return "registries " + strings.Join(marks, " ") + withheld
+	case !long:
+		return "registry " + marks[0] + withheld
 	}
-	return "registry " + mark + " " + m.regConn.Source + withheld
+	return "registry " + marks[0] + " " + m.regWatches[0].Source + withheld
 }
 
 func (m *Model) footer() string {
@@ -383,10 +417,45 @@ func ansiFit(s string, w int) string {
 	return lipgloss.NewStyle().MaxWidth(w).Render(s)
 }
 
-// countOf writes a count with its noun, singular for one.
-func countOf(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
+// storageTitle counts the volumes and says what v and u do next.
+func (m *Model) storageTitle() string {
+	vols, unused := m.storage.Counts()
+	t := "storage · " + plural(vols, "volume")
+	if unused > 0 {
+		t += fmt.Sprintf(", %d unused", unused)
 	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	if m.storage.Binds() {
+		t += " · bind mounts · v closes"
+	} else {
+		t += " · v: bind mounts too"
+	}
+	if st := m.storage.SizeState(); st != "" {
+		t += " · " + st
+	} else if m.cfg.Volumes != nil {
+		t += " · u: sizes"
+	}
+	if f := m.filter.Value(); f != "" {
+		t += " · filter “" + f + "”"
+	}
+	return t
+}
+
+// boxCache keeps the last text fitted to a box: the lanes' grid is the
+// largest block of the screen, and a frame for something else (a batch of
+// logs beside it) must not fit it again. The panes return the same cached
+// string while unchanged and draw a new one after any change, so the
+// string's identity (its data pointer), not its bytes, says whether it
+// changed: a grid drawn again costs its fitting again, as before.
+type boxCache struct {
+	in, out string
+	w, h    int
+}
+
+func (c *boxCache) render(s string, w, h int) string {
+	same := len(s) == len(c.in) && unsafe.StringData(s) == unsafe.StringData(c.in)
+	if c.out == "" || !same || w != c.w || h != c.h {
+		c.in, c.w, c.h = s, w, h
+		c.out = lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(s)
+	}
+	return c.out
 }

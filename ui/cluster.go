@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -157,14 +156,6 @@ func (v *ClusterView) Title() string {
 		t += " · STALE"
 	}
 	return t
-}
-
-// plural counts a noun: "1 node", "3 nodes".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // stack is the stack shared by every service, if there is one.

@@ -8,9 +8,6 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
-
-	"github.com/topo-dev/topo/internal/inert"
 )
 
 // This file is the demo's deploy panel: the steps of a deploy, scale or
@@ -146,14 +143,9 @@ func runDemo(ctx context.Context, d DemoDeployer, seq int, op DemoOp, service st
 
 // waitDemo delivers the next message of an operation.
 func waitDemo(r demoRun) tea.Cmd {
-	return func() tea.Msg {
-		m, ok := <-r.ch
-		if !ok {
-			// Closed without a DemoDoneMsg: the context ended first.
-			return DemoDoneMsg{Seq: r.seq, Err: context.Canceled}
-		}
-		return m
-	}
+	return receive(r.ch, func(m tea.Msg) tea.Msg { return m },
+		// Closed without a DemoDoneMsg: the context ended first.
+		func() tea.Msg { return DemoDoneMsg{Seq: r.seq, Err: context.Canceled} })
 }
 
 func demoTick(seq int) tea.Cmd {
@@ -324,14 +316,14 @@ func (p *DemoPanel) View() string {
 		}, p.height)
 	}
 	for i := range head {
-		head[i] = ansiTruncate(head[i], p.width)
+		head[i] = clip(head[i], p.width)
 	}
 	var tailLines []string
 	for _, t := range tail {
-		tailLines = append(tailLines, wrapText(t, p.width)...)
+		tailLines = append(tailLines, wordWrap(t, p.width)...)
 	}
 	for i := range tailLines {
-		tailLines[i] = ansiTruncate(tailLines[i], p.width)
+		tailLines[i] = clip(tailLines[i], p.width)
 	}
 	room := max(0, p.height-len(head)-len(tailLines))
 	body := p.stepLines()
@@ -353,7 +345,7 @@ func (p *DemoPanel) View() string {
 		if len(lines) > p.height {
 			lines = lines[:p.height]
 			last := len(lines) - 1
-			lines[last] = ansiTruncate(lines[last], max(p.width-1, 0)) + "…"
+			lines[last] = clip(lines[last], max(p.width-1, 0)) + "…"
 		}
 	}
 	return padLines(lines, p.height)
@@ -372,12 +364,12 @@ func (p *DemoPanel) stepLines() []string {
 		case DemoStepFailed:
 			mark = s.Error.Render("✗")
 			if st.Err != nil {
-				detail = firstLineOf(st.Err.Error())
+				detail = firstLine(st.Err.Error())
 			}
 		default:
 			mark = s.Accent.Render("…")
 			if st.Fraction >= 0 {
-				detail = progressBar(st.Fraction, 12) + " " + detail
+				detail = ProgressBar(st.Fraction, 12) + " " + detail
 			}
 		}
 		line := mark + " " + st.Title
@@ -388,7 +380,7 @@ func (p *DemoPanel) stepLines() []string {
 			}
 			line += "  " + style.Render(detail)
 		}
-		out = append(out, ansiTruncate(line, p.width))
+		out = append(out, clip(line, p.width))
 	}
 	return out
 }
@@ -417,21 +409,9 @@ func (p *DemoPanel) outcome() []string {
 	return nil
 }
 
-func progressBar(f float64, width int) string {
+// ProgressBar draws a fraction done as [###.....] in width cells: plain
+// ASCII, so that the demo panel and `topo demo up` on a pipe show the same.
+func ProgressBar(f float64, width int) string {
 	n := min(max(int(f*float64(width)+0.5), 0), width)
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
-}
-
-// firstLineOf is the first line of an error's inert text: its line
-// breaks are already the visible escape.
-func firstLineOf(s string) string {
-	s, _, _ = strings.Cut(s, inert.LineBreak)
-	return s
-}
-
-func ansiTruncate(s string, w int) string {
-	if ansi.StringWidth(s) > w {
-		return ansi.Truncate(s, max(0, w), "…")
-	}
-	return s
 }

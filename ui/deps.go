@@ -49,15 +49,45 @@ type Config struct {
 	Demo    DemoDeployer
 	Traffic TrafficSource
 	Context context.Context
+	// Logs streams a container's logs (l); Volumes reads the volumes'
+	// disk usage (u in the storage lanes); nil disables the key.
+	Logs    LogSource
+	Volumes VolumeSizer
 	// Flows samples who talks to whom (f); nil disables the key.
 	Flows FlowSampler
+}
+
+// VolumeSizer reads every volume's disk usage, as `docker system df -v`:
+// the engine walks the volumes' files, so only when a person asks.
+type VolumeSizer interface {
+	VolumeUsage(ctx context.Context) (map[string]model.VolumeUsage, error)
+}
+
+// volumeUsageTimeout bounds one read of the sizes: seconds on a large
+// host, more on a slow disk.
+const volumeUsageTimeout = 2 * time.Minute
+
+// VolumeUsageMsg carries the sizes read at At, keyed by volume name.
+type VolumeUsageMsg struct {
+	Usage map[string]model.VolumeUsage
+	At    time.Time
+	Err   error
+}
+
+func readVolumeUsage(ctx context.Context, v VolumeSizer, now func() time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, volumeUsageTimeout)
+		defer cancel()
+		usage, err := v.VolumeUsage(ctx)
+		return VolumeUsageMsg{Usage: usage, At: now(), Err: err}
+	}
 }
 
 // FlowSampler reads the established TCP connections of the running
 // containers of topo once: one request per sample (the engine's flow
 // agent answers it). prev is the previous sample's Seen, so New counts
 // the connections since. Close removes the agent unless another topo
-// reads through it; a Sample after Close starts one again. main.go
+// reads through it; a Sample after Close starts one again. cli/tui.go
 // passes docker.Flows.
 type FlowSampler interface {
 	Sample(ctx context.Context, topo model.Topology, prev map[string]bool) (model.FlowSample, error)
@@ -81,6 +111,20 @@ type EngineBatchMsg struct{ Updates []model.Update }
 // maxBatch bounds how many waiting updates one message takes, and so how
 // long one Update may hold the loop (keys wait behind it).
 const maxBatch = 1024
+
+// receive waits for the next value on ch: msg(v) for a value, closed()
+// once ch is closed. The command is re-armed after each of its messages,
+// so a stream's values reach Update one at a time, in order (bubbletea's
+// examples/realtime).
+func receive[T any](ch <-chan T, msg func(T) tea.Msg, closed func() tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		v, ok := <-ch
+		if !ok {
+			return closed()
+		}
+		return msg(v)
+	}
+}
 
 // waitForUpdate is re-armed after every update so the watch reaches Update
 // one message at a time, in order. Updates already waiting behind the one
@@ -157,20 +201,27 @@ func tick() tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return TickMsg(t) })
 }
 
-// RegistryConnector finds the service registry (the address named, or a
-// Consul container of the topology) and starts watching it.
+// RegistryConnector finds the service registries (the addresses named,
+// or every Consul container of the topology) and starts watching each.
 type RegistryConnector interface {
-	Connect(ctx context.Context, topo model.Topology) (RegistryConn, error)
+	Connect(ctx context.Context, topo model.Topology) ([]RegistryConn, error)
 }
 
-// RegistryConn is a running registry watch.
+// RegistryConn is a running watch of one registry.
 type RegistryConn struct {
 	Updates <-chan model.Registry
-	Addr    string
-	Source  string
+	// Name tells the registry from the others: the section's title, and
+	// what a container's topo.registry label refers to. Its snapshots
+	// carry the same Name.
+	Name   string
+	Addr   string
+	Source string
 	// Auto says it was found in the topology rather than named, so it
 	// may be looked for again when that container goes away.
 	Auto bool
+	// Container is the ID of the container it was found in ("" when
+	// named): when that container stops or leaves, the registry is gone.
+	Container string
 	// TokenWithheld says CONSUL_HTTP_TOKEN is set but not sent: the
 	// registry was found, not named, and a token goes only where sent.
 	TokenWithheld bool
@@ -182,10 +233,11 @@ type RegistryConn struct {
 // concurrently, each for at most 400 ms.
 const registryFindTimeout = 2 * time.Second
 
-// RegistryConnectedMsg carries the result of looking for the registry.
+// RegistryConnectedMsg carries the result of looking for the registries:
+// a watch for each found.
 type RegistryConnectedMsg struct {
-	Conn RegistryConn
-	Err  error
+	Conns []RegistryConn
+	Err   error
 }
 
 func connectRegistry(c RegistryConnector, topo model.Topology) tea.Cmd {
@@ -197,7 +249,7 @@ func connectRegistry(c RegistryConnector, topo model.Topology) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), registryFindTimeout)
 		defer cancel()
-		conn, err := c.Connect(ctx, topo)
-		return RegistryConnectedMsg{Conn: conn, Err: err}
+		conns, err := c.Connect(ctx, topo)
+		return RegistryConnectedMsg{Conns: conns, Err: err}
 	}
 }

@@ -11,9 +11,9 @@ import (
 // holds when the look for a registry runs.
 type seeingConnector struct{ saw int }
 
-func (s *seeingConnector) Connect(_ context.Context, topo model.Topology) (RegistryConn, error) {
+func (s *seeingConnector) Connect(_ context.Context, topo model.Topology) ([]RegistryConn, error) {
 	s.saw = len(topo.Containers)
-	return RegistryConn{}, model.ErrRegistryNotAnswering
+	return nil, model.ErrRegistryNotAnswering
 }
 
 // Regression: the look for a registry ran on its own goroutine over the

@@ -8,7 +8,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/topo-dev/topo/internal/inert"
 	"github.com/topo-dev/topo/model"
@@ -223,32 +222,6 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-// wrap folds lines longer than the pane onto the next lines, keeping each
-// line's indentation. (lipgloss's word wrap moves a long unbreakable word,
-// such as a URL, to its own line and leaves the indent behind as a blank
-// line.)
-func wrap(s string, w int) string {
-	if w <= 0 {
-		return s
-	}
-	var out []string
-	for _, line := range strings.Split(s, "\n") {
-		if ansi.StringWidth(line) <= w {
-			out = append(out, line)
-			continue
-		}
-		body := strings.TrimLeft(line, " ")
-		indent := line[:len(line)-len(body)]
-		if len(indent) >= w/2 {
-			indent = ""
-		}
-		for _, part := range strings.Split(ansi.Wrap(body, w-len(indent), ""), "\n") {
-			out = append(out, indent+part)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // meaningfulAliases drops the aliases the engine adds by itself (the short

@@ -269,12 +269,12 @@ func TestFlowsGolden(t *testing.T) {
 	}{
 		{"panel", func(hs *harness) {}},
 		{"details", func(hs *harness) {
-			hs.press("l") // app-1
+			hs.press("right") // app-1
 			hs.press("enter")
 		}},
 		{"details_flagged", func(hs *harness) {
 			for hs.selected() != "mongo" {
-				hs.press("l")
+				hs.press("right")
 			}
 			hs.press("enter")
 		}},

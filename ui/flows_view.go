@@ -94,7 +94,7 @@ func (p *FlowsPane) Title() string {
 		return "flows"
 	}
 	shown := p.shown()
-	t := "flows · " + countOf(len(shown), "path")
+	t := "flows · " + plural(len(shown), "path")
 	if n := (model.FlowSample{Flows: shown}).Flagged(); n > 0 {
 		t += fmt.Sprintf(" · ! %d flagged", n)
 	}
@@ -140,7 +140,7 @@ func (p *FlowsPane) View() string {
 	}
 	lines = append(lines, tail...)
 	for i := range lines {
-		lines[i] = ansiTruncate(lines[i], p.width)
+		lines[i] = clip(lines[i], p.width)
 	}
 	return padLines(lines, p.height)
 }
@@ -238,7 +238,7 @@ func (p *FlowsPane) DetailLines(id string) []string {
 		return []string{s.PaneTitle.Render("flows"), s.Muted.Render("  reading the socket tables…")}
 	}
 	line := func(arrow string, f model.Flow, peer string) string {
-		l := "  " + arrow + " " + peer + " " + s.Muted.Render(countOf(f.Conns, "conn"))
+		l := "  " + arrow + " " + peer + " " + s.Muted.Render(plural(f.Conns, "conn"))
 		if r, ok := p.rate(f); ok && r > 0 {
 			l += s.Muted.Render(fmt.Sprintf(" · %.1f new/s", r))
 		}

@@ -22,14 +22,14 @@ var goldenScreens = []struct {
 }{
 	{name: "three_networks_and_empty", topo: basicTopo},
 	{name: "builtin_networks_shown", topo: basicTopo, setup: func(hs *harness) { hs.press("b") }},
-	{name: "selection_moved_to_bridge_lane", topo: basicTopo, setup: func(hs *harness) { hs.press("j", "l") }},
+	{name: "selection_moved_to_bridge_lane", topo: basicTopo, setup: func(hs *harness) { hs.press("j", "right") }},
 	{name: "states_and_health", topo: statesTopo},
 	{name: "compose_services", topo: composeTopo},
 	{name: "long_and_unicode_names", topo: unicodeTopo},
 	{name: "sixty_in_one_lane", topo: sixtyTopo},
 	{name: "sixty_scrolled_to_the_end", topo: sixtyTopo, setup: func(hs *harness) {
 		for range 59 {
-			hs.press("l")
+			hs.press("right")
 		}
 	}},
 	{name: "connecting"},
@@ -52,7 +52,7 @@ var goldenScreens = []struct {
 		hs.press("enter")
 	}},
 	{name: "details", topo: basicTopo, setup: func(hs *harness) {
-		hs.press("l") // api: three networks
+		hs.press("right") // api: three networks
 		hs.press("enter")
 	}},
 	{name: "killed_with_events", topo: basicTopo, setup: func(hs *harness) {

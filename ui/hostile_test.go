@@ -219,7 +219,7 @@ func newHostileHarness(t *testing.T, w, h int, configure func(*Config)) *harness
 	hs.event(model.Event{Type: model.EventContainer, Action: "die", ActorID: evil.ID, Container: &evil,
 		Attributes: map[string]string{"name": "evil-1", "exitCode": "1" + oscCopy}})
 	// The compose container with every trick in its labels and health.
-	hs.press("l", "l")
+	hs.press("right", "right")
 	if c, _ := hs.m.lanes.Selected(); c.ID != evil.ID {
 		t.Fatalf("selected %q, want evil-1", c.Name)
 	}
@@ -267,7 +267,7 @@ func TestHostileGolden(t *testing.T) {
 					t.Fatalf("w did not show the cluster view")
 				}
 				for range 3 {
-					hs.press("l")
+					hs.press("right")
 				}
 			},
 			want: []string{`\x1b[2J`}},

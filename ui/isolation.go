@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
@@ -339,7 +340,8 @@ func (r *ReachMatrix) clamp() {
 	r.colOff = max(0, min(r.colOff, n-r.visibleCols()))
 }
 
-// Update scrolls: ↑/↓ rows, ←/→ columns, pgup/pgdown a page, home/end.
+// Update scrolls: ↑/↓ rows, ←/→ columns (l is the logs), pgup/pgdown a
+// page, home/end.
 func (r *ReachMatrix) Update(msg tea.Msg) tea.Cmd {
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
@@ -353,7 +355,7 @@ func (r *ReachMatrix) Update(msg tea.Msg) tea.Cmd {
 		r.rowOff++
 	case "left", "h":
 		r.colOff--
-	case "right", "l":
+	case "right":
 		r.colOff++
 	case "pgup":
 		r.rowOff -= r.visibleRows()
@@ -642,7 +644,9 @@ func (p *ProbeView) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+// spinnerFrames are the status bar's spinner's (bubbles' MiniDot), so the
+// probe and demo panels, which advance them on their own ticks, turn alike.
+var spinnerFrames = spinner.MiniDot.Frames
 
 // View draws exactly height lines of at most width cells.
 func (p *ProbeView) View() string {
@@ -661,7 +665,7 @@ func (p *ProbeView) View() string {
 		if errors.Is(p.err, context.Canceled) {
 			what = "probe from " + p.subject + " cancelled"
 		}
-		head = append([]string{s.Error.Render(what)}, wrapText(p.err.Error(), p.width)...)
+		head = append([]string{s.Error.Render(what)}, wordWrap(p.err.Error(), p.width)...)
 	case p.report != nil:
 		style := s.Healthy
 		if p.report.Mismatches() > 0 {
@@ -716,7 +720,7 @@ func (p *ProbeView) lines() []string {
 		switch {
 		case l.Verdict.Mismatch():
 			out = append(out, s.Error.Render(row(markMismatch, l.Target.Name, addr, l.Target.ExpectText(), res)))
-			for _, w := range wrapText(string(l.Verdict)+" — "+l.Why, max(1, p.width-4)) {
+			for _, w := range wordWrap(string(l.Verdict)+" — "+l.Why, max(1, p.width-4)) {
 				out = append(out, s.Error.Render("    "+w))
 			}
 		case l.Verdict == model.VerdictSkipped, l.Verdict == model.VerdictGone:
@@ -752,12 +756,4 @@ func (p *ProbeView) columns() (nameW, addrW, expW, resW int) {
 	}
 	resW = max(4, avail-nameW-addrW-expW)
 	return nameW, addrW, expW, resW
-}
-
-// wrapText breaks a long message into lines of at most w cells.
-func wrapText(text string, w int) []string {
-	if w <= 0 {
-		return nil
-	}
-	return strings.Split(ansi.Wordwrap(text, w, " "), "\n")
 }

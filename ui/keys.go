@@ -1,6 +1,9 @@
 package ui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+)
 
 // KeyMap is every binding of topo in one place. A binding that does not
 // apply in the current context is disabled, so help never lists a dead key.
@@ -26,18 +29,27 @@ type KeyMap struct {
 	Teardown              key.Binding
 	Traffic               key.Binding
 	Flows                 key.Binding
-	Help                  key.Binding
-	Quit                  key.Binding
-	Confirm, Deny         key.Binding
+	// Logs opens the selected container's logs; Storage cycles the
+	// storage lanes (volumes, then bind mounts too, then closed); Sizes
+	// reads the volumes' disk usage once, in the storage lanes.
+	Logs    key.Binding
+	Storage key.Binding
+	Sizes   key.Binding
+	// Log are the logs pane's own keys, while it has the focus.
+	Log           LogKeys
+	Help          key.Binding
+	Quit          key.Binding
+	Confirm, Deny key.Binding
 }
 
 // DefaultKeyMap returns topo's bindings.
 func DefaultKeyMap() KeyMap {
+	// Right is the arrow only: l is the logs (k9s's convention).
 	return KeyMap{
 		Up:             key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:           key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		Left:           key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
-		Right:          key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
+		Right:          key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "right")),
 		NextPane:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		Filter:         key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Details:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
@@ -59,6 +71,10 @@ func DefaultKeyMap() KeyMap {
 		Teardown:       key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "tear the demo down")),
 		Traffic:        key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "traffic on/off")),
 		Flows:          key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "flows on/off")),
+		Logs:           key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs")),
+		Storage:        key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "storage lanes")),
+		Sizes:          key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "volume sizes")),
+		Log:            DefaultLogKeys(),
 		Help:           key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:           key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -75,9 +91,38 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane, k.Help, k.Quit},
-		{k.Details, k.Filter, k.BuiltIn, k.Registry, k.Back},
+		{k.Details, k.Logs, k.Storage, k.Sizes, k.Filter, k.BuiltIn, k.Registry, k.Back},
 		{k.Kill, k.StopStart, k.Restart},
 		{k.Isolation, k.Matrix, k.Probe, k.Flows, k.ClusterView, k.RestartService, k.Drain},
 		{k.Deploy, k.ScaleUp, k.ScaleDown, k.Teardown, k.Traffic},
+		{k.Log.Search, k.Log.Older, k.Log.Newer, k.Log.Wrap, k.Log.Pause, k.Log.Follow},
+	}
+}
+
+// LogKeys are the logs pane's keys; they apply only while it has the
+// focus, where they stand in for the lanes' keys of the same letters.
+// Scrolling uses bubbles' viewport keys.
+type LogKeys struct {
+	Search, Older, Newer, Wrap, Pause, Follow key.Binding
+	Scroll                                    viewport.KeyMap
+}
+
+// DefaultLogKeys returns the logs pane's bindings.
+func DefaultLogKeys() LogKeys {
+	return LogKeys{
+		Search: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search logs")),
+		Older:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "older match")),
+		Newer:  key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "newer match")),
+		Wrap:   key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap lines")),
+		Pause:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/resume")),
+		Follow: key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "follow")),
+		Scroll: viewport.DefaultKeyMap(),
+	}
+}
+
+// setEnabled turns the pane's keys on or off as one.
+func (k *LogKeys) setEnabled(on bool) {
+	for _, b := range []*key.Binding{&k.Search, &k.Older, &k.Newer, &k.Wrap, &k.Pause, &k.Follow} {
+		b.SetEnabled(on)
 	}
 }

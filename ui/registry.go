@@ -8,32 +8,33 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/topo-dev/topo/model"
 )
 
-// RegistryMsg carries one snapshot of the registry watch (registry.Watch):
-// the panel replaces its copy with it.
-type RegistryMsg struct{ Registry model.Registry }
+// RegistryMsg carries one snapshot of a registry watch (registry.Watch):
+// the panel replaces its copy of that registry (by Name) with it.
+type RegistryMsg struct {
+	Registry model.Registry
+	// watch is the RegistryConn it came from (regWatch.id), so that a
+	// snapshot of a watch replaced since is dropped rather than drawn;
+	// zero for one that came from no watch.
+	watch int
+}
 
 // RegistryClosedMsg says the registry watch ended (topo is quitting).
 type RegistryClosedMsg struct{}
 
-// waitForRegistry waits for the next registry snapshot. Like
-// waitForUpdate, it is re-armed after every RegistryMsg, so snapshots reach
-// Update one at a time; the watch keeps only the newest for a slow reader.
-func waitForRegistry(ch <-chan model.Registry) tea.Cmd {
+// waitForRegistry waits for the next snapshot of watch id. Like
+// waitForUpdate, it is re-armed after every RegistryMsg, so each watch's
+// snapshots reach Update one at a time; the watch keeps only the newest
+// for a slow reader.
+func waitForRegistry(ch <-chan model.Registry, id int) tea.Cmd {
 	if ch == nil {
 		return nil
 	}
-	return func() tea.Msg {
-		r, ok := <-ch
-		if !ok {
-			return RegistryClosedMsg{}
-		}
-		return RegistryMsg{r}
-	}
+	return receive(ch, func(r model.Registry) tea.Msg { return RegistryMsg{Registry: r, watch: id} },
+		func() tea.Msg { return RegistryClosedMsg{} })
 }
 
 // registryHeaderLines is the fixed header above the scrolling list: where,
@@ -45,7 +46,9 @@ const registryHeaderLines = 3
 // with its health counts, each instance with its checks and the container
 // it belongs to, and the mismatches a viewer should notice (stale
 // registrations, unregistered containers). It also gives the lanes their
-// registry badges.
+// registry badges. When topo follows several registries, each is a
+// section of its own, with its own state, and a container registered in
+// another registry than the one it names is flagged (see registries.go).
 type RegistryPanel struct {
 	styles   Styles
 	now      func() time.Time
@@ -53,9 +56,11 @@ type RegistryPanel struct {
 	width    int
 	height   int
 
-	reg   model.Registry
-	topo  model.Topology
-	links model.Links
+	// sections are the registries in the order they were found; one
+	// draws as the panel always has.
+	sections []registrySection
+	topo     model.Topology
+	links    model.RegistryLinks
 	// elsewhere are the swarm tasks on other nodes (none off a swarm).
 	elsewhere model.Elsewhere
 	// absent says why there is no registry at all (nothing found or
@@ -86,17 +91,26 @@ func (p *RegistryPanel) SetSize(w, h int) {
 	p.refresh()
 }
 
-// SetRegistry replaces the snapshot shown. A snapshot with only Addr and
-// Source set means "connecting".
+// SetRegistry replaces the snapshot of the registry of its Name, or adds a
+// section for a name not seen yet. A snapshot with only Addr and Source
+// set means "connecting".
 func (p *RegistryPanel) SetRegistry(r model.Registry) {
-	p.reg, p.absent = r, ""
+	p.absent = ""
+	for i := range p.sections {
+		if p.sections[i].reg.Name == r.Name {
+			p.sections[i].reg = r
+			p.relink()
+			return
+		}
+	}
+	p.sections = append(p.sections, registrySection{reg: r})
 	p.relink()
 }
 
 // SetAbsent says there is no registry, and why (registry.ErrNoRegistry's
 // text says how to name one).
 func (p *RegistryPanel) SetAbsent(reason string) {
-	p.reg, p.absent = model.Registry{}, reason
+	p.sections, p.absent = nil, reason
 	p.relink()
 }
 
@@ -106,11 +120,20 @@ func (p *RegistryPanel) SetTopology(t model.Topology) {
 	p.relink()
 }
 
-// Links is the current matching of instances to containers.
-func (p *RegistryPanel) Links() model.Links { return p.links }
+// Links is the current matching of instances to containers, in every
+// registry.
+func (p *RegistryPanel) Links() model.RegistryLinks { return p.links }
 
-// Registry is the snapshot shown.
-func (p *RegistryPanel) Registry() model.Registry { return p.reg }
+// Registry is the snapshot of the registry of that name; false when the
+// panel has no such section.
+func (p *RegistryPanel) Registry(name string) (model.Registry, bool) {
+	for _, sec := range p.sections {
+		if sec.reg.Name == name {
+			return sec.reg, true
+		}
+	}
+	return model.Registry{}, false
+}
 
 // SetElsewhere gives the swarm tasks on other nodes, which instances
 // registered there are matched to.
@@ -120,7 +143,11 @@ func (p *RegistryPanel) SetElsewhere(e model.Elsewhere) {
 }
 
 func (p *RegistryPanel) relink() {
-	p.links = p.reg.LinkElsewhere(p.topo, p.elsewhere)
+	regs := make(model.Registries, len(p.sections))
+	for i, sec := range p.sections {
+		regs[i] = sec.reg
+	}
+	p.links = regs.LinkElsewhere(p.topo, p.elsewhere)
 	p.refresh()
 }
 
@@ -171,29 +198,52 @@ func (p *RegistryPanel) Update(msg tea.Msg) tea.Cmd {
 // View renders the panel. The header is rendered on every call, because
 // its ages move with the clock; the list is rendered only when it changes.
 func (p *RegistryPanel) View() string {
-	if p.absent != "" {
+	switch {
+	case p.absent != "":
 		return p.viewport.View()
+	case p.multi():
+		return p.summary() + "\n" + p.viewport.View()
 	}
-	return p.header() + "\n" + p.viewport.View()
+	sec := registrySection{}
+	if len(p.sections) > 0 {
+		sec = p.sections[0]
+	}
+	return p.sectionHeader(sec) + "\n" + p.viewport.View()
 }
 
 // Badge is the lanes' Badger: a container's registry state in two cells,
 // readable without colour. R plus the health symbol for a registered
 // container; R⚠ when its registration is stale (it is stopped); R? when it
-// belongs to a registered service but is not registered.
+// belongs to a registered service but is not registered. With several
+// registries, R becomes the letter of each registry concerned (see
+// multiBadge).
 func (p *RegistryPanel) Badge(c model.Container) string {
+	if p.multi() {
+		return p.multiBadge(c)
+	}
+	b := p.badgeIn(p.links.ByRegistry[p.single().Name], "R", c)
+	if _, ok := p.links.MisplacedIn(c.ID); ok {
+		// It names a registry topo does not follow.
+		b += p.styles.Error.Render("≠")
+	}
+	return b
+}
+
+// badgeIn is a container's mark for one registry's links: tag plus the
+// health symbol, or tag⚠ (stale), tag? (unregistered), or nothing.
+func (p *RegistryPanel) badgeIn(l model.Links, tag string, c model.Container) string {
 	s := p.styles
-	if keys := p.links.ByContainer[c.ID]; len(keys) > 0 {
+	if keys := l.ByContainer[c.ID]; len(keys) > 0 {
 		for _, k := range keys {
-			if p.links.Instances[k].Stale {
-				return s.Error.Render("R⚠")
+			if l.Instances[k].Stale {
+				return s.Error.Render(tag + "⚠")
 			}
 		}
-		h, _ := p.links.ContainerHealth(c.ID)
-		return p.statusStyle(h).Render("R" + checkSymbol(h))
+		h, _ := l.ContainerHealth(c.ID)
+		return p.statusStyle(h).Render(tag + checkSymbol(h))
 	}
-	if _, ok := p.links.UnregisteredService(c.ID); ok {
-		return s.Warning.Render("R?")
+	if _, ok := l.UnregisteredService(c.ID); ok {
+		return s.Warning.Render(tag + "?")
 	}
 	return ""
 }
@@ -223,8 +273,9 @@ func (p *RegistryPanel) statusStyle(st model.CheckStatus) lipgloss.Style {
 	return p.styles.Failing
 }
 
-func (p *RegistryPanel) header() string {
-	s, r, now := p.styles, p.reg, p.now()
+// header is a registry's three lines: where, its state, how it was found.
+func (p *RegistryPanel) header(r model.Registry) string {
+	s, now := p.styles, p.now()
 	var where, status string
 	switch {
 	case r.Datacenter != "" || r.Leader != "":
@@ -260,21 +311,14 @@ func orDash(s string) string {
 	return s
 }
 
-// clip cuts styled text to w cells.
-func clip(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
-}
-
 // refresh renders the list and keeps the selection in view.
 func (p *RegistryPanel) refresh() {
 	p.viewport.Width, p.viewport.Height = p.width, p.height
-	if p.absent == "" {
+	switch {
+	case p.absent != "":
+	case p.multi():
+		p.viewport.Height = max(0, p.height-summaryLines)
+	default:
 		p.viewport.Height = max(0, p.height-registryHeaderLines)
 	}
 	lines, items := p.render()
@@ -319,13 +363,33 @@ func (p *RegistryPanel) render() ([]string, []registryItem) {
 		add(s.Muted.Render("topo works without one; c hides this panel."))
 		return lines, nil
 	}
-	r := p.reg
+	var items []registryItem
+	for i, sec := range p.sections {
+		if p.multi() {
+			if i > 0 {
+				add("")
+			}
+			for _, l := range p.sectionHead(sec) {
+				add(l)
+			}
+		}
+		p.renderRegistry(sec.reg, &lines, &items)
+	}
+	return lines, items
+}
+
+// renderRegistry appends one registry's list: its error, its mismatches,
+// then each service with its rows.
+func (p *RegistryPanel) renderRegistry(r model.Registry, lines *[]string, items *[]registryItem) {
+	s, w := p.styles, p.width
+	add := func(line string) { *lines = append(*lines, clip(line, w)) }
+	links := p.links.ByRegistry[r.Name]
 	if r.Error != "" {
 		for _, l := range strings.Split(wrap(r.Error, w), "\n") {
 			add(s.Error.Render(l))
 		}
 	}
-	if n, u := len(p.links.Stale), len(p.links.Unregistered); n+u > 0 {
+	if n, u := len(links.Stale), len(links.Unregistered); n+u > 0 {
 		var parts []string
 		if n > 0 {
 			parts = append(parts, s.Error.Render(fmt.Sprintf("⚠ %d stale", n)))
@@ -339,33 +403,41 @@ func (p *RegistryPanel) render() ([]string, []registryItem) {
 		add(s.Muted.Render("no services registered"))
 	}
 	unregistered := map[string][]string{}
-	for _, u := range p.links.Unregistered {
+	for _, u := range links.Unregistered {
 		unregistered[u.Service] = append(unregistered[u.Service], u.ContainerID)
 	}
-	var items []registryItem
+	// Keys are unique across registries: two agents may hold an instance
+	// of the same node and ID.
+	prefix := r.Name + "|"
 	for _, svc := range r.Services {
 		add("")
 		// Scrolling to a service's first row shows the service's line too.
-		first := len(lines)
-		add(p.serviceLine(svc))
+		first := len(*lines)
+		line := p.serviceLine(svc)
+		if p.multi() {
+			// A section's title may be scrolled away: each service says
+			// which registry it is in.
+			line = s.Key.Render(p.tag(r.Name)) + " " + line
+		}
+		add(line)
 		row := func(key, containerID string, render func(selected bool) []string) {
+			key = prefix + key
 			it := registryItem{key: key, containerID: containerID, first: first}
 			for _, l := range render(key == p.selKey) {
 				add(l)
 			}
-			it.last = len(lines) - 1
-			items = append(items, it)
-			first = len(lines)
+			it.last = len(*lines) - 1
+			*items = append(*items, it)
+			first = len(*lines)
 		}
 		for _, in := range svc.Instances {
-			link := p.links.Instances[in.Key()]
-			row(in.Key(), link.ContainerID, func(sel bool) []string { return p.instanceLines(in, link, sel) })
+			link := links.Instances[in.Key()]
+			row(in.Key(), link.ContainerID, func(sel bool) []string { return p.instanceLines(r.Name, in, link, sel) })
 		}
 		for _, id := range unregistered[svc.Name] {
 			row("unregistered/"+id, id, func(sel bool) []string { return p.unregisteredLines(id, svc.Name, sel) })
 		}
 	}
-	return lines, items
 }
 
 func (p *RegistryPanel) serviceLine(svc model.Service) string {
@@ -393,7 +465,7 @@ func marker(selected bool) string {
 	return " "
 }
 
-func (p *RegistryPanel) instanceLines(in model.Instance, link model.InstanceLink, selected bool) []string {
+func (p *RegistryPanel) instanceLines(registry string, in model.Instance, link model.InstanceLink, selected bool) []string {
 	s := p.styles
 	h := in.Health()
 	id := s.Base.Render(in.ID)
@@ -405,6 +477,10 @@ func (p *RegistryPanel) instanceLines(in model.Instance, link model.InstanceLink
 		// Right after the ID, so that a narrow panel cuts the node
 		// rather than the mark.
 		first += " " + s.Error.Render("⚠ STALE")
+	}
+	misplaced, isMisplaced := p.misplacedHere(registry, link.ContainerID)
+	if isMisplaced {
+		first += " " + s.Error.Render("≠ MISPLACED")
 	}
 	first += "  " + in.HostPort() + s.Muted.Render("  "+in.Node)
 	lines := []string{first}
@@ -426,6 +502,9 @@ func (p *RegistryPanel) instanceLines(in model.Instance, link model.InstanceLink
 			}
 			lines = append(lines, indent+ctr+s.Muted.Render(" (by "+string(link.By)+")"))
 		}
+	}
+	if isMisplaced {
+		lines = append(lines, indent+s.Error.Render("≠ "+misplacedWhy(misplaced, registry)))
 	}
 	for _, ch := range in.Checks {
 		if ch.Node && ch.Status == model.CheckPassing {

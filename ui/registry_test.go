@@ -191,16 +191,16 @@ func TestRegistryPanelLinksAndSelection(t *testing.T) {
 }
 
 func TestWaitForRegistry(t *testing.T) {
-	if waitForRegistry(nil) != nil {
+	if waitForRegistry(nil, 1) != nil {
 		t.Error("no watch, no command")
 	}
 	ch := make(chan model.Registry, 1)
 	ch <- model.Registry{LastIndex: 7}
-	if msg, ok := waitForRegistry(ch)().(RegistryMsg); !ok || msg.Registry.LastIndex != 7 {
+	if msg, ok := waitForRegistry(ch, 3)().(RegistryMsg); !ok || msg.Registry.LastIndex != 7 || msg.watch != 3 {
 		t.Errorf("got %#v", msg)
 	}
 	close(ch)
-	if _, ok := waitForRegistry(ch)().(RegistryClosedMsg); !ok {
+	if _, ok := waitForRegistry(ch, 3)().(RegistryClosedMsg); !ok {
 		t.Error("a closed watch should say so")
 	}
 }
@@ -211,13 +211,13 @@ type fakeConnector struct {
 	calls   int
 }
 
-func (f *fakeConnector) Connect(context.Context, model.Topology) (RegistryConn, error) {
+func (f *fakeConnector) Connect(context.Context, model.Topology) ([]RegistryConn, error) {
 	i := min(f.calls, len(f.results)-1)
 	f.calls++
 	if err := f.results[i]; err != nil {
-		return RegistryConn{}, err
+		return nil, err
 	}
-	return RegistryConn{Updates: make(chan model.Registry), Addr: "10.0.0.2:8500", Source: "auto: container consul.1", Auto: true, Stop: func() {}}, nil
+	return []RegistryConn{{Updates: make(chan model.Registry), Addr: "10.0.0.2:8500", Source: "auto: container consul.1", Auto: true, Stop: func() {}}}, nil
 }
 
 // A Consul container found before it answers (still starting) is looked
@@ -231,7 +231,7 @@ func TestRegistryNotAnsweringIsLookedForAgain(t *testing.T) {
 	topo := model.NewTopology()
 	_, cmd := m.Update(EngineUpdateMsg{Update: model.Update{Snapshot: &topo}})
 	var delays []time.Duration
-	for step := 0; step < 10 && m.regConn.Updates == nil; step++ {
+	for step := 0; step < 10 && len(m.regWatches) == 0; step++ {
 		var connected *RegistryConnectedMsg
 		for _, msg := range runCmd(t, cmd) {
 			if c, ok := msg.(RegistryConnectedMsg); ok {
@@ -242,7 +242,7 @@ func TestRegistryNotAnsweringIsLookedForAgain(t *testing.T) {
 			t.Fatalf("step %d: no look for the registry", step)
 		}
 		_, cmd = m.Update(*connected)
-		if m.regConn.Updates != nil {
+		if len(m.regWatches) > 0 {
 			break
 		}
 		start := time.Now()
@@ -253,8 +253,8 @@ func TestRegistryNotAnsweringIsLookedForAgain(t *testing.T) {
 		}
 		_, cmd = m.Update(msgs[0])
 	}
-	if f.calls != 3 || m.regConn.Addr != "10.0.0.2:8500" {
-		t.Fatalf("%d looks, connected to %q; want 3 looks and the agent", f.calls, m.regConn.Addr)
+	if f.calls != 3 || len(m.regWatches) != 1 || m.regWatches[0].Addr != "10.0.0.2:8500" {
+		t.Fatalf("%d looks, connected to %+v; want 3 looks and the agent", f.calls, m.regWatches)
 	}
 	if len(delays) != 2 || delays[1] < delays[0] {
 		t.Errorf("delays between looks %v: want two, growing", delays)
@@ -279,8 +279,8 @@ func TestStatusBarSaysTokenNotSent(t *testing.T) {
 	for _, withheld := range []bool{false, true} {
 		m := New(Config{Now: func() time.Time { return testNow }})
 		m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-		m.Update(RegistryConnectedMsg{Conn: RegistryConn{Updates: make(chan model.Registry), Addr: "10.0.0.2:8500",
-			Source: "auto: container consul.1", Auto: true, TokenWithheld: withheld, Stop: func() {}}})
+		m.Update(RegistryConnectedMsg{Conns: []RegistryConn{{Updates: make(chan model.Registry), Addr: "10.0.0.2:8500",
+			Source: "auto: container consul.1", Auto: true, TokenWithheld: withheld, Stop: func() {}}}})
 		for _, long := range []bool{false, true} {
 			got := strings.Contains(ansi.Strip(m.registryStatus(long)), "token not sent")
 			if got != withheld {

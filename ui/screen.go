@@ -1,5 +1,7 @@
 package ui
 
+import "github.com/topo-dev/topo/model"
+
 // Which screen shows is one value: a stack of the screens opened over the
 // lanes, most recent last, so that Esc always closes the one opened last.
 // It replaced six booleans whose meaning depended on which was read last
@@ -20,6 +22,11 @@ const (
 	screenCluster
 	// screenDetails zooms the details over the lanes on narrow terminals.
 	screenDetails
+	// screenStorage replaces the lanes with the storage lanes (volumes).
+	screenStorage
+	// screenLogs is a container's logs: a panel under the lanes on wide
+	// terminals, zoomed over them on narrow ones.
+	screenLogs
 )
 
 func (s screen) String() string {
@@ -34,6 +41,10 @@ func (s screen) String() string {
 		return "cluster"
 	case screenDetails:
 		return "details"
+	case screenStorage:
+		return "storage"
+	case screenLogs:
+		return "logs"
 	}
 	return "lanes"
 }
@@ -53,8 +64,12 @@ func (m *Model) on(s screen) bool {
 func (m *Model) lanesScreen() screen {
 	for i := len(m.screens) - 1; i >= 0; i-- {
 		switch s := m.screens[i]; s {
-		case screenOverlay, screenMatrix, screenCluster, screenDetails:
+		case screenOverlay, screenMatrix, screenCluster, screenDetails, screenStorage:
 			return s
+		case screenLogs:
+			if !m.wide() {
+				return s
+			}
 		}
 	}
 	return 0
@@ -63,10 +78,11 @@ func (m *Model) lanesScreen() screen {
 // open puts s on top, or brings an open s up to date with the topology
 // and the selection.
 func (m *Model) open(s screen) {
+	// The selection of the screen below: the new one opens on it.
+	c, selected := m.selected()
 	if !m.on(s) {
 		m.screens = append(m.screens, s)
 	}
-	c, selected := m.lanes.Selected()
 	switch s {
 	case screenOverlay:
 		m.overlay.SetTopology(m.topo)
@@ -79,6 +95,16 @@ func (m *Model) open(s screen) {
 		if selected {
 			m.matrix.Select(c.ID)
 		}
+	case screenStorage:
+		m.storage.SetTopology(m.topo)
+		m.storage.SetFilter(m.filter.Value())
+		if selected {
+			m.storage.Select(c.ID)
+		}
+	}
+	if m.focus == paneLogs && !m.logsVisible() {
+		// A screen zoomed over the logs takes the keys with it.
+		m.focus = paneLanes
 	}
 	m.resize()
 	m.updateKeys()
@@ -100,6 +126,21 @@ func (m *Model) close(s screen) {
 		}
 	case screenDetails:
 		m.focus = paneLanes
+	case screenStorage:
+		// The lanes keep the container last selected in storage.
+		if c, ok := m.storage.Selected(); ok {
+			m.lanes.Select(c.ID)
+		}
+		m.storage.SetBinds(false)
+	case screenLogs:
+		m.logs.Close()
+		if m.focus == paneLogs {
+			m.focus = paneLanes
+		}
+	}
+	if m.lanesScreen() == screenLogs {
+		// The zoomed logs are back on top: the keys go to them again.
+		m.focus = paneLogs
 	}
 	m.resize()
 	m.updateKeys()
@@ -133,4 +174,33 @@ func (m *Model) back() bool {
 	}
 	m.close(m.screens[len(m.screens)-1])
 	return true
+}
+
+// storageShown says the storage lanes are what the lanes' area shows (the
+// logs or the details may be zoomed over them).
+func (m *Model) storageShown() bool {
+	for i := len(m.screens) - 1; i >= 0; i-- {
+		switch m.screens[i] {
+		case screenStorage:
+			return true
+		case screenOverlay, screenMatrix, screenCluster:
+			return false
+		}
+	}
+	return false
+}
+
+// selected is the container the keys act on: the storage lanes' selection
+// while they are shown, else the lanes'.
+func (m *Model) selected() (model.Container, bool) {
+	if m.storageShown() {
+		return m.storage.Selected()
+	}
+	return m.lanes.Selected()
+}
+
+// logsVisible says the logs pane is on screen: under the lanes on a wide
+// terminal, zoomed on a narrow one unless a screen opened since covers it.
+func (m *Model) logsVisible() bool {
+	return m.on(screenLogs) && (m.wide() || m.lanesScreen() == screenLogs)
 }

@@ -23,12 +23,15 @@ import (
 // a projector and a 16-colour terminal must show the same thing, and the
 // terminal's own palette is tuned for its background.
 type Theme struct {
-	Healthy  lipgloss.Color
-	Warning  lipgloss.Color
-	Failing  lipgloss.Color
-	Muted    lipgloss.Color
-	Accent   lipgloss.Color
-	Network  lipgloss.Color
+	Healthy lipgloss.Color
+	Warning lipgloss.Color
+	Failing lipgloss.Color
+	Muted   lipgloss.Color
+	Accent  lipgloss.Color
+	Network lipgloss.Color
+	// Storage is the hue of volume lanes, so they never pass for
+	// networks even in a glance at a projector.
+	Storage  lipgloss.Color
 	Text     lipgloss.Color
 	Selected lipgloss.Color
 	// Services colour the nodes of one compose service alike.
@@ -44,6 +47,7 @@ func DefaultTheme() Theme {
 		Muted:    lipgloss.Color("8"),
 		Accent:   lipgloss.Color("14"),
 		Network:  lipgloss.Color("12"),
+		Storage:  lipgloss.Color("13"),
 		Text:     lipgloss.Color("15"),
 		Selected: lipgloss.Color("11"),
 		Services: []lipgloss.Color{"14", "13", "11", "10", "12", "6", "5", "3"},
@@ -63,15 +67,18 @@ type Styles struct {
 	LaneTitle lipgloss.Style
 	LaneRule  lipgloss.Style
 	Rail      lipgloss.Style
-	Selected  lipgloss.Style
-	Dimmed    lipgloss.Style
-	PaneTitle lipgloss.Style
-	Focused   lipgloss.Style
-	StatusBar lipgloss.Style
-	Key       lipgloss.Style
-	Error     lipgloss.Style
-	services  []lipgloss.Style
-	theme     Theme
+	// The storage view's lane title, rule and rail.
+	StorageTitle lipgloss.Style
+	StorageRule  lipgloss.Style
+	Selected     lipgloss.Style
+	Dimmed       lipgloss.Style
+	PaneTitle    lipgloss.Style
+	Focused      lipgloss.Style
+	StatusBar    lipgloss.Style
+	Key          lipgloss.Style
+	Error        lipgloss.Style
+	services     []lipgloss.Style
+	theme        Theme
 }
 
 // NewStyles builds the styles of a theme.
@@ -87,6 +94,8 @@ func NewStyles(t Theme) Styles {
 	s.LaneTitle = base.Foreground(t.Network).Bold(true)
 	s.LaneRule = base.Foreground(t.Network)
 	s.Rail = base.Foreground(t.Network)
+	s.StorageTitle = base.Foreground(t.Storage).Bold(true)
+	s.StorageRule = base.Foreground(t.Storage)
 	s.Selected = base.Reverse(true).Bold(true)
 	s.Dimmed = base.Foreground(t.Muted).Faint(true)
 	s.PaneTitle = base.Bold(true).Foreground(t.Accent)

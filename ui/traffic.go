@@ -75,17 +75,14 @@ type trafficRun struct {
 }
 
 func waitTraffic(r trafficRun) tea.Cmd {
-	return func() tea.Msg {
-		s, ok := <-r.ch
-		if !ok {
+	return receive(r.ch, func(s TrafficSnapshot) tea.Msg { return TrafficMsg{Seq: r.seq, Snapshot: s} },
+		func() tea.Msg {
 			err := <-r.errc
 			if errors.Is(err, context.Canceled) {
 				err = nil
 			}
 			return TrafficStoppedMsg{Seq: r.seq, Err: err}
-		}
-		return TrafficMsg{Seq: r.seq, Snapshot: s}
-	}
+		})
 }
 
 // TrafficPane shows the generator's snapshots.
@@ -186,7 +183,7 @@ func (p *TrafficPane) View() string {
 		}
 		lines = append(lines, title)
 	case p.err != nil:
-		for _, l := range wrapText("traffic stopped: "+p.err.Error()+" (g tries again)", p.width) {
+		for _, l := range wordWrap("traffic stopped: "+p.err.Error()+" (g tries again)", p.width) {
 			lines = append(lines, s.Error.Render(l))
 		}
 		if p.snap == nil {
@@ -206,7 +203,7 @@ func (p *TrafficPane) View() string {
 		lines = append(lines, p.body(*p.snap)...)
 	}
 	for i := range lines {
-		lines[i] = ansiTruncate(lines[i], p.width)
+		lines[i] = clip(lines[i], p.width)
 	}
 	if len(lines) > p.height && p.height >= 2 {
 		// Keep the summary line: the bars are what gives first.

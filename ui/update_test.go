@@ -51,7 +51,7 @@ func TestEventStartAddsTheNodeAndALogLine(t *testing.T) {
 func TestEventDestroyRemovesTheSelectedNodeAndSelectsANeighbour(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 120, 40, &topo)
-	hs.press("j", "l") // db, in data
+	hs.press("j", "right") // db, in data
 	if got := hs.selected(); got != "db" {
 		t.Fatalf("selected %q, want db", got)
 	}
@@ -116,7 +116,7 @@ func TestEngineClosedSaysStopped(t *testing.T) {
 func TestMovesWithinAndAcrossLanes(t *testing.T) {
 	for _, keys := range []struct{ name, left, right, up, down string }{
 		{"arrows", "left", "right", "up", "down"},
-		{"hjkl", "h", "l", "k", "j"},
+		{"hjk, and the arrow for right (l is the logs)", "h", "right", "k", "j"},
 	} {
 		t.Run(keys.name, func(t *testing.T) {
 			topo := basicTopo()
@@ -179,11 +179,11 @@ func TestTabCyclesPanes(t *testing.T) {
 	})
 	t.Run("arrows scroll the focused pane, not the lanes", func(t *testing.T) {
 		hs := newHarness(t, 200, 50, &topo)
-		hs.press("tab", "tab", "l", "j")
+		hs.press("tab", "tab", "right", "j")
 		if got := hs.selected(); got != "worker" {
 			t.Errorf("with the log focused, arrows moved the selection to %q", got)
 		}
-		hs.press("esc", "l")
+		hs.press("esc", "right")
 		if got := hs.selected(); got != "api" {
 			t.Errorf("esc did not give the keys back to the lanes: selected %q", got)
 		}
@@ -433,7 +433,7 @@ func TestMouseClickWhenScrolledSelectsTheNodeUnderThePointer(t *testing.T) {
 	topo := sixtyTopo()
 	hs := newHarness(t, 80, 24, &topo)
 	for range 30 {
-		hs.press("l")
+		hs.press("right")
 	}
 	hs.send(tea.MouseMsg{X: 2, Y: 3, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
 	v := hs.view()
@@ -492,7 +492,7 @@ func TestResizeKeepsTheSelectionVisible(t *testing.T) {
 		topo := sixtyTopo()
 		hs := newHarness(t, 200, 50, &topo)
 		for range 39 {
-			hs.press("l")
+			hs.press("right")
 		}
 		if !strings.Contains(hs.view(), "▶● node-40") {
 			t.Fatalf("node-40 not selected on screen")
@@ -549,7 +549,7 @@ func TestResizeKeepsTheSelectionVisible(t *testing.T) {
 func TestEnterOpensDetailsAndEscCloses(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 80, 24, &topo)
-	hs.press("l", "enter")
+	hs.press("right", "enter")
 	v := hs.view()
 	for _, want := range []string{"Details", "api  " + ctrID("api")[:12], "example/api:1.0", "aka api.internal", "frontend 172.23.0.3", "0.0.0.0:18080->8080/tcp"} {
 		if !strings.Contains(v, want) {
@@ -562,6 +562,23 @@ func TestEnterOpensDetailsAndEscCloses(t *testing.T) {
 	hs.press("esc")
 	if v := hs.view(); !strings.Contains(v, "▶● api") {
 		t.Errorf("esc did not go back to the lanes:\n%s", v)
+	}
+}
+
+// Regression: widening a narrow terminal brought the details pane in
+// beside the lanes saying "reading details…" until the selection moved: a
+// resize never asked for the inspection.
+func TestWideningAsksForTheSelectionsDetails(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 80, 24, &topo)
+	hs.press("right")
+	if strings.Contains(hs.view(), "aka api.internal") {
+		t.Fatalf("details at 80 columns before enter:\n%s", hs.view())
+	}
+	hs.send(tea.WindowSizeMsg{Width: 200, Height: 50})
+	v := hs.view()
+	if strings.Contains(v, "reading details…") || !strings.Contains(v, "aka api.internal") {
+		t.Errorf("after widening, the details beside the lanes lack the inspection:\n%s", v)
 	}
 }
 
@@ -597,7 +614,7 @@ func TestHelpShowsEveryBindingAndAnyKeyCloses(t *testing.T) {
 	hs := newHarness(t, 120, 40, &topo)
 	hs.press("?")
 	v := hs.view()
-	for _, want := range []string{"↑/k", "↓/j", "←/h", "→/l", "tab", "enter", "/", "x", "s", "r", "b", "esc", "q"} {
+	for _, want := range []string{"↑/k", "↓/j", "←/h", "→", "tab", "v", "enter", "/", "x", "s", "r", "b", "esc", "q"} {
 		if !strings.Contains(v, want+" ") {
 			t.Errorf("help lacks %q:\n%s", want, v)
 		}
@@ -833,7 +850,7 @@ func TestMouseIsIgnoredWhileTypingAFilterOrConfirming(t *testing.T) {
 func TestTooSmallThenBackKeepsTheSelection(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 120, 40, &topo)
-	hs.press("j", "l")
+	hs.press("j", "right")
 	hs.send(tea.WindowSizeMsg{Width: 40, Height: 10})
 	if v := hs.m.View(); !strings.Contains(v, "terminal too small") {
 		t.Errorf("40x10 is not refused: %q", v)

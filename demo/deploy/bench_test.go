@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/topo-dev/topo/demo/traffic"
+	"github.com/topo-dev/topo/internal/dockertest"
 )
 
 // BenchmarkDemoOnStage times what a presenter waits for, with the images
@@ -20,7 +21,7 @@ import (
 //
 // Run with: go test ./demo/deploy -run '^$' -bench DemoOnStage -benchtime 3x
 func BenchmarkDemoOnStage(b *testing.B) {
-	d, _ := newTestDeployer(b)
+	d, env := newTestDeployer(b)
 	ctx := context.Background()
 	// topo's own image is built once per binary, before the talk.
 	if _, err := d.ensureSelfImage(ctx, nil); err != nil {
@@ -44,7 +45,7 @@ func BenchmarkDemoOnStage(b *testing.B) {
 		waitServedByAll(b, d, 30*time.Second, newest)
 		plus += time.Since(start)
 
-		lb, reg := benchKill(b, d, newest)
+		lb, reg := benchKill(b, d, env, newest)
 		killLB += lb
 		killReg += reg
 
@@ -69,7 +70,7 @@ func BenchmarkDemoOnStage(b *testing.B) {
 // benchKill kills victim under traffic and returns how long after the
 // kill the load balancer last failed (0: never) and when the registry
 // stopped listing it.
-func benchKill(b *testing.B, d *Deployer, victim string) (lastErr, dropped time.Duration) {
+func benchKill(b *testing.B, d *Deployer, env *dockertest.Env, victim string) (lastErr, dropped time.Duration) {
 	b.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -88,7 +89,7 @@ func benchKill(b *testing.B, d *Deployer, victim string) (lastErr, dropped time.
 		}
 	}
 	// Timed from when the engine has killed it (see TestDemoLifecycle).
-	if err := d.cli.ContainerKill(context.Background(), victim, "KILL"); err != nil {
+	if err := env.Client.ContainerKill(context.Background(), victim, "KILL"); err != nil {
 		b.Fatal(err)
 	}
 	killed := time.Now()

@@ -31,6 +31,8 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/model"
 )
 
 // Defaults of Options.
@@ -72,7 +74,7 @@ const (
 // Labels Docker Compose reads; carrying them makes the demo a compose
 // project to `docker compose ps`, `docker compose down` and topo's lanes.
 const (
-	LabelProject  = "com.docker.compose.project"
+	LabelProject  = model.LabelComposeProject
 	LabelService  = "com.docker.compose.service"
 	LabelNumber   = "com.docker.compose.container-number"
 	LabelOneoff   = "com.docker.compose.oneoff"
@@ -86,10 +88,9 @@ const (
 	// project an object belongs to, and any compose project or stack may
 	// carry the same name: up, scale and down act only on a project all
 	// of whose objects carry this label too (see ownership.go).
-	LabelOwner = "topo.owner"
-	OwnerTopo  = "topo"
-	// labelSwarmTask marks the containers of swarm tasks.
-	labelSwarmTask = "com.docker.swarm.task.id"
+	LabelOwner     = "topo.owner"
+	OwnerTopo      = "topo"
+	labelSwarmTask = model.LabelSwarmTaskID
 	composeVersion = "2.0.0"
 )
 
@@ -136,8 +137,15 @@ type Tunnel interface {
 	Dial(ctx context.Context, containerID string, port int) (net.Conn, error)
 }
 
-// engineAPI lists the client calls the deployer makes.
-type engineAPI interface {
+// EngineAPI is the one narrow interface through which the deployer speaks
+// to an engine: the calls it makes itself, the Swarm calls, and those of
+// the docker adapter's image and one-shot helpers it uses. The SDK's
+// client satisfies it; cli hands over the one client it built.
+type EngineAPI interface {
+	swarmAPI
+	docker.ImageAPI
+	docker.OneShotAPI
+	DaemonHost() string
 	Info(ctx context.Context) (system.Info, error)
 	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
 	ImagePull(ctx context.Context, ref string, options image.PullOptions) (io.ReadCloser, error)
@@ -157,15 +165,14 @@ type engineAPI interface {
 	ContainerRemove(ctx context.Context, containerID string, options container.RemoveOptions) error
 }
 
-var _ engineAPI = (*client.Client)(nil)
+var _ EngineAPI = (*client.Client)(nil)
 
 // Deployer manages one project of the demo on one engine. Its methods may
 // be called from several goroutines, but two operations on the same
 // project at once are serialised: a scale racing a teardown would leave
 // whatever the interleaving made.
 type Deployer struct {
-	cli  *client.Client
-	api  engineAPI
+	api  EngineAPI
 	opts Options
 	// selfImage caches the tag of topo's own image for this binary.
 	selfMu    sync.Mutex
@@ -179,7 +186,7 @@ type Deployer struct {
 var projectName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // New checks opts and returns a deployer; it does not contact the engine.
-func New(cli *client.Client, opts Options) (*Deployer, error) {
+func New(api EngineAPI, opts Options) (*Deployer, error) {
 	if opts.Project == "" {
 		opts.Project = DefaultProject
 	}
@@ -202,7 +209,7 @@ func New(cli *client.Client, opts Options) (*Deployer, error) {
 	if opts.DockerSocket == "" {
 		opts.DockerSocket = "/var/run/docker.sock"
 	}
-	return &Deployer{cli: cli, api: cli, opts: opts, httpTimeout: time.Second}, nil
+	return &Deployer{api: api, opts: opts, httpTimeout: time.Second}, nil
 }
 
 // Project is the project's name.

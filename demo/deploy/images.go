@@ -99,7 +99,7 @@ func (d *Deployer) thirdParty() []ImageStatus {
 func (d *Deployer) Images(ctx context.Context) ([]ImageStatus, error) {
 	list := d.thirdParty()
 	for i := range list {
-		ok, err := docker.ImageExists(ctx, d.cli, list[i].Ref)
+		ok, err := docker.ImageExists(ctx, d.api, list[i].Ref)
 		if err != nil {
 			return nil, fmt.Errorf("look for image %s: %w", list[i].Ref, err)
 		}
@@ -110,7 +110,7 @@ func (d *Deployer) Images(ctx context.Context) ([]ImageStatus, error) {
 	self.Ref = d.selfImage
 	d.selfMu.Unlock()
 	if self.Ref != "" {
-		self.Present, _ = docker.ImageExists(ctx, d.cli, self.Ref)
+		self.Present, _ = docker.ImageExists(ctx, d.api, self.Ref)
 	} else {
 		self.Ref = docker.SelfImageRepo + ":<built from topo's binary on up>"
 	}
@@ -133,7 +133,7 @@ func (d *Deployer) ensureImages(ctx context.Context, r *reporter, always bool) e
 	for _, im := range d.thirdParty() {
 		key := "image " + im.Services[0]
 		title := "image " + im.Ref
-		present, err := docker.ImageExists(ctx, d.cli, im.Ref)
+		present, err := docker.ImageExists(ctx, d.api, im.Ref)
 		if err != nil {
 			errs = append(errs, r.fail(key, title, fmt.Errorf("look for image %s: %w", im.Ref, err)))
 			continue
@@ -173,7 +173,7 @@ func (d *Deployer) pull(ctx context.Context, ref string, report func(detail stri
 	if err := readPull(rc, report); err != nil {
 		return err
 	}
-	if ok, err := docker.ImageExists(ctx, d.cli, ref); err != nil || !ok {
+	if ok, err := docker.ImageExists(ctx, d.api, ref); err != nil || !ok {
 		return fmt.Errorf("the engine reported no error, yet has no image %s afterwards", ref)
 	}
 	return nil
@@ -251,13 +251,13 @@ func (d *Deployer) ensureSelfImage(ctx context.Context, r *reporter) (string, er
 	defer d.selfMu.Unlock()
 	const key = "image self"
 	if d.selfImage != "" {
-		if ok, err := docker.ImageExists(ctx, d.cli, d.selfImage); err == nil && ok {
+		if ok, err := docker.ImageExists(ctx, d.api, d.selfImage); err == nil && ok {
 			r.done(key, "image "+d.selfImage+" (app, registrator)", "present")
 			return d.selfImage, nil
 		}
 	}
 	r.start(key, "image of topo's own binary (app, registrator)")
-	tag, err := docker.SelfImage(ctx, d.cli, d.opts.SelfBinary)
+	tag, err := docker.SelfImage(ctx, d.api, d.opts.SelfBinary)
 	if err != nil {
 		return "", r.fail(key, "image of topo's own binary (app, registrator)", fmt.Errorf("build the image of topo's own binary: %w", err))
 	}

@@ -98,7 +98,7 @@ func (d *Deployer) URL(ctx context.Context) string {
 // swarmHost is the manager's address as the client reaches it: the host of
 // a tcp:// engine, loopback for a local socket.
 func (d *Deployer) swarmHost() string {
-	if u, err := url.Parse(d.cli.DaemonHost()); err == nil && u.Scheme == "tcp" {
+	if u, err := url.Parse(d.api.DaemonHost()); err == nil && u.Scheme == "tcp" {
 		if h, _, err := net.SplitHostPort(u.Host); err == nil {
 			return h
 		}
@@ -251,7 +251,7 @@ func (d *Deployer) statusSwarm(ctx context.Context) (Status, error) {
 	} else {
 		d.registryStatusAt(ctx, at, &st.Registry)
 	}
-	if who, err := d.probeURL(ctx, st.LB.URL); err != nil {
+	if who, err := d.checkURL(ctx, st.LB.URL); err != nil {
 		st.LB.Error = err.Error()
 	} else {
 		st.LB.Answers, st.LB.ServedBy = true, who

@@ -64,6 +64,10 @@ type spec struct {
 	// MemoryMiB and Pids bound the container; zero means no bound.
 	MemoryMiB int64 `json:",omitempty"`
 	Pids      int64 `json:",omitempty"`
+	// Labels are added to the project's own; Tmpfs are paths mounted as
+	// tmpfs (the writable places of a read-only root).
+	Labels map[string]string `json:",omitempty"`
+	Tmpfs  []string          `json:",omitempty"`
 }
 
 // unprivileged is the user topo's own containers run as when they need no
@@ -222,6 +226,9 @@ func (d *Deployer) containerConfig(s spec) (*container.Config, *container.HostCo
 		// flows would otherwise flag it as relaying front to back.
 		labels[labelBridge] = "1"
 	}
+	for k, v := range s.Labels {
+		labels[k] = v
+	}
 	cfg := &container.Config{Image: s.Image, Cmd: s.Cmd, Env: s.Env, Labels: labels, ExposedPorts: nat.PortSet{}}
 	for _, p := range s.Exposed {
 		cfg.ExposedPorts[nat.Port(fmt.Sprintf("%d/tcp", p))] = struct{}{}
@@ -243,6 +250,12 @@ func (d *Deployer) containerConfig(s spec) (*container.Config, *container.HostCo
 		host.CapAdd = s.CapAdd
 		host.ReadonlyRootfs = true
 		host.SecurityOpt = []string{"no-new-privileges"}
+	}
+	for _, p := range s.Tmpfs {
+		if host.Tmpfs == nil {
+			host.Tmpfs = map[string]string{}
+		}
+		host.Tmpfs[p] = "rw,noexec,nosuid,size=64m"
 	}
 	host.Memory = s.MemoryMiB << 20
 	if s.Pids > 0 {

@@ -111,7 +111,7 @@ func (d *Deployer) Status(ctx context.Context) (Status, error) {
 		st.LB.URL = u
 	}
 	d.registryStatus(ctx, &st.Registry)
-	if who, err := d.probeURL(ctx, st.LB.URL); err != nil {
+	if who, err := d.checkURL(ctx, st.LB.URL); err != nil {
 		st.LB.Error = err.Error()
 	} else {
 		st.LB.Answers, st.LB.ServedBy = true, who

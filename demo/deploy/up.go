@@ -31,6 +31,10 @@ type UpOptions struct {
 	Wait bool
 	// WaitTimeout bounds the wait; one minute when zero.
 	WaitTimeout time.Duration
+	// Registries is how many registries to run: 1 (consul) or 2 (consul
+	// for the app instances, infra-consul for the lb and mongo, see
+	// registries.go); zero keeps what runs, or 1 on a first deploy.
+	Registries int
 }
 
 // Result is what a finished Up reports.
@@ -51,6 +55,9 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 	res := Result{URL: d.LBURL()}
 	if opts.Replicas < 0 || opts.Replicas > MaxReplicas {
 		return res, fmt.Errorf("%w: --replicas %d: use 1 to %d", ErrBadInput, opts.Replicas, MaxReplicas)
+	}
+	if err := ValidateRegistries(opts.Registries); err != nil {
+		return res, err
 	}
 	d.op.Lock()
 	defer d.op.Unlock()
@@ -84,14 +91,21 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 	// their dependency answers, and the registrator resyncs at start, so
 	// starting them together loses nothing); nginx resolves consul's name
 	// when it starts.
+	registries := opts.Registries
+	if registries == 0 {
+		registries = deployedRegistries(existing)
+	}
 	var consulChanged bool
 	err = parallel(
 		func() (err error) {
 			consulChanged, err = d.ensureContainer(ctx, r, d.specFor(ServiceConsul, 1, self), first(existing[ServiceConsul]))
 			return err
 		},
+		func() error { return d.ensureRegistries(ctx, r, registries, existing) },
 		func() error {
-			_, err := d.ensureContainer(ctx, r, d.specFor(ServiceMongo, 1, self), first(existing[ServiceMongo]))
+			s := d.specFor(ServiceMongo, 1, self)
+			s.Labels = infraLabels(ServiceMongo, registries)
+			_, err := d.ensureContainer(ctx, r, s, first(existing[ServiceMongo]))
 			return err
 		},
 		func() error {
@@ -118,7 +132,9 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 		return res, err
 	}
 
-	lbChanged, err := d.ensureContainer(ctx, r, d.specFor(ServiceLB, 1, self), first(existing[ServiceLB]))
+	lb := d.specFor(ServiceLB, 1, self)
+	lb.Labels = infraLabels(ServiceLB, registries)
+	lbChanged, err := d.ensureContainer(ctx, r, lb, first(existing[ServiceLB]))
 	if err != nil {
 		return res, err
 	}

@@ -111,7 +111,7 @@ var findBinary = sync.OnceValues(func() (string, error) {
 	return "", errors.New(msg)
 })
 
-// repoRoot walks up from the working directory to the go.mod of module topo.
+// repoRoot walks up from the working directory to topo's own go.mod.
 func repoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -119,12 +119,12 @@ func repoRoot() (string, error) {
 	}
 	for {
 		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(data), "module topo\n") {
+		if err == nil && strings.HasPrefix(string(data), "module github.com/topo-dev/topo\n") {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("no go.mod of module topo above the working directory")
+			return "", errors.New("no go.mod of module github.com/topo-dev/topo above the working directory")
 		}
 		dir = parent
 	}

@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/topo-dev/topo/docker"
+	"github.com/topo-dev/topo/model"
+	"github.com/topo-dev/topo/registry"
+	"github.com/topo-dev/topo/ui"
+)
+
+// renderFPS caps how often the screen is redrawn; see runTUI.
+const renderFPS = 60
+
+func runTUI(ctx context.Context, opts *globalOptions) error {
+	engine, err := dial(opts.host)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The watch's first read of the whole topology goes out at once,
+	// alongside the probe, rather than after it: the first frame waits on
+	// both, and the probe is three round trips.
+	updates := make(chan model.Update, 256)
+	go engine.Watch(ctx, updates)
+	// Contact the engine before taking over the terminal, so a failure is
+	// a plain line in the shell rather than a flash of the alternate screen.
+	pingCtx, pingCancel := context.WithTimeout(ctx, pingTimeout)
+	info, err := engine.Ping(pingCtx)
+	pingCancel()
+	if err != nil {
+		return err
+	}
+
+	// Our theme uses the 16 ANSI colours, which the terminal adapts to its
+	// background; saying so stops lipgloss from querying the terminal for
+	// it, a query that can wait on a terminal that never answers.
+	lipgloss.SetHasDarkBackground(true)
+	// The tunnel starts containers only when a registry answers at no
+	// address this machine can dial; Close removes them on the way out.
+	tunnel := docker.NewTunnel(engine.sdk, opts.selfBinary, nil)
+	defer tunnel.Close()
+	cfg := ui.Config{
+		Engine:     engine,
+		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
+		Updates:    updates,
+		Registry:   registryConnector{flagAddrs: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
+		Prober:     docker.NewProber(engine.Engine, docker.ProberOptions{Binary: opts.selfBinary}),
+		Context:    ctx,
+		Logs:       logSource{engine.Engine},
+		Volumes:    engine.Engine,
+		// Nothing runs until f: then one agent container, removed by
+		// f again or on exit (ui.Model.Close).
+		Flows: docker.NewFlows(engine.sdk, opts.selfBinary, nil),
+	}
+	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
+	if err != nil {
+		return err
+	}
+	cfg.Demo, cfg.Traffic = demo, trafficSource
+	switch {
+	case info.SwarmManager:
+		sw := docker.NewSwarm(engine.Engine)
+		clusterUpdates := make(chan model.Cluster, 16)
+		go sw.Watch(ctx, clusterUpdates)
+		cfg.Swarm, cfg.Cluster = sw, clusterUpdates
+	case info.SwarmState == "active":
+		cfg.SwarmNote = model.ErrSwarmWorker.Error()
+	}
+	if opts.record != "" {
+		// A tee of every feed, after the probe so the header can say
+		// which engine; the watch's channel holds what came meanwhile.
+		rec, err := openRecording(opts.record, opts.version, info)
+		if err != nil {
+			return err
+		}
+		defer rec.closeAndReport()
+		rec.wrap(ctx, &cfg)
+	}
+	app := ui.New(cfg)
+	defer app.Close()
+	// The frame rate is only a ceiling: the renderer carried in
+	// third_party/bubbletea (issue 18) draws the first frame and the first
+	// change after a quiet stretch at once, folds a burst into one frame
+	// per interval, and sleeps while the view does not change, so a high
+	// ceiling costs nothing idle (v1.3.10's ticker cost 1.15 % of a core
+	// idle at 60, hence the 11 used before it). 60 keeps a burst of events
+	// at most 17 ms behind the screen without redrawing 200x50 cells more
+	// often than a terminal shows them.
+	var root tea.Model = app
+	var rec *faultsRecorder
+	if path := os.Getenv(recordEnv); path != "" {
+		rec = newFaultsRecorder(app, path)
+		root = rec
+		go rec.watchSignal(ctx)
+	}
+	tty, closeTTY, err := openTerminalInput()
+	if err != nil {
+		return err
+	}
+	defer closeTTY()
+	var p *tea.Program
+	// The terminal gone, topo quits as if q were pressed.
+	input := &hangupInput{File: tty, gone: func() { p.Quit() }}
+	p = tea.NewProgram(root, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS), tea.WithInput(input))
+	_, runErr := p.Run()
+	if rec != nil {
+		if err := rec.write("exit"); err != nil {
+			fmt.Fprintln(os.Stderr, "topo:", err)
+		}
+	}
+	return programExit(runErr)
+}
+
+// programExit turns what Bubble Tea's Run returned into topo's exit:
+// quitting, or being killed by a signal, is a clean end; anything else is
+// an error. Bubble Tea reports a panic it caught (and printed, with its
+// stack) as "program was killed: program experienced a panic", so a plain
+// errors.Is(err, tea.ErrProgramKilled) would end a crash with status 0.
+func programExit(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tea.ErrProgramPanic):
+		return fmt.Errorf("topo crashed, a bug (the stack trace is printed above): please report it: %w", err)
+	case err == tea.ErrProgramKilled, errors.Is(err, context.Canceled):
+		// A signal (SIGTERM, SIGHUP of a closed terminal) or topo's own
+		// context ending.
+		return nil
+	}
+	return fmt.Errorf("terminal: %w", err)
+}
+
+// registryConnector finds the registries and starts a watch of each under
+// topo's own context, so quitting ends every watcher goroutine.
+type registryConnector struct {
+	flagAddrs []string
+	// engineHost is the host of a tcp:// engine, where the ports it
+	// publishes are dialled; empty for a local engine.
+	engineHost string
+	// tunnel reaches a registry published nowhere (see registry.Tunnel).
+	tunnel registry.Tunnel
+	ctx    context.Context
+}
+
+func (r registryConnector) Connect(ctx context.Context, topo model.Topology) ([]ui.RegistryConn, error) {
+	targets, err := registry.FindAll(ctx, r.flagAddrs, topo, r.engineHost, r.tunnel)
+	if err != nil {
+		return nil, err
+	}
+	conns := make([]ui.RegistryConn, 0, len(targets))
+	for _, target := range targets {
+		// Each registry its own watch and context: one failing or
+		// replaced leaves the others as they are.
+		watchCtx, cancel := context.WithCancel(r.ctx)
+		ch, err := registry.Watch(watchCtx, target, registry.Options{})
+		if err != nil {
+			cancel()
+			for _, c := range conns {
+				c.Stop()
+			}
+			return nil, err
+		}
+		conns = append(conns, ui.RegistryConn{Updates: ch, Name: target.Name, Addr: target.Addr, Source: target.Source,
+			Auto: !target.Named, Container: target.Container, TokenWithheld: target.TokenWithheld(), Stop: cancel})
+	}
+	return conns, nil
+}
+
+// remoteHost is the host of a tcp:// engine address, where that engine's
+// published ports are reached; empty for a local socket; for ssh, none:
+// the registry is reached through the engine.
+func remoteHost(engineAddr string) string {
+	u, err := url.Parse(engineAddr)
+	if err == nil && u.Scheme == "ssh" {
+		return registry.OnlyThroughEngine
+	}
+	if err != nil || u.Scheme != "tcp" {
+		return ""
+	}
+	return u.Hostname()
+}
