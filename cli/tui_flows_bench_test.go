@@ -3,7 +3,7 @@
 // The TUI's flows benchmark starts dozens of containers and runs for a few
 // minutes, so it is built only with -tags flowsbench:
 //
-//	go test -tags flowsbench -count=1 -run TestFlowsTUIBenchmark -v .
+//	go test -tags flowsbench -count=1 -run TestFlowsTUIBenchmark -v ./cli
 //	TOPO_FLOWS_BENCH_N=50 (containers; half servers, half clients holding 4 connections each)
 
 package cli
