@@ -78,6 +78,9 @@ type FlowsPane struct {
 	// drawn is what the latest sample drew (see signature): a sample
 	// that draws the same asks for no drawing.
 	drawn string
+	// badges are the nodes' marks of the latest sample, drawn on first
+	// use (see countPeers).
+	badges map[string]string
 	// match keeps the flows with an end it matches (the lanes' filter);
 	// nil keeps all.
 	match func(id string) bool
@@ -174,7 +177,7 @@ func (p *FlowsPane) Update(msg tea.Msg, src FlowSampler, topo model.Topology) (t
 		if len(p.history) > flowRateSamples {
 			p.history = p.history[len(p.history)-flowRateSamples:]
 		}
-		p.sample = &s
+		p.sample, p.badges = &s, nil
 		var flagged []model.Flow
 		for _, f := range s.Flows {
 			if k := flowKey(f); f.Flag != "" && !p.flagged[k] {

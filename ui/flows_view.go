@@ -26,29 +26,42 @@ func (p *FlowsPane) Badge(c model.Container) string {
 	if !p.on || p.sample == nil {
 		return ""
 	}
-	peers := map[string]bool{}
-	flagged := false
-	for _, f := range p.sample.Flows {
-		var peer model.FlowEnd
-		switch c.ID {
-		case f.Client.ID:
-			peer = f.Server
-		case f.Server.ID:
-			peer = f.Client
-		default:
-			continue
+	if p.badges == nil {
+		p.badges = p.countPeers()
+	}
+	return p.badges[c.ID]
+}
+
+// countPeers draws every container's mark once per sample: the lanes ask
+// for each node's at every drawing, and a busy engine has hundreds of
+// flows.
+func (p *FlowsPane) countPeers() map[string]string {
+	peers := map[string]map[string]bool{}
+	flagged := map[string]bool{}
+	add := func(id string, peer model.FlowEnd, flag bool) {
+		if id == "" {
+			return
 		}
-		peers[peer.ID+"|"+peer.Name] = true
-		flagged = flagged || f.Flag != ""
+		if peers[id] == nil {
+			peers[id] = map[string]bool{}
+		}
+		peers[id][peer.ID+"|"+peer.Name] = true
+		flagged[id] = flagged[id] || flag
 	}
-	if len(peers) == 0 {
-		return ""
+	for _, f := range p.sample.Flows {
+		add(f.Client.ID, f.Server, f.Flag != "")
+		add(f.Server.ID, f.Client, f.Flag != "")
 	}
-	mark := "⇄" + strconv.Itoa(len(peers))
-	if flagged {
-		return p.styles.Error.Render(mark + "!")
+	out := make(map[string]string, len(peers))
+	for id, ps := range peers {
+		mark := "⇄" + strconv.Itoa(len(ps))
+		if flagged[id] {
+			out[id] = p.styles.Error.Render(mark + "!")
+		} else {
+			out[id] = p.styles.Accent.Render(mark)
+		}
 	}
-	return p.styles.Accent.Render(mark)
+	return out
 }
 
 // ordered returns the flows with each client's flows together, clients in
