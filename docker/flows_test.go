@@ -217,7 +217,7 @@ func TestFlowsCountConnectionsClosedBetweenSamples(t *testing.T) {
 		Env: []string{"GET=http://" + env.Name("srv") + ":8080/", "PER_SECOND=10", "LISTEN=8081"}})
 
 	e := connectTest(t, "")
-	flows := docker.NewFlows(e.Client, probeAgentBinary(t), env.Labels())
+	flows := docker.NewFlows(docker.SDK(e), probeAgentBinary(t), env.Labels())
 	t.Cleanup(func() { flows.Close() })
 	// New connections are counted over a second of samples (Eventually
 	// asks more often than once a second): 10 requests, each over in
