@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/topo-dev/topo/model"
@@ -364,5 +365,26 @@ func TestDedupeKeepsEachOnceInOrder(t *testing.T) {
 	got := strings.Join(dedupe([]string{"a:8080", "a:9000", "a:8080", "b:80"}), " ")
 	if got != "a:8080 a:9000 b:80" {
 		t.Errorf("dedupe = %q", got)
+	}
+}
+
+// TestFlowsShortPaneKeepsTheBusiestPaths: on a pane too short for every
+// path, the flagged and the busiest stay, in path order, and the count of
+// the others says where to see them.
+func TestFlowsShortPaneKeepsTheBusiestPaths(t *testing.T) {
+	fake := &fakeFlows{tables: [][]model.SocketTable{flowTables(3, 40000, true)}}
+	hs := newFlowsHarness(t, 200, 50, fake)
+	hs.flowsOn(2)
+	p := hs.m.flows
+	p.SetSize(60, 4)
+	v := ansi.Strip(p.View())
+	lines := strings.Split(v, "\n")
+	if len(lines) != 4 || !strings.Contains(lines[3], "… 3 more") {
+		t.Fatalf("a 4-line pane of 6 paths does not end with the count of the 3 left out:\n%s", v)
+	}
+	for i, want := range []string{"outside 172.20.0.1 → lb:80", "! rogue", "app-1"} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d = %q, want %q there (flagged and busiest, in path order)", i+1, lines[i], want)
+		}
 	}
 }

@@ -148,14 +148,42 @@ func (p *FlowsPane) View() string {
 		tail = nil
 	}
 	if room := p.height - len(tail); len(lines) > room && room >= 2 {
-		hidden := len(lines) - room + 1
-		lines = append(lines[:room-1], s.Muted.Render(fmt.Sprintf("… %d more (topo flows lists all)", hidden)))
+		// The busiest paths stay, in path order, and the flagged ones.
+		kept := busiest(flows, room-1)
+		lines = append(p.rows(kept)[1:], s.Muted.Render(fmt.Sprintf("… %d more (topo flows lists all)", len(flows)-len(kept))))
 	}
 	lines = append(lines, tail...)
 	for i := range lines {
 		lines[i] = clip(lines[i], p.width)
 	}
 	return padLines(lines, p.height)
+}
+
+// busiest keeps n of flows: the flagged ones, then those holding the most
+// connections plus new ones a second, in their order: on a short pane
+// consumers → lb → app → mongo outlast a watch's single connection.
+func busiest(flows []model.Flow, n int) []model.Flow {
+	if len(flows) <= n {
+		return flows
+	}
+	score := func(f model.Flow) int {
+		if f.Flag != "" {
+			return 1 << 30
+		}
+		return f.Conns + f.New
+	}
+	idx := make([]int, len(flows))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return score(flows[idx[a]]) > score(flows[idx[b]]) })
+	idx = idx[:max(n, 0)]
+	sort.Ints(idx)
+	out := make([]model.Flow, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, flows[i])
+	}
+	return out
 }
 
 // rows are the column headings and one line per flow: "! client → server:port
