@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -160,6 +161,8 @@ type demoLine struct {
 	Done     bool    `json:"done,omitempty"`
 	URL      string  `json:"url,omitempty"`
 	Count    int     `json:"count,omitempty"`
+	// Delta is what a scale asked for (+1, -1), for the replay's title.
+	Delta int `json:"delta,omitempty"`
 }
 
 // recordedDemo records the operations' progress; methods it does not
@@ -170,8 +173,12 @@ type recordedDemo struct {
 }
 
 func (d recordedDemo) progress(op string, next func(ui.DemoStep)) func(ui.DemoStep) {
+	return d.progressDelta(op, 0, next)
+}
+
+func (d recordedDemo) progressDelta(op string, delta int, next func(ui.DemoStep)) func(ui.DemoStep) {
 	return func(s ui.DemoStep) {
-		l := demoLine{Op: op, Key: s.Key, Title: s.Title, Detail: s.Detail, Fraction: s.Fraction,
+		l := demoLine{Op: op, Delta: delta, Key: s.Key, Title: s.Title, Detail: s.Detail, Fraction: s.Fraction,
 			State: [...]string{"running", "done", "failed"}[min(max(int(s.State), 0), 2)]}
 		if s.Err != nil {
 			l.Err = s.Err.Error()
@@ -202,8 +209,8 @@ func (d recordedDemo) UpSwarm(ctx context.Context, progress func(ui.DemoStep)) (
 }
 
 func (d recordedDemo) ScaleBy(ctx context.Context, service string, delta int, progress func(ui.DemoStep)) (int, error) {
-	n, err := d.DemoDeployer.ScaleBy(ctx, service, delta, d.progress("scale "+service, progress))
-	d.done(demoLine{Op: "scale " + service, Count: n}, err)
+	n, err := d.DemoDeployer.ScaleBy(ctx, service, delta, d.progressDelta("scale "+service, delta, progress))
+	d.done(demoLine{Op: "scale " + service, Delta: delta, Count: n}, err)
 	return n, err
 }
 
@@ -230,7 +237,7 @@ func (t recordedTraffic) Run(ctx context.Context, out chan<- ui.TrafficSnapshot)
 		defer close(done)
 		defer close(out)
 		for s := range mid {
-			_ = t.w.Traffic(time.Now(), s)
+			_ = t.w.Traffic(time.Now(), trafficLine{TrafficSnapshot: s, Source: t.inner.Target()})
 			select {
 			case out <- s:
 			case <-ctx.Done():
@@ -239,7 +246,23 @@ func (t recordedTraffic) Run(ctx context.Context, out chan<- ui.TrafficSnapshot)
 	}()
 	err := t.inner.Run(ctx, mid)
 	<-done
+	// The end of a run, so a replay closes the pane where g did.
+	end := trafficLine{Stopped: true}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		end.Err = err.Error()
+	}
+	_ = t.w.Traffic(time.Now(), end)
 	return err
+}
+
+// trafficLine is a traffic line as recorded: a snapshot with where the
+// traffic goes, or the end of a run. Recordings from before the envelope
+// hold bare snapshots, which read as the same fields.
+type trafficLine struct {
+	ui.TrafficSnapshot
+	Source  string `json:"source,omitempty"`
+	Stopped bool   `json:"stopped,omitempty"`
+	Err     string `json:"error,omitempty"`
 }
 
 func newRecordCmd(opts *globalOptions) *cobra.Command {
@@ -251,7 +274,7 @@ func newRecordCmd(opts *globalOptions) *cobra.Command {
 lines: the engine's topology, each event with the state read for it, the
 registry and the swarm. It runs until --for has passed or it is
 interrupted (Ctrl-C); the file is readable up to its last line at any moment.
-Play it back with: topo snapshot --from FILE [--at DURATION].`,
+Play it back with: topo replay FILE, or one moment with topo snapshot --from FILE [--at DURATION].`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if forDur < 0 {

@@ -51,6 +51,8 @@ type globalOptions struct {
 	selfBinary string
 	// record is the file --record writes; empty for none.
 	record string
+	// svgDir is where e saves the screen; empty for the current directory.
+	svgDir string
 	// version is what the build called this topo; see versionLine.
 	version string
 }
@@ -74,7 +76,8 @@ docker context, else the default socket.`,
 		},
 	}
 	root.PersistentFlags().StringVarP(&opts.host, "host", "H", "", "Docker engine address (unix:///var/run/docker.sock, tcp://HOST:2375)")
-	root.Flags().StringVar(&opts.record, "record", "", "record what topo sees to this file (replay with topo snapshot --from)")
+	root.Flags().StringVar(&opts.record, "record", "", "record what topo sees to this file (play it with topo replay FILE)")
+	root.Flags().StringVar(&opts.svgDir, "svg-dir", "", "where e saves the screen as SVG (default: the current directory)")
 	root.Flags().StringVar(&opts.selfBinary, "self-binary", "", "static Linux build of topo for probe and demo containers (default: this executable)")
 	root.PersistentFlags().StringArrayVar(&opts.consul, "consul", nil, "Consul HTTP address, or NAME=ADDR; repeat for several registries (default: CONSUL_HTTP_ADDR, else every Consul container found on the engine)")
 	root.SetVersionTemplate("topo {{.Version}}\n")
@@ -84,7 +87,7 @@ docker context, else the default socket.`,
 	root.AddCommand(newActionCmds(opts)...)
 	root.AddCommand(newTunnelAgentCmd())
 	root.AddCommand(newFlowAgentCmd(), newFlowsCmd(opts))
-	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts), newRecordCmd(opts))
+	root.AddCommand(newSnapshotCmd(opts), newRegistratorCmd(), newProbeCmd(opts), newProbeAgentCmd(), newIPVSCheckCmd(), newEngineProxyCmd(), newDemoCmd(opts), newSwarmCmd(opts), newRecordCmd(opts), newReplayCmd(opts))
 	explainArgs(root)
 	return root
 }

@@ -28,6 +28,9 @@ type LayoutOptions struct {
 	WithBuiltIn bool
 	// Filter keeps only containers that Match it.
 	Filter string
+	// Project keeps only the containers of one compose project or stack
+	// (see ProjectOf), and the lanes they are on: the presenter's focus.
+	Project string
 }
 
 // Layout computes the grid. Columns are ordered by the first and then the
@@ -38,6 +41,9 @@ func (t Topology) Layout(opts LayoutOptions) Layout {
 	l := Layout{Lanes: t.OrderedNetworks(opts.WithBuiltIn), colOf: map[string]int{}, laneOf: map[string]int{}, laneByName: map[string]int{}}
 	if opts.Filter != "" {
 		l.Lanes = filterLanes(t, l.Lanes, opts.Filter)
+	}
+	if opts.Project != "" {
+		l.Lanes = projectLanes(t, l.Lanes, opts.Project)
 	}
 	for i, n := range l.Lanes {
 		l.laneOf[n.ID] = i
@@ -52,7 +58,7 @@ func (t Topology) Layout(opts LayoutOptions) Layout {
 	var cols []placed
 	running := t.RunningSwarmTasks()
 	for _, c := range t.Containers {
-		if !c.Matches(opts.Filter) || c.SupersededTask(running) {
+		if !c.Matches(opts.Filter) || c.SupersededTask(running) || (opts.Project != "" && ProjectOf(c) != opts.Project) {
 			continue
 		}
 		first, last := -1, -1
@@ -137,6 +143,95 @@ func filterLanes(t Topology, lanes []Network, filter string) []Network {
 		}
 	}
 	return kept
+}
+
+// projectLanes keeps the lanes that hold a container of the project: the
+// other lanes are other people's work, which a focus hides.
+func projectLanes(t Topology, lanes []Network, project string) []Network {
+	hit := map[string]bool{}
+	for _, c := range t.Containers {
+		if ProjectOf(c) == project {
+			for id, e := range c.Endpoints {
+				hit[id] = true
+				hit[e.NetworkName] = true
+			}
+		}
+	}
+	kept := lanes[:0:0]
+	for _, n := range lanes {
+		if hit[n.ID] || hit[n.Name] {
+			kept = append(kept, n)
+		}
+	}
+	return kept
+}
+
+// ProjectOf is the compose project or swarm stack a container belongs
+// to, "" for neither.
+func ProjectOf(c Container) string {
+	if p := c.Project(); p != "" {
+		return p
+	}
+	return c.Labels[LabelStackNamespace]
+}
+
+// Projects lists the compose projects and stacks of the topology's
+// containers, sorted: what a focus can cycle through.
+func (t Topology) Projects() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range t.Containers {
+		if p := ProjectOf(c); p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ReplicaKey names the replica group of a container: its compose project
+// and service, or its swarm service; "" when it belongs to neither.
+func ReplicaKey(c Container) string {
+	if svc := c.Service(); svc != "" {
+		return c.Project() + "/" + svc
+	}
+	if svc := c.Labels[labelSwarmService]; svc != "" {
+		return "swarm/" + svc
+	}
+	return ""
+}
+
+// Groups splits the columns into runs of replicas: neighbouring columns
+// whose containers share a ReplicaKey and sit on exactly the same lanes,
+// so one node can stand for all of them. Each run is its first and last
+// column; a container of no group is a run of one.
+func (l Layout) Groups(t Topology) [][2]int {
+	var runs [][2]int
+	prevKey := ""
+	for col, id := range l.Columns {
+		key := ReplicaKey(t.Containers[id])
+		if n := len(runs); n > 0 && key != "" && key == prevKey && l.sameLanes(col-1, col) {
+			runs[n-1][1] = col
+		} else {
+			runs = append(runs, [2]int{col, col})
+		}
+		prevKey = key
+	}
+	return runs
+}
+
+// sameLanes reports whether two columns' containers are on the same lanes.
+func (l Layout) sameLanes(a, b int) bool {
+	if l.span[a] != l.span[b] {
+		return false
+	}
+	for ln := range l.attached {
+		if l.attached[ln][a] != l.attached[ln][b] {
+			return false
+		}
+	}
+	return true
 }
 
 // lessContainer orders containers by compose project, service and number,

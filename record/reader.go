@@ -161,6 +161,10 @@ func decode(l line) (Entry, string) {
 		for _, c := range l.Containers {
 			t.Containers[c.ID] = c.unwrap()
 		}
+		for _, v := range l.Volumes {
+			t.Volumes[v.Name] = v
+		}
+		t.VolumesError = l.VolumesError
 		e.Update = &model.Update{Snapshot: &t}
 	case KindEvent:
 		if l.Event == nil {

@@ -61,14 +61,18 @@ type line struct {
 	// maps out of JSON.
 	Networks   []model.Network `json:"networks,omitempty"`
 	Containers []Container     `json:"containers,omitempty"`
-	Event      *Event          `json:"event,omitempty"`
-	Refresh    *Container      `json:"refresh,omitempty"`
-	Lost       string          `json:"lost,omitempty"`
-	Retry      time.Time       `json:"retry,omitzero"`
-	Registry   *model.Registry `json:"registry,omitempty"`
-	Cluster    *Cluster        `json:"cluster,omitempty"`
-	Demo       json.RawMessage `json:"demo,omitempty"`
-	Traffic    json.RawMessage `json:"traffic,omitempty"`
+	// Volumes came with the storage lanes: a recording from before them
+	// has none, and replays without storage as it was seen.
+	Volumes      []model.Volume  `json:"volumes,omitempty"`
+	VolumesError string          `json:"volumes_error,omitempty"`
+	Event        *Event          `json:"event,omitempty"`
+	Refresh      *Container      `json:"refresh,omitempty"`
+	Lost         string          `json:"lost,omitempty"`
+	Retry        time.Time       `json:"retry,omitzero"`
+	Registry     *model.Registry `json:"registry,omitempty"`
+	Cluster      *Cluster        `json:"cluster,omitempty"`
+	Demo         json.RawMessage `json:"demo,omitempty"`
+	Traffic      json.RawMessage `json:"traffic,omitempty"`
 }
 
 // Container is a model.Container with the fields the model keeps out of
@@ -92,10 +96,11 @@ type Event struct {
 	model.Event
 	Container *Container     `json:"container,omitempty"`
 	Network   *model.Network `json:"network,omitempty"`
+	Volume    *model.Volume  `json:"volume,omitempty"`
 }
 
 func wrapEvent(ev model.Event) *Event {
-	out := &Event{Event: ev, Network: ev.Network}
+	out := &Event{Event: ev, Network: ev.Network, Volume: ev.Volume}
 	if ev.Container != nil {
 		c := wrapContainer(*ev.Container)
 		out.Container = &c
@@ -105,7 +110,7 @@ func wrapEvent(ev model.Event) *Event {
 
 func (e Event) unwrap() model.Event {
 	ev := e.Event
-	ev.Network = e.Network
+	ev.Network, ev.Volume = e.Network, e.Volume
 	if e.Container != nil {
 		c := e.Container.unwrap()
 		ev.Container = &c

@@ -110,8 +110,13 @@ func (r *Recording) End() State { return r.StateAt(-1) }
 
 func cloneTopology(t model.Topology) model.Topology {
 	out := model.Topology{
-		Networks:   make(map[string]model.Network, len(t.Networks)),
-		Containers: make(map[string]model.Container, len(t.Containers)),
+		Networks:     make(map[string]model.Network, len(t.Networks)),
+		Containers:   make(map[string]model.Container, len(t.Containers)),
+		Volumes:      make(map[string]model.Volume, len(t.Volumes)),
+		VolumesError: t.VolumesError,
+	}
+	for k, v := range t.Volumes {
+		out.Volumes[k] = v
 	}
 	for k, v := range t.Networks {
 		out.Networks[k] = v

@@ -49,10 +49,14 @@ func NewWriter(w io.Writer, writer, version string, start time.Time, engine any)
 func (w *Writer) Update(at time.Time, u model.Update) error {
 	switch {
 	case u.Snapshot != nil:
-		l := line{Kind: KindSnapshot, At: at, Networks: []model.Network{}, Containers: []Container{}}
+		l := line{Kind: KindSnapshot, At: at, Networks: []model.Network{}, Containers: []Container{}, VolumesError: u.Snapshot.VolumesError}
 		for _, n := range u.Snapshot.Networks {
 			l.Networks = append(l.Networks, n)
 		}
+		for _, v := range u.Snapshot.Volumes {
+			l.Volumes = append(l.Volumes, v)
+		}
+		sort.Slice(l.Volumes, func(i, j int) bool { return l.Volumes[i].Name < l.Volumes[j].Name })
 		for _, c := range u.Snapshot.Containers {
 			l.Containers = append(l.Containers, wrapContainer(c))
 		}

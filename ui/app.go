@@ -149,18 +149,33 @@ type Model struct {
 	// message since may have changed it.
 	body      string
 	bodyDirty bool
+	// focusChosen says the presenter chose the lanes' focus with o, so
+	// topo no longer focuses on the demo by itself.
+	focusChosen bool
 	// lanesBox is the lanes' grid fitted to its box, kept while unchanged.
 	lanesBox boxCache
 	// demoDoneAt is when the last demo operation ended; demoShown is
 	// whether the demo panel was laid out at the last resize.
 	demoDoneAt time.Time
 	demoShown  bool
+	// replay plays a recording (topo replay); nil when live.
+	replay *player
+	// wall is the real clock: a message in the footer stays its time
+	// whatever the replay's clock does (paused, stepped back).
+	wall func() time.Time
 }
 
 // New builds the root model.
 func New(cfg Config) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	var replay *player
+	wall := cfg.Now
+	if cfg.Replay != nil {
+		// Every pane reads the recording's clock, paced by the real one.
+		replay = newPlayer(*cfg.Replay, cfg.Now)
+		cfg.Now = replay.now
 	}
 	// The engine's version and address and the swarm note come from
 	// outside too, but in the Config rather than in a message.
@@ -185,6 +200,10 @@ func New(cfg Config) *Model {
 		demo: NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
 		flows:  NewFlowsPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
+		replay: replay, wall: wall,
+	}
+	if replay != nil && cfg.Engine == nil {
+		m.details.SetUninspected("the recording holds no inspection of it")
 	}
 	if cfg.Registry == nil {
 		m.registry.SetAbsent("no registry")
@@ -203,6 +222,9 @@ func New(cfg Config) *Model {
 
 // Init starts the engine watch and the clock.
 func (m *Model) Init() tea.Cmd {
+	if m.replay != nil {
+		return tea.Batch(m.startReplay(), tick())
+	}
 	return tea.Batch(waitForUpdate(m.cfg.Updates), WaitForCluster(m.cfg.Cluster), tick())
 }
 
@@ -224,7 +246,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	default:
 		m.bodyDirty = true
 	}
+	if m.replay != nil {
+		if cmd, done := m.replayed(msg); done {
+			return m, cmd
+		}
+	}
 	switch msg := msg.(type) {
+	case replayTickMsg:
+		return m, m.replayTick(msg)
+	case ScreenSavedMsg:
+		if msg.Err != nil {
+			m.setFlash("the screen was not saved: "+msg.Err.Error(), true)
+		} else {
+			m.setFlash("saved the screen to "+msg.Path, false)
+		}
+		return m, nil
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()
@@ -237,11 +273,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.closed = true
 		return m, nil
 	case RegistryConnectedMsg:
-		return m, m.registryConnected(msg)
+		cmd := m.registryConnected(msg)
+		// The registry panel's height follows its content (see arrange).
+		m.resize()
+		return m, cmd
 	case registryRetryMsg:
 		return m, m.retryRegistry()
 	case RegistryMsg:
-		return m, m.registrySnapshot(msg)
+		cmd := m.registrySnapshot(msg)
+		m.resize()
+		return m, cmd
 	case RegistryClosedMsg:
 		return m, nil
 	case ProbeDoneMsg:
@@ -314,8 +355,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case TickMsg:
-		if m.flash.text != "" && m.cfg.Now().Sub(m.flash.at) > flashFor {
+		if m.flash.text != "" && m.wall().Sub(m.flash.at) > flashFor {
 			m.flash = flash{}
+			m.bodyDirty = true
+		}
+		for _, name := range m.registry.Names() {
+			if r, ok := m.registry.Registry(name); ok && r.Error != "" {
+				// "failing for 11s" counts with the clock.
+				m.bodyDirty = true
+			}
+		}
+		if m.detailsVisible() && m.details.Tick() {
+			// "running for 5m02s" counts with the clock.
 			m.bodyDirty = true
 		}
 		if shown := m.demoPanelShown(); shown != m.demoShown {
@@ -353,6 +404,7 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	}
 	m.lanes.SetTopology(m.topo)
 	m.registry.SetTopology(m.topo)
+	m.autoFocus()
 	m.markGone()
 	m.noteMisplaced()
 	// The overlay and the matrix are computed over every container: only
@@ -363,6 +415,9 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	if m.on(screenMatrix) {
 		m.matrix.SetTopology(m.topo)
 	}
+	// The lanes' need and the panels' content may have changed: lay the
+	// screen out again.
+	m.resize()
 	if m.on(screenStorage) {
 		m.storage.SetTopology(m.topo)
 	}
@@ -431,6 +486,9 @@ func isBadEvent(ev model.Event) bool {
 // selectionChanged keeps the details pane on the selection and asks for
 // an inspection when the selection is a new container.
 func (m *Model) selectionChanged() tea.Cmd {
+	// A move may scroll lanes on or off screen, a group open or close:
+	// what the lanes need, and so the panels' room, may have changed.
+	m.resize()
 	m.updateKeys()
 	c, ok := m.selected()
 	if !ok {
@@ -468,7 +526,7 @@ func (m *Model) detailsVisible() bool { return m.wide() || m.on(screenDetails) }
 func (m *Model) wide() bool { return m.width >= wideWidth }
 
 func (m *Model) setFlash(text string, bad bool) {
-	m.flash = flash{text: text, bad: bad, at: m.cfg.Now()}
+	m.flash = flash{text: text, bad: bad, at: m.wall()}
 }
 
 // badges are the marks after a node's address: registry health, and the
@@ -504,6 +562,8 @@ func (m *Model) flowsUpdate(msg tea.Msg) tea.Cmd {
 		m.bodyDirty = true
 	}
 	if changed {
+		// Under the lanes the pane is as high as its paths need.
+		m.resize()
 		m.lanes.Invalidate()
 		m.details.Refresh()
 		m.bodyDirty = true

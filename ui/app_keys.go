@@ -27,10 +27,17 @@ func (m *Model) updateKeys() {
 		m.keys.StopStart.SetHelp("s", "stop")
 	}
 	m.keys.Details.SetEnabled(normal && ok)
+	m.keys.Focus.SetEnabled(normal && m.lanesScreen() != screenCluster && len(m.topo.Projects()) > 0)
+	m.keys.Group.SetEnabled(normal && ok && model.ReplicaKey(c) != "" && m.lanesScreen() != screenCluster)
+	if m.lanes.Grouped() {
+		m.keys.Group.SetHelp("z", "open replicas")
+	} else {
+		m.keys.Group.SetHelp("z", "group replicas")
+	}
 	m.keys.Isolation.SetEnabled(normal && (ok || m.on(screenOverlay)))
 	m.keys.Matrix.SetEnabled(normal && m.synced)
 	m.keys.Probe.SetEnabled(normal && ok && c.Running() && m.cfg.Prober != nil && !m.probe.Running())
-	m.keys.ClusterView.SetEnabled(normal && m.cfg.Cluster != nil)
+	m.keys.ClusterView.SetEnabled(normal && (m.cfg.Cluster != nil || (m.replay != nil && m.replay.sawCluster)))
 	demoReady := normal && m.cfg.Demo != nil && !m.demo.Running() && m.lanesScreen() != screenCluster
 	m.keys.Deploy.SetEnabled(demoReady)
 	m.keys.Teardown.SetEnabled(demoReady)
@@ -46,6 +53,18 @@ func (m *Model) updateKeys() {
 	m.updateStorageKeys(normal, ok)
 	m.updateClusterKeys(normal)
 	m.keys.Back.SetEnabled(normal)
+	m.keys.SaveScreen.SetEnabled(normal && m.cfg.Screens != nil)
+	for _, b := range []*key.Binding{&m.keys.Pause, &m.keys.StepBack, &m.keys.StepForward, &m.keys.Slower, &m.keys.Faster} {
+		b.SetEnabled(normal && m.replay != nil)
+	}
+	if m.cfg.ReadOnly {
+		// Help lists no key that could only be refused.
+		for _, b := range []*key.Binding{&m.keys.Kill, &m.keys.StopStart, &m.keys.Restart, &m.keys.Deploy,
+			&m.keys.ScaleUp, &m.keys.ScaleDown, &m.keys.Teardown, &m.keys.Traffic, &m.keys.Probe,
+			&m.keys.RestartService, &m.keys.Drain} {
+			b.SetEnabled(false)
+		}
+	}
 	m.keys.Confirm.SetEnabled(m.mode == modeConfirm)
 	m.keys.Deny.SetEnabled(m.mode == modeConfirm)
 	if m.lanes.ShowsBuiltIn() {
@@ -122,10 +141,19 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return cmd
 		}
 	}
+	if m.cfg.ReadOnly && m.actsOnEngine(msg) {
+		m.setFlash(m.readOnlyText(), true)
+		return nil
+	}
+	if cmd, ok := m.replayKey(msg); ok {
+		return cmd
+	}
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
+	case key.Matches(msg, k.SaveScreen):
+		return m.saveScreen()
 	case key.Matches(msg, k.Help):
 		m.mode = modeHelp
 		return nil
@@ -234,6 +262,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.lanes.ToggleBuiltIn()
 		m.updateKeys()
 		return m.selectionChanged()
+	case key.Matches(msg, k.Focus):
+		m.cycleProject()
+		return m.selectionChanged()
+	case key.Matches(msg, k.Group):
+		m.lanes.ToggleGroup()
+		return m.selectionChanged()
 	}
 	if m.lanesScreen() == screenMatrix && m.focus == paneLanes {
 		return m.matrix.Update(msg)
@@ -282,6 +316,25 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	return m.selectionChanged()
+}
+
+// actsOnEngine says whether msg is a key that would act on an engine,
+// enabled or not: in a read-only interface those are refused at this one
+// place, whatever screen is showing.
+func (m *Model) actsOnEngine(msg tea.KeyMsg) bool {
+	for _, b := range DefaultKeyMap().engineKeys() {
+		if key.Matches(msg, b) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) readOnlyText() string {
+	if m.replay != nil {
+		return "replay: read-only"
+	}
+	return "read-only"
 }
 
 // updateClusterKeys enables the swarm keys where the cluster view's
@@ -442,6 +495,10 @@ func (m *Model) cycleFocus() {
 	case m.lanesScreen() == screenLogs:
 		// Zoomed, the logs hide the lanes and the panels.
 		order = []pane{paneLogs}
+	case m.lanesScreen() == screenDetails:
+		// Zoomed, the details hide the lanes: tab must not move the focus
+		// to a pane nobody sees.
+		order = []pane{paneDetails}
 	case m.on(screenLogs):
 		order = append(order, paneLogs)
 	}
@@ -451,7 +508,7 @@ func (m *Model) cycleFocus() {
 	if m.on(screenProbe) && order[0] == paneLanes {
 		order = append(order, paneProbe)
 	}
-	if m.registryShown() && order[0] == paneLanes {
+	if m.laidOut(paneRegistry) && order[0] == paneLanes {
 		order = append(order, paneRegistry)
 	}
 	order = append(order, paneLog)

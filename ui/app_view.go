@@ -80,14 +80,21 @@ func (m *Model) demoPanelShown() bool {
 
 func (m *Model) resize() {
 	m.demoShown = m.demoPanelShown()
+	m.autoFocus()
 	panels := m.visiblePanels()
+	// The lanes' height depends on what they need at their width: give
+	// them the width first.
 	l := m.arrange(panels)
+	m.lanes.SetSize(l.lanes.w, m.lanes.height)
+	l = m.arrange(panels)
 	m.lanes.SetSize(l.lanes.w, l.lanes.h-m.legendLines())
 	m.matrix.SetSize(l.lanes.w, l.lanes.h)
 	m.cluster.SetSize(l.lanes.w, l.lanes.h)
 	m.storage.SetSize(l.lanes.w, l.lanes.h)
 	for i, p := range panels {
-		p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
+		if l.panels[i].h > 0 {
+			p.body.SetSize(l.panels[i].w, l.panels[i].h-1)
+		}
 	}
 	if !m.wide() {
 		// Narrow: details zoom over the whole main area on enter.
@@ -104,13 +111,48 @@ func (m *Model) resize() {
 // legendLines is the room the isolation legend takes above the lanes.
 func (m *Model) legendLines() int {
 	if m.on(screenOverlay) {
-		return 1
+		return len(m.legend())
 	}
 	return 0
 }
 
+// legend is the isolation overlay's legend in at most two lines of the
+// lanes' width: what the subject reaches, then what is isolated from it,
+// so the isolated part (the database, on stage) is not cut off by a long
+// list of what is reached.
+func (m *Model) legend() []string {
+	w := m.width
+	if m.wide() && len(m.visiblePanels()) > 0 {
+		w = m.width - sideWidth - 1
+	}
+	full := m.overlay.Legend(4 * w)
+	if ansi.StringWidth(full) <= w {
+		return []string{full}
+	}
+	sep := m.styles.Muted.Render(" · ")
+	parts := strings.Split(full, sep)
+	cut := len(parts)
+	for i := 1; i < len(parts); i++ {
+		if strings.HasPrefix(ansi.Strip(parts[i]), "isolated") {
+			cut = i
+		}
+	}
+	if cut == len(parts) {
+		return []string{ansi.Truncate(full, w, "…")}
+	}
+	return []string{ansi.Truncate(strings.Join(parts[:cut], sep), w, "…"), ansi.Truncate(strings.Join(parts[cut:], sep), w, "…")}
+}
+
 // mainHeight is the lines between the status bar and the event log.
-func (m *Model) mainHeight() int { return m.height - 1 - 1 - 1 - m.logHeight() }
+func (m *Model) mainHeight() int { return m.height - 1 - 1 - 1 - m.logHeight() - m.barLines() }
+
+// barLines is the room the replay bar takes at the foot of the screen.
+func (m *Model) barLines() int {
+	if m.replay != nil {
+		return 1
+	}
+	return 0
+}
 
 // View draws the screen.
 func (m *Model) View() string {
@@ -130,7 +172,12 @@ func (m *Model) View() string {
 		m.body = inert.Screen(m.renderBody())
 		m.bodyDirty = false
 	}
-	return inert.Screen(m.statusBar()) + "\n" + m.body
+	view := inert.Screen(m.statusBar()) + "\n" + m.body
+	if m.replay != nil {
+		// Drawn every frame, like the status bar: its clock runs.
+		view += "\n" + inert.Screen(m.replayBar())
+	}
+	return view
 }
 
 // renderBody draws everything below the status bar.
@@ -141,7 +188,6 @@ func (m *Model) renderBody() string {
 	var main string
 	switch {
 	case m.mode == modeHelp:
-		main = m.helpView(m.width, mainH)
 	case m.lanesScreen() == screenDetails:
 		main = m.title("details", paneDetails, m.width) + "  " + m.styles.Muted.Render("esc back") + "\n" + m.details.View()
 	case m.lanesScreen() == screenLogs:
@@ -156,7 +202,7 @@ func (m *Model) renderBody() string {
 		case screenStorage:
 			lanes = m.storage.View()
 		case screenOverlay:
-			lanes = m.overlay.Legend(l.lanes.w) + "\n" + m.lanes.View()
+			lanes = strings.Join(m.legend(), "\n") + "\n" + m.lanes.View()
 		default:
 			lanes = m.lanes.View()
 		}
@@ -172,6 +218,10 @@ func (m *Model) renderBody() string {
 		if l.beside {
 			main = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(l.lanes.w).Render(left), m.renderPanels(panels, l, false))
 		}
+	}
+	if m.mode == modeHelp {
+		// Help is modal: it takes the event log's room as well.
+		return m.helpView(m.width, m.height-2-m.barLines()) + "\n" + m.footer()
 	}
 	main = lipgloss.NewStyle().Height(mainH).MaxHeight(mainH).Render(main)
 	logView := m.title("events", paneLog, m.width) + "\n" + m.log.View()
@@ -200,8 +250,20 @@ func (m *Model) lanesTitle() string {
 	case screenStorage:
 		return m.storageTitle()
 	}
-	if projects := m.lanes.Projects(); len(projects) > 0 {
+	if f := m.lanes.Focus(); f != "" {
+		t += " · focus " + f + " · o: next"
+	} else if projects := m.lanes.Projects(); len(projects) > 0 {
 		t += " · project " + strings.Join(projects, ", ")
+	}
+	if above, below := m.lanes.lanesAboveBelow(); m.lanesScreen() != screenMatrix {
+		// Lanes scrolled off vertically: the title says so, since a
+		// lane just below the fold looks like no lane at all.
+		if above > 0 {
+			t += fmt.Sprintf(" · ↑%d above", above)
+		}
+		if below > 0 {
+			t += fmt.Sprintf(" · ↓%d below", below)
+		}
 	}
 	if f := m.filter.Value(); f != "" {
 		t += " · filter “" + f + "”"
@@ -220,6 +282,9 @@ func (m *Model) overlaySubject() string {
 }
 
 func (m *Model) connectingView() string {
+	if m.replay != nil {
+		return m.styles.Muted.Render("nothing recorded yet at this moment: ] steps to the first state")
+	}
 	return m.styles.Muted.Render("connecting to " + m.cfg.EngineInfo.Host + "…")
 }
 
@@ -244,24 +309,46 @@ func (m *Model) fullHelp(w int) string {
 	return strings.Join(rows, "\n\n")
 }
 
+// helpView is every binding and what the symbols mean. It takes the
+// event log's room too, and when it is still too tall its blank lines go
+// first, so that at 80×24 every legend shows; the footer says how to close
+// it.
 func (m *Model) helpView(w, h int) string {
-	body := m.styles.PaneTitle.Render("Keys") + "\n\n" + m.fullHelp(w) +
-		"\n\n" + m.styles.Muted.Render("Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing") +
-		"\n" + m.styles.Muted.Render("Health: ♥ healthy  ✗ unhealthy  … starting   │ a container on several networks") +
-		"\n" + m.styles.Muted.Render("Registry: R✓ passing  R! warning  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered") +
-		m.severalRegistriesHelp() +
-		m.flowsLegend() +
-		"\n\n" + m.styles.Muted.Render("press any key to close")
-	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(body)
+	muted := m.styles.Muted
+	lines := []string{m.styles.PaneTitle.Render("Keys"), ""}
+	lines = append(lines, strings.Split(m.fullHelp(w), "\n")...)
+	lines = append(lines, "")
+	for _, legend := range []string{
+		"Nodes: ● running  ‖ paused  ↻ restarting  ○ exited/created  ✖ dead  ⌫ removing",
+		"Health: ♥ healthy  ✗ unhealthy  … starting (shown while running)",
+		"Rails: │ one container on several networks  ╂ joins a lane  ━ │ ━ passes over it",
+		"Replicas: app ×3 ●●○ one node for a service's replicas; ←/→ steps through them",
+		"Registry: R✓ pass  R! warn  R✗ critical  R‖ maint.  R⚠ stale  R? unregistered",
+	} {
+		for _, l := range strings.Split(wrap(legend, w), "\n") {
+			lines = append(lines, muted.Render(l))
+		}
+	}
+	if m.flows.On() {
+		for _, l := range strings.Split(wrap(flowsLegend, w), "\n") {
+			lines = append(lines, muted.Render(l))
+		}
+	}
+	if several := m.severalRegistriesHelp(); several != "" {
+		lines = append(lines, strings.Split(strings.TrimPrefix(several, "\n"), "\n")...)
+	}
+	for i := 0; len(lines) > h && i < len(lines); {
+		if strings.TrimSpace(ansi.Strip(lines[i])) == "" {
+			lines = append(lines[:i], lines[i+1:]...)
+			continue
+		}
+		i++
+	}
+	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(strings.Join(lines, "\n"))
 }
 
-// flowsLegend explains the flows' marks while they are on.
-func (m *Model) flowsLegend() string {
-	if !m.flows.On() {
-		return ""
-	}
-	return "\n" + m.styles.Muted.Render("Flows: ⇄N talks with N peers  ! a flow the isolation model forbids  outside: no container of this engine")
-}
+// flowsLegend explains the flows' marks; help shows it while they are on.
+const flowsLegend = "Flows: ⇄N talks with N peers  ! a flow the isolation model forbids  outside: no container of this engine"
 
 func (m *Model) statusBar() string {
 	s := m.styles
@@ -281,6 +368,7 @@ func (m *Model) statusBar() string {
 		counts = plural(len(m.topo.Networks), "net") + fmt.Sprintf(" · %d/%d up", running, total)
 	}
 	var conn string
+	sep := s.Muted.Render(" │ ")
 	switch {
 	case m.closed:
 		conn = s.Muted.Render("■ stopped")
@@ -294,13 +382,29 @@ func (m *Model) statusBar() string {
 		if d := now.Sub(m.lastEvent); d >= time.Second {
 			age = humanDuration(d) + " ago"
 		}
-		conn = s.Healthy.Render("● live") + s.Muted.Render(" · "+m.lastWhat+" "+age)
+		live := "● live"
+		if m.replay != nil {
+			// Not a live engine: what it recorded, at the replay's clock.
+			live = "● recorded"
+		}
+		conn = s.Healthy.Render(live) + s.Muted.Render(" · "+m.lastWhat+" "+age)
 	}
-	sep := s.Muted.Render(" │ ")
 	// Fields in order of importance: the connection state first, so a
 	// narrow terminal drops the engine address rather than the word
 	// STALE, and whole fields go rather than half an address.
-	fields := []string{s.StatusBar.Render("topo"), conn, counts, m.registryStatus(m.width >= 120), engine}
+	fields := []string{s.StatusBar.Render("topo"), conn, counts}
+	if m.lanes.Focus() != "" {
+		// What the focus hides (the lanes' title names the project), in
+		// place of the counts on a narrow terminal: the audience should
+		// know the screen is not all.
+		hidden, lanes := m.lanes.Hidden()
+		if m.width >= 120 {
+			fields = append(fields, s.Warning.Render("focus")+" · "+plural(hidden, "container")+", "+plural(lanes, "network")+" hidden (o)")
+		} else {
+			fields[2] = s.Warning.Render("focus") + fmt.Sprintf(" · %d hidden (o)", hidden)
+		}
+	}
+	fields = append(fields, m.registryStatus(m.width >= 120), engine)
 	for n := len(fields); n > 1; n-- {
 		bar := strings.Join(fields[:n], sep)
 		if lipgloss.Width(bar) <= m.width {
@@ -361,6 +465,8 @@ func (m *Model) registryStatus(long bool) string {
 func (m *Model) footer() string {
 	s := m.styles
 	switch m.mode {
+	case modeHelp:
+		return ansiFit(s.Key.Render("any key")+" closes this help", m.width)
 	case modeFilter:
 		return ansiFit(m.filter.View()+s.Muted.Render(filterHint), m.width)
 	case modeConfirm:
@@ -397,7 +503,9 @@ func (m *Model) footer() string {
 		if m.flash.bad {
 			style = s.Error
 		}
-		return ansiFit(style.Render(m.flash.text), m.width)
+		// The message leads, the key hints follow: a kept message no
+		// longer hides the keys until the next one.
+		return ansiFit(style.Render(m.flash.text)+s.Muted.Render("  │  ")+m.help.ShortHelpView(m.keys.ShortHelp()), m.width)
 	}
 	if m.stale != nil {
 		return ansiFit(s.Error.Render("engine lost: "+m.stale.Error()), m.width)

@@ -211,12 +211,12 @@ func (p *DemoPanel) Clear() {
 // Deploy starts `demo up` and returns the commands that deliver its
 // progress.
 func (p *DemoPanel) Deploy(d DemoDeployer) tea.Cmd {
-	return p.start(d, DemoDeploy, "", 0, "deploying the demo")
+	return p.start(d, DemoDeploy, "", 0)
 }
 
 // DeploySwarm starts `demo up --swarm`.
 func (p *DemoPanel) DeploySwarm(d DemoDeployer) tea.Cmd {
-	return p.start(d, DemoSwarm, "", 0, "deploying the demo as swarm services")
+	return p.start(d, DemoSwarm, "", 0)
 }
 
 // Scale adds delta instances of service (the app when service is empty).
@@ -224,26 +224,40 @@ func (p *DemoPanel) Scale(d DemoDeployer, service string, delta int) tea.Cmd {
 	if service == "" {
 		service = "app"
 	}
-	verb := fmt.Sprintf("scaling %s %+d", service, delta)
-	return p.start(d, DemoScale, service, delta, verb)
+	return p.start(d, DemoScale, service, delta)
 }
 
 // Teardown starts `demo down` (the data volume is kept).
 func (p *DemoPanel) Teardown(d DemoDeployer) tea.Cmd {
-	return p.start(d, DemoTeardown, "", 0, "tearing the demo down")
+	return p.start(d, DemoTeardown, "", 0)
 }
 
-func (p *DemoPanel) start(d DemoDeployer, op DemoOp, service string, delta int, title string) tea.Cmd {
+func (p *DemoPanel) start(d DemoDeployer, op DemoOp, service string, delta int) tea.Cmd {
 	if p.running || d == nil {
 		return nil
 	}
-	p.seq++
+	p.begin(op, service, demoTitle(op, service, delta))
 	ctx, cancel := context.WithTimeout(p.parent, demoRunTimeout)
-	p.cancel, p.running = cancel, true
-	p.op, p.service, p.title, p.started, p.frame = op, service, title, p.now(), 0
-	p.keys, p.steps, p.done = nil, map[string]DemoStep{}, nil
+	p.cancel = cancel
 	p.run = runDemo(ctx, d, p.seq, op, service, delta)
 	return tea.Batch(waitDemo(p.run), demoTick(p.seq))
+}
+
+// begin shows a new operation as running, with nothing reported yet; a
+// replay begins the recorded ones this way, with no deployer behind them.
+func (p *DemoPanel) begin(op DemoOp, service, title string) {
+	p.seq++
+	p.running, p.run = true, demoRun{seq: p.seq}
+	p.op, p.service, p.title, p.started, p.frame = op, service, title, p.now(), 0
+	p.keys, p.steps, p.done = nil, map[string]DemoStep{}, nil
+}
+
+// reset forgets every operation, for a replay that starts over. seq goes
+// on counting, so ticks of the forgotten ones are told apart.
+func (p *DemoPanel) reset() {
+	p.Cancel()
+	p.cancel, p.running, p.run, p.done = nil, false, demoRun{}, nil
+	p.keys, p.steps, p.title = nil, map[string]DemoStep{}, ""
 }
 
 // Cancel stops the running operation between two steps; what it did

@@ -55,6 +55,26 @@ type Config struct {
 	Volumes VolumeSizer
 	// Flows samples who talks to whom (f); nil disables the key.
 	Flows FlowSampler
+	// ReadOnly refuses every key that acts on an engine (a replay has
+	// none to act on): they say so in the footer instead.
+	ReadOnly bool
+	// Replay plays a recording instead of watching an engine (topo
+	// replay); nil for the live interface.
+	Replay *Replay
+	// Screens keeps a picture of the screen (e); nil disables the key.
+	Screens ScreenSaver
+}
+
+// ScreenSaver keeps the screen as drawn, colour sequences and all, as a
+// picture, and says where.
+type ScreenSaver interface {
+	SaveScreen(screen string, width int) (path string, err error)
+}
+
+// ScreenSavedMsg carries where the screen was saved, or why it was not.
+type ScreenSavedMsg struct {
+	Path string
+	Err  error
 }
 
 // VolumeSizer reads every volume's disk usage, as `docker system df -v`:
@@ -117,6 +137,12 @@ const maxBatch = 1024
 // so a stream's values reach Update one at a time, in order (bubbletea's
 // examples/realtime).
 func receive[T any](ch <-chan T, msg func(T) tea.Msg, closed func() tea.Msg) tea.Cmd {
+	if ch == nil {
+		// Nothing to wait for (a replay's demo and traffic: their
+		// messages come from the recording): a receive would block for
+		// ever, holding a goroutine.
+		return nil
+	}
 	return func() tea.Msg {
 		v, ok := <-ch
 		if !ok {

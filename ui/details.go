@@ -28,6 +28,9 @@ type Details struct {
 	width     int
 	// flows gives the selection's flows while they are on (flows.go).
 	flows func(id string) []string
+	// uninspected is said for a container with no inspection when none
+	// can be asked for (a replay); empty when one is on its way.
+	uninspected string
 }
 
 // NewDetails returns an empty details pane.
@@ -55,6 +58,20 @@ func (d *Details) Show(c model.Container) {
 	}
 	d.refresh()
 }
+
+// Tick draws the pane again for the clock when what it shows counts with
+// it (a running container's uptime); it says whether it did.
+func (d *Details) Tick() bool {
+	if !d.container.Running() || d.container.StartedAt.IsZero() {
+		return false
+	}
+	d.refresh()
+	return true
+}
+
+// SetUninspected says what to show for a container with no inspection
+// when none can be asked for.
+func (d *Details) SetUninspected(reason string) { d.uninspected = reason }
 
 // SetInspection delivers an inspection result.
 func (d *Details) SetInspection(c model.Container, err error) {
@@ -179,6 +196,8 @@ func (d *Details) render() string {
 	}
 	if d.err != nil {
 		b.WriteString(s.Error.Render(d.err.Error()) + "\n")
+	} else if d.detailed == nil && d.uninspected != "" {
+		b.WriteString(s.Muted.Render(d.uninspected) + "\n")
 	} else if d.detailed == nil {
 		b.WriteString(s.Muted.Render("reading details…") + "\n")
 	}

@@ -186,6 +186,15 @@ func busiest(flows []model.Flow, n int) []model.Flow {
 	return out
 }
 
+// Lines is how many lines the pane's content takes at any width: it
+// takes no more room under the lanes than its paths need.
+func (p *FlowsPane) Lines(int) int {
+	if p.sample == nil {
+		return 2
+	}
+	return 1 + max(1, len(p.shown())) + len(p.listenerLines())
+}
+
 // rows are the column headings and one line per flow: "! client → server:port
 // conns new/s", the client written once per group.
 func (p *FlowsPane) rows(flows []model.Flow) []string {

@@ -170,12 +170,12 @@ func checkHostileFrame(t *testing.T, hs *harness, want ...string) string {
 		lw := ansi.StringWidth(line)
 		switch {
 		case line == "" || strings.HasPrefix(line, "columns "):
-		case strings.HasPrefix(line, "━"):
+		case strings.Contains(line, "━━"):
 			if lw != hs.m.lanes.width {
 				t.Errorf("lane rule %d is %d cells, want %d: %q", i+1, lw, hs.m.lanes.width, line)
 			}
-		case lw%columnWidth != 0:
-			t.Errorf("node line %d is %d cells, not whole %d-cell columns: %q", i+1, lw, columnWidth, line)
+		case lw%hs.m.lanes.colW != 0:
+			t.Errorf("node line %d is %d cells, not whole %d-cell columns: %q", i+1, lw, hs.m.lanes.colW, line)
 		}
 	}
 	for _, w := range want {
@@ -227,89 +227,97 @@ func newHostileHarness(t *testing.T, w, h int, configure func(*Config)) *harness
 	return hs
 }
 
+// hostileScreen is one screen of the hostile goldens: how topo is
+// configured, and what a person did before looking.
+type hostileScreen struct {
+	name      string
+	configure func(*Config)
+	setup     func(t *testing.T, hs *harness)
+	want      []string
+}
+
+// hostileScreens are every pane of the screen with hostile strings in
+// everything it draws.
+var hostileScreens = []hostileScreen{
+	{name: "lanes_details_registry_log", want: []string{`\x1b[2J`, `\x1b]0;pwned\a`, `\u202e`}},
+	{name: "help", setup: func(t *testing.T, hs *harness) { hs.press("?") }},
+	{name: "details_zoomed", setup: func(t *testing.T, hs *harness) { hs.press("enter") }, want: []string{`\x1b]52;c;ZXZpbA==\a`}},
+	{name: "registry_focused", setup: func(t *testing.T, hs *harness) {
+		hs.press("tab")
+		if hs.m.wide() {
+			hs.press("tab")
+		}
+	}},
+	{name: "matrix", setup: func(t *testing.T, hs *harness) { hs.press("m") }},
+	{name: "isolation_and_probe",
+		configure: func(cfg *Config) { cfg.Prober = hostileProber{hostileTopo()} },
+		setup: func(t *testing.T, hs *harness) {
+			deliver(t, hs, hs.sendOnly(keyRunes("p")), func(msg tea.Msg) bool { _, ok := msg.(ProbeDoneMsg); return ok })
+			if _, ok := hs.m.probe.Report(); !ok {
+				t.Fatalf("the probe did not report")
+			}
+		}},
+	{name: "cluster",
+		configure: func(cfg *Config) {
+			cfg.Swarm = &fakeSwarm{}
+			cfg.Cluster = make(chan model.Cluster)
+		},
+		setup: func(t *testing.T, hs *harness) {
+			// Its command waits for the next snapshot: dropped.
+			hs.sendOnly(ClusterUpdateMsg{Cluster: hostileCluster()})
+			hs.press("w")
+			if !hs.m.on(screenCluster) {
+				t.Fatalf("w did not show the cluster view")
+			}
+			for range 3 {
+				hs.press("right")
+			}
+		},
+		want: []string{`\x1b[2J`}},
+	{name: "demo_failed_and_traffic",
+		configure: func(cfg *Config) {
+			cfg.Demo = &fakeDeployer{
+				steps: []DemoStep{
+					{Key: "pull", Title: "pull evil/" + oscCopy, State: DemoStepDone, Detail: "pulled" + csiClear, Fraction: -1},
+					{Key: "start", Title: "start web" + bidiFlip, State: DemoStepFailed, Err: errors.New("start: " + hostileAll), Fraction: -1},
+				},
+				err: errors.New("deploy: " + hostileAll + "\nsecond line"),
+			}
+			cfg.Traffic = hostileTraffic{&fakeTraffic{snaps: []TrafficSnapshot{{
+				At: testNow, Rate: 20, PerSecond: 20, ErrorRate: 0.5, Errors: 10, TotalRequests: 20, TotalErrors: 10,
+				Instances: []TrafficInstance{{"app" + oscTitle, 10}, {"app" + bidiFlip + "2", 10}},
+				LastError: "502: " + hostileAll,
+			}}}}
+		},
+		setup: func(t *testing.T, hs *harness) {
+			deliver(t, hs, hs.sendOnly(keyRunes("D")), func(msg tea.Msg) bool {
+				switch msg.(type) {
+				case DemoStepMsg, DemoDoneMsg:
+					return true
+				}
+				return false
+			})
+			if !hs.m.demo.Failed() {
+				t.Fatalf("the demo operation did not fail")
+			}
+			// The traffic's first snapshot only: its next wait
+			// blocks until the pane stops it.
+			for _, msg := range runCmd(t, hs.sendOnly(keyRunes("g"))) {
+				if _, ok := msg.(TrafficMsg); ok {
+					hs.sendOnly(msg)
+				}
+			}
+			if !hs.m.traffic.Running() {
+				t.Fatalf("g did not start the traffic")
+			}
+		},
+		want: []string{`\x1b]52;c;ZXZpbA==\a`}},
+}
+
 // TestHostileGolden: every pane of the screen with hostile strings in
 // everything it draws. Regenerate with `go test ./ui -run TestHostileGolden -update`.
 func TestHostileGolden(t *testing.T) {
-	screens := []struct {
-		name      string
-		configure func(*Config)
-		setup     func(t *testing.T, hs *harness)
-		want      []string
-	}{
-		{name: "lanes_details_registry_log", want: []string{`\x1b[2J`, `\x1b]0;pwned\a`, `\u202e`}},
-		{name: "help", setup: func(t *testing.T, hs *harness) { hs.press("?") }},
-		{name: "details_zoomed", setup: func(t *testing.T, hs *harness) { hs.press("enter") }, want: []string{`\x1b]52;c;ZXZpbA==\a`}},
-		{name: "registry_focused", setup: func(t *testing.T, hs *harness) {
-			hs.press("tab")
-			if hs.m.wide() {
-				hs.press("tab")
-			}
-		}},
-		{name: "matrix", setup: func(t *testing.T, hs *harness) { hs.press("m") }},
-		{name: "isolation_and_probe",
-			configure: func(cfg *Config) { cfg.Prober = hostileProber{hostileTopo()} },
-			setup: func(t *testing.T, hs *harness) {
-				deliver(t, hs, hs.sendOnly(keyRunes("p")), func(msg tea.Msg) bool { _, ok := msg.(ProbeDoneMsg); return ok })
-				if _, ok := hs.m.probe.Report(); !ok {
-					t.Fatalf("the probe did not report")
-				}
-			}},
-		{name: "cluster",
-			configure: func(cfg *Config) {
-				cfg.Swarm = &fakeSwarm{}
-				cfg.Cluster = make(chan model.Cluster)
-			},
-			setup: func(t *testing.T, hs *harness) {
-				// Its command waits for the next snapshot: dropped.
-				hs.sendOnly(ClusterUpdateMsg{Cluster: hostileCluster()})
-				hs.press("w")
-				if !hs.m.on(screenCluster) {
-					t.Fatalf("w did not show the cluster view")
-				}
-				for range 3 {
-					hs.press("right")
-				}
-			},
-			want: []string{`\x1b[2J`}},
-		{name: "demo_failed_and_traffic",
-			configure: func(cfg *Config) {
-				cfg.Demo = &fakeDeployer{
-					steps: []DemoStep{
-						{Key: "pull", Title: "pull evil/" + oscCopy, State: DemoStepDone, Detail: "pulled" + csiClear, Fraction: -1},
-						{Key: "start", Title: "start web" + bidiFlip, State: DemoStepFailed, Err: errors.New("start: " + hostileAll), Fraction: -1},
-					},
-					err: errors.New("deploy: " + hostileAll + "\nsecond line"),
-				}
-				cfg.Traffic = hostileTraffic{&fakeTraffic{snaps: []TrafficSnapshot{{
-					At: testNow, Rate: 20, PerSecond: 20, ErrorRate: 0.5, Errors: 10, TotalRequests: 20, TotalErrors: 10,
-					Instances: []TrafficInstance{{"app" + oscTitle, 10}, {"app" + bidiFlip + "2", 10}},
-					LastError: "502: " + hostileAll,
-				}}}}
-			},
-			setup: func(t *testing.T, hs *harness) {
-				deliver(t, hs, hs.sendOnly(keyRunes("D")), func(msg tea.Msg) bool {
-					switch msg.(type) {
-					case DemoStepMsg, DemoDoneMsg:
-						return true
-					}
-					return false
-				})
-				if !hs.m.demo.Failed() {
-					t.Fatalf("the demo operation did not fail")
-				}
-				// The traffic's first snapshot only: its next wait
-				// blocks until the pane stops it.
-				for _, msg := range runCmd(t, hs.sendOnly(keyRunes("g"))) {
-					if _, ok := msg.(TrafficMsg); ok {
-						hs.sendOnly(msg)
-					}
-				}
-				if !hs.m.traffic.Running() {
-					t.Fatalf("g did not start the traffic")
-				}
-			},
-			want: []string{`\x1b]52;c;ZXZpbA==\a`}},
-	}
+	screens := hostileScreens
 	for _, sc := range screens {
 		for _, size := range goldenSizes {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size.w, size.h), func(t *testing.T) {

@@ -266,6 +266,12 @@ type matrixCellKey struct {
 	text string
 }
 
+// invalidate drops the cached renderings, cells included.
+func (r *ReachMatrix) invalidate() {
+	r.cache = ""
+	clear(r.cells)
+}
+
 // Matrix geometry, in cells.
 const (
 	matrixCellWidth  = 12
@@ -390,10 +396,12 @@ func (r *ReachMatrix) View() string {
 	var header strings.Builder
 	header.WriteString(strings.Repeat(" ", lw) + s.Muted.Render("│"))
 	for j := r.colOff; j < lastCol; j++ {
-		label := fit(" "+r.m.Entries[j].Label, matrixCellWidth)
+		// The last cell of each label is a gap, so that the selected
+		// column's marker never runs into its neighbour's name.
+		label := fit(" "+r.m.Entries[j].Label, matrixCellWidth-1) + " "
 		style := s.Bold
 		if j == r.sel {
-			label, style = fit("▼"+r.m.Entries[j].Label, matrixCellWidth), s.Selected
+			label, style = fit("▼"+r.m.Entries[j].Label, matrixCellWidth-1)+" ", s.Selected
 		}
 		header.WriteString(style.Render(label))
 	}
@@ -690,6 +698,16 @@ func (p *ProbeView) View() string {
 	return padLines(append(head, body...), p.height)
 }
 
+// probeResultText is a line's result as the table shows it. A refusal
+// under "reachable" says why it counts: the target's kernel answered, so
+// the path is open even though nothing listens on that port.
+func probeResultText(l model.ProbeLine) string {
+	if l.Result.Outcome == model.OutcomeRefused && !l.Verdict.Mismatch() && l.Result.Outcome.PathOpen() {
+		return l.ResultText() + " (path open)"
+	}
+	return l.ResultText()
+}
+
 // lines renders the report's table, one or two lines per result.
 func (p *ProbeView) lines() []string {
 	if p.report == nil || p.running {
@@ -713,7 +731,7 @@ func (p *ProbeView) lines() []string {
 	}
 	sort.SliceStable(ordered, func(i, j int) bool { return rank(ordered[i]) < rank(ordered[j]) })
 	for _, l := range ordered {
-		addr, res := l.Target.Address, l.ResultText()
+		addr, res := l.Target.Address, probeResultText(l)
 		if addr == "" {
 			addr = "-"
 		}
@@ -721,7 +739,9 @@ func (p *ProbeView) lines() []string {
 		case l.Verdict.Mismatch():
 			out = append(out, s.Error.Render(row(markMismatch, l.Target.Name, addr, l.Target.ExpectText(), res)))
 			for _, w := range wordWrap(string(l.Verdict)+" — "+l.Why, max(1, p.width-4)) {
-				out = append(out, s.Error.Render("    "+w))
+				// A word longer than the line is cut, not drawn past the
+				// panel's edge.
+				out = append(out, s.Error.Render("    "+clip(w, max(1, p.width-4))))
 			}
 		case l.Verdict == model.VerdictSkipped, l.Verdict == model.VerdictGone:
 			out = append(out, s.Muted.Render(row(markSkipped, l.Target.Name, addr, l.Target.ExpectText(), string(l.Verdict)+": "+l.Why)))
@@ -742,7 +762,7 @@ func (p *ProbeView) columns() (nameW, addrW, expW, resW int) {
 		nameW = max(nameW, ansi.StringWidth(l.Target.Name))
 		addrW = max(addrW, ansi.StringWidth(l.Target.Address))
 		expW = max(expW, ansi.StringWidth(l.Target.ExpectText()))
-		resW = max(resW, ansi.StringWidth(l.ResultText()))
+		resW = max(resW, ansi.StringWidth(probeResultText(l)))
 	}
 	nameW, addrW, expW, resW = min(nameW, 20), min(addrW, 42), min(expW, 34), min(resW, 18)
 	avail := p.width - 2 - 6 // the mark and the column gaps

@@ -573,3 +573,22 @@ func BenchmarkIsolationMatrix300(b *testing.B) {
 		})
 	}
 }
+
+// Regression (issue 13): a row read "refused 0.4 ms" under "reachable" with
+// a ✓, and nothing said why a refusal proves the path.
+func TestProbeRowSaysWhyARefusalIsReachable(t *testing.T) {
+	lb := isoDemo().Containers[isoID("demo-lb-1")]
+	rep := model.ProbeReport{SubjectID: lb.ID, Subject: "lb.1", Lines: []model.ProbeLine{{
+		Target:  model.ProbeTarget{ContainerID: isoID("demo-app-1"), Name: "app.1", Address: "172.20.0.3", Port: 80, PortSource: model.PortFallback, Expect: model.Reachable},
+		Result:  model.ProbeResult{Address: "172.20.0.3:80", Outcome: model.OutcomeRefused, Millis: 0.4},
+		Verdict: model.VerdictReachable,
+	}}}
+	pv := NewProbeView(isoStyles(), func() time.Time { return isoNow })
+	pv.SetSize(100, 8)
+	answered := &isoProber{answer: func(string, int) (model.ProbeReport, error) { return rep, nil }}
+	pv.Start(answered, lb, 0)
+	pv.Update(ProbeDoneMsg{Seq: 1, ContainerID: lb.ID, Report: rep})
+	if v := pv.View(); !strings.Contains(v, "refused 0.4 ms (path open)") {
+		t.Errorf("the refused row does not say why it counts as reachable:\n%s", v)
+	}
+}

@@ -18,6 +18,8 @@ type KeyMap struct {
 	Restart               key.Binding
 	BuiltIn               key.Binding
 	Registry              key.Binding
+	Focus                 key.Binding
+	Group                 key.Binding
 	Isolation             key.Binding
 	Matrix                key.Binding
 	Probe                 key.Binding
@@ -36,10 +38,14 @@ type KeyMap struct {
 	Storage key.Binding
 	Sizes   key.Binding
 	// Log are the logs pane's own keys, while it has the focus.
-	Log           LogKeys
-	Help          key.Binding
-	Quit          key.Binding
-	Confirm, Deny key.Binding
+	Log        LogKeys
+	SaveScreen key.Binding
+	// The replay's keys (topo replay), disabled live.
+	Pause, StepBack, StepForward key.Binding
+	Slower, Faster               key.Binding
+	Help                         key.Binding
+	Quit                         key.Binding
+	Confirm, Deny                key.Binding
 }
 
 // DefaultKeyMap returns topo's bindings.
@@ -59,6 +65,8 @@ func DefaultKeyMap() KeyMap {
 		Restart:        key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart")),
 		BuiltIn:        key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "built-in nets")),
 		Registry:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "registry panel")),
+		Focus:          key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "focus on a project")),
+		Group:          key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "open/close replicas")),
 		Isolation:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "isolation overlay")),
 		Matrix:         key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "reachability matrix")),
 		Probe:          key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "probe reachability")),
@@ -75,6 +83,12 @@ func DefaultKeyMap() KeyMap {
 		Storage:        key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "storage lanes")),
 		Sizes:          key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "volume sizes")),
 		Log:            DefaultLogKeys(),
+		SaveScreen:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "save screen as SVG")),
+		Pause:          key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause/play")),
+		StepBack:       key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous event")),
+		StepForward:    key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next event")),
+		Slower:         key.NewBinding(key.WithKeys("<"), key.WithHelp("<", "half speed")),
+		Faster:         key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "double speed")),
 		Help:           key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:           key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -84,18 +98,26 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the one-line help of the footer.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Details, k.Filter, k.Kill, k.StopStart, k.Restart, k.NextPane, k.Quit}
+	return []key.Binding{k.Help, k.Pause, k.StepBack, k.StepForward, k.Details, k.Filter, k.Kill, k.StopStart, k.Restart, k.NextPane, k.Quit}
+}
+
+// engineKeys are the bindings that act on an engine: a read-only
+// interface refuses them (see Config.ReadOnly).
+func (k KeyMap) engineKeys() []key.Binding {
+	return []key.Binding{k.Kill, k.StopStart, k.Restart, k.Deploy, k.ScaleUp, k.ScaleDown, k.Teardown,
+		k.Traffic, k.Probe, k.RestartService, k.Drain}
 }
 
 // FullHelp is the help screen, in columns; four fit 80 columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane, k.Help, k.Quit},
-		{k.Details, k.Logs, k.Storage, k.Sizes, k.Filter, k.BuiltIn, k.Registry, k.Back},
-		{k.Kill, k.StopStart, k.Restart},
+		{k.Details, k.Logs, k.Storage, k.Sizes, k.Filter, k.BuiltIn, k.Registry, k.SaveScreen, k.Back},
+		{k.Kill, k.StopStart, k.Restart, k.Focus, k.Group},
 		{k.Isolation, k.Matrix, k.Probe, k.Flows, k.ClusterView, k.RestartService, k.Drain},
 		{k.Deploy, k.ScaleUp, k.ScaleDown, k.Teardown, k.Traffic},
 		{k.Log.Search, k.Log.Older, k.Log.Newer, k.Log.Wrap, k.Log.Pause, k.Log.Follow},
+		{k.Pause, k.StepBack, k.StepForward, k.Slower, k.Faster},
 	}
 }
 

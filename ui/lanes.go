@@ -13,9 +13,14 @@ import (
 
 // Geometry of the lanes grid, in terminal cells.
 const (
-	// columnWidth fits an IPv4 address of up to 14 characters with its
-	// rail and a registry badge, and four columns fill 80 cells.
+	// columnWidth is the width a column gets when there is room: an IPv4
+	// address of up to 14 characters with its rail and a registry badge.
 	columnWidth = 20
+	// minColumnWidth still fits 172.18.0.10 with its rail and a badge, so
+	// five columns share 80 cells; maxColumnWidth is where wider columns
+	// only spread the nodes apart (names up to 24 characters fit).
+	minColumnWidth = 16
+	maxColumnWidth = 28
 	// railOffset is where a node's state symbol sits and where the
 	// vertical connector of a multi-network container runs.
 	railOffset = 1
@@ -47,8 +52,22 @@ type Lanes struct {
 	lane, col     int
 	colOffset     int
 	lineOffset    int
-	overlay       Overlay
-	badge         Badger
+	// cols are the columns drawn: runs of layout columns, one for a
+	// container, several for a collapsed replica group (see lanes_group.go);
+	// colOf maps a layout column to its drawn column; colW is their width.
+	cols  []viewCol
+	colOf []int
+	colW  int
+	// opened holds the groups the presenter opened (true) or closed
+	// (false) with z; the others collapse by themselves when the columns
+	// do not fit. expand keeps every group open (the snapshot's bands).
+	opened map[string]bool
+	expand bool
+	// every is the layout without the focus, while focused (see
+	// unfocused); nil until asked for.
+	every   *model.Layout
+	overlay Overlay
+	badge   Badger
 	// cache holds the last rendering; topology, selection and size
 	// changes clear it, so the 1 s status tick costs no grid rendering.
 	cache string
@@ -56,7 +75,7 @@ type Lanes struct {
 
 // NewLanes returns an empty lanes pane.
 func NewLanes(styles Styles) *Lanes {
-	return &Lanes{styles: styles, topo: model.NewTopology()}
+	return &Lanes{styles: styles, topo: model.NewTopology(), opened: map[string]bool{}, colW: columnWidth}
 }
 
 // SetSize gives the pane its size.
@@ -64,6 +83,7 @@ func (l *Lanes) SetSize(w, h int) {
 	if w != l.width || h != l.height {
 		l.width, l.height = w, h
 		l.cache = ""
+		l.regroup()
 		l.scrollToSelection()
 	}
 }
@@ -108,7 +128,9 @@ func (l *Lanes) Invalidate() { l.cache = "" }
 
 func (l *Lanes) relayout() {
 	l.layout = l.topo.Layout(l.opts)
+	l.every = nil
 	l.cache = ""
+	l.regroup()
 	if lane, col, ok := l.layout.Position(l.selID, l.selNet); ok {
 		l.lane, l.col = lane, col
 	} else if lane, col, ok := l.layout.First(); ok {
@@ -167,34 +189,108 @@ func (l *Lanes) Select(id string) bool {
 
 // visibleColumns is how many node columns fit the width.
 func (l *Lanes) visibleColumns() int {
-	return max(1, l.width/columnWidth)
+	return max(1, l.width/max(1, l.colW))
 }
 
-// laneHeight is a lane's lines: a header and, unless empty, its nodes.
+// laneHeight is a lane's lines: a header and, unless empty, its nodes; a
+// lane whose nodes are all scrolled off to the side takes none, so the
+// lanes on screen are the ones with something to see.
 func (l *Lanes) laneHeight(lane int) int {
 	if l.layout.LaneCount(lane) == 0 {
 		return 1
 	}
+	if !l.laneOnScreen(lane) {
+		return 0
+	}
 	return 1 + nodeLines
 }
+
+// laneOnScreen reports whether a lane has a node in the drawn columns.
+func (l *Lanes) laneOnScreen(lane int) bool {
+	last := min(len(l.cols), l.colOffset+l.visibleColumns())
+	for vc := l.colOffset; vc < last; vc++ {
+		if l.layout.Attached(lane, l.cols[vc].first) {
+			return true
+		}
+	}
+	return false
+}
+
+// offScreenLanes counts the lanes left out because their nodes are all
+// scrolled off to the side.
+func (l *Lanes) offScreenLanes() int {
+	n := 0
+	for ln := range l.layout.Lanes {
+		if l.laneHeight(ln) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// overflows reports whether the columns do not all fit the width.
+func (l *Lanes) overflows() bool { return len(l.cols) > l.visibleColumns() }
 
 // gridHeight is the lines available to lanes, leaving one for the
 // horizontal scroll hint when the columns overflow.
 func (l *Lanes) gridHeight() int {
-	if len(l.layout.Columns) > l.visibleColumns() {
+	if l.overflows() {
 		return max(1, l.height-1)
 	}
 	return l.height
 }
 
+// totalLines is the height of every lane on screen, scrolled or not.
+func (l *Lanes) totalLines() int {
+	total := 0
+	for ln := range l.layout.Lanes {
+		total += l.laneHeight(ln)
+	}
+	return total
+}
+
+// Need is the height the lanes would take to show every lane on screen
+// without scrolling, their hint line included: what the layout gives
+// them before the panels.
+func (l *Lanes) Need() int {
+	if len(l.layout.Lanes) == 0 {
+		return 1
+	}
+	n := l.totalLines()
+	if l.overflows() {
+		n++
+	}
+	return n
+}
+
+// linesAbove and linesBelow count the lanes scrolled off the top and
+// bottom, for the title.
+func (l *Lanes) lanesAboveBelow() (above, below int) {
+	line, h := 0, l.gridHeight()
+	for ln := range l.layout.Lanes {
+		lh := l.laneHeight(ln)
+		if lh == 0 {
+			continue
+		}
+		if line+lh <= l.lineOffset {
+			above++
+		} else if line >= l.lineOffset+h {
+			below++
+		}
+		line += lh
+	}
+	return above, below
+}
+
 func (l *Lanes) scrollToSelection() {
 	vis := l.visibleColumns()
-	if l.col < l.colOffset {
-		l.colOffset = l.col
-	} else if l.col >= l.colOffset+vis {
-		l.colOffset = l.col - vis + 1
+	col := l.viewCol(l.col)
+	if col < l.colOffset {
+		l.colOffset = col
+	} else if col >= l.colOffset+vis {
+		l.colOffset = col - vis + 1
 	}
-	l.colOffset = max(0, min(l.colOffset, len(l.layout.Columns)-vis))
+	l.colOffset = max(0, min(l.colOffset, len(l.cols)-vis))
 	start := 0
 	for ln := 0; ln < l.lane && ln < len(l.layout.Lanes); ln++ {
 		start += l.laneHeight(ln)
@@ -209,11 +305,7 @@ func (l *Lanes) scrollToSelection() {
 	} else if end > l.lineOffset+h {
 		l.lineOffset = end - h
 	}
-	total := 0
-	for ln := range l.layout.Lanes {
-		total += l.laneHeight(ln)
-	}
-	l.lineOffset = max(0, min(l.lineOffset, total-h))
+	l.lineOffset = max(0, min(l.lineOffset, l.totalLines()-h))
 }
 
 // HitTest selects the node drawn at (x, y), relative to the pane, and
@@ -226,9 +318,13 @@ func (l *Lanes) HitTest(x, y int) bool {
 			if line == 0 {
 				return false // a lane header, not a node
 			}
-			col := l.colOffset + x/columnWidth
-			if x/columnWidth >= l.visibleColumns() || !l.layout.Attached(ln, col) {
+			vc := l.colOffset + x/l.colW
+			if x/l.colW >= l.visibleColumns() || vc >= len(l.cols) || !l.layout.Attached(ln, l.cols[vc].first) {
 				return false
+			}
+			col := l.cols[vc].first
+			if l.viewCol(l.col) == vc {
+				col = l.col // a click on a group keeps the replica selected in it
 			}
 			l.lane, l.col = ln, col
 			l.remember()
@@ -272,7 +368,9 @@ func (l *Lanes) View() string {
 	}
 	var lines []string
 	for ln := range l.layout.Lanes {
-		lines = append(lines, l.renderLane(ln)...)
+		if l.laneHeight(ln) > 0 {
+			lines = append(lines, l.renderLane(ln)...)
+		}
 	}
 	h := l.gridHeight()
 	end := min(len(lines), l.lineOffset+h)
@@ -280,10 +378,13 @@ func (l *Lanes) View() string {
 	for len(visible) < h {
 		visible = append(visible, "")
 	}
-	if len(l.layout.Columns) > l.visibleColumns() {
+	if l.overflows() {
 		first := l.colOffset + 1
-		last := min(len(l.layout.Columns), l.colOffset+l.visibleColumns())
-		hint := fmt.Sprintf("columns %d–%d of %d  ←/→ scroll", first, last, len(l.layout.Columns))
+		last := min(len(l.cols), l.colOffset+l.visibleColumns())
+		hint := fmt.Sprintf("columns %d–%d of %d  ←/→ scroll", first, last, len(l.cols))
+		if n := l.offScreenLanes(); n > 0 {
+			hint += " · " + plural(n, "lane") + " off to the side"
+		}
 		visible = append(visible, l.styles.Muted.Render(fit(hint, l.width)))
 	}
 	l.cache = strings.Join(visible, "\n")
@@ -294,15 +395,15 @@ func (l *Lanes) View() string {
 func (l *Lanes) renderLane(ln int) []string {
 	vis := l.visibleColumns()
 	first := l.colOffset
-	last := min(len(l.layout.Columns), first+vis)
+	last := min(len(l.cols), first+vis)
 	net := l.layout.Lanes[ln]
 	dimLane := l.overlay != nil && l.overlay.DimNetwork(net)
 
 	count := l.layout.LaneCount(ln)
-	var crossings []int
-	for col := first; col < last; col++ {
-		if lo, hi := l.layout.Span(col); lo < ln && ln <= hi {
-			crossings = append(crossings, (col-first)*columnWidth+railOffset)
+	var crossings []crossing
+	for vc := first; vc < last; vc++ {
+		if lo, hi := l.layout.Span(l.cols[vc].first); lo < ln && ln <= hi {
+			crossings = append(crossings, crossing{(vc-first)*l.colW + railOffset, l.layout.Attached(ln, l.cols[vc].first)})
 		}
 	}
 	left, right := l.hiddenNodes(ln, first, last)
@@ -311,8 +412,13 @@ func (l *Lanes) renderLane(ln int) []string {
 		return []string{header}
 	}
 	var top, bottom strings.Builder
-	for col := first; col < last; col++ {
-		a, b := l.renderCell(ln, col)
+	for vc := first; vc < last; vc++ {
+		var a, b string
+		if c := l.cols[vc]; c.first != c.last {
+			a, b = l.renderGroup(ln, vc)
+		} else {
+			a, b = l.renderCell(ln, c.first)
+		}
 		top.WriteString(a)
 		bottom.WriteString(b)
 	}
@@ -325,44 +431,27 @@ func (l *Lanes) hiddenNodes(ln, first, last int) (left, right int) {
 		if !l.layout.Attached(ln, col) {
 			continue
 		}
-		if col < first {
+		if vc := l.viewCol(col); vc < first {
 			left++
-		} else if col >= last {
+		} else if vc >= last {
 			right++
 		}
 	}
 	return left, right
 }
 
+// crossing is where a rail meets a lane's rule: joining the lane (the
+// container is on it) or passing over it (on lanes above and below).
+type crossing struct {
+	pos  int
+	join bool
+}
+
 // renderHeader draws a lane's rule, its title, and a crossing mark where a
 // bridging container's rail passes through.
-func (l *Lanes) renderHeader(n model.Network, count int, crossings []int, dim bool, hidden [2]int) string {
+func (l *Lanes) renderHeader(n model.Network, count int, crossings []crossing, dim bool, hidden [2]int) string {
 	title := " " + n.Name + " "
-	meta := n.Driver
-	if n.Scope != "" {
-		meta += "/" + n.Scope
-	}
-	if len(n.Subnets) > 0 {
-		meta += " " + strings.Join(n.Subnets, ",")
-	}
-	if n.Internal {
-		meta += " internal"
-	}
-	switch count {
-	case 0:
-		meta += " · empty"
-	case 1:
-		meta += " · 1 container"
-	default:
-		meta += fmt.Sprintf(" · %d containers", count)
-	}
-	if hidden[0] > 0 {
-		meta += fmt.Sprintf(" · ◂%d", hidden[0])
-	}
-	if hidden[1] > 0 {
-		meta += fmt.Sprintf(" · %d▸", hidden[1])
-	}
-	meta += " "
+	meta := l.laneMeta(n, title, count, hidden) + " "
 
 	// The title sits at the left of every lane, where the eye looks for
 	// it; a rail it covers shows again on the node lines either side.
@@ -377,17 +466,37 @@ func (l *Lanes) renderHeader(n model.Network, count int, crossings []int, dim bo
 	}
 	var b strings.Builder
 	pos := 0
+	// A rail joining the lane crosses its rule as ╂; one passing over a
+	// lane it is not on breaks the rule around it (━ │ ━), like a wire
+	// drawn over another without a junction, so it is never read as an
+	// attachment.
+	at := func(p int) (crossing, bool) {
+		for _, c := range crossings {
+			if c.pos == p || (!c.join && (c.pos == p-1 || c.pos == p+1)) {
+				return c, true
+			}
+		}
+		return crossing{}, false
+	}
 	ruleRun := func(to int) {
 		for pos < to {
-			if slicesContains(crossings, pos) {
-				b.WriteString(railStyle.Render("╂"))
+			if c, ok := at(pos); ok {
+				switch {
+				case c.pos != pos:
+					b.WriteString(" ")
+				case c.join:
+					b.WriteString(railStyle.Render("╂"))
+				default:
+					b.WriteString(railStyle.Render("│"))
+				}
 				pos++
 				continue
 			}
 			next := to
-			for _, c := range crossings {
-				if c > pos && c < next {
-					next = c
+			for p := pos + 1; p < to; p++ {
+				if _, ok := at(p); ok {
+					next = p
+					break
 				}
 			}
 			b.WriteString(rule.Render(strings.Repeat("━", next-pos)))
@@ -402,19 +511,46 @@ func (l *Lanes) renderHeader(n model.Network, count int, crossings []int, dim bo
 	return b.String()
 }
 
-func slicesContains(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
+// laneMeta is what a lane's title says after its name: how many nodes it
+// holds and how many are scrolled off either side, and its driver and
+// subnet when the rule has room for them (the counts matter more).
+func (l *Lanes) laneMeta(n model.Network, title string, count int, hidden [2]int) string {
+	driver := n.Driver
+	if n.Scope != "" {
+		driver += "/" + n.Scope
 	}
-	return false
+	if len(n.Subnets) > 0 {
+		driver += " " + strings.Join(n.Subnets, ",")
+	}
+	if n.Internal {
+		driver += " internal"
+	}
+	var meta string
+	switch count {
+	case 0:
+		meta = "empty"
+	case 1:
+		meta = "1 container"
+	default:
+		meta = fmt.Sprintf("%d containers", count)
+	}
+	if hidden[0] > 0 {
+		meta += fmt.Sprintf(" · ← %d more", hidden[0])
+	}
+	if hidden[1] > 0 {
+		meta += fmt.Sprintf(" · %d more →", hidden[1])
+	}
+	if ansi.StringWidth(title+driver+" · "+meta+" ") <= l.width-5 {
+		meta = driver + " · " + meta
+	}
+	return meta
 }
 
 // renderCell draws one column of a lane as two lines of columnWidth cells:
 // the node (marker, state symbol, name; then rail, address, badges), or the
 // rail of a container passing through, or blank.
 func (l *Lanes) renderCell(ln, col int) (string, string) {
+	columnWidth := l.colW
 	blank := strings.Repeat(" ", columnWidth)
 	id := l.layout.Columns[col]
 	c := l.topo.Containers[id]
@@ -438,7 +574,7 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 	}
 	// Docker's health sits by the name, so the address line keeps its
 	// room for the registry's and the overlay's marks.
-	health := l.styles.HealthBadge(c.Health)
+	health := l.healthBadge(c)
 	nameWidth := columnWidth - 4
 	if health != "" {
 		nameWidth -= 1 + ansi.StringWidth(health)
@@ -506,4 +642,13 @@ func fit(s string, w int) string {
 // padTo pads styled text to w cells.
 func padTo(s string, w int) string {
 	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
+
+func slicesContains(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }

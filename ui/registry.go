@@ -188,6 +188,19 @@ func (p *RegistryPanel) SelectContainer(id string) bool {
 	return false
 }
 
+// Lines is the height of the panel's content at width w: its header and
+// every row, or the reason there is no registry.
+func (p *RegistryPanel) Lines(w int) int {
+	saved := p.width
+	p.width = w
+	lines, _ := p.render()
+	p.width = saved
+	if p.absent != "" {
+		return len(lines)
+	}
+	return registryHeaderLines + len(lines)
+}
+
 // Update scrolls the list (page keys, mouse wheel).
 func (p *RegistryPanel) Update(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
@@ -207,6 +220,11 @@ func (p *RegistryPanel) View() string {
 	sec := registrySection{}
 	if len(p.sections) > 0 {
 		sec = p.sections[0]
+	}
+	if p.viewport.Height == 0 {
+		// No room for the list: the header alone, as much as fits.
+		lines := strings.Split(p.sectionHeader(sec), "\n")
+		return strings.Join(lines[:min(len(lines), max(1, p.height))], "\n")
 	}
 	return p.sectionHeader(sec) + "\n" + p.viewport.View()
 }
@@ -329,7 +347,13 @@ func (p *RegistryPanel) refresh() {
 			break
 		}
 	}
-	if !found && len(items) > 0 {
+	switch {
+	case !found && p.selKey == "" && len(items) > 0:
+		// Nothing chosen yet: the first row, whichever it is now, so a
+		// service registered after the panel first drew (the app, after
+		// consul) does not start above a remembered default.
+		p.sel = 0
+	case !found && len(items) > 0:
 		// The selected row left (deregistered): stay at the same place.
 		p.sel = min(p.sel, len(items)-1)
 		p.selKey = items[p.sel].key
@@ -337,16 +361,24 @@ func (p *RegistryPanel) refresh() {
 	}
 	p.items = items
 	p.viewport.SetContent(strings.Join(lines, "\n"))
-	if p.sel < len(items) {
-		it, off, h := items[p.sel], p.viewport.YOffset, max(1, p.viewport.Height)
-		switch {
-		case it.first < off:
-			p.viewport.SetYOffset(it.first)
-		case it.last >= off+h:
-			// The whole row when it fits, else from its first line.
-			p.viewport.SetYOffset(min(it.first, it.last-h+1))
-		}
+	p.viewport.SetYOffset(p.offset(len(lines), items))
+}
+
+// offset is where the list starts: where it was, moved just enough to
+// show the selected row (the whole row when it fits, else its first
+// line), and never past the point where the end of the list fills the
+// panel, so a list that fits is shown whole from its top. A panel first
+// laid out short and then given room used to keep the offset it had to
+// take when short, hiding the rows above the selection (issue 13).
+func (p *RegistryPanel) offset(total int, items []registryItem) int {
+	h := p.viewport.Height
+	off := p.viewport.YOffset
+	if h > 0 && p.sel < len(items) {
+		it := items[p.sel]
+		off = min(off, it.first)
+		off = max(off, min(it.first, it.last-h+1))
 	}
+	return max(0, min(off, total-h))
 }
 
 // render builds the list below the header, one styled line per entry,
@@ -423,7 +455,8 @@ func (p *RegistryPanel) renderRegistry(r model.Registry, lines *[]string, items 
 		row := func(key, containerID string, render func(selected bool) []string) {
 			key = prefix + key
 			it := registryItem{key: key, containerID: containerID, first: first}
-			for _, l := range render(key == p.selKey) {
+			// With nothing chosen, the first row is the selection.
+			for _, l := range render(key == p.selKey || (p.selKey == "" && len(*items) == 0)) {
 				add(l)
 			}
 			it.last = len(*lines) - 1

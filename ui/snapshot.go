@@ -18,6 +18,10 @@ func RenderSnapshot(t model.Topology, styles Styles, width int, withBuiltIn bool
 	l.width, l.height = width, 1<<20
 	l.topo = t
 	l.layout = t.Layout(l.opts)
+	l.expand = true // a snapshot lists every container
+	l.regroup()
+	// Printed, not fitted: every band has the columns' usual width.
+	l.colW = columnWidth
 	l.lane, l.col = -1, -1
 	if len(l.layout.Lanes) == 0 {
 		return "no networks\n"
@@ -33,7 +37,7 @@ func RenderSnapshot(t model.Topology, styles Styles, width int, withBuiltIn bool
 			lines[i] = strings.TrimRight(lines[i], " ")
 		}
 		bands = append(bands, strings.Join(lines, "\n"))
-		if l.colOffset+vis >= len(l.layout.Columns) {
+		if l.colOffset+vis >= len(l.cols) {
 			break
 		}
 	}

@@ -134,6 +134,19 @@ func (p *TrafficPane) Toggle(src TrafficSource) tea.Cmd {
 	return waitTraffic(r)
 }
 
+// begin shows a run as started with no generator behind it: a replay's,
+// whose snapshots come from the recording.
+func (p *TrafficPane) begin(target string) {
+	p.seq++
+	p.running, p.run, p.err, p.snap, p.target = true, trafficRun{seq: p.seq}, nil, nil, target
+}
+
+// reset forgets every run, for a replay that starts over.
+func (p *TrafficPane) reset() {
+	p.Stop()
+	p.cancel, p.running, p.run, p.err, p.snap, p.target = nil, false, trafficRun{}, nil, nil, ""
+}
+
 // Stop ends the generator; its last snapshot stays on screen.
 func (p *TrafficPane) Stop() {
 	if p.cancel != nil {
@@ -211,6 +224,16 @@ func (p *TrafficPane) View() string {
 		lines = append(lines[:p.height-1], summary)
 	}
 	return padLines(lines, p.height)
+}
+
+// Lines is the height of the pane's content at width w: with room, every
+// instance's row shows (see sizedPanel).
+func (p *TrafficPane) Lines(w int) int {
+	savedW, savedH := p.width, p.height
+	p.width, p.height = w, 1<<10
+	lines := strings.Split(strings.TrimRight(p.View(), " \n"), "\n")
+	p.width, p.height = savedW, savedH
+	return len(lines)
 }
 
 func (p *TrafficPane) body(snap TrafficSnapshot) []string {

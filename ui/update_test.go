@@ -582,6 +582,22 @@ func TestWideningAsksForTheSelectionsDetails(t *testing.T) {
 	}
 }
 
+// Regression (issue 13): the details said "running for 1h30m" for as long
+// as they were open: the uptime was drawn once, when the selection moved.
+func TestDetailsUptimeCountsWithTheClock(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarness(t, 80, 24, &topo)
+	hs.press("right", "enter")
+	if v := hs.view(); !strings.Contains(v, "running for 1h30m") {
+		t.Fatalf("details lack the uptime:\n%s", v)
+	}
+	hs.now = hs.now.Add(2 * time.Minute)
+	hs.sendOnly(TickMsg(hs.now)) // (its command is the next second's tick)
+	if v := hs.view(); !strings.Contains(v, "running for 1h32m") {
+		t.Errorf("a second's tick left the uptime as it was:\n%s", v)
+	}
+}
+
 func TestDetailsShowAnInspectionErrorReadably(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 80, 24, &topo)
