@@ -211,6 +211,7 @@ func New(cfg Config) *Model {
 	}
 	m.lanes.SetBadger(m.badges)
 	m.details.SetFlows(m.flows.DetailLines)
+	m.flows.SetFilter(m.flowShown)
 	if cfg.SwarmNote != "" {
 		m.log.Add(cfg.Now(), cfg.SwarmNote, false)
 	}

@@ -370,19 +370,21 @@ func (m *Model) updateClusterKeys(normal bool) {
 	}
 }
 
-// setFilter narrows the lanes, the storage lanes and the flows to the containers
-// matching q.
+// setFilter narrows the lanes and the storage lanes (and so the flows)
+// to the containers matching q.
 func (m *Model) setFilter(q string) {
 	m.lanes.SetFilter(q)
 	m.storage.SetFilter(q)
-	if q == "" {
-		m.flows.SetFilter(nil)
-		return
+}
+
+// flowShown says whether the flows pane shows a flow with an end in the
+// container: the one the lanes show, when a filter or a focus narrows
+// them (the flows of other projects on a shared engine are other work).
+func (m *Model) flowShown(id string) bool {
+	if m.filter.Value() == "" && m.lanes.Focus() == "" {
+		return true
 	}
-	m.flows.SetFilter(func(id string) bool {
-		c, ok := m.topo.Containers[id]
-		return ok && c.Matches(q)
-	})
+	return m.lanes.Shows(id)
 }
 
 // showDemo lays the demo panel out for an operation just started.

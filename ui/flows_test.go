@@ -388,3 +388,23 @@ func TestFlowsShortPaneKeepsTheBusiestPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowsFollowTheLanesFocus: focused on one project (o, or by itself
+// on a small screen), the pane shows that project's flows, not the other
+// work on a shared engine.
+func TestFlowsFollowTheLanesFocus(t *testing.T) {
+	topo := flowsTopo()
+	rogue := topo.Containers[ctrID("rogue")]
+	withCompose("intruder", "rogue", 1)(&rogue)
+	topo.Containers[rogue.ID] = rogue
+	fake := &fakeFlows{tables: [][]model.SocketTable{flowTables(2, 40000, true)}}
+	hs := newHarnessWith(t, 200, 50, &topo, func(cfg *Config) { cfg.Flows = fake })
+	hs.flowsOn(1)
+	hs.m.lanes.SetFocus("intruder")
+	hs.m.resize()
+	hs.m.bodyDirty = true
+	v := hs.view()
+	if !strings.Contains(v, "Flows · 1 path · ! 1 flagged") || strings.Contains(v, "lb:80") {
+		t.Errorf("focused on the intruder's project, the pane does not show its one flow alone:\n%s", v)
+	}
+}
