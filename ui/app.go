@@ -255,138 +255,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case replayTickMsg:
 		return m, m.replayTick(msg)
-	case ScreenSavedMsg:
-		if msg.Err != nil {
-			m.setFlash("the screen was not saved: "+msg.Err.Error(), true)
-		} else {
-			m.setFlash("saved the screen to "+msg.Path, false)
-		}
-		return m, nil
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()
 		return m, m.inspectSelection()
-	case EngineUpdateMsg:
-		return m, tea.Batch(m.applyUpdates(msg.Update), waitForUpdate(m.cfg.Updates))
-	case EngineBatchMsg:
-		return m, tea.Batch(m.applyUpdates(msg.Updates...), waitForUpdate(m.cfg.Updates))
-	case EngineClosedMsg:
-		m.closed = true
-		return m, nil
-	case RegistryConnectedMsg:
-		cmd := m.registryConnected(msg)
-		// The registry panel's height follows its content (see arrange).
-		m.resize()
-		return m, cmd
-	case registryRetryMsg:
-		return m, m.retryRegistry()
-	case RegistryMsg:
-		cmd := m.registrySnapshot(msg)
-		m.resize()
-		return m, cmd
-	case RegistryClosedMsg:
-		return m, nil
-	case ProbeDoneMsg:
-		cmd := m.probe.Update(msg)
-		if report, ok := m.probe.Report(); ok && msg.Err == nil {
-			m.overlay.SetReport(report)
-			m.lanes.Invalidate()
-		}
-		return m, cmd
-	case ProbeTickMsg:
-		return m, m.probe.Update(msg)
-	case ClusterUpdateMsg:
-		m.cluster.SetCluster(msg.Cluster)
-		m.registry.SetElsewhere(msg.Cluster.Elsewhere())
-		for _, ev := range msg.Cluster.Events {
-			m.log.Add(m.cfg.Now(), ev.Describe(), false)
-		}
-		m.updateKeys()
-		return m, WaitForCluster(m.cfg.Cluster)
-	case DemoStepMsg, DemoTickMsg:
-		return m, m.demo.Update(msg)
-	case DemoDoneMsg:
-		cmd := m.demo.Update(msg)
-		m.demoDoneAt = m.cfg.Now()
-		switch {
-		case msg.Err != nil:
-			m.log.Add(m.cfg.Now(), "demo: "+msg.Err.Error(), true)
-		case msg.URL != "":
-			// The log keeps the address once the panel makes room.
-			m.log.Add(m.cfg.Now(), "demo ready: "+msg.URL, false)
-		}
-		m.resize()
-		m.updateKeys()
-		return m, cmd
-	case TrafficMsg, TrafficStoppedMsg:
-		cmd := m.traffic.Update(msg)
-		m.resize()
-		return m, cmd
-	case FlowsMsg, FlowsTickMsg:
-		return m, m.flowsUpdate(msg)
-	case FlowsClosedMsg:
-		if msg.Err != nil {
-			m.log.Add(m.cfg.Now(), "flows: "+msg.Err.Error(), true)
-		}
-		return m, nil
-	case ClusterActionDoneMsg:
-		if msg.Err != nil {
-			m.cluster.Forget(msg.Action)
-			m.setFlash(msg.Err.Error(), true)
-		} else {
-			m.setFlash(msg.Action.Done(), false)
-		}
-		return m, nil
-	case LogsStartedMsg, LogsMsg, LogsEndedMsg:
-		return m, m.logs.Update(msg)
-	case VolumeUsageMsg:
-		m.storage.SetUsage(msg.Usage, msg.At, msg.Err)
-		m.updateKeys()
-		return m, nil
-	case InspectedMsg:
-		m.details.SetInspection(msg.Container, msg.Err)
-		return m, nil
-	case ActionDoneMsg:
-		delete(m.busy, msg.ID)
-		m.updateKeys()
-		if msg.Err != nil {
-			m.setFlash(msg.Err.Error(), true)
-		} else {
-			m.setFlash(msg.Action.PastTense()+" "+msg.Name, false)
-		}
-		return m, nil
 	case TickMsg:
-		if m.flash.text != "" && m.wall().Sub(m.flash.at) > flashFor {
-			m.flash = flash{}
-			m.bodyDirty = true
-		}
-		for _, name := range m.registry.Names() {
-			if r, ok := m.registry.Registry(name); ok && r.Error != "" {
-				// "failing for 11s" counts with the clock.
-				m.bodyDirty = true
-			}
-		}
-		if m.detailsVisible() && m.details.Tick() {
-			// "running for 5m02s" counts with the clock.
-			m.bodyDirty = true
-		}
-		if shown := m.demoPanelShown(); shown != m.demoShown {
-			// A finished demo operation's panel just gave way.
-			m.resize()
-			m.bodyDirty = true
-		}
-		return m, tick()
-	case spinner.TickMsg:
-		if len(m.busy) == 0 {
-			return m, nil
-		}
-		var cmd tea.Cmd
-		m.spinner, cmd = m.spinner.Update(msg)
-		return m, cmd
+		return m, m.clockTick()
 	case tea.MouseMsg:
 		return m, m.handleMouse(msg)
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
+	}
+	for _, take := range []func(tea.Msg) (tea.Cmd, bool){m.feedMsg, m.resultMsg} {
+		if cmd, ok := take(msg); ok {
+			return m, cmd
+		}
 	}
 	return m, nil
 }

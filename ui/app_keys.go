@@ -148,100 +148,88 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if cmd, ok := m.replayKey(msg); ok {
 		return cmd
 	}
+	// Each stage takes the keys it knows, in this order: what applies on
+	// every screen, the screens and panels, the demo, then what the
+	// focused pane does with the rest.
+	for _, stage := range []func(tea.KeyMsg) (tea.Cmd, bool){m.appKey, m.screenKey, m.demoKey} {
+		if cmd, ok := stage(msg); ok {
+			return cmd
+		}
+	}
+	return m.paneKey(msg)
+}
+
+// appKey takes the keys that mean the same on every screen.
+func (m *Model) appKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
-		return tea.Quit
+		return tea.Quit, true
 	case key.Matches(msg, k.SaveScreen):
-		return m.saveScreen()
+		return m.saveScreen(), true
 	case key.Matches(msg, k.Help):
 		m.mode = modeHelp
-		return nil
+		return nil, true
 	case key.Matches(msg, k.NextPane):
 		m.cycleFocus()
 		m.updateKeys()
-		return nil
+		return nil, true
 	case key.Matches(msg, k.Back):
-		// Esc closes the screen opened last; with none open it takes
-		// back the focus, the filter, then the demo's outcome.
-		switch {
-		case m.back():
-		case m.focus != paneLanes:
-			m.focus = paneLanes
-		case m.filter.Value() != "":
-			m.filter.SetValue("")
-			m.setFilter("")
-			return m.selectionChanged()
-		case m.demo.Active() && !m.demo.Running():
-			// Last: the demo's outcome (its URL) stays until asked away.
-			m.demo.Clear()
-			m.resize()
-		}
-		return nil
+		return m.backKey(), true
 	case key.Matches(msg, k.Filter):
 		m.mode = modeFilter
 		m.focus = paneLanes
 		m.updateKeys()
-		return m.filter.Focus()
+		return m.filter.Focus(), true
+	}
+	return nil, false
+}
+
+// backKey: Esc closes the screen opened last; with none open it takes
+// back the focus, the filter, then the demo's outcome.
+func (m *Model) backKey() tea.Cmd {
+	switch {
+	case m.back():
+	case m.focus != paneLanes:
+		m.focus = paneLanes
+	case m.filter.Value() != "":
+		m.filter.SetValue("")
+		m.setFilter("")
+		return m.selectionChanged()
+	case m.demo.Active() && !m.demo.Running():
+		// Last: the demo's outcome (its URL) stays until asked away.
+		m.demo.Clear()
+		m.resize()
+	}
+	return nil
+}
+
+// screenKey opens and closes the screens and panels, and changes what
+// the lanes show.
+func (m *Model) screenKey(msg tea.KeyMsg) (tea.Cmd, bool) {
+	k := m.keys
+	switch {
 	case key.Matches(msg, k.ClusterView):
 		m.toggle(screenCluster)
-		return nil
+		return nil, true
 	case key.Matches(msg, k.Storage):
 		m.cycleStorage()
-		return m.selectionChanged()
+		return m.selectionChanged(), true
 	case key.Matches(msg, k.Sizes):
 		m.storage.Sizing()
 		m.updateKeys()
-		return readVolumeUsage(ctxOr(m.cfg.Context), m.cfg.Volumes, m.cfg.Now)
+		return readVolumeUsage(ctxOr(m.cfg.Context), m.cfg.Volumes, m.cfg.Now), true
 	case key.Matches(msg, k.Logs):
-		return m.openLogs()
+		return m.openLogs(), true
 	case m.lanesScreen() == screenCluster && m.focus == paneLanes:
-		return m.clusterKey(msg)
-	case key.Matches(msg, k.Deploy):
-		if m.cfg.Swarm == nil {
-			return m.showDemo(m.demo.Deploy(m.cfg.Demo))
-		}
-		// On a manager the demo can run either way, and the audience sees
-		// a different story in each: the presenter says which.
-		m.choose("Deploy the demo as:",
-			pendingChoice{key: "s", label: "swarm services", run: func() tea.Cmd { return m.showDemo(m.demo.DeploySwarm(m.cfg.Demo)) }},
-			pendingChoice{key: "e", label: "containers on this engine", run: func() tea.Cmd { return m.showDemo(m.demo.Deploy(m.cfg.Demo)) }},
-		)
-		return nil
-	case key.Matches(msg, k.ScaleUp):
-		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), 1))
-	case key.Matches(msg, k.ScaleDown):
-		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), -1))
-	case key.Matches(msg, k.Teardown):
-		m.ask(fmt.Sprintf("Tear down the demo %q (its data volume is kept)?", m.cfg.Demo.Project()), func() tea.Cmd {
-			return m.showDemo(m.demo.Teardown(m.cfg.Demo))
-		})
-		return nil
-	case key.Matches(msg, k.Traffic):
-		cmd := m.traffic.Toggle(m.cfg.Traffic)
-		m.resize()
-		return cmd
-	case key.Matches(msg, k.Flows):
-		var cmd tea.Cmd
-		if m.flows.On() {
-			cmd = m.flows.Stop(m.cfg.Flows)
-			m.lanes.Invalidate()
-			m.details.Refresh()
-		} else {
-			cmd = m.flows.Start(m.cfg.Flows, m.topo)
-			if m.focus == paneRegistry && !m.registryShown() {
-				m.focus = paneLanes
-			}
-		}
-		m.resize()
-		m.updateKeys()
-		return cmd
+		// The cluster view takes the rest of its keys itself.
+		return m.clusterKey(msg), true
 	case key.Matches(msg, k.Isolation):
 		m.toggle(screenOverlay)
-		return nil
+		return nil, true
 	case key.Matches(msg, k.Matrix):
 		m.toggle(screenMatrix)
-		return nil
+		return nil, true
 	case key.Matches(msg, k.Probe):
 		c, _ := m.selected()
 		// The probe's verdicts are drawn on the overlay: it opens
@@ -250,25 +238,65 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.open(screenProbe)
 		project := c.Project()
 		m.probe.SetFirst(func(id string) bool { return project != "" && m.topo.Containers[id].Project() == project })
-		return m.probe.Start(m.cfg.Prober, c, 0)
+		return m.probe.Start(m.cfg.Prober, c, 0), true
+	case key.Matches(msg, k.Flows):
+		return m.toggleFlows(), true
 	case key.Matches(msg, k.Registry):
 		m.showRegistry = !m.showRegistry
 		if !m.showRegistry && m.focus == paneRegistry {
 			m.focus = paneLanes
 		}
 		m.resize()
-		return nil
+		return nil, true
 	case key.Matches(msg, k.BuiltIn):
 		m.lanes.ToggleBuiltIn()
 		m.updateKeys()
-		return m.selectionChanged()
+		return m.selectionChanged(), true
 	case key.Matches(msg, k.Focus):
 		m.cycleProject()
-		return m.selectionChanged()
+		return m.selectionChanged(), true
 	case key.Matches(msg, k.Group):
 		m.lanes.ToggleGroup()
-		return m.selectionChanged()
+		return m.selectionChanged(), true
 	}
+	return nil, false
+}
+
+// demoKey drives the reference demo and its traffic.
+func (m *Model) demoKey(msg tea.KeyMsg) (tea.Cmd, bool) {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Deploy):
+		if m.cfg.Swarm == nil {
+			return m.showDemo(m.demo.Deploy(m.cfg.Demo)), true
+		}
+		// On a manager the demo can run either way, and the audience sees
+		// a different story in each: the presenter says which.
+		m.choose("Deploy the demo as:",
+			pendingChoice{key: "s", label: "swarm services", run: func() tea.Cmd { return m.showDemo(m.demo.DeploySwarm(m.cfg.Demo)) }},
+			pendingChoice{key: "e", label: "containers on this engine", run: func() tea.Cmd { return m.showDemo(m.demo.Deploy(m.cfg.Demo)) }},
+		)
+		return nil, true
+	case key.Matches(msg, k.ScaleUp):
+		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), 1)), true
+	case key.Matches(msg, k.ScaleDown):
+		return m.showDemo(m.demo.Scale(m.cfg.Demo, m.demoService(), -1)), true
+	case key.Matches(msg, k.Teardown):
+		m.ask(fmt.Sprintf("Tear down the demo %q (its data volume is kept)?", m.cfg.Demo.Project()), func() tea.Cmd {
+			return m.showDemo(m.demo.Teardown(m.cfg.Demo))
+		})
+		return nil, true
+	case key.Matches(msg, k.Traffic):
+		cmd := m.traffic.Toggle(m.cfg.Traffic)
+		m.resize()
+		return cmd, true
+	}
+	return nil, false
+}
+
+// paneKey gives the focused pane the keys no stage took: scrolling, or on
+// the lanes moving the selection and acting on the selected container.
+func (m *Model) paneKey(msg tea.KeyMsg) tea.Cmd {
 	if m.lanesScreen() == screenMatrix && m.focus == paneLanes {
 		return m.matrix.Update(msg)
 	}
@@ -297,6 +325,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return m.selectionChanged()
 	}
+	k := m.keys
 	switch {
 	case key.Matches(msg, k.Details):
 		if !m.wide() {
@@ -368,6 +397,24 @@ func (m *Model) updateClusterKeys(normal bool) {
 	if !canKill && why != "" {
 		m.keys.Kill.SetHelp("x", "kill: "+why)
 	}
+}
+
+// toggleFlows turns the flows on or off (f): off, the agent is removed.
+func (m *Model) toggleFlows() tea.Cmd {
+	var cmd tea.Cmd
+	if m.flows.On() {
+		cmd = m.flows.Stop(m.cfg.Flows)
+		m.lanes.Invalidate()
+		m.details.Refresh()
+	} else {
+		cmd = m.flows.Start(m.cfg.Flows, m.topo)
+		if m.focus == paneRegistry && !m.registryShown() {
+			m.focus = paneLanes
+		}
+	}
+	m.resize()
+	m.updateKeys()
+	return cmd
 }
 
 // setFilter narrows the lanes and the storage lanes (and so the flows)

@@ -197,6 +197,11 @@ func (p *DemoPanel) Running() bool { return p.running }
 // Active reports whether the panel has anything to show.
 func (p *DemoPanel) Active() bool { return p.running || p.done != nil }
 
+// TornDown says whether the last operation was a teardown that finished.
+func (p *DemoPanel) TornDown() bool {
+	return p.done != nil && p.done.Err == nil && p.done.Op == DemoTeardown
+}
+
 // Failed says the last operation ended in an error, which must stay on
 // screen until read.
 func (p *DemoPanel) Failed() bool { return p.done != nil && p.done.Err != nil }

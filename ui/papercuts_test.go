@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/topo-dev/topo/model"
@@ -198,5 +199,59 @@ func TestTabWhileDetailsZoomedKeepsTheFocusOnScreen(t *testing.T) {
 		if v := ansi.Strip(hs.view()); !strings.Contains(v, "▸ ") {
 			t.Fatalf("after tab no pane on screen has the focus mark (focus %v):\n%s", hs.m.focus, v)
 		}
+	}
+}
+
+// Regression (issue 13): after T the traffic generator kept sending to the
+// load balancer that was gone, 100 % errors, until g was pressed again.
+func TestTeardownStopsTheTraffic(t *testing.T) {
+	topo := stageTopo(2)
+	hs := newHarnessWith(t, 120, 40, &topo, func(c *Config) {
+		c.Demo = &fakeDeployer{}
+		c.Traffic = &fakeTraffic{snaps: []TrafficSnapshot{{At: testNow, Rate: 20, PerSecond: 20,
+			Instances: []TrafficInstance{{"app-1", 10}, {"app-2", 10}}, TotalRequests: 200}}}
+	})
+	t.Cleanup(hs.m.Close)
+	var wait tea.Cmd
+	for _, msg := range runCmd(t, hs.sendOnly(keyRunes("g"))) {
+		if _, ok := msg.(TrafficMsg); ok {
+			wait = hs.sendOnly(msg) // the wait for the next snapshot
+		}
+	}
+	if !hs.m.traffic.Running() || wait == nil {
+		t.Fatal("g did not start the traffic")
+	}
+	hs.sendOnly(keyRunes("T"))
+	cmd := hs.sendOnly(keyRunes("y"))
+	done := false
+	for i := 0; i < 20 && !done; i++ {
+		var next []tea.Cmd
+		for _, msg := range runCmd(t, cmd) {
+			switch msg := msg.(type) {
+			case DemoStepMsg:
+				next = append(next, hs.sendOnly(msg))
+			case DemoDoneMsg:
+				hs.sendOnly(msg)
+				done = true
+			}
+		}
+		cmd = tea.Batch(next...)
+	}
+	if !done {
+		t.Fatal("the teardown never ended")
+	}
+	// The generator ends: its wait yields the stopped message (it would
+	// wait for a snapshot to the end of the test otherwise).
+	for _, msg := range runCmd(t, wait) {
+		if _, ok := msg.(TrafficStoppedMsg); !ok {
+			t.Fatalf("after the teardown the traffic sent %#v, want it stopped", msg)
+		}
+		hs.sendOnly(msg)
+	}
+	if hs.m.traffic.Running() {
+		t.Errorf("the traffic still runs after the demo is gone:\n%s", ansi.Strip(hs.view()))
+	}
+	if v := ansi.Strip(hs.view()); !strings.Contains(v, "traffic stopped: the demo is gone") {
+		t.Errorf("the log does not say why the traffic stopped:\n%s", v)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,9 @@ type load struct {
 	stop  context.CancelFunc
 	done  chan error
 	last  traffic.Snapshot
+	// ended makes end safe to call twice: a benchmark ends each load
+	// itself, and the cleanup registered at the start ends it again.
+	ended sync.Once
 }
 
 func startLoad(t testing.TB, d *Deployer, rate float64, window time.Duration) *load {
@@ -54,12 +58,14 @@ func (l *load) waitFor(what string, cond func(traffic.Snapshot) bool) traffic.Sn
 }
 
 func (l *load) end() {
-	l.stop()
-	for range l.snaps {
-	}
-	if err := <-l.done; err != nil {
-		l.t.Error(err)
-	}
+	l.ended.Do(func() {
+		l.stop()
+		for range l.snaps {
+		}
+		if err := <-l.done; err != nil {
+			l.t.Error(err)
+		}
+	})
 }
 
 // The talk's point: capacity comes from multiplying containers. At twice
