@@ -146,7 +146,7 @@ func (v *ClusterView) Forget(a ClusterAction) {
 	}
 }
 
-// SwarmEngine is what the cluster view asks of the swarm adapter; main.go
+// SwarmEngine is what the cluster view asks of the swarm adapter; cli
 // passes *docker.Swarm and tests a fake.
 type SwarmEngine interface {
 	Scale(ctx context.Context, service string, replicas uint64) error

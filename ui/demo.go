@@ -13,7 +13,7 @@ import (
 // This file is the demo's deploy panel: the steps of a deploy, scale or
 // teardown as they happen (✓ done, … running, ✗ failed), then the ready
 // URL or the error. The work runs in demo/deploy, reached through the
-// DemoDeployer interface; main.go adapts the real deployer to it.
+// DemoDeployer interface; cli adapts the real deployer to it.
 
 // DemoStepState is where one step stands.
 type DemoStepState int

@@ -10,7 +10,7 @@ import (
 	"github.com/topo-dev/topo/model"
 )
 
-// Engine is what the UI asks of the Docker adapter; main.go passes the
+// Engine is what the UI asks of the Docker adapter; cli passes the
 // real one and ui tests a fake.
 type Engine interface {
 	Details(ctx context.Context, id string) (model.Container, error)
@@ -24,7 +24,7 @@ type EngineInfo struct {
 	Version string
 }
 
-// Config is everything the UI needs from main.go.
+// Config is everything the UI needs from cli (the wiring).
 type Config struct {
 	Engine     Engine
 	EngineInfo EngineInfo

@@ -16,7 +16,7 @@ import (
 // requests per second per app instance as bars, the error rate and the
 // latency, so that an audience sees load spread to a new instance and
 // move off a killed one. The generator runs in demo/traffic, reached
-// through TrafficSource; main.go adapts it.
+// through TrafficSource; cli adapts it.
 
 // TrafficInstance is one instance's share of the traffic.
 type TrafficInstance struct {

@@ -2,7 +2,7 @@
 // command lines as `topo probe-agent`, `topo ipvs-check`, `topo
 // tunnel-agent` and `topo flow-agent`. Tests of the Docker
 // probe build it into the self image instead of the whole of topo, so they
-// do not depend on how main.go wires its subcommands.
+// do not depend on how cli wires its subcommands.
 package main
 
 import (
