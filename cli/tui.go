@@ -59,6 +59,9 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		Logs:       logSource{engine.Engine},
 		Volumes:    engine.Engine,
 		Screens:    svgScreens{dir: opts.svgDir},
+		// Nothing runs until f: then one agent container, removed by
+		// f again or on exit (ui.Model.Close).
+		Flows: docker.NewFlows(engine.sdk, opts.selfBinary, nil),
 	}
 	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
 	if err != nil {

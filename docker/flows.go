@@ -111,6 +111,9 @@ func (f *Flows) Tables(ctx context.Context, topo model.Topology) ([]model.Socket
 		for _, c := range ns.Conns {
 			tab.Conns = append(tab.Conns, model.SocketConn{Local: c.Local, Remote: c.Remote})
 		}
+		for _, c := range ns.Ended {
+			tab.Ended = append(tab.Ended, model.SocketConn{Local: c.Local, Remote: c.Remote})
+		}
 		tables = append(tables, tab)
 	}
 	return tables, nil

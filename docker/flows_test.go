@@ -204,3 +204,56 @@ func TestFlowsNameAHostNetworkClient(t *testing.T) {
 		t.Errorf("after Close: %d agents left, want none", n)
 	}
 }
+
+// A client that opens a connection per request (nginx to its upstream)
+// holds each for milliseconds: a sample a second sees them closed
+// (TIME_WAIT), and they count as new connections, not as held ones.
+func TestFlowsCountConnectionsClosedBetweenSamples(t *testing.T) {
+	env := dockertest.New(t)
+	image := dockertest.TestServerImage(t)
+	netB := env.CreateNetwork(t, "b", nil)
+	srvID := env.Run(t, dockertest.ContainerSpec{Suffix: "srv", Image: image, Networks: []string{netB}, Start: true})
+	env.Run(t, dockertest.ContainerSpec{Suffix: "asker", Image: image, Networks: []string{netB}, Start: true,
+		Env: []string{"GET=http://" + env.Name("srv") + ":8080/", "PER_SECOND=10", "LISTEN=8081"}})
+
+	e := connectTest(t, "")
+	flows := docker.NewFlows(docker.SDK(e), probeAgentBinary(t), env.Labels())
+	t.Cleanup(func() { flows.Close() })
+	// New connections are counted over a second of samples (Eventually
+	// asks more often than once a second): 10 requests, each over in
+	// milliseconds, are several new connections, at most one held.
+	var prev map[string]bool
+	var since time.Time
+	newSum, held := 0, 0
+	dockertest.Eventually(t, 2*time.Second, func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		topo, err := e.Sync(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		first := prev == nil
+		sample, err := flows.Sample(ctx, topo, prev)
+		if err != nil {
+			return false, err.Error()
+		}
+		prev = sample.Seen
+		if first {
+			since = time.Now()
+			return false, "first sample: no before"
+		}
+		for _, f := range sample.Flows {
+			if f.Server.ID == srvID && strings.HasSuffix(f.Client.Name, "-asker") {
+				newSum += f.New
+				held = max(held, f.Conns)
+			}
+		}
+		if time.Since(since) < time.Second {
+			return false, "counting"
+		}
+		ok := newSum >= 5 && held <= 1
+		msg := fmt.Sprintf("asker>srv:8080: %d new and at most %d held in %v, want >= 5 new and <= 1 held", newSum, held, time.Since(since).Round(time.Millisecond))
+		since, newSum, held = time.Now(), 0, 0
+		return ok, msg
+	})
+}

@@ -80,6 +80,9 @@ func TestReadKeepsEstablishedAndListenOncePerNamespace(t *testing.T) {
 	if len(ns.Conns) != 2 || ns.Conns[0] != wantConns[0] || ns.Conns[1] != wantConns[1] {
 		t.Errorf("conns = %+v, want %+v (TIME_WAIT left out)", ns.Conns, wantConns)
 	}
+	if wantEnded := (Conn{Local: "172.18.0.3:8080", Remote: "172.18.0.2:41396"}); len(ns.Ended) != 1 || ns.Ended[0] != wantEnded {
+		t.Errorf("ended = %+v, want the TIME_WAIT connection %+v", ns.Ended, wantEnded)
+	}
 	if strings.Join(ns.Listen, " ") != "0.0.0.0:8080 [::1]:22" {
 		t.Errorf("listen = %v", ns.Listen)
 	}
@@ -141,5 +144,27 @@ func TestReaderReadsATableAgainOnlyWhenItsNamespaceMoved(t *testing.T) {
 	conns()
 	if r.Reads != 3 {
 		t.Errorf("FullEvery 0: %d reads, want every sample read", r.Reads)
+	}
+}
+
+// A connection closed (TIME_WAIT) is reported by the first sample that
+// sees it closed only: the kernel keeps it a minute, and resending it every
+// second made the answers of a busy engine several times larger.
+func TestReaderReportsAClosedConnectionOnce(t *testing.T) {
+	proc := fakeProc(t, map[int][2]string{100: {tcpTable, ""}})
+	r := NewReader(proc)
+	ended := func() []Conn { return r.Read([]int{100}).Namespaces[0].Ended }
+	if got := ended(); len(got) != 1 {
+		t.Fatalf("first sample: ended = %+v, want the one TIME_WAIT connection", got)
+	}
+	if got := ended(); len(got) != 0 {
+		t.Errorf("second sample: ended = %+v, want none (already reported)", got)
+	}
+	more := tcpTable + "   3: 030012AC:1F90 020012AC:A1B6 06 00000000:00000000 03:00000ABC 00000000     0        0 0 3 0000000000000000\n"
+	if err := os.WriteFile(filepath.Join(proc, "100", "net", "tcp"), []byte(more), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := ended(); len(got) != 1 || got[0].Remote != "172.18.0.2:41398" {
+		t.Errorf("third sample: ended = %+v, want only the newly closed 172.18.0.2:41398", got)
 	}
 }

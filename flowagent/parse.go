@@ -14,6 +14,7 @@ import (
 // The socket states of /proc/net/tcp (include/net/tcp_states.h).
 const (
 	stateEstablished = 0x01
+	stateTimeWait    = 0x06
 	stateListen      = 0x0A
 )
 

@@ -28,6 +28,11 @@ type SocketTable struct {
 	// Listen are the listening addresses, "IP:port".
 	Listen []string
 	Conns  []SocketConn
+	// Ended are connections closed within the last minute (TIME_WAIT,
+	// in the table of the side that closed first): they count as new
+	// when not seen before, so short connections (one per request)
+	// show as a rate, but not in Conns.
+	Ended []SocketConn
 }
 
 // SocketConn is one established connection, "IP:port" at each end.
@@ -55,7 +60,8 @@ type Flow struct {
 	Server FlowEnd `json:"server"`
 	Port   int     `json:"port"`
 	Conns  int     `json:"conns"`
-	// New is the number of connections not seen in the previous sample.
+	// New is the number of connections not seen in the previous sample,
+	// those opened and already closed since included.
 	New int `json:"new"`
 	// Flag says why the flow is held against the isolation model; empty
 	// when it agrees.
@@ -104,6 +110,8 @@ type addrOwner struct {
 type connView struct {
 	client, server FlowEnd
 	port           int
+	// ended: only seen closed (TIME_WAIT).
+	ended bool
 }
 
 // Flows attributes the connections of tables to containers and groups
@@ -186,7 +194,12 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 			}
 			listeners = append(listeners, Listener{ID: owner, Name: end(owner, "").Name, Addr: l, Port: int(ap.Port())})
 		}
-		for _, sc := range tab.Conns {
+		all := tab.Conns
+		if len(tab.Ended) > 0 {
+			all = append(append([]SocketConn(nil), tab.Conns...), tab.Ended...)
+		}
+		for i, sc := range all {
+			ended := i >= len(tab.Conns)
 			local, err1 := netip.ParseAddrPort(sc.Local)
 			remote, err2 := netip.ParseAddrPort(sc.Remote)
 			if err1 != nil || err2 != nil || local.Addr().IsLoopback() {
@@ -210,10 +223,10 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 			}
 			// One key per connection from either end's table: the
 			// agent already spells a v4-mapped address as IPv4.
-			v := connView{client: here, server: there, port: int(remote.Port())}
+			v := connView{client: here, server: there, port: int(remote.Port()), ended: ended}
 			key := local.String() + ">" + remote.String()
 			if isServer {
-				v = connView{client: there, server: here, port: int(local.Port())}
+				v = connView{client: there, server: here, port: int(local.Port()), ended: ended}
 				key = remote.String() + ">" + local.String()
 			}
 			if got, ok := conns[key]; ok {
@@ -223,6 +236,7 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 				if got.server.Outside() && !v.server.Outside() {
 					got.server = v.server
 				}
+				got.ended = got.ended && v.ended
 				continue
 			}
 			conns[key] = &v
@@ -235,6 +249,10 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 	for _, key := range order {
 		v := conns[key]
 		s.Seen[key] = true
+		if v.ended && prev[key] {
+			// Closed and counted already: no flow of its own.
+			continue
+		}
 		g := v.client.ID + "|" + v.client.Name + "|" + v.server.ID + "|" + v.server.Name + "|" + strconv.Itoa(v.port)
 		i, ok := groups[g]
 		if !ok {
@@ -242,7 +260,9 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 			groups[g] = i
 			s.Flows = append(s.Flows, Flow{Client: v.client, Server: v.server, Port: v.port})
 		}
-		s.Flows[i].Conns++
+		if !v.ended {
+			s.Flows[i].Conns++
+		}
 		if !prev[key] {
 			s.Flows[i].New++
 		}

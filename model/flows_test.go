@@ -117,6 +117,25 @@ func TestFlows(t *testing.T) {
 			listeners: []string{"lb 0.0.0.0:80 used", "relay 0.0.0.0:80 used"},
 		},
 		{
+			name: "a connection opened and closed between samples counts as new, not as held",
+			tables: []model.SocketTable{
+				{Containers: []string{"app"}, Listen: []string{"0.0.0.0:8080"},
+					Conns: []model.SocketConn{{"10.0.2.3:8080", "10.0.2.2:50000"}},
+					Ended: []model.SocketConn{{"10.0.2.3:8080", "10.0.2.2:50001"}, {"10.0.2.3:8080", "10.0.2.2:50002"}}},
+			},
+			prev: map[string]bool{"10.0.2.2:50000>10.0.2.3:8080": true, "10.0.2.2:50001>10.0.2.3:8080": true},
+			want: []string{"lb>app:8080 x1 +1"},
+		},
+		{
+			name: "a flow whose connections all closed before the last sample is gone",
+			tables: []model.SocketTable{
+				{Containers: []string{"app"}, Listen: []string{"0.0.0.0:8080"},
+					Ended: []model.SocketConn{{"10.0.2.3:8080", "10.0.2.2:50001"}}},
+			},
+			prev:      map[string]bool{"10.0.2.2:50001>10.0.2.3:8080": true},
+			listeners: []string{"app 0.0.0.0:8080 unused"},
+		},
+		{
 			name: "loopback connections stay inside a namespace",
 			tables: []model.SocketTable{
 				{Containers: []string{"app"}, Listen: []string{"127.0.0.1:9000"}, Conns: []model.SocketConn{{"127.0.0.1:9000", "127.0.0.1:40000"}, {"127.0.0.1:40000", "127.0.0.1:9000"}}},

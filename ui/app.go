@@ -31,6 +31,7 @@ const (
 	paneProbe
 	paneDemo
 	paneTraffic
+	paneFlows
 	paneLog
 	paneLogs
 )
@@ -130,6 +131,8 @@ type Model struct {
 	// The demo: its deploy/scale/teardown progress and the traffic pane.
 	demo    *DemoPanel
 	traffic *TrafficPane
+	// flows is who talks to whom, sampled while on (f).
+	flows *FlowsPane
 
 	width, height int
 	focus         pane
@@ -195,6 +198,7 @@ func New(cfg Config) *Model {
 		cluster: NewClusterView(styles),
 		storage: NewStorageView(styles), logs: NewLogsPane(styles, ctxOr(cfg.Context)),
 		demo: NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
+		flows:  NewFlowsPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
 		replay: replay, wall: wall,
 	}
@@ -206,6 +210,8 @@ func New(cfg Config) *Model {
 		m.showRegistry = false
 	}
 	m.lanes.SetBadger(m.badges)
+	m.details.SetFlows(m.flows.DetailLines)
+	m.flows.SetFilter(m.flowShown)
 	if cfg.SwarmNote != "" {
 		m.log.Add(cfg.Now(), cfg.SwarmNote, false)
 	}
@@ -233,7 +239,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// so no pane ever holds one a terminal would obey, whichever field it
 	// draws (see internal/inert).
 	msg = inert.Value(msg)
-	if _, clock := msg.(TickMsg); !clock {
+	switch msg.(type) {
+	case TickMsg, FlowsTickMsg, FlowsMsg:
+		// The clock changes the status bar only; a sample of the flows
+		// says itself whether it changed what is drawn (flowsUpdate):
+		// most seconds it does not, and the screen is not drawn again.
+	default:
 		m.bodyDirty = true
 	}
 	if m.replay != nil {
@@ -321,11 +332,15 @@ func (m *Model) applyUpdate(u model.Update) bool {
 		// Describe before applying, while a destroyed container still
 		// has its name.
 		line := ev.Describe(m.topo)
+		// A network event names its container only by ID: topo's own
+		// (the flow agent joining network none) is known by its labels.
+		own := ev.Attributes[model.LabelProbe] != "" ||
+			m.topo.Containers[ev.Attributes["container"]].Labels[model.LabelProbe] != ""
 		m.topo.Apply(ev)
 		m.lastEvent, m.lastWhat = now, "last event"
 		// topo's own probe containers come and go with every probe; the
 		// log is for what the audience changed.
-		if ev.Attributes[model.LabelProbe] == "" {
+		if !own {
 			m.log.Add(ev.Time, line, isBadEvent(ev))
 		}
 	case u.Refresh != nil:
@@ -405,7 +420,39 @@ func (m *Model) badges(c model.Container) string {
 	if m.on(screenOverlay) {
 		b += m.overlay.Badge(c)
 	}
+	if f := m.flows.Badge(c); f != "" {
+		if b != "" {
+			b += " "
+		}
+		b += f
+	}
 	return b
+}
+
+// flowsUpdate hands the sampler's messages to the flows pane, and logs
+// each newly flagged flow once and a sample that failed.
+func (m *Model) flowsUpdate(msg tea.Msg) tea.Cmd {
+	wasOn := m.flows.On()
+	cmd, flagged, changed := m.flows.Update(msg, m.cfg.Flows, m.topo)
+	if got, ok := msg.(FlowsMsg); ok && wasOn && !m.flows.On() && got.Err != nil {
+		m.log.Add(m.cfg.Now(), "flows off: "+got.Err.Error()+" (f tries again)", true)
+		m.setFlash("flows off: "+got.Err.Error(), true)
+		m.resize()
+		m.updateKeys()
+		m.bodyDirty = true
+	}
+	for _, f := range flagged {
+		m.log.Add(m.cfg.Now(), flagLine(f), true)
+		m.bodyDirty = true
+	}
+	if changed {
+		// Under the lanes the pane is as high as its paths need.
+		m.resize()
+		m.lanes.Invalidate()
+		m.details.Refresh()
+		m.bodyDirty = true
+	}
+	return cmd
 }
 
 // Close ends what may still run when the program stops: a probe's
@@ -415,4 +462,9 @@ func (m *Model) Close() {
 	m.demo.Cancel()
 	m.traffic.Stop()
 	m.logs.Close()
+	if m.flows.Used() && m.cfg.Flows != nil {
+		// The agent goes with topo, unless another topo reads through it.
+		m.flows.Stop(nil)
+		_ = m.cfg.Flows.Close()
+	}
 }

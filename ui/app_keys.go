@@ -44,6 +44,12 @@ func (m *Model) updateKeys() {
 	m.keys.ScaleUp.SetEnabled(demoReady)
 	m.keys.ScaleDown.SetEnabled(demoReady)
 	m.keys.Traffic.SetEnabled(normal && m.cfg.Traffic != nil)
+	m.keys.Flows.SetEnabled(normal && m.cfg.Flows != nil)
+	if m.flows.On() {
+		m.keys.Flows.SetHelp("f", "flows off")
+	} else {
+		m.keys.Flows.SetHelp("f", "flows on")
+	}
 	m.updateStorageKeys(normal, ok)
 	m.updateClusterKeys(normal)
 	m.keys.Back.SetEnabled(normal)
@@ -188,8 +194,7 @@ func (m *Model) backKey() tea.Cmd {
 		m.focus = paneLanes
 	case m.filter.Value() != "":
 		m.filter.SetValue("")
-		m.lanes.SetFilter("")
-		m.storage.SetFilter("")
+		m.setFilter("")
 		return m.selectionChanged()
 	case m.demo.Active() && !m.demo.Running():
 		// Last: the demo's outcome (its URL) stays until asked away.
@@ -234,6 +239,8 @@ func (m *Model) screenKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		project := c.Project()
 		m.probe.SetFirst(func(id string) bool { return project != "" && m.topo.Containers[id].Project() == project })
 		return m.probe.Start(m.cfg.Prober, c, 0), true
+	case key.Matches(msg, k.Flows):
+		return m.toggleFlows(), true
 	case key.Matches(msg, k.Registry):
 		m.showRegistry = !m.showRegistry
 		if !m.showRegistry && m.focus == paneRegistry {
@@ -390,6 +397,41 @@ func (m *Model) updateClusterKeys(normal bool) {
 	if !canKill && why != "" {
 		m.keys.Kill.SetHelp("x", "kill: "+why)
 	}
+}
+
+// toggleFlows turns the flows on or off (f): off, the agent is removed.
+func (m *Model) toggleFlows() tea.Cmd {
+	var cmd tea.Cmd
+	if m.flows.On() {
+		cmd = m.flows.Stop(m.cfg.Flows)
+		m.lanes.Invalidate()
+		m.details.Refresh()
+	} else {
+		cmd = m.flows.Start(m.cfg.Flows, m.topo)
+		if m.focus == paneRegistry && !m.registryShown() {
+			m.focus = paneLanes
+		}
+	}
+	m.resize()
+	m.updateKeys()
+	return cmd
+}
+
+// setFilter narrows the lanes and the storage lanes (and so the flows)
+// to the containers matching q.
+func (m *Model) setFilter(q string) {
+	m.lanes.SetFilter(q)
+	m.storage.SetFilter(q)
+}
+
+// flowShown says whether the flows pane shows a flow with an end in the
+// container: the one the lanes show, when a filter or a focus narrows
+// them (the flows of other projects on a shared engine are other work).
+func (m *Model) flowShown(id string) bool {
+	if m.filter.Value() == "" && m.lanes.Focus() == "" {
+		return true
+	}
+	return m.lanes.Shows(id)
 }
 
 // showDemo lays the demo panel out for an operation just started.
@@ -610,14 +652,12 @@ func (m *Model) handleFilterKey(msg tea.KeyMsg) tea.Cmd {
 		m.mode = modeNormal
 		m.filter.Blur()
 		m.filter.SetValue("")
-		m.lanes.SetFilter("")
-		m.storage.SetFilter("")
+		m.setFilter("")
 		return m.selectionChanged()
 	}
 	var cmd tea.Cmd
 	m.filter, cmd = m.filter.Update(msg)
-	m.lanes.SetFilter(m.filter.Value())
-	m.storage.SetFilter(m.filter.Value())
+	m.setFilter(m.filter.Value())
 	return tea.Batch(cmd, m.selectionChanged())
 }
 

@@ -73,6 +73,13 @@ func (m *Model) resultMsg(msg tea.Msg) (tea.Cmd, bool) {
 		cmd := m.traffic.Update(msg)
 		m.resize()
 		return cmd, true
+	case FlowsMsg, FlowsTickMsg:
+		return m.flowsUpdate(msg), true
+	case FlowsClosedMsg:
+		if msg.Err != nil {
+			m.log.Add(m.cfg.Now(), "flows: "+msg.Err.Error(), true)
+		}
+		return nil, true
 	case ClusterActionDoneMsg:
 		if msg.Err != nil {
 			m.cluster.Forget(msg.Action)

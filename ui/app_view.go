@@ -33,6 +33,9 @@ func (m *Model) visiblePanels() []sidePanel {
 	if m.traffic.Running() {
 		out = append(out, sidePanel{paneTraffic, "traffic", m.traffic, false})
 	}
+	if m.flows.On() {
+		out = append(out, sidePanel{paneFlows, m.flows.Title(), m.flows, false})
+	}
 	if m.on(screenProbe) {
 		out = append(out, sidePanel{paneProbe, "probe", m.probe, true})
 	}
@@ -40,11 +43,16 @@ func (m *Model) visiblePanels() []sidePanel {
 		// Log lines want the width: under the lanes, not beside them.
 		out = append(out, sidePanel{paneLogs, m.logs.Title(), m.logs, true})
 	}
-	if m.showRegistry {
+	// On a narrow terminal the registry gives way to the flows, as the
+	// demo's outcome does to the traffic: under the lanes both would be
+	// too short to read, and the nodes keep their registry marks.
+	if m.registryShown() {
 		out = append(out, sidePanel{paneRegistry, "registry", m.registry, false})
 	}
 	return out
 }
+
+func (m *Model) registryShown() bool { return m.showRegistry && (m.wide() || !m.flows.On()) }
 
 // lanesRect is where the lanes grid is drawn.
 func (m *Model) lanesRect() (x, y, w, h int) {
@@ -321,6 +329,11 @@ func (m *Model) helpView(w, h int) string {
 			lines = append(lines, muted.Render(l))
 		}
 	}
+	if m.flows.On() {
+		for _, l := range strings.Split(wrap(flowsLegend, w), "\n") {
+			lines = append(lines, muted.Render(l))
+		}
+	}
 	if several := m.severalRegistriesHelp(); several != "" {
 		lines = append(lines, strings.Split(strings.TrimPrefix(several, "\n"), "\n")...)
 	}
@@ -333,6 +346,9 @@ func (m *Model) helpView(w, h int) string {
 	}
 	return lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).Render(strings.Join(lines, "\n"))
 }
+
+// flowsLegend explains the flows' marks; help shows it while they are on.
+const flowsLegend = "Flows: ⇄N talks with N peers  ! a flow the isolation model forbids  outside: no container of this engine"
 
 func (m *Model) statusBar() string {
 	s := m.styles

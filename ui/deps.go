@@ -53,6 +53,8 @@ type Config struct {
 	// disk usage (u in the storage lanes); nil disables the key.
 	Logs    LogSource
 	Volumes VolumeSizer
+	// Flows samples who talks to whom (f); nil disables the key.
+	Flows FlowSampler
 	// ReadOnly refuses every key that acts on an engine (a replay has
 	// none to act on): they say so in the footer instead.
 	ReadOnly bool
@@ -99,6 +101,17 @@ func readVolumeUsage(ctx context.Context, v VolumeSizer, now func() time.Time) t
 		usage, err := v.VolumeUsage(ctx)
 		return VolumeUsageMsg{Usage: usage, At: now(), Err: err}
 	}
+}
+
+// FlowSampler reads the established TCP connections of the running
+// containers of topo once: one request per sample (the engine's flow
+// agent answers it). prev is the previous sample's Seen, so New counts
+// the connections since. Close removes the agent unless another topo
+// reads through it; a Sample after Close starts one again. cli/tui.go
+// passes docker.Flows.
+type FlowSampler interface {
+	Sample(ctx context.Context, topo model.Topology, prev map[string]bool) (model.FlowSample, error)
+	Close() error
 }
 
 // actionTimeout bounds one container action: stop waits up to 5 s for the

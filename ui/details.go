@@ -26,6 +26,8 @@ type Details struct {
 	err       error
 	now       func() time.Time
 	width     int
+	// flows gives the selection's flows while they are on (flows.go).
+	flows func(id string) []string
 	// uninspected is said for a container with no inspection when none
 	// can be asked for (a replay); empty when one is on its way.
 	uninspected string
@@ -82,6 +84,16 @@ func (d *Details) SetInspection(c model.Container, err error) {
 	}
 	d.refresh()
 }
+
+// SetFlows sets where the selection's flows come from.
+func (d *Details) SetFlows(f func(id string) []string) {
+	d.flows = f
+	d.refresh()
+}
+
+// Refresh draws the pane again after a change it cannot see (a sample
+// of the flows).
+func (d *Details) Refresh() { d.refresh() }
 
 // Update scrolls the pane.
 func (d *Details) Update(msg tea.Msg) tea.Cmd {
@@ -150,6 +162,11 @@ func (d *Details) render() string {
 				line += s.Muted.Render(" aka " + strings.Join(aliases, ", "))
 			}
 			b.WriteString(line + "\n")
+		}
+	}
+	if d.flows != nil {
+		for _, l := range d.flows(c.ID) {
+			b.WriteString(l + "\n")
 		}
 	}
 	if len(c.Mounts) > 0 {

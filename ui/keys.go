@@ -30,6 +30,7 @@ type KeyMap struct {
 	Deploy                key.Binding
 	Teardown              key.Binding
 	Traffic               key.Binding
+	Flows                 key.Binding
 	// Logs opens the selected container's logs; Storage cycles the
 	// storage lanes (volumes, then bind mounts too, then closed); Sizes
 	// reads the volumes' disk usage once, in the storage lanes.
@@ -77,6 +78,7 @@ func DefaultKeyMap() KeyMap {
 		Deploy:         key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "deploy the demo")),
 		Teardown:       key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "tear the demo down")),
 		Traffic:        key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "traffic on/off")),
+		Flows:          key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "flows on/off")),
 		Logs:           key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs")),
 		Storage:        key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "storage lanes")),
 		Sizes:          key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "volume sizes")),
@@ -112,7 +114,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Left, k.Right, k.NextPane, k.Help, k.Quit},
 		{k.Details, k.Logs, k.Storage, k.Sizes, k.Filter, k.BuiltIn, k.Registry, k.SaveScreen, k.Back},
 		{k.Kill, k.StopStart, k.Restart, k.Focus, k.Group},
-		{k.Isolation, k.Matrix, k.Probe, k.ClusterView, k.RestartService, k.Drain},
+		{k.Isolation, k.Matrix, k.Probe, k.Flows, k.ClusterView, k.RestartService, k.Drain},
 		{k.Deploy, k.ScaleUp, k.ScaleDown, k.Teardown, k.Traffic},
 		{k.Log.Search, k.Log.Older, k.Log.Newer, k.Log.Wrap, k.Log.Pause, k.Log.Follow},
 		{k.Pause, k.StepBack, k.StepForward, k.Slower, k.Faster},

@@ -65,7 +65,9 @@ type Lanes struct {
 	expand bool
 	// every is the layout without the focus, while focused (see
 	// unfocused); nil until asked for.
-	every   *model.Layout
+	every *model.Layout
+	// shown are the containers laid out, for Shows; nil until asked for.
+	shown   map[string]bool
 	overlay Overlay
 	badge   Badger
 	// cache holds the last rendering; topology, selection and size
@@ -128,7 +130,7 @@ func (l *Lanes) Invalidate() { l.cache = "" }
 
 func (l *Lanes) relayout() {
 	l.layout = l.topo.Layout(l.opts)
-	l.every = nil
+	l.every, l.shown = nil, nil
 	l.cache = ""
 	l.regroup()
 	if lane, col, ok := l.layout.Position(l.selID, l.selNet); ok {

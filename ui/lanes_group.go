@@ -118,6 +118,18 @@ func (l *Lanes) SetFocus(project string) {
 	l.relayout()
 }
 
+// Shows reports whether the lanes lay the container out: the filter and
+// the focus keep it.
+func (l *Lanes) Shows(id string) bool {
+	if l.shown == nil {
+		l.shown = make(map[string]bool, len(l.layout.Columns))
+		for _, c := range l.layout.Columns {
+			l.shown[c] = true
+		}
+	}
+	return l.shown[id]
+}
+
 // Focus is the project the lanes keep, "" for all.
 func (l *Lanes) Focus() string { return l.opts.Project }
 

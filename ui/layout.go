@@ -83,6 +83,14 @@ func (m *Model) arrange(panels []sidePanel) screenLayout {
 			if panels[i].pane == paneDemo && m.demo.Failed() {
 				w[k] = 2
 			}
+			if panels[i].pane == paneFlows {
+				// A line per path: the flows need the room the
+				// summaries beside them do not, under the lanes most.
+				w[k] = 2
+				if !m.wide() {
+					w[k] = 3
+				}
+			}
 		}
 		return w
 	}

@@ -86,6 +86,11 @@ func (d *Deployer) composeYAML(self string, replicas int) string {
 				}
 			}
 		}
+		if svc == ServiceApp {
+			// As containerConfig labels it: meant to carry front to back.
+			w(2, "labels:")
+			w(3, "%s: %s", labelBridge, q("1"))
+		}
 		for port, to := range s.Publish {
 			w(2, "ports:")
 			w(3, "- %s", q(to+":"+strconv.Itoa(port)))

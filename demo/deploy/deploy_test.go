@@ -166,6 +166,14 @@ func TestSpecs(t *testing.T) {
 	if cfg.Labels[LabelProject] != "p1" || cfg.Labels[LabelService] != "app" || cfg.Labels[LabelNumber] != "3" || cfg.Labels[LabelOneoff] != "False" {
 		t.Errorf("compose labels: %v", cfg.Labels)
 	}
+	// topo's flows hold a container relaying front to back against
+	// isolation unless it says it is meant to.
+	if cfg.Labels["topo.bridge"] != "1" {
+		t.Errorf("the app is not labelled topo.bridge: %v", cfg.Labels)
+	}
+	if lb, _ := d.containerConfig(d.specFor(ServiceLB, 1, "self:1")); lb.Labels["topo.bridge"] != "" {
+		t.Errorf("the load balancer is labelled topo.bridge: it is on one network only")
+	}
 	if string(host.NetworkMode) != "p1_front" {
 		t.Errorf("created on %s, want the first network only (this engine refuses several at create)", host.NetworkMode)
 	}
@@ -189,7 +197,8 @@ func TestComposeFileIsValid(t *testing.T) {
 	}
 	for _, want := range []string{"consul:", "mongo:", "engine-proxy:", "registrator:", "app:", "lb:", "replicas: 3",
 		"127.0.0.1:8080:80", "mongo-data:/data/db", "/var/run/docker.sock:/var/run/docker.sock:ro", "app.service.consul",
-		"engine-socket:/run/topo-engine", "network_mode: none", "read_only: true", "no-new-privileges:true", "- ALL"} {
+		"engine-socket:/run/topo-engine", "network_mode: none", "read_only: true", "no-new-privileges:true", "- ALL",
+		"topo.bridge: '1'"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("docker-compose config output lacks %q:\n%s", want, out.String())
 		}

@@ -202,6 +202,9 @@ server {
 const (
 	labelRole    = "topo.role"
 	roleRegistry = "registry"
+	// labelBridge is topo's model.LabelBridge: a container meant to
+	// carry traffic between networks.
+	labelBridge = "topo.bridge"
 )
 
 // containerConfig turns a spec into the engine's create arguments.
@@ -216,6 +219,12 @@ func (d *Deployer) containerConfig(s spec) (*container.Config, *container.HostCo
 		// Says "this is the registry" to any tool that looks, topo's
 		// auto-detection among them, when several Consuls run.
 		labels[labelRole] = roleRegistry
+	}
+	if s.Service == ServiceApp {
+		// The app takes the load balancer's requests on the front
+		// network and queries mongo on the back one by design: topo's
+		// flows would otherwise flag it as relaying front to back.
+		labels[labelBridge] = "1"
 	}
 	for k, v := range s.Labels {
 		labels[k] = v

@@ -7,7 +7,8 @@
 // For the flow tests it also makes known traffic: CONNECT=HOST:PORT with
 // CONNECTIONS=N opens N TCP connections there and holds them open, and
 // FORWARD=PORT=HOST:PORT relays every connection accepted on PORT to
-// HOST:PORT (a container bridging two networks).
+// HOST:PORT (a container bridging two networks). GET=URL with PER_SECOND=N
+// asks for URL N times a second, each on a connection of its own.
 package main
 
 import (
@@ -54,6 +55,10 @@ func main() {
 		n, _ := strconv.Atoi(os.Getenv("CONNECTIONS"))
 		go hold(addr, max(n, 1))
 	}
+	if url := os.Getenv("GET"); url != "" {
+		per, _ := strconv.Atoi(os.Getenv("PER_SECOND"))
+		go get(ctx, url, max(per, 1))
+	}
 	if fwd := os.Getenv("FORWARD"); fwd != "" {
 		port, to, _ := strings.Cut(fwd, "=")
 		go forward(":"+port, to)
@@ -75,6 +80,28 @@ func hold(addr string, n int) {
 		conns = append(conns, c)
 	}
 	select {}
+}
+
+// get asks for url per times a second, each time on a new connection
+// closed after the answer, as nginx does to its upstream.
+func get(ctx context.Context, url string, per int) {
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	tick := time.NewTicker(time.Second / time.Duration(per))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		resp, err := client.Get(url)
+		if err != nil {
+			log.Printf("get %s: %v", url, err)
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
 }
 
 // forward relays each connection accepted on listen to addr.
