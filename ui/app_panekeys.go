@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/topo-dev/topo/model"
 )
