@@ -67,6 +67,26 @@ func (e *Engine) Watch(ctx context.Context, out chan<- model.Update) {
 func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Update) bool, backoff *time.Duration) error {
 	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Subscribe before listing: an event that lands between the two is
+	// then both in the snapshot and on the stream, and applying it twice
+	// is harmless, where missing it would not be.
+	msgs, errs := e.api.Events(streamCtx, eventOptions(last))
+	topo, err := e.Sync(streamCtx)
+	if err != nil {
+		return err
+	}
+	if !send(model.Update{Snapshot: &topo}) {
+		return ctx.Err()
+	}
+	*backoff = minBackoff
+	var streamErr error
+	pending := e.readAhead(streamCtx, msgs, errs, &streamErr)
+	return e.forward(ctx, streamCtx, pending, &streamErr, last, send)
+}
+
+// eventOptions asks for the events topo follows, from where the last
+// connection left off.
+func eventOptions(last *time.Time) events.ListOptions {
 	f := filters.NewArgs()
 	for typ, actions := range watchedEvents {
 		f.Add("type", string(typ))
@@ -84,31 +104,22 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 		// overlap only replays events, which Apply tolerates.)
 		*last = time.Now().Add(-time.Second)
 	}
-	// Subscribe before listing: an event that lands between the two is
-	// then both in the snapshot and on the stream, and applying it twice
-	// is harmless, where missing it would not be.
-	msgs, errs := e.api.Events(streamCtx, opts)
-	topo, err := e.Sync(streamCtx)
-	if err != nil {
-		return err
-	}
-	if !send(model.Update{Snapshot: &topo}) {
-		return ctx.Err()
-	}
-	*backoff = minBackoff
-	// Each event's read of its container runs at once, beside the reads of
-	// the events before it, and the events leave in the engine's order.
-	// Read one after another, a burst queued behind them: measured with
-	// ~20 events a second on a loaded engine (scripts/faults.sh), each read
-	// near its bound put the model 13 s behind the engine. Now an event
-	// waits for no read but its own and those of earlier events still
-	// running. The last event of a container is read after it happened,
-	// so whatever order the reads finish in, the model ends current.
+	return opts
+}
+
+// readAhead starts each event's read of its container at once, beside
+// the reads of the events before it, and hands the reads on in the
+// engine's order. Read one after another, a burst queued behind them:
+// measured with ~20 events a second on a loaded engine
+// (scripts/faults.sh), each read near its bound put the model 13 s behind
+// the engine. Now an event waits for no read but its own and those of
+// earlier events still running. The last event of a container is read
+// after it happened, so whatever order the reads finish in, the model ends
+// current. The channel closes when the stream ends; *streamErr says why,
+// written before the close.
+func (e *Engine) readAhead(ctx context.Context, msgs <-chan events.Message, errs <-chan error, streamErr *error) <-chan chan model.Event {
 	pending := make(chan chan model.Event, enrichInFlight)
-	var streamErr error
 	go func() {
-		// streamErr is written before pending closes: the loop below
-		// reads it only after the close.
 		defer close(pending)
 		for {
 			select {
@@ -116,21 +127,28 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 				done := make(chan model.Event, 1)
 				select {
 				case pending <- done: // full: the reads in flight set the pace
-				case <-streamCtx.Done():
+				case <-ctx.Done():
 					return
 				}
-				go func() { done <- e.enrich(streamCtx, m) }()
+				go func() { done <- e.enrich(ctx, m) }()
 			case err := <-errs:
 				if err == nil {
 					err = errStreamClosed
 				}
-				streamErr = e.explainIfDown(err)
+				*streamErr = e.explainIfDown(err)
 				return
-			case <-streamCtx.Done():
+			case <-ctx.Done():
 				return
 			}
 		}
 	}()
+	return pending
+}
+
+// forward sends each event as its read completes, in the engine's order,
+// and the late reads of events that went without state. It returns why
+// the stream ended.
+func (e *Engine) forward(ctx, streamCtx context.Context, pending <-chan chan model.Event, streamErr *error, last *time.Time, send func(model.Update) bool) error {
 	// An event whose read timed out goes without state; its container is
 	// then read again off the stream, with a longer bound, and the result
 	// applied only if no newer event of that container went out meanwhile
@@ -150,8 +168,9 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 		select {
 		case d, ok := <-pending:
 			if !ok {
-				if streamErr != nil {
-					return streamErr
+				// streamErr was written before pending closed.
+				if *streamErr != nil {
+					return *streamErr
 				}
 				return ctx.Err()
 			}
