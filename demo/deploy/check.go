@@ -238,7 +238,7 @@ func (d *Deployer) appsPassing(ctx context.Context, addr *registryAt) (bool, str
 	}
 	passing := 0
 	for _, in := range list {
-		if in.Status == "passing" && running[in.Container] {
+		if in.Status == string(model.CheckPassing) && running[in.Container] {
 			passing++
 		}
 	}
