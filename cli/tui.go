@@ -189,20 +189,27 @@ func runProgram(ctx context.Context, cfg ui.Config) error {
 		root = rec
 		go rec.watchSignal(ctx)
 	}
-	tty, closeTTY, err := openTerminalInput()
-	if err != nil {
-		return err
-	}
-	defer closeTTY()
-	var p *tea.Program
-	// The terminal gone, topo quits as if q were pressed.
-	input := &hangupInput{File: tty, gone: func() { p.Quit() }}
-	p = tea.NewProgram(root, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS), tea.WithInput(input))
-	_, runErr := p.Run()
+	runErr := runInTerminal(ctx, root)
 	if rec != nil {
 		if err := rec.write("exit"); err != nil {
 			fmt.Fprintln(os.Stderr, "topo:", err)
 		}
 	}
 	return programExit(runErr)
+}
+
+// runInTerminal runs root in the terminal, in the alternate screen, until
+// it quits; what Bubble Tea's Run returned is for programExit. The
+// terminal gone, topo quits as if q were pressed.
+func runInTerminal(ctx context.Context, root tea.Model) error {
+	tty, closeTTY, err := openTerminalInput()
+	if err != nil {
+		return err
+	}
+	defer closeTTY()
+	var p *tea.Program
+	input := &hangupInput{File: tty, gone: func() { p.Quit() }}
+	p = tea.NewProgram(root, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS), tea.WithInput(input))
+	_, err = p.Run()
+	return err
 }
