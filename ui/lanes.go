@@ -136,11 +136,14 @@ func (l *Lanes) relayout() {
 	if lane, col, ok := l.layout.Position(l.selID, l.selNet); ok {
 		l.lane, l.col = lane, col
 	} else if lane, col, ok := l.layout.First(); ok {
-		// The selected container is gone: stay near where it was.
-		if l.col < len(l.layout.Columns) && l.lane < len(l.layout.Lanes) {
-			if ln, c := l.layout.Move(l.lane, l.col, model.Left); l.layout.Attached(ln, c) {
+		// The selected container is gone: stay near where it was, also
+		// when it was the last column.
+		if near := min(l.col, len(l.layout.Columns)-1); l.lane < len(l.layout.Lanes) {
+			if l.layout.Attached(l.lane, near) && near < l.col {
+				lane, col = l.lane, near
+			} else if ln, c := l.layout.Move(l.lane, near, model.Left); l.layout.Attached(ln, c) {
 				lane, col = ln, c
-			} else if ln, c := l.layout.Move(l.lane, l.col, model.Right); l.layout.Attached(ln, c) {
+			} else if ln, c := l.layout.Move(l.lane, near, model.Right); l.layout.Attached(ln, c) {
 				lane, col = ln, c
 			}
 		}

@@ -28,10 +28,11 @@ func headerLine(t *testing.T, view, lane string) []rune {
 }
 
 func TestRailPassingOverAForeignLaneLooksUnlikeJoiningIt(t *testing.T) {
-	// p is on a and c: its rail passes over b, where it is not.
+	// p is on a and c: its rail passes over b, where it is not (b1 and
+	// c1 tie b to both, so no lane order avoids the crossing).
 	topo := newTopo().net("a").net("b").net("c").
 		ctr("a1", []string{"a"}).ctr("a2", []string{"a"}).ctr("a3", []string{"a"}).
-		ctr("p", []string{"a", "c"}).ctr("b1", []string{"b"}).ctr("c1", []string{"c"}).build()
+		ctr("p", []string{"a", "c"}).ctr("b1", []string{"a", "b"}).ctr("c1", []string{"b", "c"}).build()
 	l := NewLanes(NewStyles(DefaultTheme()))
 	l.SetSize(200, 20)
 	l.SetTopology(topo)
