@@ -70,6 +70,9 @@ type Lanes struct {
 	shown   map[string]bool
 	overlay Overlay
 	badge   Badger
+	// mark is a node's mark on its name line (the isolation overlay's
+	// ↔/✕), so it never takes the room of the address.
+	mark Badger
 	// cache holds the last rendering; topology, selection and size
 	// changes clear it, so the 1 s status tick costs no grid rendering.
 	cache string
@@ -121,6 +124,12 @@ func (l *Lanes) SetOverlay(o Overlay) {
 // SetBadger sets the function that adds badges to nodes.
 func (l *Lanes) SetBadger(b Badger) {
 	l.badge = b
+	l.cache = ""
+}
+
+// SetMarker sets the function that marks a node on its name line.
+func (l *Lanes) SetMarker(b Badger) {
+	l.mark = b
 	l.cache = ""
 }
 
@@ -580,6 +589,9 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 	// Docker's health sits by the name, so the address line keeps its
 	// room for the registry's and the overlay's marks.
 	health := l.healthBadge(c)
+	if m := l.nodeMark(c); m != "" {
+		health = strings.TrimSpace(health + " " + m)
+	}
 	nameWidth := columnWidth - 4
 	if health != "" {
 		nameWidth -= 1 + ansi.StringWidth(health)
@@ -630,6 +642,14 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 		bottom += " " + badges
 	}
 	return top, padTo(bottom, columnWidth)
+}
+
+// nodeMark is a node's name-line mark, if any.
+func (l *Lanes) nodeMark(c model.Container) string {
+	if l.mark == nil {
+		return ""
+	}
+	return l.mark(c)
 }
 
 // fit truncates plain text to w cells with an ellipsis and pads it to

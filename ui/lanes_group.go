@@ -228,6 +228,9 @@ func (l *Lanes) renderGroup(ln, vc int) (string, string) {
 			}
 		}
 	}
+	if m := l.replicaMarks(members); m != "" {
+		health = strings.TrimSpace(health + " " + m)
+	}
 	nameWidth := w - 4
 	if health != "" {
 		nameWidth -= 1 + ansi.StringWidth(health)
@@ -301,9 +304,22 @@ func (l *Lanes) groupMarks(members []model.Container, room int, selected bool) s
 	return ansi.Truncate(b.String(), max(0, room), "…")
 }
 
+// replicaMarks is each distinct name-line mark of the replicas, once.
+func (l *Lanes) replicaMarks(members []model.Container) string {
+	var out strings.Builder
+	seen := map[string]bool{}
+	for _, c := range members {
+		if m := l.nodeMark(c); m != "" && !seen[ansi.Strip(m)] {
+			seen[ansi.Strip(m)] = true
+			out.WriteString(m)
+		}
+	}
+	return out.String()
+}
+
 // groupBadges sums the replicas' badges: each registry state once, with
 // how many replicas are in it (R✓5, or R✓4R✗1), then the other marks (the
-// isolation overlay's) once each.
+// flows') once each.
 func (l *Lanes) groupBadges(members []model.Container) string {
 	if l.badge == nil {
 		return ""

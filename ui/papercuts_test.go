@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +255,36 @@ func TestTeardownStopsTheTraffic(t *testing.T) {
 	}
 	if v := ansi.Strip(hs.view()); !strings.Contains(v, "traffic stopped: the demo is gone") {
 		t.Errorf("the log does not say why the traffic stopped:\n%s", v)
+	}
+}
+
+// Regression (issue 13): in a 16-cell column the isolation overlay's mark
+// after the address cut a 192.168 address (192.168.0.1…); the mark goes
+// on the name line, the address stays whole.
+func TestOverlayMarkDoesNotCutTheAddress(t *testing.T) {
+	b := newTopo().net("lan")
+	for i := range 5 {
+		b.ctr(fmt.Sprintf("n%d", i), []string{"lan"}, func(c *model.Container) {
+			for id, e := range c.Endpoints {
+				e.IPv4 = fmt.Sprintf("192.168.0.1%d", i)
+				c.Endpoints[id] = e
+			}
+		})
+	}
+	l := NewLanes(NewStyles(DefaultTheme()))
+	l.SetSize(80, 20)
+	l.SetTopology(b.build())
+	l.SetMarker(func(model.Container) string { return markReach })
+	if l.colW != minColumnWidth {
+		t.Fatalf("columns are %d cells, want the narrowest, %d", l.colW, minColumnWidth)
+	}
+	v := ansi.Strip(l.View())
+	for i := range 5 {
+		if ip := fmt.Sprintf("192.168.0.1%d", i); !strings.Contains(v, ip) {
+			t.Errorf("%s is cut:\n%s", ip, v)
+		}
+	}
+	if !strings.Contains(v, "● n0 "+markReach) {
+		t.Errorf("the mark is not on the name line:\n%s", v)
 	}
 }
