@@ -21,6 +21,12 @@ const (
 	// only spread the nodes apart (names up to 24 characters fit).
 	minColumnWidth = 16
 	maxColumnWidth = 28
+	// Below narrowLanes cells the columns may shrink to
+	// narrowColumnWidth, so 60 cells show five columns instead of
+	// three: names are cut shorter and an address keeps its last
+	// octets (the details give it whole).
+	narrowLanes       = 80
+	narrowColumnWidth = 12
 	// railOffset is where a node's state symbol sits and where the
 	// vertical connector of a multi-network container runs.
 	railOffset = 1
@@ -637,7 +643,7 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 	if !c.Running() || dim {
 		addrStyle = l.styles.Muted
 	}
-	bottom := " " + down + " " + addrStyle.Render(fit(addr, addrWidth))
+	bottom := " " + down + " " + addrStyle.Render(fitAddr(addr, addrWidth))
 	if badges != "" {
 		bottom += " " + badges
 	}
@@ -662,6 +668,30 @@ func fit(s string, w int) string {
 		s = ansi.Truncate(s, w, "…")
 	}
 	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
+
+// fitAddr fits an address to w cells keeping its end, which tells the
+// nodes of a lane apart, and cutting whole leading parts (172.23.0.3 →
+// …0.3); anything else is fitted as text.
+func fitAddr(s string, w int) string {
+	if ansi.StringWidth(s) <= w || !isAddr(s) {
+		return fit(s, w)
+	}
+	for rest := s; ; {
+		i := strings.IndexAny(rest, ".:")
+		if i < 0 {
+			return fit(s, w)
+		}
+		rest = strings.TrimLeft(rest[i+1:], ".:")
+		if cut := "…" + rest; ansi.StringWidth(cut) <= w {
+			return fit(cut, w)
+		}
+	}
+}
+
+// isAddr reports whether s is an IP address: digits, hex, dots, colons.
+func isAddr(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789abcdefABCDEF.:") == "" && strings.ContainsAny(s, ".:")
 }
 
 // padTo pads styled text to w cells.

@@ -45,7 +45,11 @@ func (l *Lanes) regroup() {
 			auto = append(auto, i)
 		}
 	}
-	fitting := max(1, l.width/minColumnWidth)
+	least := minColumnWidth
+	if l.width < narrowLanes {
+		least = narrowColumnWidth
+	}
+	fitting := max(1, l.width/least)
 	sort.SliceStable(auto, func(a, b int) bool {
 		ra, rb := runs[auto[a]], runs[auto[b]]
 		return ra[1]-ra[0] > rb[1]-rb[0]
@@ -75,8 +79,8 @@ func (l *Lanes) regroup() {
 	}
 	shown := max(1, min(len(l.cols), fitting))
 	l.colW = max(1, min(maxColumnWidth, l.width/shown))
-	if l.width >= minColumnWidth {
-		l.colW = max(l.colW, minColumnWidth)
+	if l.width >= least {
+		l.colW = max(l.colW, least)
 	}
 }
 
@@ -214,7 +218,7 @@ func (l *Lanes) renderGroup(ln, vc int) (string, string) {
 		rep, marker = l.topo.Containers[l.layout.Columns[l.col]], "▶"
 		name = rep.DisplayName()
 	}
-	name += fmt.Sprintf(" ×%d", len(members))
+	count := fmt.Sprintf(" ×%d", len(members))
 	// The selected replica's own state and health; else the group's:
 	// running while any replica runs, unhealthy while any is.
 	state, health := rep.State, l.healthBadge(rep)
@@ -228,9 +232,6 @@ func (l *Lanes) renderGroup(ln, vc int) (string, string) {
 			}
 		}
 	}
-	if m := l.replicaMarks(members); m != "" {
-		health = strings.TrimSpace(health + " " + m)
-	}
 	nameWidth := w - 4
 	if health != "" {
 		nameWidth -= 1 + ansi.StringWidth(health)
@@ -242,6 +243,8 @@ func (l *Lanes) renderGroup(ln, vc int) (string, string) {
 	if selected {
 		nameStyle = nameStyle.Inherit(l.styles.Selected)
 	}
+	// The count outlasts the name in a narrow column: app… ×20.
+	name = strings.TrimRight(fit(name, max(1, nameWidth-ansi.StringWidth(count))), " ") + count
 	top := marker + stateStyle.Render(StateSymbol(state)) + " " + nameStyle.Render(strings.TrimRight(fit(name, nameWidth), " "))
 	if health != "" {
 		top += " " + health
@@ -250,7 +253,9 @@ func (l *Lanes) renderGroup(ln, vc int) (string, string) {
 	if ln < hi {
 		down = rail.Render("│")
 	}
-	badges := l.groupBadges(members)
+	// A group's line holds no address, and its name line is full:
+	// the overlay's marks go after the registry's summary.
+	badges := l.groupBadges(members) + l.replicaMarks(members)
 	room := w - 3 - ansi.StringWidth(badges)
 	if badges != "" {
 		room--

@@ -288,3 +288,25 @@ func TestOverlayMarkDoesNotCutTheAddress(t *testing.T) {
 		t.Errorf("the mark is not on the name line:\n%s", v)
 	}
 }
+
+// TestFitAddrKeepsTheEnd: a narrow column keeps what tells a lane's nodes
+// apart, the address's last parts, and cuts whole leading ones.
+func TestFitAddrKeepsTheEnd(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		w    int
+		want string
+	}{
+		{"172.23.0.3", 10, "172.23.0.3"},
+		{"172.23.0.3", 9, "…23.0.3  "},
+		{"172.23.0.3", 6, "…0.3  "},
+		{"192.168.100.200", 13, "…168.100.200 "},
+		{"fd00::1:2", 6, "…1:2  "},
+		{"exited(137)", 9, "exited(1…"},
+		{"no address", 6, "no ad…"},
+	} {
+		if got := fitAddr(tt.in, tt.w); got != tt.want {
+			t.Errorf("fitAddr(%q, %d) = %q, want %q", tt.in, tt.w, got, tt.want)
+		}
+	}
+}
