@@ -592,8 +592,8 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 	if selected {
 		marker = "▶"
 	}
-	// Docker's health sits by the name, so the address line keeps its
-	// room for the registry's and the overlay's marks.
+	// Docker's health and the overlay's mark sit by the name, so the
+	// address line keeps its room for the address and the registry.
 	health := l.healthBadge(c)
 	if m := l.nodeMark(c); m != "" {
 		health = strings.TrimSpace(health + " " + m)
