@@ -162,12 +162,14 @@ func passingApps(screen string) int {
 
 var (
 	stagePassing = regexp.MustCompile(`R✓(\d*)`)
-	stageIP      = regexp.MustCompile(`\d+\.\d+\.[\d.]*(/\d+|…)?`)
-	stageSpaces  = regexp.MustCompile(`  +`)
-	stageRule    = regexp.MustCompile(`[━╂]+`)
-	stageOthers  = regexp.MustCompile(`isolated \(\d+\)|\+\d+ elsewhere`)
-	stageDigits  = regexp.MustCompile(`\d+`)
-	stageHealth  = regexp.MustCompile(` (♥|…|✗)`)
+	// An address cut in a narrow column keeps its end (…168.16.5): its
+	// ellipsis is the address's, not Docker's "starting" health.
+	stageIP     = regexp.MustCompile(`…\d+(\.\d+)+|\d+\.\d+\.[\d.]*(/\d+|…)?`)
+	stageSpaces = regexp.MustCompile(`  +`)
+	stageRule   = regexp.MustCompile(`[━╂]+`)
+	stageOthers = regexp.MustCompile(`isolated \(\d+\)|\+\d+ elsewhere`)
+	stageDigits = regexp.MustCompile(`\d+`)
+	stageHealth = regexp.MustCompile(` (♥|…|✗)`)
 )
 
 // stageLanes is the lanes block of a capture with what varies from run to

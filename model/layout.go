@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -33,59 +34,70 @@ type LayoutOptions struct {
 	Project string
 }
 
-// Layout computes the grid. Columns are ordered by the first and then the
-// last lane a container is on, so each lane's nodes stay together and a
-// container that bridges two lanes stands between their groups; within that,
-// compose containers group by project, service and number.
+// Layout computes the grid. Lanes are ordered so that containers on
+// several networks find their lanes side by side (see orderLanes); columns
+// are ordered by the first and then the last lane a container is on, then
+// by the set of lanes, so each lane's nodes stay together, a container that
+// bridges two lanes stands between their groups, and containers on the
+// same lanes sit together; within that, compose containers group by
+// project, service and number.
 func (t Topology) Layout(opts LayoutOptions) Layout {
-	l := Layout{Lanes: t.OrderedNetworks(opts.WithBuiltIn), colOf: map[string]int{}, laneOf: map[string]int{}, laneByName: map[string]int{}}
+	l := Layout{Lanes: t.OrderedNetworks(opts.WithBuiltIn)}
 	if opts.Filter != "" {
 		l.Lanes = filterLanes(t, l.Lanes, opts.Filter)
 	}
 	if opts.Project != "" {
 		l.Lanes = projectLanes(t, l.Lanes, opts.Project)
 	}
-	for i, n := range l.Lanes {
-		l.laneOf[n.ID] = i
-		if _, dup := l.laneByName[n.Name]; !dup {
-			l.laneByName[n.Name] = i
-		}
-	}
-	type placed struct {
-		c           Container
-		first, last int
-	}
-	var cols []placed
+	l.indexLanes()
+	cols := make([]placed, 0, len(t.Containers))
+	buf := make([]int, 0, 2*len(t.Containers))
 	running := t.RunningSwarmTasks()
 	for _, c := range t.Containers {
 		if !c.Matches(opts.Filter) || c.SupersededTask(running) || (opts.Project != "" && ProjectOf(c) != opts.Project) {
 			continue
 		}
-		first, last := -1, -1
+		// One array holds every container's lanes: a slice each would
+		// be most of the layout's allocations.
+		start := len(buf)
 		for netID, e := range c.Endpoints {
-			lane, ok := l.endpointLane(netID, e)
-			if !ok {
-				continue
-			}
-			if first < 0 || lane < first {
-				first = lane
-			}
-			if lane > last {
-				last = lane
+			if lane, ok := l.endpointLane(netID, e); ok && !slices.Contains(buf[start:], lane) {
+				buf = append(buf, lane)
 			}
 		}
-		if first < 0 {
+		if len(buf) == start {
 			continue
 		}
-		cols = append(cols, placed{c, first, last})
+		cols = append(cols, placed{c, buf[start:len(buf):len(buf)]})
+	}
+	if perm := orderLanes(l.Lanes, cols); perm != nil {
+		lanes := make([]Network, len(perm))
+		at := make([]int, len(perm))
+		for i, old := range perm {
+			lanes[i] = l.Lanes[old]
+			at[old] = i
+		}
+		l.Lanes = lanes
+		l.indexLanes()
+		for _, p := range cols {
+			for k, old := range p.lanes {
+				p.lanes[k] = at[old]
+			}
+		}
+	}
+	for _, p := range cols {
+		slices.Sort(p.lanes)
 	}
 	sort.Slice(cols, func(i, j int) bool {
 		a, b := cols[i], cols[j]
-		if a.first != b.first {
-			return a.first < b.first
+		if a.first() != b.first() {
+			return a.first() < b.first()
 		}
-		if a.last != b.last {
-			return a.last < b.last
+		if a.last() != b.last() {
+			return a.last() < b.last()
+		}
+		if c := slices.Compare(a.lanes, b.lanes); c != 0 {
+			return c < 0
 		}
 		return lessContainer(a.c, b.c)
 	})
@@ -95,17 +107,39 @@ func (t Topology) Layout(opts LayoutOptions) Layout {
 	}
 	l.Columns = make([]string, len(cols))
 	l.span = make([][2]int, len(cols))
+	l.colOf = make(map[string]int, len(cols))
 	for col, p := range cols {
 		l.Columns[col] = p.c.ID
 		l.colOf[p.c.ID] = col
-		l.span[col] = [2]int{p.first, p.last}
-		for netID, e := range p.c.Endpoints {
-			if lane, ok := l.endpointLane(netID, e); ok {
-				l.attached[lane][col] = true
-			}
+		l.span[col] = [2]int{p.first(), p.last()}
+		for _, lane := range p.lanes {
+			l.attached[lane][col] = true
 		}
 	}
 	return l
+}
+
+// placed is a container and the lanes it is on.
+type placed struct {
+	c     Container
+	lanes []int
+}
+
+// first and last are the top and bottom lanes of a placed container
+// whose lanes are sorted.
+func (p placed) first() int { return p.lanes[0] }
+func (p placed) last() int  { return p.lanes[len(p.lanes)-1] }
+
+// indexLanes maps network IDs and names to lanes.
+func (l *Layout) indexLanes() {
+	l.laneOf = make(map[string]int, len(l.Lanes))
+	l.laneByName = make(map[string]int, len(l.Lanes))
+	for i, n := range l.Lanes {
+		l.laneOf[n.ID] = i
+		if _, dup := l.laneByName[n.Name]; !dup {
+			l.laneByName[n.Name] = i
+		}
+	}
 }
 
 // endpointLane finds the lane of an endpoint keyed by network ID, or by

@@ -13,15 +13,17 @@ import (
 //	       x1  z   x4  x2  x3  x5  x6
 //	a(0):  *   *   *   *
 //	b(1):          *   |   *
-//	c(2):              *       *
+//	c(2):              *   *   *
 //	d(3):                      *   *
 //
-// z is also on bridge, y only on bridge.
+// z is also on bridge, y only on bridge. a, b and c each share a container
+// with the other two, so whatever their order one rail passes over a lane:
+// x2's over b.
 func gridTopo() model.Topology {
 	return fixTopo(fixNets("d", "c", "b", "a", "bridge", "host", "none"),
 		fixCtr("x1", "x1", "a"),
 		fixCtr("x2", "x2", "a", "c"),
-		fixCtr("x3", "x3", "b"),
+		fixCtr("x3", "x3", "b", "c"),
 		fixCtr("x4", "x4", "a", "b"),
 		fixCtr("x5", "x5", "c", "d"),
 		fixCtr("x6", "x6", "d"),
@@ -70,7 +72,9 @@ func TestLayoutFilterByImageAndLabel(t *testing.T) {
 	for filter, want := range map[string][]string{
 		"redis":   {"x3"},
 		"tier=db": {"x5"},
-		"img/x":   {"x1", "x4", "x2", "x5", "x6"},
+		// Without x3 nothing ties b to c: the lanes read b, a, c, d,
+		// every rail joins neighbours, and x4 (b, a) comes first.
+		"img/x": {"x4", "x1", "x2", "x5", "x6"},
 	} {
 		if got := topo.Layout(model.LayoutOptions{Filter: filter}).Columns; !reflect.DeepEqual(got, want) {
 			t.Errorf("filter %q: columns %v, want %v", filter, got, want)
@@ -87,7 +91,7 @@ func TestLayoutSameColumnInEveryLane(t *testing.T) {
 	want := [][]cell{
 		{{true, false}, {true, false}, {true, false}, {true, false}, {}, {}, {}},
 		{{}, {}, {true, false}, {false, true}, {true, false}, {}, {}},
-		{{}, {}, {}, {true, false}, {}, {true, false}, {}},
+		{{}, {}, {}, {true, false}, {true, false}, {true, false}, {}},
 		{{}, {}, {}, {}, {}, {true, false}, {true, false}},
 	}
 	for lane := range want {
@@ -98,14 +102,14 @@ func TestLayoutSameColumnInEveryLane(t *testing.T) {
 			}
 		}
 	}
-	spans := map[string][2]int{"x1": {0, 0}, "z": {0, 0}, "x4": {0, 1}, "x2": {0, 2}, "x3": {1, 1}, "x5": {2, 3}, "x6": {3, 3}}
+	spans := map[string][2]int{"x1": {0, 0}, "z": {0, 0}, "x4": {0, 1}, "x2": {0, 2}, "x3": {1, 2}, "x5": {2, 3}, "x6": {3, 3}}
 	for col, id := range l.Columns {
 		first, last := l.Span(col)
 		if [2]int{first, last} != spans[id] {
 			t.Errorf("Span(%s) = %d..%d, want %v", id, first, last, spans[id])
 		}
 	}
-	for lane, want := range []int{4, 2, 2, 2} {
+	for lane, want := range []int{4, 2, 3, 2} {
 		if got := l.LaneCount(lane); got != want {
 			t.Errorf("LaneCount(%s) = %d, want %d", l.Lanes[lane].Name, got, want)
 		}
@@ -245,7 +249,7 @@ func TestLayoutMove(t *testing.T) {
 		{"down to the same column", pos{0, 2}, model.Down, pos{1, 2}},
 		{"down to the nearest column", pos{0, 0}, model.Down, pos{1, 2}},
 		{"down on a tie prefers the left", pos{0, 3}, model.Down, pos{1, 2}},
-		{"down from b", pos{1, 4}, model.Down, pos{2, 3}},
+		{"down from b along its rail", pos{1, 4}, model.Down, pos{2, 4}},
 		{"down at the bottom stays", pos{3, 5}, model.Down, pos{3, 5}},
 		{"up to the same column", pos{3, 5}, model.Up, pos{2, 5}},
 		{"up to the nearest column", pos{3, 6}, model.Up, pos{2, 5}},

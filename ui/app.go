@@ -209,6 +209,7 @@ func New(cfg Config) *Model {
 		m.showRegistry = false
 	}
 	m.lanes.SetBadger(m.badges)
+	m.lanes.SetMarker(m.marks)
 	m.details.SetFlows(m.flows.DetailLines)
 	m.flows.SetFilter(m.flowShown)
 	if cfg.SwarmNote != "" {
@@ -319,13 +320,10 @@ func (m *Model) setFlash(text string, bad bool) {
 	m.flash = flash{text: text, bad: bad, at: m.wall()}
 }
 
-// badges are the marks after a node's address: registry health, and the
-// probe's verdicts while the overlay is on.
+// badges are the marks after a node's address: registry health and
+// flows.
 func (m *Model) badges(c model.Container) string {
 	b := m.registry.Badge(c)
-	if m.on(screenOverlay) {
-		b += m.overlay.Badge(c)
-	}
 	if f := m.flows.Badge(c); f != "" {
 		if b != "" {
 			b += " "
@@ -333,6 +331,16 @@ func (m *Model) badges(c model.Container) string {
 		b += f
 	}
 	return b
+}
+
+// marks are the marks on a node's name line: the isolation overlay's
+// reach and the probe's verdicts while the overlay is on. On the name
+// line they never cut an address (192.168.100.200 fills a narrow column).
+func (m *Model) marks(c model.Container) string {
+	if m.on(screenOverlay) {
+		return m.overlay.Badge(c)
+	}
+	return ""
 }
 
 // Close ends what may still run when the program stops: a probe's

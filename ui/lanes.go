@@ -21,6 +21,12 @@ const (
 	// only spread the nodes apart (names up to 24 characters fit).
 	minColumnWidth = 16
 	maxColumnWidth = 28
+	// Below narrowLanes cells the columns may shrink to
+	// narrowColumnWidth, so 60 cells show five columns instead of
+	// three: names are cut shorter and an address keeps its last
+	// octets (the details give it whole).
+	narrowLanes       = 80
+	narrowColumnWidth = 12
 	// railOffset is where a node's state symbol sits and where the
 	// vertical connector of a multi-network container runs.
 	railOffset = 1
@@ -70,6 +76,9 @@ type Lanes struct {
 	shown   map[string]bool
 	overlay Overlay
 	badge   Badger
+	// mark is a node's mark on its name line (the isolation overlay's
+	// ↔/✕), so it never takes the room of the address.
+	mark Badger
 	// cache holds the last rendering; topology, selection and size
 	// changes clear it, so the 1 s status tick costs no grid rendering.
 	cache string
@@ -124,6 +133,12 @@ func (l *Lanes) SetBadger(b Badger) {
 	l.cache = ""
 }
 
+// SetMarker sets the function that marks a node on its name line.
+func (l *Lanes) SetMarker(b Badger) {
+	l.mark = b
+	l.cache = ""
+}
+
 // Invalidate forces the next View to render again, for changes the lanes
 // cannot see (an overlay's or badger's data).
 func (l *Lanes) Invalidate() { l.cache = "" }
@@ -136,11 +151,14 @@ func (l *Lanes) relayout() {
 	if lane, col, ok := l.layout.Position(l.selID, l.selNet); ok {
 		l.lane, l.col = lane, col
 	} else if lane, col, ok := l.layout.First(); ok {
-		// The selected container is gone: stay near where it was.
-		if l.col < len(l.layout.Columns) && l.lane < len(l.layout.Lanes) {
-			if ln, c := l.layout.Move(l.lane, l.col, model.Left); l.layout.Attached(ln, c) {
+		// The selected container is gone: stay near where it was, also
+		// when it was the last column.
+		if near := min(l.col, len(l.layout.Columns)-1); l.lane < len(l.layout.Lanes) {
+			if l.layout.Attached(l.lane, near) && near < l.col {
+				lane, col = l.lane, near
+			} else if ln, c := l.layout.Move(l.lane, near, model.Left); l.layout.Attached(ln, c) {
 				lane, col = ln, c
-			} else if ln, c := l.layout.Move(l.lane, l.col, model.Right); l.layout.Attached(ln, c) {
+			} else if ln, c := l.layout.Move(l.lane, near, model.Right); l.layout.Attached(ln, c) {
 				lane, col = ln, c
 			}
 		}
@@ -574,9 +592,12 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 	if selected {
 		marker = "▶"
 	}
-	// Docker's health sits by the name, so the address line keeps its
-	// room for the registry's and the overlay's marks.
+	// Docker's health and the overlay's mark sit by the name, so the
+	// address line keeps its room for the address and the registry.
 	health := l.healthBadge(c)
+	if m := l.nodeMark(c); m != "" {
+		health = strings.TrimSpace(health + " " + m)
+	}
 	nameWidth := columnWidth - 4
 	if health != "" {
 		nameWidth -= 1 + ansi.StringWidth(health)
@@ -622,11 +643,19 @@ func (l *Lanes) renderCell(ln, col int) (string, string) {
 	if !c.Running() || dim {
 		addrStyle = l.styles.Muted
 	}
-	bottom := " " + down + " " + addrStyle.Render(fit(addr, addrWidth))
+	bottom := " " + down + " " + addrStyle.Render(fitAddr(addr, addrWidth))
 	if badges != "" {
 		bottom += " " + badges
 	}
 	return top, padTo(bottom, columnWidth)
+}
+
+// nodeMark is a node's name-line mark, if any.
+func (l *Lanes) nodeMark(c model.Container) string {
+	if l.mark == nil {
+		return ""
+	}
+	return l.mark(c)
 }
 
 // fit truncates plain text to w cells with an ellipsis and pads it to
@@ -639,6 +668,30 @@ func fit(s string, w int) string {
 		s = ansi.Truncate(s, w, "…")
 	}
 	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
+
+// fitAddr fits an address to w cells keeping its end, which tells the
+// nodes of a lane apart, and cutting whole leading parts (172.23.0.3 →
+// …0.3); anything else is fitted as text.
+func fitAddr(s string, w int) string {
+	if ansi.StringWidth(s) <= w || !isAddr(s) {
+		return fit(s, w)
+	}
+	for rest := s; ; {
+		i := strings.IndexAny(rest, ".:")
+		if i < 0 {
+			return fit(s, w)
+		}
+		rest = strings.TrimLeft(rest[i+1:], ".:")
+		if cut := "…" + rest; ansi.StringWidth(cut) <= w {
+			return fit(cut, w)
+		}
+	}
+}
+
+// isAddr reports whether s is an IP address: digits, hex, dots, colons.
+func isAddr(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789abcdefABCDEF.:") == "" && strings.ContainsAny(s, ".:")
 }
 
 // padTo pads styled text to w cells.

@@ -45,7 +45,11 @@ func (l *Lanes) regroup() {
 			auto = append(auto, i)
 		}
 	}
-	fitting := max(1, l.width/minColumnWidth)
+	least := minColumnWidth
+	if l.width < narrowLanes {
+		least = narrowColumnWidth
+	}
+	fitting := max(1, l.width/least)
 	sort.SliceStable(auto, func(a, b int) bool {
 		ra, rb := runs[auto[a]], runs[auto[b]]
 		return ra[1]-ra[0] > rb[1]-rb[0]
@@ -75,8 +79,8 @@ func (l *Lanes) regroup() {
 	}
 	shown := max(1, min(len(l.cols), fitting))
 	l.colW = max(1, min(maxColumnWidth, l.width/shown))
-	if l.width >= minColumnWidth {
-		l.colW = max(l.colW, minColumnWidth)
+	if l.width >= least {
+		l.colW = max(l.colW, least)
 	}
 }
 
@@ -214,7 +218,7 @@ func (l *Lanes) renderGroup(ln, vc int) (string, string) {
 		rep, marker = l.topo.Containers[l.layout.Columns[l.col]], "▶"
 		name = rep.DisplayName()
 	}
-	name += fmt.Sprintf(" ×%d", len(members))
+	count := fmt.Sprintf(" ×%d", len(members))
 	// The selected replica's own state and health; else the group's:
 	// running while any replica runs, unhealthy while any is.
 	state, health := rep.State, l.healthBadge(rep)
@@ -239,6 +243,8 @@ func (l *Lanes) renderGroup(ln, vc int) (string, string) {
 	if selected {
 		nameStyle = nameStyle.Inherit(l.styles.Selected)
 	}
+	// The count outlasts the name in a narrow column: app… ×20.
+	name = strings.TrimRight(fit(name, max(1, nameWidth-ansi.StringWidth(count))), " ") + count
 	top := marker + stateStyle.Render(StateSymbol(state)) + " " + nameStyle.Render(strings.TrimRight(fit(name, nameWidth), " "))
 	if health != "" {
 		top += " " + health
@@ -247,7 +253,9 @@ func (l *Lanes) renderGroup(ln, vc int) (string, string) {
 	if ln < hi {
 		down = rail.Render("│")
 	}
-	badges := l.groupBadges(members)
+	// A group's line holds no address, and its name line is full:
+	// the overlay's marks go after the registry's summary.
+	badges := l.groupBadges(members) + l.replicaMarks(members)
 	room := w - 3 - ansi.StringWidth(badges)
 	if badges != "" {
 		room--
@@ -301,9 +309,22 @@ func (l *Lanes) groupMarks(members []model.Container, room int, selected bool) s
 	return ansi.Truncate(b.String(), max(0, room), "…")
 }
 
+// replicaMarks is each distinct name-line mark of the replicas, once.
+func (l *Lanes) replicaMarks(members []model.Container) string {
+	var out strings.Builder
+	seen := map[string]bool{}
+	for _, c := range members {
+		if m := l.nodeMark(c); m != "" && !seen[ansi.Strip(m)] {
+			seen[ansi.Strip(m)] = true
+			out.WriteString(m)
+		}
+	}
+	return out.String()
+}
+
 // groupBadges sums the replicas' badges: each registry state once, with
 // how many replicas are in it (R✓5, or R✓4R✗1), then the other marks (the
-// isolation overlay's) once each.
+// flows') once each.
 func (l *Lanes) groupBadges(members []model.Container) string {
 	if l.badge == nil {
 		return ""

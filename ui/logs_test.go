@@ -371,8 +371,8 @@ func TestRightIsTheArrowOnly(t *testing.T) {
 		t.Errorf("l moved the selection to %q", got)
 	}
 	hs.press("right")
-	if got := hs.selected(); got != "api" {
-		t.Errorf("right moved the selection to %q, want api", got)
+	if got := hs.selected(); got != "proxy" {
+		t.Errorf("right moved the selection to %q, want proxy", got)
 	}
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,10 +29,11 @@ func headerLine(t *testing.T, view, lane string) []rune {
 }
 
 func TestRailPassingOverAForeignLaneLooksUnlikeJoiningIt(t *testing.T) {
-	// p is on a and c: its rail passes over b, where it is not.
+	// p is on a and c: its rail passes over b, where it is not (b1 and
+	// c1 tie b to both, so no lane order avoids the crossing).
 	topo := newTopo().net("a").net("b").net("c").
 		ctr("a1", []string{"a"}).ctr("a2", []string{"a"}).ctr("a3", []string{"a"}).
-		ctr("p", []string{"a", "c"}).ctr("b1", []string{"b"}).ctr("c1", []string{"c"}).build()
+		ctr("p", []string{"a", "c"}).ctr("b1", []string{"a", "b"}).ctr("c1", []string{"b", "c"}).build()
 	l := NewLanes(NewStyles(DefaultTheme()))
 	l.SetSize(200, 20)
 	l.SetTopology(topo)
@@ -253,5 +255,58 @@ func TestTeardownStopsTheTraffic(t *testing.T) {
 	}
 	if v := ansi.Strip(hs.view()); !strings.Contains(v, "traffic stopped: the demo is gone") {
 		t.Errorf("the log does not say why the traffic stopped:\n%s", v)
+	}
+}
+
+// Regression (issue 13): in a 16-cell column the isolation overlay's mark
+// after the address cut a 192.168 address (192.168.0.1…); the mark goes
+// on the name line, the address stays whole.
+func TestOverlayMarkDoesNotCutTheAddress(t *testing.T) {
+	b := newTopo().net("lan")
+	for i := range 5 {
+		b.ctr(fmt.Sprintf("n%d", i), []string{"lan"}, func(c *model.Container) {
+			for id, e := range c.Endpoints {
+				e.IPv4 = fmt.Sprintf("192.168.0.1%d", i)
+				c.Endpoints[id] = e
+			}
+		})
+	}
+	l := NewLanes(NewStyles(DefaultTheme()))
+	l.SetSize(80, 20)
+	l.SetTopology(b.build())
+	l.SetMarker(func(model.Container) string { return markReach })
+	if l.colW != minColumnWidth {
+		t.Fatalf("columns are %d cells, want the narrowest, %d", l.colW, minColumnWidth)
+	}
+	v := ansi.Strip(l.View())
+	for i := range 5 {
+		if ip := fmt.Sprintf("192.168.0.1%d", i); !strings.Contains(v, ip) {
+			t.Errorf("%s is cut:\n%s", ip, v)
+		}
+	}
+	if !strings.Contains(v, "● n0 "+markReach) {
+		t.Errorf("the mark is not on the name line:\n%s", v)
+	}
+}
+
+// TestFitAddrKeepsTheEnd: a narrow column keeps what tells a lane's nodes
+// apart, the address's last parts, and cuts whole leading ones.
+func TestFitAddrKeepsTheEnd(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		w    int
+		want string
+	}{
+		{"172.23.0.3", 10, "172.23.0.3"},
+		{"172.23.0.3", 9, "…23.0.3  "},
+		{"172.23.0.3", 6, "…0.3  "},
+		{"192.168.100.200", 13, "…168.100.200 "},
+		{"fd00::1:2", 6, "…1:2  "},
+		{"exited(137)", 9, "exited(1…"},
+		{"no address", 6, "no ad…"},
+	} {
+		if got := fitAddr(tt.in, tt.w); got != tt.want {
+			t.Errorf("fitAddr(%q, %d) = %q, want %q", tt.in, tt.w, got, tt.want)
+		}
 	}
 }

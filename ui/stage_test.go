@@ -108,6 +108,26 @@ func TestDemoFitsAt80x24(t *testing.T) {
 	}
 }
 
+// TestDemoFitsAt60x16 (issue 13): at the smallest size the columns
+// narrow (12 cells) so the five demo columns show at once, lb and consul
+// included, where 20-cell columns showed three and scrolled; an address
+// keeps its last octets.
+func TestDemoFitsAt60x16(t *testing.T) {
+	for _, n := range []int{3, 20} {
+		hs := stageHarness(t, 60, 16, n)
+		v := ansi.Strip(hs.view())
+		for _, want := range []string{"topo-demo_back", "topo-demo_front", "mongo.1", "registr…", "consul.1", "lb.1",
+			fmt.Sprintf("×%d", n), fmt.Sprintf("R✓%d", n), "…23.0.3"} {
+			if !strings.Contains(v, want) {
+				t.Errorf("%d replicas: %q is not on screen:\n%s", n, want, v)
+			}
+		}
+		if strings.Contains(v, "←/→ scroll") || strings.Contains(v, "more →") {
+			t.Errorf("%d replicas: the demo needs a scroll key:\n%s", n, v)
+		}
+	}
+}
+
 // TestFocusCyclesThroughProjects: o goes from the demo (the automatic
 // focus) to each project in turn, then to all; the presenter's choice
 // stands.

@@ -51,7 +51,7 @@ func TestEventStartAddsTheNodeAndALogLine(t *testing.T) {
 func TestEventDestroyRemovesTheSelectedNodeAndSelectsANeighbour(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 120, 40, &topo)
-	hs.press("j", "right") // db, in data
+	hs.press("j", "j", "right", "right") // db, in data
 	if got := hs.selected(); got != "db" {
 		t.Fatalf("selected %q, want db", got)
 	}
@@ -110,9 +110,9 @@ func TestEngineClosedSaysStopped(t *testing.T) {
 
 // TestMovesWithinAndAcrossLanes walks the basic grid:
 //
-//	backend:  worker api proxy
-//	data:            api  │    db gateway
-//	frontend:        api proxy    gateway web
+//	backend:  worker proxy api
+//	frontend:        proxy api web gateway
+//	data:                  api     gateway db
 func TestMovesWithinAndAcrossLanes(t *testing.T) {
 	for _, keys := range []struct{ name, left, right, up, down string }{
 		{"arrows", "left", "right", "up", "down"},
@@ -124,19 +124,21 @@ func TestMovesWithinAndAcrossLanes(t *testing.T) {
 			steps := []struct {
 				key, name, lane string
 			}{
-				{keys.right, "api", "backend"},
 				{keys.right, "proxy", "backend"},
-				{keys.right, "proxy", "backend"}, // end of the lane: stays
-				{keys.down, "api", "data"},       // nearest node of data to proxy's column, left first
-				{keys.right, "db", "data"},
-				{keys.right, "gateway", "data"},
-				{keys.down, "gateway", "frontend"}, // same container, next lane
+				{keys.right, "api", "backend"},
+				{keys.right, "api", "backend"}, // end of the lane: stays
+				{keys.down, "api", "frontend"}, // same container, next lane
 				{keys.right, "web", "frontend"},
-				{keys.down, "web", "frontend"}, // spare is empty: nowhere to go
-				{keys.left, "gateway", "frontend"},
+				{keys.down, "api", "data"}, // nearest node of data to web's column, left first
+				{keys.right, "gateway", "data"},
+				{keys.right, "db", "data"},
+				{keys.down, "db", "data"}, // spare is empty: nowhere to go
+				{keys.left, "gateway", "data"},
+				{keys.up, "gateway", "frontend"},
+				{keys.left, "web", "frontend"},
+				{keys.left, "api", "frontend"},
 				{keys.left, "proxy", "frontend"},
-				{keys.up, "api", "data"},
-				{keys.up, "api", "backend"},
+				{keys.up, "proxy", "backend"},
 				{keys.left, "worker", "backend"},
 				{keys.up, "worker", "backend"},
 			}
@@ -184,7 +186,7 @@ func TestTabCyclesPanes(t *testing.T) {
 			t.Errorf("with the log focused, arrows moved the selection to %q", got)
 		}
 		hs.press("esc", "right")
-		if got := hs.selected(); got != "api" {
+		if got := hs.selected(); got != "proxy" {
 			t.Errorf("esc did not give the keys back to the lanes: selected %q", got)
 		}
 	})
@@ -409,12 +411,13 @@ func TestMouseClickSelectsTheNode(t *testing.T) {
 		hs.send(tea.MouseMsg{X: x, Y: y, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
 	}
 	// Screen rows: 0 status, 1 lanes title, 2 backend header, 3-4 its
-	// nodes, 5 data header, 6-7 data nodes. Column 3 (x 57..75) is db.
-	click(60, 6)
+	// nodes, 5 frontend header, 6-7 its nodes, 8 data header, 9-10 data
+	// nodes. Columns are 20 cells: db is column 5 (x 100..119).
+	click(105, 9)
 	if got, lane := hs.selected(), hs.selectedLane(); got != "db" || lane != "data" {
 		t.Errorf("click on db selected %q in %q", got, lane)
 	}
-	click(25, 4) // api's address line in backend
+	click(45, 4) // api's address line in backend
 	if got, lane := hs.selected(), hs.selectedLane(); got != "api" || lane != "backend" {
 		t.Errorf("click on api's address selected %q in %q", got, lane)
 	}
@@ -549,7 +552,7 @@ func TestResizeKeepsTheSelectionVisible(t *testing.T) {
 func TestEnterOpensDetailsAndEscCloses(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 80, 24, &topo)
-	hs.press("right", "enter")
+	hs.press("right", "right", "enter")
 	v := hs.view()
 	for _, want := range []string{"Details", "api  " + ctrID("api")[:12], "example/api:1.0", "aka api.internal", "frontend 172.23.0.3", "0.0.0.0:18080->8080/tcp"} {
 		if !strings.Contains(v, want) {
@@ -571,7 +574,7 @@ func TestEnterOpensDetailsAndEscCloses(t *testing.T) {
 func TestWideningAsksForTheSelectionsDetails(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 80, 24, &topo)
-	hs.press("right")
+	hs.press("right", "right")
 	if strings.Contains(hs.view(), "aka api.internal") {
 		t.Fatalf("details at 80 columns before enter:\n%s", hs.view())
 	}
@@ -866,7 +869,7 @@ func TestMouseIsIgnoredWhileTypingAFilterOrConfirming(t *testing.T) {
 func TestTooSmallThenBackKeepsTheSelection(t *testing.T) {
 	topo := basicTopo()
 	hs := newHarness(t, 120, 40, &topo)
-	hs.press("j", "right")
+	hs.press("j", "j", "right", "right") // db
 	hs.send(tea.WindowSizeMsg{Width: 40, Height: 10})
 	if v := hs.m.View(); !strings.Contains(v, "terminal too small") {
 		t.Errorf("40x10 is not refused: %q", v)
