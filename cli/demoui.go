@@ -22,6 +22,7 @@ func newDemoUI(engine engineConn, opts *globalOptions, tunnel deploy.Tunnel) (ui
 	}
 	o := f.options()
 	o.Tunnel = tunnel
+	o.EngineHost = engine.Host
 	d, err := deploy.New(engine.sdk, o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the demo's settings: %w", err)

@@ -19,7 +19,6 @@ import (
 	"io"
 	"net"
 	"regexp"
-	"strconv"
 	"sync"
 	"time"
 
@@ -116,6 +115,11 @@ type Options struct {
 	// mounted into the engine proxy; /var/run/docker.sock when empty, which
 	// is right for Linux engines and for Docker Desktop's VM alike.
 	DockerSocket string
+	// EngineHost is the engine's address as the person named it (--host,
+	// DOCKER_HOST or a context): an ssh:// engine is another machine's,
+	// whose load balancer and consul are reached through the engine (see
+	// remote.go). Empty for this machine's engine.
+	EngineHost string
 	// Tunnel reaches consul's port inside its container through the
 	// engine, where no address of consul's answers from this machine: on
 	// a swarm, whose consul is published nowhere, always.
@@ -219,15 +223,7 @@ func (d *Deployer) Project() string { return d.opts.Project }
 func (d *Deployer) Options() Options { return d.opts }
 
 // LBURL is the load balancer's address as a person types it in a browser.
-func (d *Deployer) LBURL() string { return lbURL(d.opts.LBBind, d.opts.LBPort) }
-
-func lbURL(bind string, port int) string {
-	// 0.0.0.0 is where nginx listens, not an address to browse to.
-	if ip := net.ParseIP(bind); ip == nil || ip.IsUnspecified() {
-		bind = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(bind, strconv.Itoa(port))
-}
+func (d *Deployer) LBURL() string { return d.lbURL(d.opts.LBBind, d.opts.LBPort) }
 
 // ContainerName is a container's name, as Docker Compose v2 names it.
 func (d *Deployer) ContainerName(service string, number int) string {
