@@ -213,7 +213,14 @@ func New(api EngineAPI, opts Options) (*Deployer, error) {
 	if opts.DockerSocket == "" {
 		opts.DockerSocket = "/var/run/docker.sock"
 	}
-	return &Deployer{api: api, opts: opts, httpTimeout: time.Second}, nil
+	d := &Deployer{api: api, opts: opts, httpTimeout: time.Second}
+	if d.remoteHost() != "" {
+		// Each request through the engine is an exec attached over a new
+		// ssh connection (the connection helper dials one per hijack):
+		// its handshake alone took over a second on a loaded machine.
+		d.httpTimeout = 5 * time.Second
+	}
+	return d, nil
 }
 
 // Project is the project's name.

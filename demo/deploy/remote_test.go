@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/topo-dev/topo/internal/swarmtest"
 )
@@ -82,7 +83,9 @@ func TestDemoUpOverSSH(t *testing.T) {
 		t.Errorf("lb published on %q, want 127.0.0.1:8080 only", ports)
 	}
 
+	start := time.Now()
 	out, err = topo("status", "--json", "--self-binary", self)
+	took := time.Since(start)
 	if err != nil {
 		t.Fatalf("demo status over ssh: %v\n%s", err, out)
 	}
@@ -90,7 +93,7 @@ func TestDemoUpOverSSH(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("demo status --json: %v\n%s", err, out)
 	}
-	t.Logf("status over ssh: registry at %s, lb %s answers=%v served by %s", st.Registry.Address, st.LB.URL, st.LB.Answers, st.LB.ServedBy)
+	t.Logf("status over ssh (%v): registry at %s (%s), lb %s answers=%v served by %s", took.Round(time.Millisecond), st.Registry.Address, st.Registry.Error, st.LB.URL, st.LB.Answers, st.LB.ServedBy)
 	if !st.LB.Answers || st.LB.URL != wantURL || st.LB.Reach == "" {
 		t.Errorf("status lb = %+v; want %s answering, with how to reach it", st.LB, wantURL)
 	}
