@@ -201,6 +201,32 @@ func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 		}
 	})
 
+	t.Run("broken link", func(t *testing.T) {
+		// sshd stopped on the node (every sshd process, the session's
+		// too): the link goes silent, ssh gives up after its keepalives,
+		// the view is marked lost (STALE); sshd resumed, the watch
+		// reconnects by itself and resyncs, with what changed meanwhile.
+		e, _ := probeAndSync(t, host)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		updates := make(chan model.Update, 64)
+		go e.Watch(ctx, updates)
+		waitUpdate(t, updates, "the first snapshot over ssh", func(u model.Update) bool { return u.Snapshot != nil })
+		t.Cleanup(func() { _, _ = c.TryExec(n, "pkill", "-CONT", "-x", "sshd") })
+		stopped := time.Now()
+		c.Exec(t, n, "pkill", "-STOP", "-x", "sshd")
+		waitUpdateWithin(t, updates, testenv.Patience(60*time.Second), "the lost link over ssh", func(u model.Update) bool { return u.Lost != nil })
+		t.Logf("link lost %v after sshd stopped", time.Since(stopped).Round(100*time.Millisecond))
+		gap := c.Env.Name("gap")
+		c.Exec(t, n, "docker", "network", "create", gap)
+		resumed := time.Now()
+		c.Exec(t, n, "pkill", "-CONT", "-x", "sshd")
+		waitUpdateWithin(t, updates, testenv.Patience(60*time.Second), "a resync holding "+gap+" after sshd resumed", func(u model.Update) bool {
+			return u.Snapshot != nil && hasNetwork(*u.Snapshot, gap)
+		})
+		t.Logf("resynced %v after sshd resumed", time.Since(resumed).Round(100*time.Millisecond))
+	})
+
 	t.Run("unknown host key", func(t *testing.T) {
 		// A known_hosts without the node: ssh refuses, and topo says so in
 		// one line naming the address.
@@ -224,7 +250,12 @@ func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 
 func waitUpdate(t *testing.T, updates <-chan model.Update, what string, cond func(model.Update) bool) {
 	t.Helper()
-	deadline := time.After(testenv.Patience(30 * time.Second))
+	waitUpdateWithin(t, updates, testenv.Patience(30*time.Second), what, cond)
+}
+
+func waitUpdateWithin(t *testing.T, updates <-chan model.Update, patience time.Duration, what string, cond func(model.Update) bool) {
+	t.Helper()
+	deadline := time.After(patience)
 	for {
 		select {
 		case u, ok := <-updates:
