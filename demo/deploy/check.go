@@ -128,11 +128,7 @@ func (d *Deployer) getJSON(ctx context.Context, at registryAt, path string, into
 	}
 	client := http.DefaultClient
 	if at.via != "" {
-		// One request, one connection through the engine, closed after.
-		transport := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.opts.Tunnel.Dial(ctx, at.via, consulHTTP)
-		}}
-		client = &http.Client{Transport: transport}
+		client = &http.Client{Transport: d.tunnelTransport(at.via, consulHTTP)}
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"regexp"
 	"sync"
 	"time"
@@ -185,6 +186,10 @@ type Deployer struct {
 	op sync.Mutex
 	// httpTimeout bounds one probe of consul or the load balancer.
 	httpTimeout time.Duration
+	// tunnels are the HTTP transports through the engine, by container
+	// and port (tunnelTransport).
+	tunnelMu sync.Mutex
+	tunnels  map[string]*http.Transport
 }
 
 var projectName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)

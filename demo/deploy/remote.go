@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
+	"time"
 )
 
 // A remote engine (ssh://) runs the demo on another machine: the ports it
@@ -100,12 +100,31 @@ func (d *Deployer) lbClient(ctx context.Context) (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	transport := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		conn, err := d.opts.Tunnel.Dial(ctx, id, lbPort)
-		if err != nil {
-			return nil, fmt.Errorf("through the engine into %s: %w", strings.TrimPrefix(d.ContainerName(ServiceLB, 1), "/"), err)
-		}
-		return conn, nil
-	}}
-	return &http.Client{Transport: transport}, nil
+	return &http.Client{Transport: d.tunnelTransport(id, lbPort)}, nil
+}
+
+// tunnelTransport is the HTTP transport to port inside container id
+// through the engine, kept while the deployer lives: the requests of one
+// status or wait then share one connection, where a connection each cost
+// an exec, and over ssh a new ssh connection, every time. An idle
+// connection is closed after a few seconds, so no exec lingers.
+func (d *Deployer) tunnelTransport(id string, port int) *http.Transport {
+	d.tunnelMu.Lock()
+	defer d.tunnelMu.Unlock()
+	key := id + ":" + strconv.Itoa(port)
+	if t, ok := d.tunnels[key]; ok {
+		return t
+	}
+	if d.tunnels == nil {
+		d.tunnels = map[string]*http.Transport{}
+	}
+	t := &http.Transport{
+		MaxIdleConnsPerHost: 1,
+		IdleConnTimeout:     3 * time.Second,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.opts.Tunnel.Dial(ctx, id, port)
+		},
+	}
+	d.tunnels[key] = t
+	return t
 }
