@@ -67,6 +67,26 @@ func (e *Engine) Watch(ctx context.Context, out chan<- model.Update) {
 func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Update) bool, backoff *time.Duration) error {
 	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Subscribe before listing: an event that lands between the two is
+	// then both in the snapshot and on the stream, and applying it twice
+	// is harmless, where missing it would not be.
+	msgs, errs := e.api.Events(streamCtx, eventOptions(last))
+	topo, err := e.Sync(streamCtx)
+	if err != nil {
+		return err
+	}
+	if !send(model.Update{Snapshot: &topo}) {
+		return ctx.Err()
+	}
+	*backoff = minBackoff
+	var streamErr error
+	pending := e.readAhead(streamCtx, msgs, errs, &streamErr)
+	return e.forward(ctx, streamCtx, pending, &streamErr, last, send)
+}
+
+// eventOptions asks for the events topo follows, from where the last
+// connection left off.
+func eventOptions(last *time.Time) events.ListOptions {
 	f := filters.NewArgs()
 	for typ, actions := range watchedEvents {
 		f.Add("type", string(typ))
@@ -84,31 +104,22 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 		// overlap only replays events, which Apply tolerates.)
 		*last = time.Now().Add(-time.Second)
 	}
-	// Subscribe before listing: an event that lands between the two is
-	// then both in the snapshot and on the stream, and applying it twice
-	// is harmless, where missing it would not be.
-	msgs, errs := e.api.Events(streamCtx, opts)
-	topo, err := e.Sync(streamCtx)
-	if err != nil {
-		return err
-	}
-	if !send(model.Update{Snapshot: &topo}) {
-		return ctx.Err()
-	}
-	*backoff = minBackoff
-	// Each event's read of its container runs at once, beside the reads of
-	// the events before it, and the events leave in the engine's order.
-	// Read one after another, a burst queued behind them: measured with
-	// ~20 events a second on a loaded engine (scripts/faults.sh), each read
-	// near its bound put the model 13 s behind the engine. Now an event
-	// waits for no read but its own and those of earlier events still
-	// running. The last event of a container is read after it happened,
-	// so whatever order the reads finish in, the model ends current.
+	return opts
+}
+
+// readAhead starts each event's read of its container at once, beside
+// the reads of the events before it, and hands the reads on in the
+// engine's order. Read one after another, a burst queued behind them:
+// measured with ~20 events a second on a loaded engine
+// (scripts/faults.sh), each read near its bound put the model 13 s behind
+// the engine. Now an event waits for no read but its own and those of
+// earlier events still running. The last event of a container is read
+// after it happened, so whatever order the reads finish in, the model ends
+// current. The channel closes when the stream ends; *streamErr says why,
+// written before the close.
+func (e *Engine) readAhead(ctx context.Context, msgs <-chan events.Message, errs <-chan error, streamErr *error) <-chan chan model.Event {
 	pending := make(chan chan model.Event, enrichInFlight)
-	var streamErr error
 	go func() {
-		// streamErr is written before pending closes: the loop below
-		// reads it only after the close.
 		defer close(pending)
 		for {
 			select {
@@ -116,21 +127,28 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 				done := make(chan model.Event, 1)
 				select {
 				case pending <- done: // full: the reads in flight set the pace
-				case <-streamCtx.Done():
+				case <-ctx.Done():
 					return
 				}
-				go func() { done <- e.enrich(streamCtx, m) }()
+				go func() { done <- e.enrich(ctx, m) }()
 			case err := <-errs:
 				if err == nil {
 					err = errStreamClosed
 				}
-				streamErr = e.explainIfDown(err)
+				*streamErr = e.explainIfDown(err)
 				return
-			case <-streamCtx.Done():
+			case <-ctx.Done():
 				return
 			}
 		}
 	}()
+	return pending
+}
+
+// forward sends each event as its read completes, in the engine's order,
+// and the late reads of events that went without state. It returns why
+// the stream ended.
+func (e *Engine) forward(ctx, streamCtx context.Context, pending <-chan chan model.Event, streamErr *error, last *time.Time, send func(model.Update) bool) error {
 	// An event whose read timed out goes without state; its container is
 	// then read again off the stream, with a longer bound, and the result
 	// applied only if no newer event of that container went out meanwhile
@@ -150,8 +168,9 @@ func (e *Engine) stream(ctx context.Context, last *time.Time, send func(model.Up
 		select {
 		case d, ok := <-pending:
 			if !ok {
-				if streamErr != nil {
-					return streamErr
+				// streamErr was written before pending closed.
+				if *streamErr != nil {
+					return *streamErr
 				}
 				return ctx.Err()
 			}
@@ -192,121 +211,6 @@ func (e *Engine) awaitRead(ctx context.Context, done <-chan model.Event, late <-
 		case <-ctx.Done():
 			return model.Event{}, false
 		}
-	}
-}
-
-// lateReadTimeout bounds a late read: long enough for the engine to
-// finish the start or stop that held the container, short enough that a
-// stuck engine does not keep goroutines.
-const lateReadTimeout = 10 * time.Second
-
-// lateRead is a container's state read after its event went without.
-type lateRead struct {
-	id        string
-	seq       uint64
-	container *model.Container
-}
-
-// lateReads keeps at most one late read per container in flight. A burst
-// of events without state (a mass removal on a loaded engine: die,
-// disconnect and stop of hundreds of containers, each read timing out)
-// used to start a read per event, each holding a request and a goroutine
-// for up to lateReadTimeout; now a container's later events only ask for
-// one more read once the one in flight is back, and its destroy cancels it.
-// Used by the stream loop's goroutine only.
-type lateReads struct {
-	engine *Engine
-	ctx    context.Context
-	out    chan<- lateRead
-	// seq counts each container's events: a read is applied only if no
-	// event of its container went out after the one it was made for.
-	seq      map[string]uint64
-	inflight map[string]context.CancelFunc
-	again    map[string]bool
-}
-
-func newLateReads(e *Engine, ctx context.Context, out chan<- lateRead) *lateReads {
-	return &lateReads{engine: e, ctx: ctx, out: out, seq: map[string]uint64{},
-		inflight: map[string]context.CancelFunc{}, again: map[string]bool{}}
-}
-
-// after notes an event that went out, and reads its container late when
-// the event carried no state.
-func (l *lateReads) after(ev model.Event) {
-	if ev.Type == model.EventContainer && ev.BaseAction() == "destroy" {
-		if cancel, ok := l.inflight[ev.ActorID]; ok {
-			cancel()
-			delete(l.inflight, ev.ActorID)
-		}
-		delete(l.again, ev.ActorID)
-		delete(l.seq, ev.ActorID)
-		return
-	}
-	id := stateOf(ev)
-	if id == "" {
-		return
-	}
-	l.seq[id]++
-	if ev.Container != nil {
-		return
-	}
-	if _, busy := l.inflight[id]; busy {
-		l.again[id] = true
-		return
-	}
-	l.start(id)
-}
-
-func (l *lateReads) start(id string) {
-	ctx, cancel := context.WithCancel(l.ctx)
-	l.inflight[id] = cancel
-	go l.engine.readLate(ctx, id, l.seq[id], l.out)
-}
-
-// current takes a finished read back, starts the one its container's
-// later events asked for, and says whether r is still the newest word on
-// its container.
-func (l *lateReads) current(r lateRead) bool {
-	if cancel, ok := l.inflight[r.id]; ok {
-		cancel()
-		delete(l.inflight, r.id)
-	}
-	if l.again[r.id] {
-		delete(l.again, r.id)
-		l.start(r.id)
-		return false
-	}
-	s, known := l.seq[r.id]
-	return known && s == r.seq
-}
-
-// stateOf names the container whose state an event's read would carry,
-// or "" for an event that carries none by design (a destroy, a kill, a
-// network's own events).
-func stateOf(ev model.Event) string {
-	switch {
-	case ev.Type == model.EventContainer && ev.BaseAction() != "destroy" && ev.BaseAction() != "kill":
-		return ev.ActorID
-	case ev.Type == model.EventNetwork && (ev.BaseAction() == "connect" || ev.BaseAction() == "disconnect"):
-		return ev.Attributes["container"]
-	}
-	return ""
-}
-
-// readLate reads container id and hands the result to the stream loop,
-// unless the stream ended meanwhile.
-func (e *Engine) readLate(ctx context.Context, id string, seq uint64, out chan<- lateRead) {
-	rctx, cancel := context.WithTimeout(ctx, lateReadTimeout)
-	defer cancel()
-	r := lateRead{id: id, seq: seq}
-	if c, err := e.api.ContainerInspect(rctx, id); err == nil {
-		mc := fromInspect(c)
-		e.keyByNetworkID(rctx, &mc)
-		r.container = &mc
-	}
-	select {
-	case out <- r:
-	case <-ctx.Done():
 	}
 }
 

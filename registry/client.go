@@ -2,8 +2,10 @@
 // decides which agent to talk to (a flag, CONSUL_HTTP_ADDR, or a Consul
 // container found on the engine), and keeps a model.Registry current with
 // blocking queries on the catalog and on the health of each service,
-// following the rules of consul-template's watcher. Consul API types never
-// leave this package: it hands out model values only.
+// following the rules of consul-template's watcher; commands that ask once
+// (the demo's deployer) read it with ReadOnce and ReadService. Consul API
+// types never leave this package: it hands out model values only. It
+// imports no ui and no demo package.
 package registry
 
 import (

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"strings"
+
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/topo-dev/topo/model"
 )
 
 // The messages the root model takes besides keys: what the feeds send as
@@ -161,4 +164,123 @@ func (m *Model) clockTick() tea.Cmd {
 		m.bodyDirty = true
 	}
 	return tick()
+}
+
+// applyUpdates applies the watch's updates in order, then lays the panes
+// out once for all of them.
+func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
+	changed := false
+	for _, u := range us {
+		if m.applyUpdate(u) {
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	m.lanes.SetTopology(m.topo)
+	m.registry.SetTopology(m.topo)
+	m.autoFocus()
+	m.markGone()
+	m.noteMisplaced()
+	// The overlay and the matrix are computed over every container: only
+	// while shown, not on every event of an engine nobody is inspecting.
+	if m.on(screenOverlay) {
+		m.overlay.SetTopology(m.topo)
+	}
+	if m.on(screenMatrix) {
+		m.matrix.SetTopology(m.topo)
+	}
+	// The lanes' need and the panels' content may have changed: lay the
+	// screen out again.
+	m.resize()
+	if m.on(screenStorage) {
+		m.storage.SetTopology(m.topo)
+	}
+	cmds := []tea.Cmd{m.selectionChanged()}
+	for _, u := range us {
+		if u.Lost == nil {
+			cmds = append(cmds, m.maybeFindRegistry(u))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// applyUpdate applies one update to the model's topology, status and log,
+// and says whether the topology may have changed.
+func (m *Model) applyUpdate(u model.Update) bool {
+	now := m.cfg.Now()
+	switch {
+	case u.Snapshot != nil:
+		m.topo = *u.Snapshot
+		if m.stale != nil {
+			m.log.Add(now, "reconnected: resynced the whole topology", false)
+		}
+		m.synced, m.stale = true, nil
+		m.lastEvent, m.lastWhat = now, "synced"
+
+	case u.Event != nil:
+		ev := *u.Event
+		// Describe before applying, while a destroyed container still
+		// has its name.
+		line := ev.Describe(m.topo)
+		// A network event names its container only by ID: topo's own
+		// (the flow agent joining network none) is known by its labels.
+		own := ev.Attributes[model.LabelProbe] != "" ||
+			m.topo.Containers[ev.Attributes["container"]].Labels[model.LabelProbe] != ""
+		m.topo.Apply(ev)
+		m.lastEvent, m.lastWhat = now, "last event"
+		// topo's own probe containers come and go with every probe; the
+		// log is for what the audience changed.
+		if !own {
+			m.log.Add(ev.Time, line, isBadEvent(ev))
+		}
+	case u.Refresh != nil:
+		m.topo.Refresh(*u.Refresh)
+	case u.Lost != nil:
+		if m.stale == nil {
+			m.log.Add(now, "lost the engine: "+u.Lost.Error(), true)
+		}
+		m.stale, m.retryAt = u.Lost, u.Retry
+		return false
+	}
+	return true
+}
+
+func isBadEvent(ev model.Event) bool {
+	switch ev.BaseAction() {
+	case "kill", "oom":
+		return true
+	case "die":
+		return ev.Attributes["exitCode"] != "0"
+	case "health_status":
+		return strings.Contains(ev.Action, string(model.HealthUnhealthy))
+	}
+	return false
+}
+
+// flowsUpdate hands the sampler's messages to the flows pane, and logs
+// each newly flagged flow once and a sample that failed.
+func (m *Model) flowsUpdate(msg tea.Msg) tea.Cmd {
+	wasOn := m.flows.On()
+	cmd, flagged, changed := m.flows.Update(msg, m.cfg.Flows, m.topo)
+	if got, ok := msg.(FlowsMsg); ok && wasOn && !m.flows.On() && got.Err != nil {
+		m.log.Add(m.cfg.Now(), "flows off: "+got.Err.Error()+" (f tries again)", true)
+		m.setFlash("flows off: "+got.Err.Error(), true)
+		m.resize()
+		m.updateKeys()
+		m.bodyDirty = true
+	}
+	for _, f := range flagged {
+		m.log.Add(m.cfg.Now(), flagLine(f), true)
+		m.bodyDirty = true
+	}
+	if changed {
+		// Under the lanes the pane is as high as its paths need.
+		m.resize()
+		m.lanes.Invalidate()
+		m.details.Refresh()
+		m.bodyDirty = true
+	}
+	return cmd
 }

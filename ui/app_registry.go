@@ -152,12 +152,10 @@ func (m *Model) registryConnected(msg RegistryConnectedMsg) tea.Cmd {
 // its two Consuls at once, and the looks their starts asked for may both
 // come before either answers.
 func (m *Model) retryUnwatched() tea.Cmd {
-	if !m.unwatchedRegistry() || m.regRetries >= regRetryLimit {
+	if !m.unwatchedRegistry() {
 		return nil
 	}
-	delay := min(regRetryFirst<<m.regRetries, regRetryMax)
-	m.regRetries++
-	return tea.Tick(delay, func(time.Time) tea.Msg { return registryRetryMsg{} })
+	return m.lookAgainLater()
 }
 
 // unwatchedRegistry says a running container looks like a registry and is
@@ -181,7 +179,16 @@ func (m *Model) unwatchedRegistry() bool {
 // retryLater looks again, on a timer, for a registry container that did
 // not answer yet.
 func (m *Model) retryLater(err error) tea.Cmd {
-	if !errors.Is(err, model.ErrRegistryNotAnswering) || m.regRetries >= regRetryLimit {
+	if !errors.Is(err, model.ErrRegistryNotAnswering) {
+		return nil
+	}
+	return m.lookAgainLater()
+}
+
+// lookAgainLater asks for another look after the next delay of the
+// backoff, nil once the looks again are spent.
+func (m *Model) lookAgainLater() tea.Cmd {
+	if m.regRetries >= regRetryLimit {
 		return nil
 	}
 	delay := min(regRetryFirst<<m.regRetries, regRetryMax)

@@ -2,17 +2,17 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/topo-dev/topo/demo/registrator"
+	"github.com/topo-dev/topo/model"
+	"github.com/topo-dev/topo/registry"
 )
 
 // The host reaches the demo's consul at its container address: only the
@@ -108,88 +108,46 @@ type RegistryInstance struct {
 	Container string `json:"container,omitempty"`
 }
 
-type healthEntry struct {
-	Service struct {
-		ID      string
-		Address string
-		Port    int
-		Meta    map[string]string
+// target is at as the registry adapter's Target. The demo's consul is
+// found, not named by the user: Named stays false, so no credentials from
+// the environment are sent to it.
+func (d *Deployer) target(at registryAt) registry.Target {
+	t := registry.Target{Name: at.name, Addr: at.addr}
+	if at.via != "" {
+		t.Through, t.Tunnel = at.via, d.opts.Tunnel
 	}
-	Checks []struct{ Status string }
+	return t
 }
 
-func (d *Deployer) getJSON(ctx context.Context, at registryAt, path string, into any) error {
+// registryHealth lists a service's instances with their health, sorted by
+// ID, in one read bounded by httpTimeout.
+func (d *Deployer) registryHealth(ctx context.Context, at registryAt, service string) ([]RegistryInstance, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.httpTimeout)
 	defer cancel()
-	u := "http://" + at.addr + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	list, err := registry.ReadService(ctx, d.target(at), service)
 	if err != nil {
-		return err
-	}
-	client := http.DefaultClient
-	if at.via != "" {
-		client = &http.Client{Transport: d.tunnelTransport(at.via, consulHTTP)}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("GET %s: %s: %s", at.String()+path, resp.Status, firstLine(string(b)))
-	}
-	return json.NewDecoder(resp.Body).Decode(into)
-}
-
-// registryServices lists the services registered in the demo's consul,
-// without consul's own.
-func (d *Deployer) registryServices(ctx context.Context, at registryAt) ([]string, error) {
-	var m map[string][]string
-	if err := d.getJSON(ctx, at, "/v1/catalog/services", &m); err != nil {
 		return nil, err
 	}
-	var out []string
-	for s := range m {
-		if s != "consul" {
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return registryInstances(list), nil
 }
 
-// registryHealth lists a service's instances with their health.
-func (d *Deployer) registryHealth(ctx context.Context, at registryAt, service string) ([]RegistryInstance, error) {
-	var entries []healthEntry
-	if err := d.getJSON(ctx, at, "/v1/health/service/"+url.PathEscape(service), &entries); err != nil {
-		return nil, err
-	}
-	out := make([]RegistryInstance, 0, len(entries))
-	for _, e := range entries {
-		st := "passing"
-		for _, c := range e.Checks {
-			if rank(c.Status) > rank(st) {
-				st = c.Status
-			}
+// registryInstances converts instances for the status. Maintenance counts
+// as critical, as Consul reports it: RegistryInstance.Status promises
+// passing, warning or critical.
+func registryInstances(list []model.Instance) []RegistryInstance {
+	out := make([]RegistryInstance, 0, len(list))
+	for _, in := range list {
+		st := in.Health()
+		if st == model.CheckMaintenance {
+			st = model.CheckCritical
 		}
 		out = append(out, RegistryInstance{
-			ID: e.Service.ID, Address: e.Service.Address, Port: e.Service.Port, Status: st,
-			Container: e.Service.Meta[registrator.MetaContainerName],
+			ID: in.ID, Address: in.Address, Port: in.Port, Status: string(st),
+			Container: in.Meta[registrator.MetaContainerName],
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
-func rank(status string) int {
-	switch status {
-	case "passing":
-		return 0
-	case "warning":
-		return 1
-	}
-	return 2
+	return out
 }
 
 // checkLB sends one search through the load balancer and returns the
@@ -303,7 +261,7 @@ func (d *Deployer) appsPassing(ctx context.Context, addr *registryAt) (bool, str
 	}
 	passing := 0
 	for _, in := range list {
-		if in.Status == "passing" && running[in.Container] {
+		if in.Status == string(model.CheckPassing) && running[in.Container] {
 			passing++
 		}
 	}

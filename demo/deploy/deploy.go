@@ -184,7 +184,8 @@ type Deployer struct {
 	selfImage string
 	// op serialises operations.
 	op sync.Mutex
-	// httpTimeout bounds one probe of consul or the load balancer.
+	// httpTimeout bounds one read of consul or one check of the load
+	// balancer.
 	httpTimeout time.Duration
 	// tunnels are the HTTP transports through the engine, by container
 	// and port (tunnelTransport).

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/topo-dev/topo/internal/dockertest"
+	"github.com/topo-dev/topo/registry"
 )
 
 func TestValidateRegistries(t *testing.T) {
@@ -91,7 +92,12 @@ func TestUpWithTwoRegistries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if svcs, err := d.registryServices(ctx, apps); err != nil || strings.Join(svcs, ",") != ServiceApp {
+	reg, err := registry.ReadOnce(ctx, d.target(apps))
+	var svcs []string
+	for _, s := range reg.Services {
+		svcs = append(svcs, s.Name)
+	}
+	if err != nil || strings.Join(svcs, ",") != ServiceApp {
 		t.Errorf("consul holds %v (%v), want only app", svcs, err)
 	}
 	for _, svc := range []string{ServiceLB, ServiceMongo} {

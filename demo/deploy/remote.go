@@ -104,10 +104,10 @@ func (d *Deployer) lbClient(ctx context.Context) (*http.Client, error) {
 }
 
 // tunnelTransport is the HTTP transport to port inside container id
-// through the engine, kept while the deployer lives: the requests of one
-// status or wait then share one connection, where a connection each cost
-// an exec, and over ssh a new ssh connection, every time. An idle
-// connection is closed after a few seconds, so no exec lingers.
+// through the engine, kept while the deployer lives: the checks of a
+// wait then share one connection, where a connection each cost an exec,
+// and over ssh a new ssh connection, every time. An idle connection is
+// closed after a few seconds, so no exec lingers.
 func (d *Deployer) tunnelTransport(id string, port int) *http.Transport {
 	d.tunnelMu.Lock()
 	defer d.tunnelMu.Unlock()

@@ -8,6 +8,8 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
+
+	"github.com/topo-dev/topo/registry"
 )
 
 // Status is the project as the engine and its registry see it now.
@@ -177,31 +179,29 @@ func (d *Deployer) registryStatus(ctx context.Context, rs *RegistryStatus) {
 	d.registryStatusAt(ctx, at, rs)
 }
 
-// registryStatusAt asks the consul at at for the services' health.
+// registryStatusAt asks the consul at at for the services' health, in one
+// read of the catalog and each service's health.
 func (d *Deployer) registryStatusAt(ctx context.Context, at registryAt, rs *RegistryStatus) {
 	rs.Address = at.String()
-	names, err := d.registryServices(ctx, at)
+	ctx, cancel := context.WithTimeout(ctx, statusReadTimeout*d.httpTimeout)
+	defer cancel()
+	reg, err := registry.ReadOnce(ctx, d.target(at))
 	if err != nil {
 		rs.Error = "ask consul: " + err.Error()
 		return
 	}
-	for _, name := range names {
-		list, err := d.registryHealth(ctx, at, name)
-		if err != nil {
-			rs.Error = "ask consul: " + err.Error()
-			return
-		}
-		svc := RegistryService{Name: name, Instances: list}
-		for _, in := range list {
-			switch in.Status {
-			case "passing":
-				svc.Passing++
-			case "warning":
-				svc.Warning++
-			default:
-				svc.Critical++
-			}
-		}
-		rs.Services = append(rs.Services, svc)
+	for _, s := range reg.Services {
+		n := s.Counts()
+		// Maintenance is critical here, as in registryInstances.
+		rs.Services = append(rs.Services, RegistryService{
+			Name: s.Name, Instances: registryInstances(s.Instances),
+			Passing: n.Passing, Warning: n.Warning, Critical: n.Critical + n.Maintenance,
+		})
 	}
 }
+
+// statusReadTimeout bounds the status's read of the registry, in
+// httpTimeouts: one call for the catalog and one per service (the demo
+// registers a few), each through the engine when consul is published
+// nowhere.
+const statusReadTimeout = 5
