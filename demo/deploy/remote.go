@@ -53,22 +53,33 @@ func (d *Deployer) lbURL(bind string, port int) string {
 // published on bind:port of a remote engine; empty for a local engine,
 // or when the URL alone does.
 func (d *Deployer) Reach(bind string, port int) string {
+	forward := d.Forward(bind, port)
+	if forward == "" {
+		return ""
+	}
 	remote := d.remoteHost()
+	return fmt.Sprintf("the load balancer listens on the loopback of %s only (--lb-bind %s): forward it with `%s` and browse http://127.0.0.1:%d, or deploy with --lb-bind 0.0.0.0 to publish it on every interface of %s",
+		remote, bind, forward, port, remote)
+}
+
+// Forward is the ssh command that brings a load balancer published on
+// the remote engine's loopback bind:port to the same port here; empty
+// when the load balancer is not on a remote's loopback.
+func (d *Deployer) Forward(bind string, port int) string {
 	ip := net.ParseIP(bind)
-	if remote == "" || ip == nil || !ip.IsLoopback() {
+	if d.remoteHost() == "" || ip == nil || !ip.IsLoopback() {
 		return ""
 	}
 	u, _ := url.Parse(d.opts.EngineHost)
-	login := u.Host
+	login := u.Hostname()
 	if u.User != nil {
-		login = u.User.Username() + "@" + u.Hostname()
+		login = u.User.Username() + "@" + login
 	}
 	sshPort := ""
 	if p := u.Port(); p != "" {
 		sshPort = " -p " + p
 	}
-	return fmt.Sprintf("the load balancer listens on the loopback of %s only (--lb-bind %s): forward it with `ssh -N -L %d:%s:%d%s %s` and browse http://127.0.0.1:%d, or deploy with --lb-bind 0.0.0.0 to publish it on every interface of %s",
-		remote, bind, port, bind, port, sshPort, login, port, remote)
+	return fmt.Sprintf("ssh -N -L %d:%s:%d%s %s", port, bind, port, sshPort, login)
 }
 
 // lbContainer is the ID of the project's load balancer container, through
