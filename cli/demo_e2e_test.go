@@ -16,7 +16,6 @@ import (
 
 	"github.com/topo-dev/topo/demo/deploy"
 	"github.com/topo-dev/topo/internal/dockertest"
-	"github.com/topo-dev/topo/internal/testenv"
 	"github.com/topo-dev/topo/internal/tmuxtest"
 )
 
@@ -25,25 +24,9 @@ import (
 // instance, x y kills it, T y tears everything down; the screen and the
 // engine are checked at each step.
 func TestEndToEndDemoKeys(t *testing.T) {
-	for _, k := range []string{deploy.EnvImageConsul, deploy.EnvImageMongo, deploy.EnvImageNginx} {
-		if os.Getenv(k) == "" {
-			testenv.Missing(t, "%s is not set: run `eval \"$(scripts/test-images.sh)\"` first (make test does)", k)
-		}
-	}
-	env := dockertest.New(t)
+	requireDemoImages(t)
+	env, d, port := demoProject(t)
 	bin := tmuxtest.BuildTopo(t)
-	port := freeTCPPort(t)
-	d, err := deploy.New(env.Client, deploy.Options{Project: env.Prefix, LBPort: port})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := d.Down(ctx, true, nil); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
 
 	term := tmuxtest.Start(t, 160, 50, []string{

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
@@ -90,15 +89,7 @@ func runReplay(ctx context.Context, opts *globalOptions, path string, speed floa
 		Context:    ctx,
 	})
 	defer app.Close()
-	tty, closeTTY, err := openTerminalInput()
-	if err != nil {
-		return err
-	}
-	defer closeTTY()
-	var p *tea.Program
-	input := &hangupInput{File: tty, gone: func() { p.Quit() }}
-	p = tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS), tea.WithInput(input))
-	_, runErr := p.Run()
+	runErr := runInTerminal(ctx, app)
 	if rec.Stopped != nil {
 		// Said again in the shell, where it stays.
 		fmt.Fprintln(os.Stderr, "topo:", inert.Text(path)+":", inert.Text(rec.Stopped.Error()))

@@ -111,25 +111,9 @@ func TestEndToEndRecordThenReplay(t *testing.T) {
 // same containers in the same states, the same demo outcome, the traffic
 // pane and the registry where they were.
 func TestEndToEndDemoRecordThenReplay(t *testing.T) {
-	for _, k := range []string{deploy.EnvImageConsul, deploy.EnvImageMongo, deploy.EnvImageNginx} {
-		if os.Getenv(k) == "" {
-			testenv.Missing(t, "%s is not set: run `eval \"$(scripts/test-images.sh)\"` first (make test does)", k)
-		}
-	}
-	env := dockertest.New(t)
+	requireDemoImages(t)
+	env, d, port := demoProject(t)
 	bin := tmuxtest.BuildTopo(t)
-	port := freeTCPPort(t)
-	d, err := deploy.New(env.Client, deploy.Options{Project: env.Prefix, LBPort: port})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := d.Down(ctx, true, nil); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
 	path := filepath.Join(t.TempDir(), "demo.jsonl")
 	live := tmuxtest.Start(t, 200, 50, []string{

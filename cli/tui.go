@@ -49,33 +49,9 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	// address this machine can dial; Close removes them on the way out.
 	tunnel := docker.NewTunnel(engine.sdk, opts.selfBinary, nil)
 	defer tunnel.Close()
-	cfg := ui.Config{
-		Engine:     engine,
-		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
-		Updates:    updates,
-		Registry:   registryConnector{flagAddrs: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
-		Prober:     docker.NewProber(engine.Engine, docker.ProberOptions{Binary: opts.selfBinary}),
-		Context:    ctx,
-		Logs:       logSource{engine.Engine},
-		Volumes:    engine.Engine,
-		Screens:    svgScreens{dir: opts.svgDir},
-		// Nothing runs until f: then one agent container, removed by
-		// f again or on exit (ui.Model.Close).
-		Flows: docker.NewFlows(engine.sdk, opts.selfBinary, nil),
-	}
-	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
+	cfg, err := tuiConfig(ctx, opts, engine, info, updates, tunnel)
 	if err != nil {
 		return err
-	}
-	cfg.Demo, cfg.Traffic = demo, trafficSource
-	switch {
-	case info.SwarmManager:
-		sw := docker.NewSwarm(engine.Engine)
-		clusterUpdates := make(chan model.Cluster, 16)
-		go sw.Watch(ctx, clusterUpdates)
-		cfg.Swarm, cfg.Cluster = sw, clusterUpdates
-	case info.SwarmState == "active":
-		cfg.SwarmNote = model.ErrSwarmWorker.Error()
 	}
 	if opts.record != "" {
 		// A tee of every feed, after the probe so the header can say
@@ -87,39 +63,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		defer rec.closeAndReport()
 		rec.wrap(ctx, &cfg)
 	}
-	app := ui.New(cfg)
-	defer app.Close()
-	// The frame rate is only a ceiling: the renderer carried in
-	// third_party/bubbletea (issue 18) draws the first frame and the first
-	// change after a quiet stretch at once, folds a burst into one frame
-	// per interval, and sleeps while the view does not change, so a high
-	// ceiling costs nothing idle (v1.3.10's ticker cost 1.15 % of a core
-	// idle at 60, hence the 11 used before it). 60 keeps a burst of events
-	// at most 17 ms behind the screen without redrawing 200x50 cells more
-	// often than a terminal shows them.
-	var root tea.Model = app
-	var rec *faultsRecorder
-	if path := os.Getenv(recordEnv); path != "" {
-		rec = newFaultsRecorder(app, path)
-		root = rec
-		go rec.watchSignal(ctx)
-	}
-	tty, closeTTY, err := openTerminalInput()
-	if err != nil {
-		return err
-	}
-	defer closeTTY()
-	var p *tea.Program
-	// The terminal gone, topo quits as if q were pressed.
-	input := &hangupInput{File: tty, gone: func() { p.Quit() }}
-	p = tea.NewProgram(root, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS), tea.WithInput(input))
-	_, runErr := p.Run()
-	if rec != nil {
-		if err := rec.write("exit"); err != nil {
-			fmt.Fprintln(os.Stderr, "topo:", err)
-		}
-	}
-	return programExit(runErr)
+	return runProgram(ctx, cfg)
 }
 
 // programExit turns what Bubble Tea's Run returned into topo's exit:
@@ -189,4 +133,83 @@ func remoteHost(engineAddr string) string {
 		return ""
 	}
 	return u.Hostname()
+}
+
+// tuiConfig wires the adapters into the interface: the engine and its
+// feed, the registries, the prober, logs, volumes, flows, the demo and,
+// on a swarm manager, the cluster's feed.
+func tuiConfig(ctx context.Context, opts *globalOptions, engine engineConn, info docker.Info, updates chan model.Update, tunnel *docker.Tunnel) (ui.Config, error) {
+	cfg := ui.Config{
+		Engine:     engine,
+		EngineInfo: ui.EngineInfo{Host: info.Host, Source: info.Source, Version: info.Version},
+		Updates:    updates,
+		Registry:   registryConnector{flagAddrs: opts.consul, engineHost: remoteHost(engine.Host), tunnel: tunnel, ctx: ctx},
+		Prober:     docker.NewProber(engine.Engine, docker.ProberOptions{Binary: opts.selfBinary}),
+		Context:    ctx,
+		Logs:       logSource{engine.Engine},
+		Volumes:    engine.Engine,
+		Screens:    svgScreens{dir: opts.svgDir},
+		// Nothing runs until f: then one agent container, removed by
+		// f again or on exit (ui.Model.Close).
+		Flows: docker.NewFlows(engine.sdk, opts.selfBinary, nil),
+	}
+	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Demo, cfg.Traffic = demo, trafficSource
+	switch {
+	case info.SwarmManager:
+		sw := docker.NewSwarm(engine.Engine)
+		clusterUpdates := make(chan model.Cluster, 16)
+		go sw.Watch(ctx, clusterUpdates)
+		cfg.Swarm, cfg.Cluster = sw, clusterUpdates
+	case info.SwarmState == "active":
+		cfg.SwarmNote = model.ErrSwarmWorker.Error()
+	}
+	return cfg, nil
+}
+
+// runProgram runs the interface in the terminal until it quits.
+func runProgram(ctx context.Context, cfg ui.Config) error {
+	app := ui.New(cfg)
+	defer app.Close()
+	// The frame rate is only a ceiling: the renderer carried in
+	// third_party/bubbletea (issue 18) draws the first frame and the first
+	// change after a quiet stretch at once, folds a burst into one frame
+	// per interval, and sleeps while the view does not change, so a high
+	// ceiling costs nothing idle (v1.3.10's ticker cost 1.15 % of a core
+	// idle at 60, hence the 11 used before it). 60 keeps a burst of events
+	// at most 17 ms behind the screen without redrawing 200x50 cells more
+	// often than a terminal shows them.
+	var root tea.Model = app
+	var rec *faultsRecorder
+	if path := os.Getenv(recordEnv); path != "" {
+		rec = newFaultsRecorder(app, path)
+		root = rec
+		go rec.watchSignal(ctx)
+	}
+	runErr := runInTerminal(ctx, root)
+	if rec != nil {
+		if err := rec.write("exit"); err != nil {
+			fmt.Fprintln(os.Stderr, "topo:", err)
+		}
+	}
+	return programExit(runErr)
+}
+
+// runInTerminal runs root in the terminal, in the alternate screen, until
+// it quits; what Bubble Tea's Run returned is for programExit. The
+// terminal gone, topo quits as if q were pressed.
+func runInTerminal(ctx context.Context, root tea.Model) error {
+	tty, closeTTY, err := openTerminalInput()
+	if err != nil {
+		return err
+	}
+	defer closeTTY()
+	var p *tea.Program
+	input := &hangupInput{File: tty, gone: func() { p.Quit() }}
+	p = tea.NewProgram(root, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(renderFPS), tea.WithInput(input))
+	_, err = p.Run()
+	return err
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/topo-dev/topo/demo/deploy"
 	"github.com/topo-dev/topo/internal/dockertest"
-	"github.com/topo-dev/topo/internal/testenv"
 	"github.com/topo-dev/topo/internal/tmuxtest"
 )
 
@@ -26,31 +24,15 @@ import (
 // step are kept in testdata/TestStageScript, compared loosely: names,
 // counts and marks, not addresses (regenerate with -update).
 func TestStageScript(t *testing.T) {
-	for _, k := range []string{deploy.EnvImageConsul, deploy.EnvImageMongo, deploy.EnvImageNginx} {
-		if os.Getenv(k) == "" {
-			testenv.Missing(t, "%s is not set: run `eval \"$(scripts/test-images.sh)\"` first (make test does)", k)
-		}
-	}
+	requireDemoImages(t)
 	for _, size := range []struct{ w, h int }{{80, 24}, {120, 35}} {
 		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) { stageScript(t, size.w, size.h) })
 	}
 }
 
 func stageScript(t *testing.T, w, h int) {
-	env := dockertest.New(t)
+	env, _, port := demoProject(t)
 	bin := tmuxtest.BuildTopo(t)
-	port := freeTCPPort(t)
-	d, err := deploy.New(env.Client, deploy.Options{Project: env.Prefix, LBPort: port})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := d.Down(ctx, true, nil); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
 	// The bystanders: someone's compose project, and a plain container on
 	// two networks of its own.
 	shop := env.CreateNetwork(t, "shop", nil)

@@ -100,82 +100,21 @@ func (s *Swarm) session(ctx context.Context, last *model.Cluster, send func(mode
 	}
 	*last = cl
 	*backoff = minBackoff
-
-	var (
-		dirty     parts
-		pending   []model.SwarmEvent
-		coalesce  <-chan time.Time
-		reconcile <-chan time.Time
-		interval  = s.ReconcileEvery
-		// lastChange is when a refresh last found something new: a
-		// convergence that still moves is followed closely.
-		lastChange = time.Now()
-		// followUntil keeps re-listing for a while after a task's
-		// container started or died here (see taskFollowFor).
-		followUntil time.Time
-	)
-	arm := func() {
-		reconcile = nil
-		if !cl.Converging() {
-			interval = s.ReconcileEvery
-			if time.Now().Before(followUntil) {
-				reconcile = time.After(interval)
-			}
-			return
-		}
-		if time.Since(lastChange) < s.ReconcilePatience {
-			interval = s.ReconcileEvery
-		} else {
-			interval = min(interval*2, s.ReconcileMax)
-		}
-		reconcile = time.After(interval)
-	}
-	// refresh re-reads which, sends the result when it differs (or when
-	// there are events to report) and re-arms the reconcile timer.
-	refresh := func(which parts) error {
-		next, err := s.readInto(ctx, cl, which)
-		if err != nil {
-			return err
-		}
-		changed := !sameCluster(cl, next)
-		next.Events, pending = pending, nil
-		if changed || len(next.Events) > 0 {
-			if !send(next) {
-				return ctx.Err()
-			}
-		}
-		if changed {
-			lastChange = time.Now()
-		}
-		cl = next
-		*last = cl
-		arm()
-		return nil
-	}
-	arm()
+	fw := &swarmFollow{s: s, ctx: ctx, cl: cl, last: last, send: send, interval: s.ReconcileEvery, lastChange: time.Now()}
+	fw.arm()
 	for {
 		select {
 		case m := <-msgs:
-			which, ev := classifySwarmEvent(m)
-			if ev != nil {
-				pending = append(pending, *ev)
-			}
-			if m.Type == events.ContainerEventType && which != 0 {
-				followUntil = time.Now().Add(taskFollowFor)
-			}
-			dirty |= which
-			if dirty != 0 && coalesce == nil {
-				coalesce = time.After(coalesceWindow)
-			}
-		case <-coalesce:
-			coalesce = nil
-			which := dirty
-			dirty = 0
-			if err := refresh(which); err != nil {
+			fw.note(m)
+		case <-fw.coalesce:
+			fw.coalesce = nil
+			which := fw.dirty
+			fw.dirty = 0
+			if err := fw.refresh(which); err != nil {
 				return err
 			}
-		case <-reconcile:
-			if err := refresh(partTasks); err != nil {
+		case <-fw.reconcile:
+			if err := fw.refresh(partTasks); err != nil {
 				return err
 			}
 		case err := <-errs:
@@ -187,6 +126,87 @@ func (s *Swarm) session(ctx context.Context, last *model.Cluster, send func(mode
 			return ctx.Err()
 		}
 	}
+}
+
+// swarmFollow is what a session keeps between events: the cluster as last
+// sent, what events made stale, and when to look again.
+type swarmFollow struct {
+	s    *Swarm
+	ctx  context.Context
+	cl   model.Cluster
+	last *model.Cluster
+	send func(model.Cluster) bool
+
+	dirty     parts
+	pending   []model.SwarmEvent
+	coalesce  <-chan time.Time
+	reconcile <-chan time.Time
+	interval  time.Duration
+	// lastChange is when a refresh last found something new: a
+	// convergence that still moves is followed closely.
+	lastChange time.Time
+	// followUntil keeps re-listing for a while after a task's container
+	// started or died here (see taskFollowFor).
+	followUntil time.Time
+}
+
+// note takes an event: what it makes stale is read again once the
+// coalescing window closes.
+func (f *swarmFollow) note(m events.Message) {
+	which, ev := classifySwarmEvent(m)
+	if ev != nil {
+		f.pending = append(f.pending, *ev)
+	}
+	if m.Type == events.ContainerEventType && which != 0 {
+		f.followUntil = time.Now().Add(taskFollowFor)
+	}
+	f.dirty |= which
+	if f.dirty != 0 && f.coalesce == nil {
+		f.coalesce = time.After(coalesceWindow)
+	}
+}
+
+// arm sets the reconcile timer: closely while the cluster converges and
+// still moves, backing off while it converges without moving, and not at
+// all when it is settled (unless a task's container just changed here).
+func (f *swarmFollow) arm() {
+	f.reconcile = nil
+	if !f.cl.Converging() {
+		f.interval = f.s.ReconcileEvery
+		if time.Now().Before(f.followUntil) {
+			f.reconcile = time.After(f.interval)
+		}
+		return
+	}
+	if time.Since(f.lastChange) < f.s.ReconcilePatience {
+		f.interval = f.s.ReconcileEvery
+	} else {
+		f.interval = min(f.interval*2, f.s.ReconcileMax)
+	}
+	f.reconcile = time.After(f.interval)
+}
+
+// refresh re-reads which, sends the result when it differs (or when there
+// are events to report) and re-arms the reconcile timer.
+func (f *swarmFollow) refresh(which parts) error {
+	next, err := f.s.readInto(f.ctx, f.cl, which)
+	if err != nil {
+		return err
+	}
+	changed := !sameCluster(f.cl, next)
+	next.Events, f.pending = f.pending, nil
+	if changed || len(next.Events) > 0 {
+		if !f.send(next) {
+			return f.ctx.Err()
+		}
+	}
+	if changed {
+		f.lastChange = time.Now()
+	}
+	f.cl = next
+	*f.last = f.cl
+	f.arm()
+	return nil
 }
 
 // classifySwarmEvent says which lists an event makes stale, and turns a

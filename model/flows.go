@@ -118,59 +118,7 @@ type connView struct {
 // them per client, server and port. prev is the previous sample's Seen
 // (nil for the first sample: every connection then counts as new).
 func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
-	byIP := map[netip.Addr]addrOwner{}
-	published := map[int]string{} // public port -> container ID
-	// The host's side of a published port, as a container dials it: an
-	// address of a network's subnet that no container holds (the bridge's
-	// gateway), loopback (a host-network client), or the port's own host
-	// IP. The host's other addresses are not known here: a client dialling
-	// the host's public address sees the port's container as outside.
-	var subnets []netip.Prefix
-	for _, n := range t.Networks {
-		for _, sn := range n.Subnets {
-			if p, err := netip.ParsePrefix(sn); err == nil {
-				subnets = append(subnets, p)
-			}
-		}
-	}
-	hostSide := func(a netip.Addr) bool {
-		if a.IsLoopback() || a.IsUnspecified() {
-			return true
-		}
-		for _, p := range subnets {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
-	hostIPs := map[netip.Addr]bool{}
-	for _, c := range t.Containers {
-		if isProbe(c) || !c.Running() {
-			continue
-		}
-		for _, e := range c.Endpoints {
-			for _, s := range []string{e.IPv4, e.IPv6} {
-				if a, err := netip.ParseAddr(s); err == nil {
-					byIP[a.Unmap()] = addrOwner{c.ID, e.NetworkName}
-				}
-			}
-		}
-		for _, p := range c.Ports {
-			if p.Public != 0 && p.Protocol == "tcp" {
-				published[int(p.Public)] = c.ID
-				if a, err := netip.ParseAddr(p.HostIP); err == nil {
-					hostIPs[a.Unmap()] = true
-				}
-			}
-		}
-	}
-	end := func(id, network string) FlowEnd {
-		if c, ok := t.Containers[id]; ok {
-			return FlowEnd{ID: id, Name: c.DisplayName(), Network: network}
-		}
-		return FlowEnd{ID: id, Name: id, Network: network}
-	}
+	ix := t.flowIndex()
 	conns := map[string]*connView{}
 	var order []string
 	var listeners []Listener
@@ -178,72 +126,173 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 		if len(tab.Containers) == 0 {
 			continue
 		}
-		owner := tab.Containers[0]
-		listening := map[string]bool{}
-		for _, l := range tab.Listen {
-			ap, err := netip.ParseAddrPort(l)
-			if err != nil {
-				continue
-			}
-			listening[l] = true
-			if ap.Addr().IsUnspecified() {
-				listening[anyAddr(int(ap.Port()))] = true
-			}
-			if ap.Addr().IsLoopback() {
-				continue // nobody else can use it: neither unused nor exposed
-			}
-			listeners = append(listeners, Listener{ID: owner, Name: end(owner, "").Name, Addr: l, Port: int(ap.Port())})
+		listening, ls := ix.listeners(tab)
+		listeners = append(listeners, ls...)
+		order = ix.attribute(tab, listening, conns, order)
+	}
+	s := group(conns, order, prev)
+	t.holdAgainstIsolation(s.Flows)
+	s.Listeners = t.judgeListeners(listeners, s.Flows)
+	sort.SliceStable(s.Flows, func(i, j int) bool { return flowLess(s.Flows[i], s.Flows[j]) })
+	sort.SliceStable(s.Listeners, func(i, j int) bool {
+		a, b := s.Listeners[i], s.Listeners[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
 		}
-		all := tab.Conns
-		if len(tab.Ended) > 0 {
-			all = append(append([]SocketConn(nil), tab.Conns...), tab.Ended...)
-		}
-		for i, sc := range all {
-			ended := i >= len(tab.Conns)
-			local, err1 := netip.ParseAddrPort(sc.Local)
-			remote, err2 := netip.ParseAddrPort(sc.Remote)
-			if err1 != nil || err2 != nil || local.Addr().IsLoopback() {
-				// Loopback stays inside one namespace: no flow
-				// between containers.
-				continue
+		return a.Addr < b.Addr
+	})
+	return s
+}
+
+// flowIndex says who holds an address: a container's endpoint, a
+// published port, or the host's side of one.
+type flowIndex struct {
+	t         Topology
+	byIP      map[netip.Addr]addrOwner
+	published map[int]string // public port -> container ID
+	hostIPs   map[netip.Addr]bool
+	subnets   []netip.Prefix
+}
+
+func (t Topology) flowIndex() *flowIndex {
+	ix := &flowIndex{t: t, byIP: map[netip.Addr]addrOwner{}, published: map[int]string{}, hostIPs: map[netip.Addr]bool{}}
+	for _, n := range t.Networks {
+		for _, sn := range n.Subnets {
+			if p, err := netip.ParsePrefix(sn); err == nil {
+				ix.subnets = append(ix.subnets, p)
 			}
-			here := end(owner, byIP[local.Addr().Unmap()].network)
-			if o, ok := byIP[local.Addr().Unmap()]; ok && o.id != owner && !contains(tab.Containers, o.id) {
-				// A stale address now someone else's: still ours.
-				here.Network = ""
-			}
-			isServer := listening[sc.Local] || listening[anyAddr(int(local.Port()))]
-			var there FlowEnd
-			if o, ok := byIP[remote.Addr().Unmap()]; ok {
-				there = end(o.id, o.network)
-			} else if id, ok := published[int(remote.Port())]; ok && !isServer && (hostSide(remote.Addr().Unmap()) || hostIPs[remote.Addr().Unmap()]) {
-				there = end(id, "")
-			} else {
-				there = FlowEnd{Name: remote.Addr().Unmap().String()}
-			}
-			// One key per connection from either end's table: the
-			// agent already spells a v4-mapped address as IPv4.
-			v := connView{client: here, server: there, port: int(remote.Port()), ended: ended}
-			key := local.String() + ">" + remote.String()
-			if isServer {
-				v = connView{client: there, server: here, port: int(local.Port()), ended: ended}
-				key = remote.String() + ">" + local.String()
-			}
-			if got, ok := conns[key]; ok {
-				if got.client.Outside() && !v.client.Outside() {
-					got.client = v.client
-				}
-				if got.server.Outside() && !v.server.Outside() {
-					got.server = v.server
-				}
-				got.ended = got.ended && v.ended
-				continue
-			}
-			conns[key] = &v
-			order = append(order, key)
 		}
 	}
+	for _, c := range t.Containers {
+		if isProbe(c) || !c.Running() {
+			continue
+		}
+		for _, e := range c.Endpoints {
+			for _, s := range []string{e.IPv4, e.IPv6} {
+				if a, err := netip.ParseAddr(s); err == nil {
+					ix.byIP[a.Unmap()] = addrOwner{c.ID, e.NetworkName}
+				}
+			}
+		}
+		for _, p := range c.Ports {
+			if p.Public != 0 && p.Protocol == "tcp" {
+				ix.published[int(p.Public)] = c.ID
+				if a, err := netip.ParseAddr(p.HostIP); err == nil {
+					ix.hostIPs[a.Unmap()] = true
+				}
+			}
+		}
+	}
+	return ix
+}
 
+// hostSide says whether a is the host's side of a published port, as a
+// container dials it: an address of a network's subnet that no container
+// holds (the bridge's gateway), loopback (a host-network client), or the
+// port's own host IP. The host's other addresses are not known here: a
+// client dialling the host's public address sees the port's container as
+// outside.
+func (ix *flowIndex) hostSide(a netip.Addr) bool {
+	if a.IsLoopback() || a.IsUnspecified() || ix.hostIPs[a] {
+		return true
+	}
+	for _, p := range ix.subnets {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ix *flowIndex) end(id, network string) FlowEnd {
+	if c, ok := ix.t.Containers[id]; ok {
+		return FlowEnd{ID: id, Name: c.DisplayName(), Network: network}
+	}
+	return FlowEnd{ID: id, Name: id, Network: network}
+}
+
+// listeners reads a table's listening sockets: the set to tell servers
+// by, and those others could use (loopback ones nobody else can).
+func (ix *flowIndex) listeners(tab SocketTable) (map[string]bool, []Listener) {
+	owner := tab.Containers[0]
+	listening := map[string]bool{}
+	var out []Listener
+	for _, l := range tab.Listen {
+		ap, err := netip.ParseAddrPort(l)
+		if err != nil {
+			continue
+		}
+		listening[l] = true
+		if ap.Addr().IsUnspecified() {
+			listening[anyAddr(int(ap.Port()))] = true
+		}
+		if ap.Addr().IsLoopback() {
+			continue // nobody else can use it: neither unused nor exposed
+		}
+		out = append(out, Listener{ID: owner, Name: ix.end(owner, "").Name, Addr: l, Port: int(ap.Port())})
+	}
+	return listening, out
+}
+
+// attribute names both ends of a table's connections and adds them to
+// conns, keyed so that the two tables of one connection meet; it returns
+// order with the new keys appended.
+func (ix *flowIndex) attribute(tab SocketTable, listening map[string]bool, conns map[string]*connView, order []string) []string {
+	owner := tab.Containers[0]
+	all := tab.Conns
+	if len(tab.Ended) > 0 {
+		all = append(append([]SocketConn(nil), tab.Conns...), tab.Ended...)
+	}
+	for i, sc := range all {
+		ended := i >= len(tab.Conns)
+		local, err1 := netip.ParseAddrPort(sc.Local)
+		remote, err2 := netip.ParseAddrPort(sc.Remote)
+		if err1 != nil || err2 != nil || local.Addr().IsLoopback() {
+			// Loopback stays inside one namespace: no flow between
+			// containers.
+			continue
+		}
+		here := ix.end(owner, ix.byIP[local.Addr().Unmap()].network)
+		if o, ok := ix.byIP[local.Addr().Unmap()]; ok && o.id != owner && !contains(tab.Containers, o.id) {
+			// A stale address now someone else's: still ours.
+			here.Network = ""
+		}
+		isServer := listening[sc.Local] || listening[anyAddr(int(local.Port()))]
+		var there FlowEnd
+		if o, ok := ix.byIP[remote.Addr().Unmap()]; ok {
+			there = ix.end(o.id, o.network)
+		} else if id, ok := ix.published[int(remote.Port())]; ok && !isServer && ix.hostSide(remote.Addr().Unmap()) {
+			there = ix.end(id, "")
+		} else {
+			there = FlowEnd{Name: remote.Addr().Unmap().String()}
+		}
+		// One key per connection from either end's table: the agent
+		// already spells a v4-mapped address as IPv4.
+		v := connView{client: here, server: there, port: int(remote.Port()), ended: ended}
+		key := local.String() + ">" + remote.String()
+		if isServer {
+			v = connView{client: there, server: here, port: int(local.Port()), ended: ended}
+			key = remote.String() + ">" + local.String()
+		}
+		if got, ok := conns[key]; ok {
+			if got.client.Outside() && !v.client.Outside() {
+				got.client = v.client
+			}
+			if got.server.Outside() && !v.server.Outside() {
+				got.server = v.server
+			}
+			got.ended = got.ended && v.ended
+			continue
+		}
+		conns[key] = &v
+		order = append(order, key)
+	}
+	return order
+}
+
+// group counts the connections per client, server and port, in the order
+// they were first seen.
+func group(conns map[string]*connView, order []string, prev map[string]bool) FlowSample {
 	s := FlowSample{Flows: []Flow{}, Listeners: []Listener{}, Seen: make(map[string]bool, len(conns))}
 	groups := map[string]int{}
 	for _, key := range order {
@@ -267,7 +316,14 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 			s.Flows[i].New++
 		}
 	}
-	t.holdAgainstIsolation(s.Flows)
+	return s
+}
+
+// judgeListeners says of each listener whether anyone used it and
+// whether it is reachable from outside (published, on the host's
+// network, or used by a client that is no container).
+func (t Topology) judgeListeners(listeners []Listener, flows []Flow) []Listener {
+	out := []Listener{}
 	for _, l := range listeners {
 		c := t.Containers[l.ID]
 		for _, p := range c.Ports {
@@ -278,7 +334,7 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 		if mode, _ := t.netMode(c); mode == NetModeHost {
 			l.Outside = true
 		}
-		for _, f := range s.Flows {
+		for _, f := range flows {
 			if f.Server.ID == l.ID && f.Port == l.Port {
 				l.Used = true
 				if f.Client.Outside() {
@@ -286,17 +342,9 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 				}
 			}
 		}
-		s.Listeners = append(s.Listeners, l)
+		out = append(out, l)
 	}
-	sort.SliceStable(s.Flows, func(i, j int) bool { return flowLess(s.Flows[i], s.Flows[j]) })
-	sort.SliceStable(s.Listeners, func(i, j int) bool {
-		a, b := s.Listeners[i], s.Listeners[j]
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.Addr < b.Addr
-	})
-	return s
+	return out
 }
 
 // anyAddr keys a wildcard listener on port in a table's listening set.

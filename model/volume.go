@@ -217,6 +217,17 @@ func (s StorageLayout) Cell(lane, col int) (StorageMember, bool) {
 
 // StorageLayout computes the storage grid.
 func (t Topology) StorageLayout(opts StorageOptions) StorageLayout {
+	out := StorageLayout{Lanes: orderStorageLanes(t.storageLanes(opts), opts), colOf: map[string]int{}}
+	for i, id := range storageColumns(out.Lanes) {
+		out.Columns = append(out.Columns, id)
+		out.colOf[id] = i
+	}
+	return out
+}
+
+// storageLanes gathers every volume, and with opts.Binds every bind
+// mount's host path, with the containers that mount it.
+func (t Topology) storageLanes(opts StorageOptions) map[string]*StorageLane {
 	lanes := map[string]*StorageLane{}
 	key := func(kind StorageKind, name string) string { return string(kind) + "\x00" + name }
 	for name, v := range t.Volumes {
@@ -249,7 +260,14 @@ func (t Topology) StorageLayout(opts StorageOptions) StorageLayout {
 			l.Members = append(l.Members, StorageMember{ContainerID: c.ID, Name: c.Name, Destination: m.Destination, ReadWrite: m.ReadWrite})
 		}
 	}
-	out := StorageLayout{colOf: map[string]int{}}
+	return lanes
+}
+
+// orderStorageLanes keeps the lanes the filter shows and orders them:
+// used before unused, volumes before bind mounts, named before
+// anonymous, then by name; members by name.
+func orderStorageLanes(lanes map[string]*StorageLane, opts StorageOptions) []StorageLane {
+	var out []StorageLane
 	for _, l := range lanes {
 		if l.Unused() && (l.Volume == nil || !l.Volume.Matches(opts.Filter)) {
 			continue
@@ -264,10 +282,10 @@ func (t Topology) StorageLayout(opts StorageOptions) StorageLayout {
 			}
 			return a.Destination < b.Destination
 		})
-		out.Lanes = append(out.Lanes, *l)
+		out = append(out, *l)
 	}
-	sort.Slice(out.Lanes, func(i, j int) bool {
-		a, b := out.Lanes[i], out.Lanes[j]
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
 		if a.Unused() != b.Unused() {
 			return !a.Unused()
 		}
@@ -279,16 +297,20 @@ func (t Topology) StorageLayout(opts StorageOptions) StorageLayout {
 		}
 		return a.Name < b.Name
 	})
-	// Columns as in Layout: by first lane, then last lane, then name, so a
-	// volume's users stand together and one using two volumes stands
-	// between their groups.
+	return out
+}
+
+// storageColumns orders the containers as Layout does: by first lane,
+// then last lane, then name, so a volume's users stand together and one
+// using two volumes stands between their groups.
+func storageColumns(lanes []StorageLane) []string {
 	type placed struct {
 		id, name    string
 		first, last int
 	}
 	seen := map[string]*placed{}
 	var cols []*placed
-	for i, l := range out.Lanes {
+	for i, l := range lanes {
 		for _, m := range l.Members {
 			p := seen[m.ContainerID]
 			if p == nil {
@@ -312,11 +334,11 @@ func (t Topology) StorageLayout(opts StorageOptions) StorageLayout {
 		}
 		return a.id < b.id
 	})
+	ids := make([]string, len(cols))
 	for i, p := range cols {
-		out.Columns = append(out.Columns, p.id)
-		out.colOf[p.id] = i
+		ids[i] = p.id
 	}
-	return out
+	return ids
 }
 
 // UnusedVolumes are the volumes no container of the topology mounts,

@@ -149,51 +149,14 @@ func (d *Details) render() string {
 	if c.NetworkMode != "" && c.NetworkMode != "default" && len(c.Endpoints) == 0 {
 		row("network", c.NetworkMode)
 	}
-	if len(c.Endpoints) > 0 {
-		b.WriteString(s.PaneTitle.Render("networks") + "\n")
-		var eps []model.Endpoint
-		for _, ep := range c.Endpoints {
-			eps = append(eps, ep)
-		}
-		sort.Slice(eps, func(i, j int) bool { return eps[i].NetworkName < eps[j].NetworkName })
-		for _, ep := range eps {
-			line := "  " + s.LaneTitle.Render(ep.NetworkName) + " " + ep.IP()
-			if aliases := meaningfulAliases(ep.Aliases, c); len(aliases) > 0 {
-				line += s.Muted.Render(" aka " + strings.Join(aliases, ", "))
-			}
-			b.WriteString(line + "\n")
-		}
-	}
+	d.writeNetworks(&b, c)
 	if d.flows != nil {
 		for _, l := range d.flows(c.ID) {
 			b.WriteString(l + "\n")
 		}
 	}
-	if len(c.Mounts) > 0 {
-		b.WriteString(s.PaneTitle.Render("mounts") + "\n")
-		for _, m := range c.Mounts {
-			src := m.Name
-			if src == "" {
-				src = m.Source
-			}
-			mode := "ro"
-			if m.ReadWrite {
-				mode = "rw"
-			}
-			fmt.Fprintf(&b, "  %s %s → %s %s\n", m.Type, src, m.Destination, s.Muted.Render(mode))
-		}
-	}
-	if len(c.Labels) > 0 {
-		b.WriteString(s.PaneTitle.Render("labels") + "\n")
-		keys := make([]string, 0, len(c.Labels))
-		for k := range c.Labels {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			b.WriteString("  " + s.Muted.Render(k+"=") + c.Labels[k] + "\n")
-		}
-	}
+	d.writeMounts(&b, c)
+	d.writeLabels(&b, c)
 	if d.err != nil {
 		b.WriteString(s.Error.Render(d.err.Error()) + "\n")
 	} else if d.detailed == nil && d.uninspected != "" {
@@ -253,4 +216,59 @@ func meaningfulAliases(aliases []string, c model.Container) []string {
 		}
 	}
 	return out
+}
+
+// writeNetworks lists the container's addresses per network, by name,
+// with the aliases that say more than its name.
+func (d *Details) writeNetworks(b *strings.Builder, c model.Container) {
+	if len(c.Endpoints) == 0 {
+		return
+	}
+	s := d.styles
+	b.WriteString(s.PaneTitle.Render("networks") + "\n")
+	var eps []model.Endpoint
+	for _, ep := range c.Endpoints {
+		eps = append(eps, ep)
+	}
+	sort.Slice(eps, func(i, j int) bool { return eps[i].NetworkName < eps[j].NetworkName })
+	for _, ep := range eps {
+		line := "  " + s.LaneTitle.Render(ep.NetworkName) + " " + ep.IP()
+		if aliases := meaningfulAliases(ep.Aliases, c); len(aliases) > 0 {
+			line += s.Muted.Render(" aka " + strings.Join(aliases, ", "))
+		}
+		b.WriteString(line + "\n")
+	}
+}
+
+// writeMounts lists what the container mounts, and where.
+func (d *Details) writeMounts(b *strings.Builder, c model.Container) {
+	if len(c.Mounts) == 0 {
+		return
+	}
+	s := d.styles
+	b.WriteString(s.PaneTitle.Render("mounts") + "\n")
+	for _, m := range c.Mounts {
+		src := m.Name
+		if src == "" {
+			src = m.Source
+		}
+		fmt.Fprintf(b, "  %s %s → %s %s\n", m.Type, src, m.Destination, s.Muted.Render(m.Mode()))
+	}
+}
+
+// writeLabels lists the labels, by key.
+func (d *Details) writeLabels(b *strings.Builder, c model.Container) {
+	if len(c.Labels) == 0 {
+		return
+	}
+	s := d.styles
+	b.WriteString(s.PaneTitle.Render("labels") + "\n")
+	keys := make([]string, 0, len(c.Labels))
+	for k := range c.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("  " + s.Muted.Render(k+"=") + c.Labels[k] + "\n")
+	}
 }

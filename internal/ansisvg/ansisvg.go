@@ -68,11 +68,55 @@ func Convert(text string, o Options) []byte {
 	if o.Palette.Foreground == "" {
 		o.Palette = DarkPalette
 	}
-	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	rows, widest := parseRuns(text, o.Palette)
+	cols := o.Columns
+	if cols == 0 {
+		cols = widest
+	}
+	g := grid{cw: o.FontSize * 0.6, lh: o.FontSize * 1.2}
+	width, height := float64(cols)*g.cw+2*g.cw, float64(len(rows))*g.lh+g.lh
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">
+<rect width="100%%" height="100%%" fill="%s"/>
+`, num(width), num(height), num(width), num(height), o.Palette.Background)
+	// Backgrounds first, so that text is drawn over them.
+	for y, runs := range rows {
+		for _, r := range runs {
+			if _, bg := colours(r.a, o.Palette); bg != "" {
+				fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>
+`, num(g.x(r.col)), num(g.top(y)), num(float64(r.width)*g.cw), num(g.lh), bg)
+			}
+		}
+	}
+	fmt.Fprintf(&b, `<g font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="%s" xml:space="preserve">
+`, num(o.FontSize))
+	for y, runs := range rows {
+		if len(runs) == 0 {
+			continue
+		}
+		// The baseline sits about 0.8 of the font size below a cell's top.
+		fmt.Fprintf(&b, `<text y="%s">`, num(g.top(y)+o.FontSize*0.95))
+		for _, r := range runs {
+			writeTspan(&b, r, g, o.Palette)
+		}
+		b.WriteString("</text>\n")
+	}
+	b.WriteString("</g>\n</svg>\n")
+	return b.Bytes()
+}
+
+// grid is the size of a cell: its width and the line height.
+type grid struct{ cw, lh float64 }
+
+func (g grid) x(col int) float64 { return g.cw + float64(col)*g.cw }
+func (g grid) top(y int) float64 { return g.lh/2 + float64(y)*g.lh }
+
+// parseRuns splits each line into runs of cells that share attributes,
+// and says how wide the widest line is.
+func parseRuns(text string, p Palette) (rows [][]*run, widest int) {
 	var cur attrs
-	var rows [][]*run
-	widest := 0
-	for _, ln := range lines {
+	for _, ln := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		var runs []*run
 		col := 0
 		var r *run
@@ -80,7 +124,7 @@ func Convert(text string, o Options) []byte {
 			if ln[i] == 0x1b {
 				n, params, final := parseCSI(ln[i:])
 				if final == 'm' {
-					cur = applySGR(cur, params, o.Palette)
+					cur = applySGR(cur, params, p)
 					r = nil
 				}
 				i += n
@@ -103,68 +147,38 @@ func Convert(text string, o Options) []byte {
 		widest = max(widest, col)
 		rows = append(rows, runs)
 	}
-	cols := o.Columns
-	if cols == 0 {
-		cols = widest
+	return rows, widest
+}
+
+// writeTspan writes one run of text with its colour and attributes;
+// blank runs are left to the background.
+func writeTspan(b *bytes.Buffer, r *run, g grid, p Palette) {
+	s := r.text.String()
+	if strings.TrimSpace(s) == "" {
+		return
 	}
-	cw, lh := o.FontSize*0.6, o.FontSize*1.2
-	width, height := float64(cols)*cw+2*cw, float64(len(rows))*lh+lh
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">
-<rect width="100%%" height="100%%" fill="%s"/>
-`, num(width), num(height), num(width), num(height), o.Palette.Background)
-	// Backgrounds first, so that text is drawn over them.
-	for y, runs := range rows {
-		for _, r := range runs {
-			_, bg := colours(r.a, o.Palette)
-			if bg == "" {
-				continue
-			}
-			fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>
-`, num(cw+float64(r.col)*cw), num(lh/2+float64(y)*lh), num(float64(r.width)*cw), num(lh), bg)
-		}
+	fg, _ := colours(r.a, p)
+	fmt.Fprintf(b, `<tspan x="%s" fill="%s"`, num(g.x(r.col)), fg)
+	if r.a.bold {
+		b.WriteString(` font-weight="bold"`)
 	}
-	fmt.Fprintf(&b, `<g font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="%s" xml:space="preserve">
-`, num(o.FontSize))
-	for y, runs := range rows {
-		if len(runs) == 0 {
-			continue
-		}
-		// The baseline sits about 0.8 of the font size below a cell's top.
-		fmt.Fprintf(&b, `<text y="%s">`, num(lh/2+float64(y)*lh+o.FontSize*0.95))
-		for _, r := range runs {
-			s := r.text.String()
-			if strings.TrimSpace(s) == "" {
-				continue
-			}
-			fg, _ := colours(r.a, o.Palette)
-			fmt.Fprintf(&b, `<tspan x="%s" fill="%s"`, num(cw+float64(r.col)*cw), fg)
-			if r.a.bold {
-				b.WriteString(` font-weight="bold"`)
-			}
-			if r.a.italic {
-				b.WriteString(` font-style="italic"`)
-			}
-			if r.a.faint {
-				b.WriteString(` fill-opacity="0.6"`)
-			}
-			switch {
-			case r.a.underline && r.a.strike:
-				b.WriteString(` text-decoration="underline line-through"`)
-			case r.a.underline:
-				b.WriteString(` text-decoration="underline"`)
-			case r.a.strike:
-				b.WriteString(` text-decoration="line-through"`)
-			}
-			b.WriteString(">")
-			xmlEscape(&b, s)
-			b.WriteString("</tspan>")
-		}
-		b.WriteString("</text>\n")
+	if r.a.italic {
+		b.WriteString(` font-style="italic"`)
 	}
-	b.WriteString("</g>\n</svg>\n")
-	return b.Bytes()
+	if r.a.faint {
+		b.WriteString(` fill-opacity="0.6"`)
+	}
+	switch {
+	case r.a.underline && r.a.strike:
+		b.WriteString(` text-decoration="underline line-through"`)
+	case r.a.underline:
+		b.WriteString(` text-decoration="underline"`)
+	case r.a.strike:
+		b.WriteString(` text-decoration="line-through"`)
+	}
+	b.WriteString(">")
+	xmlEscape(b, s)
+	b.WriteString("</tspan>")
 }
 
 func colours(a attrs, p Palette) (fg, bg string) {

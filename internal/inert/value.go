@@ -51,71 +51,24 @@ func (w *walker) walk(v reflect.Value) (reflect.Value, bool) {
 		out := reflect.New(v.Type()).Elem()
 		out.SetString(Text(s))
 		return out, true
-
 	case reflect.Struct:
-		var out reflect.Value
-		for i := range v.NumField() {
-			// CanInterface is false for an unexported field; unlike
-			// Type().Field(i) it allocates nothing, and this walk runs
-			// over every container of a snapshot.
-			if !v.Field(i).CanInterface() {
-				continue
-			}
-			f, changed := w.walk(v.Field(i))
-			if !changed {
-				continue
-			}
-			if !out.IsValid() {
-				out = reflect.New(v.Type()).Elem()
-				out.Set(v)
-			}
-			out.Field(i).Set(f)
-		}
-		if out.IsValid() {
-			return out, true
-		}
-		return v, false
-
+		return w.walkStruct(v)
 	case reflect.Slice:
 		if v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8 {
 			// []byte is data, not text: it is never drawn as it is.
 			return v, false
 		}
-		var out reflect.Value
-		for i := range v.Len() {
-			e, changed := w.walk(v.Index(i))
-			if !changed {
-				continue
-			}
-			if !out.IsValid() {
-				out = reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-				reflect.Copy(out, v)
-			}
-			out.Index(i).Set(e)
-		}
-		if out.IsValid() {
-			return out, true
-		}
-		return v, false
-
+		return w.walkElems(v, func() reflect.Value {
+			out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+			reflect.Copy(out, v)
+			return out
+		})
 	case reflect.Array:
-		var out reflect.Value
-		for i := range v.Len() {
-			e, changed := w.walk(v.Index(i))
-			if !changed {
-				continue
-			}
-			if !out.IsValid() {
-				out = reflect.New(v.Type()).Elem()
-				out.Set(v)
-			}
-			out.Index(i).Set(e)
-		}
-		if out.IsValid() {
-			return out, true
-		}
-		return v, false
-
+		return w.walkElems(v, func() reflect.Value {
+			out := reflect.New(v.Type()).Elem()
+			out.Set(v)
+			return out
+		})
 	case reflect.Map:
 		if v.IsNil() || !w.mapDirty(v) {
 			return v, false
@@ -127,64 +80,116 @@ func (w *walker) walk(v reflect.Value) (reflect.Value, bool) {
 			out.SetMapIndex(k, e)
 		}
 		return out, true
-
 	case reflect.Pointer:
-		if v.IsNil() {
-			return v, false
-		}
-		p := v.Pointer()
-		if done, ok := w.seen[p]; ok {
-			// nil: still being walked (a cycle); the copy made on the
-			// way back up holds the inert value.
-			if done == nil || !done.IsValid() {
-				return v, false
-			}
-			return *done, true
-		}
-		if w.seen == nil {
-			w.seen = map[uintptr]*reflect.Value{}
-		}
-		w.seen[p] = nil
-		e, changed := w.walk(v.Elem())
-		if !changed {
-			w.seen[p] = &reflect.Value{}
-			return v, false
-		}
-		out := reflect.New(v.Type().Elem())
-		out.Elem().Set(e)
-		w.seen[p] = &out
-		return out, true
-
+		return w.walkPointer(v)
 	case reflect.Interface:
-		if v.IsNil() {
-			return v, false
+		return w.walkInterface(v)
+	}
+	return v, false
+}
+
+// walkStruct copies a struct only when a field changes.
+func (w *walker) walkStruct(v reflect.Value) (reflect.Value, bool) {
+	var out reflect.Value
+	for i := range v.NumField() {
+		// CanInterface is false for an unexported field; unlike
+		// Type().Field(i) it allocates nothing, and this walk runs over
+		// every container of a snapshot.
+		if !v.Field(i).CanInterface() {
+			continue
 		}
-		if v.Type().Implements(errorType) {
-			err, ok := v.Elem().Interface().(error)
-			if !ok || IsInert(err.Error()) {
-				return v, false
-			}
-			if !reflect.TypeFor[*inertError]().AssignableTo(v.Type()) {
-				return v, false
-			}
-			out := reflect.New(v.Type()).Elem()
-			out.Set(reflect.ValueOf(&inertError{raw: err, text: Text(err.Error())}))
-			return out, true
-		}
-		switch v.Elem().Kind() {
-		case reflect.String, reflect.Struct, reflect.Slice, reflect.Array, reflect.Map:
-		default:
-			return v, false
-		}
-		e, changed := w.walk(v.Elem())
+		f, changed := w.walk(v.Field(i))
 		if !changed {
-			return v, false
+			continue
 		}
-		out := reflect.New(v.Type()).Elem()
-		out.Set(e)
+		if !out.IsValid() {
+			out = reflect.New(v.Type()).Elem()
+			out.Set(v)
+		}
+		out.Field(i).Set(f)
+	}
+	if out.IsValid() {
 		return out, true
 	}
 	return v, false
+}
+
+// walkElems walks a slice's or an array's elements; clone makes the copy
+// of v, only when an element changes.
+func (w *walker) walkElems(v reflect.Value, clone func() reflect.Value) (reflect.Value, bool) {
+	var out reflect.Value
+	for i := range v.Len() {
+		e, changed := w.walk(v.Index(i))
+		if !changed {
+			continue
+		}
+		if !out.IsValid() {
+			out = clone()
+		}
+		out.Index(i).Set(e)
+	}
+	if out.IsValid() {
+		return out, true
+	}
+	return v, false
+}
+
+func (w *walker) walkPointer(v reflect.Value) (reflect.Value, bool) {
+	if v.IsNil() {
+		return v, false
+	}
+	p := v.Pointer()
+	if done, ok := w.seen[p]; ok {
+		// nil: still being walked (a cycle); the copy made on the
+		// way back up holds the inert value.
+		if done == nil || !done.IsValid() {
+			return v, false
+		}
+		return *done, true
+	}
+	if w.seen == nil {
+		w.seen = map[uintptr]*reflect.Value{}
+	}
+	w.seen[p] = nil
+	e, changed := w.walk(v.Elem())
+	if !changed {
+		w.seen[p] = &reflect.Value{}
+		return v, false
+	}
+	out := reflect.New(v.Type().Elem())
+	out.Elem().Set(e)
+	w.seen[p] = &out
+	return out, true
+}
+
+func (w *walker) walkInterface(v reflect.Value) (reflect.Value, bool) {
+	if v.IsNil() {
+		return v, false
+	}
+	if v.Type().Implements(errorType) {
+		err, ok := v.Elem().Interface().(error)
+		if !ok || IsInert(err.Error()) {
+			return v, false
+		}
+		if !reflect.TypeFor[*inertError]().AssignableTo(v.Type()) {
+			return v, false
+		}
+		out := reflect.New(v.Type()).Elem()
+		out.Set(reflect.ValueOf(&inertError{raw: err, text: Text(err.Error())}))
+		return out, true
+	}
+	switch v.Elem().Kind() {
+	case reflect.String, reflect.Struct, reflect.Slice, reflect.Array, reflect.Map:
+	default:
+		return v, false
+	}
+	e, changed := w.walk(v.Elem())
+	if !changed {
+		return v, false
+	}
+	out := reflect.New(v.Type()).Elem()
+	out.Set(e)
+	return out, true
 }
 
 // mapDirty says whether a map holds a key or value to make inert; it
