@@ -156,6 +156,7 @@ func withDeployer(cmd *cobra.Command, opts *globalOptions, f *demoFlags, fn func
 	defer tunnel.Close()
 	o := f.options()
 	o.Tunnel = tunnel
+	o.EngineHost = engine.Host
 	d, err := deploy.New(engine.sdk, o)
 	if err != nil {
 		return err
@@ -201,6 +202,9 @@ func newDemoUpCmd(opts *globalOptions, f *demoFlags) *cobra.Command {
 					fmt.Fprintln(cmd.OutOrStdout(), "ready:", res.URL)
 				} else {
 					fmt.Fprintln(cmd.OutOrStdout(), "deployed:", res.URL, "(add --wait to wait until it answers)")
+				}
+				if res.Reach != "" {
+					fmt.Fprintln(cmd.OutOrStdout(), "reach:", res.Reach)
 				}
 				return nil
 			})
@@ -351,6 +355,9 @@ func printStatus(out io.Writer, st deploy.Status) error {
 		fmt.Fprintf(out, "lb        %s answers (served by %s)\n", st.LB.URL, st.LB.ServedBy)
 	} else {
 		fmt.Fprintf(out, "lb        %s does not answer: %s\n", st.LB.URL, st.LB.Error)
+	}
+	if st.LB.Reach != "" {
+		fmt.Fprintf(out, "reach     %s\n", st.LB.Reach)
 	}
 	fmt.Fprintf(out, "networks  %s\nvolumes   %s\n", strings.Join(st.Networks, ", "), strings.Join(st.Volumes, ", "))
 	return nil

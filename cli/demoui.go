@@ -22,6 +22,7 @@ func newDemoUI(engine engineConn, opts *globalOptions, tunnel deploy.Tunnel) (ui
 	}
 	o := f.options()
 	o.Tunnel = tunnel
+	o.EngineHost = engine.Host
 	d, err := deploy.New(engine.sdk, o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the demo's settings: %w", err)
@@ -42,6 +43,11 @@ func (a demoUI) Project() string { return a.d.Project() }
 
 func (a demoUI) Up(ctx context.Context, progress func(ui.DemoStep)) (string, error) {
 	res, err := a.d.Up(ctx, deploy.UpOptions{Wait: true, Registries: a.registries}, uiSteps(progress))
+	// On a remote engine's loopback the URL alone leads nowhere from
+	// here: the log line says how to get there.
+	if o := a.d.Options(); res.Reach != "" {
+		return res.URL + " (on its loopback: " + a.d.Forward(o.LBBind, o.LBPort) + ")", err
+	}
 	return res.URL, err
 }
 

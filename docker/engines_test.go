@@ -16,7 +16,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,67 +95,17 @@ func hasNetwork(topo model.Topology, name string) bool {
 	return false
 }
 
-// sshClient makes a key pair, and an `ssh` first on PATH that uses only
-// the test's config: the key, a known_hosts with the node's host key and
-// strict host key checking. ssh reads ~/.ssh from the password database,
-// not from HOME, so a wrapper is the way to keep the user's own out.
-func sshClient(t *testing.T) (dir string, pub []byte) {
-	t.Helper()
-	for _, tool := range []string{"ssh", "ssh-keygen"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testenv.Missing(t, "%s is needed to reach an engine over ssh: apt-get install -y openssh-client", tool)
-		}
-	}
-	dir = t.TempDir()
-	key := filepath.Join(dir, "id_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "topo-test", "-f", key).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-keygen: %v\n%s", err, out)
-	}
-	pub, err := os.ReadFile(key + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, pub
-}
-
-func trustSSH(t *testing.T, dir, knownHost string) {
-	t.Helper()
-	realSSH, err := exec.LookPath("ssh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	config := filepath.Join(dir, "config")
-	conf := fmt.Sprintf("Host *\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  LogLevel ERROR\n",
-		filepath.Join(dir, "id_ed25519"), filepath.Join(dir, "known_hosts"))
-	if err := os.WriteFile(config, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(knownHost+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "bin")
-	if err := os.MkdirAll(bin, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	wrapper := fmt.Sprintf("#!/bin/sh\nexec %s -F %s \"$@\"\n", realSSH, config)
-	if err := os.WriteFile(filepath.Join(bin, "ssh"), []byte(wrapper), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("HOME", dir)
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-}
-
 // TestSSHEngineShowsLanesAndFollowsEvents reaches a Docker-in-Docker
 // engine as ssh://root@<node>, the way `docker -H ssh://` does (the system
 // ssh running `docker system dial-stdio` there), and through a docker
 // context naming that address: lanes read, events followed, an action run.
 func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 	cfg := cleanEngineEnv(t)
-	dir, pub := sshClient(t)
+	dir, pub := swarmtest.SSHClient(t)
 	img := dockertest.TestServerImage(t)
 	c := swarmtest.StartEngine(t, swarmtest.EngineOptions{Images: []string{img}})
 	n := c.Manager()
-	trustSSH(t, dir, c.StartSSH(t, n, pub))
+	swarmtest.TrustSSH(t, dir, c.StartSSH(t, n, pub))
 	host := "ssh://root@" + n.IP
 
 	// Objects made on the remote engine, where only this test works.
@@ -252,6 +201,32 @@ func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 		}
 	})
 
+	t.Run("broken link", func(t *testing.T) {
+		// sshd stopped on the node (every sshd process, the session's
+		// too): the link goes silent, ssh gives up after its keepalives,
+		// the view is marked lost (STALE); sshd resumed, the watch
+		// reconnects by itself and resyncs, with what changed meanwhile.
+		e, _ := probeAndSync(t, host)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		updates := make(chan model.Update, 64)
+		go e.Watch(ctx, updates)
+		waitUpdate(t, updates, "the first snapshot over ssh", func(u model.Update) bool { return u.Snapshot != nil })
+		t.Cleanup(func() { _, _ = c.TryExec(n, "pkill", "-CONT", "-x", "sshd") })
+		stopped := time.Now()
+		c.Exec(t, n, "pkill", "-STOP", "-x", "sshd")
+		waitUpdateWithin(t, updates, testenv.Patience(60*time.Second), "the lost link over ssh", func(u model.Update) bool { return u.Lost != nil })
+		t.Logf("link lost %v after sshd stopped", time.Since(stopped).Round(100*time.Millisecond))
+		gap := c.Env.Name("gap")
+		c.Exec(t, n, "docker", "network", "create", gap)
+		resumed := time.Now()
+		c.Exec(t, n, "pkill", "-CONT", "-x", "sshd")
+		waitUpdateWithin(t, updates, testenv.Patience(60*time.Second), "a resync holding "+gap+" after sshd resumed", func(u model.Update) bool {
+			return u.Snapshot != nil && hasNetwork(*u.Snapshot, gap)
+		})
+		t.Logf("resynced %v after sshd resumed", time.Since(resumed).Round(100*time.Millisecond))
+	})
+
 	t.Run("unknown host key", func(t *testing.T) {
 		// A known_hosts without the node: ssh refuses, and topo says so in
 		// one line naming the address.
@@ -275,7 +250,12 @@ func TestSSHEngineShowsLanesAndFollowsEvents(t *testing.T) {
 
 func waitUpdate(t *testing.T, updates <-chan model.Update, what string, cond func(model.Update) bool) {
 	t.Helper()
-	deadline := time.After(testenv.Patience(30 * time.Second))
+	waitUpdateWithin(t, updates, testenv.Patience(30*time.Second), what, cond)
+}
+
+func waitUpdateWithin(t *testing.T, updates <-chan model.Update, patience time.Duration, what string, cond func(model.Update) bool) {
+	t.Helper()
+	deadline := time.After(patience)
 	for {
 		select {
 		case u, ok := <-updates:

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/docker/cli/cli/connhelper"
 	"github.com/docker/docker/client"
@@ -135,6 +136,11 @@ func fileExists(p string) bool {
 // ssh ends after three unanswered keepalives 5 s apart, the event stream
 // breaks, and the watcher marks the view STALE and reconnects, as it does
 // for a local engine. BatchMode: ssh must never prompt inside the TUI.
+// sshConns bounds the API connections over ssh (see clientOpts); the
+// hijacked ones (exec attach, the tunnel) come on top. Long streams (the
+// events, a followed log) hold one each while they last: 8 leaves room.
+const sshConns = 8
+
 var sshFlags = []string{"-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3", "-o", "BatchMode=yes"}
 
 // clientOpts are the SDK options that dial target: the default socket,
@@ -160,7 +166,16 @@ func clientOpts(target Target) ([]client.Opt, error) {
 		// placeholder, which only fills the HTTP requests' Host header.
 		// WithDialContext also serves the hijacked connections (exec
 		// attach, the tunnel).
-		httpClient := &http.Client{Transport: &http.Transport{DialContext: helper.Dialer}}
+		//
+		// Each new connection is a new ssh process and handshake, and
+		// sshd drops handshakes beyond 10 at once (MaxStartups 10:30:100,
+		// the default: measured here, 1 of 15 parallel logins reset). So
+		// API calls share at most sshConns connections, kept open
+		// between calls, instead of a burst of new ones (the transport's
+		// default keeps 2 idle and dials without bound).
+		httpClient := &http.Client{Transport: &http.Transport{
+			DialContext: helper.Dialer, MaxConnsPerHost: sshConns, MaxIdleConnsPerHost: sshConns, IdleConnTimeout: 90 * time.Second,
+		}}
 		return append(opts, client.WithHTTPClient(httpClient), client.WithHost(helper.Host), client.WithDialContext(helper.Dialer)), nil
 	case target.TLS != nil && u.Scheme == "tcp":
 		cfg, err := target.TLS.config()

@@ -62,7 +62,14 @@ func (d *Deployer) consulIn(ctx context.Context, id, name string) (registryAt, e
 		return registryAt{}, fmt.Errorf("inspect %s: %w", name, err)
 	}
 	var tried []string
-	for _, n := range []string{d.NetworkName(NetworkBack), d.NetworkName(NetworkFront)} {
+	// A remote engine's container addresses are the remote's: dialled
+	// from here they time out, or reach this machine's own network of
+	// the same range.
+	direct := []string{d.NetworkName(NetworkBack), d.NetworkName(NetworkFront)}
+	if d.remoteHost() != "" {
+		direct = nil
+	}
+	for _, n := range direct {
 		ep := in.NetworkSettings.Networks[n]
 		if ep == nil || ep.IPAddress == "" {
 			continue
@@ -145,16 +152,32 @@ func registryInstances(list []model.Instance) []RegistryInstance {
 
 // checkLB sends one search through the load balancer and returns the
 // instance that answered.
-func (d *Deployer) checkLB(ctx context.Context) (string, error) { return d.checkURL(ctx, d.LBURL()) }
+func (d *Deployer) checkLB(ctx context.Context) (string, error) {
+	return d.checkEngineLB(ctx, d.LBURL())
+}
+
+// checkEngineLB checks the project's load balancer container at base, or
+// through the engine when the engine is remote (lbClient).
+func (d *Deployer) checkEngineLB(ctx context.Context, base string) (string, error) {
+	client, err := d.lbClient(ctx)
+	if err != nil {
+		return "", err
+	}
+	return d.checkWith(ctx, client, base)
+}
 
 func (d *Deployer) checkURL(ctx context.Context, base string) (string, error) {
+	return d.checkWith(ctx, http.DefaultClient, base)
+}
+
+func (d *Deployer) checkWith(ctx context.Context, client *http.Client, base string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*d.httpTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/search?q=consul", nil)
 	if err != nil {
 		return "", err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", err
 	}

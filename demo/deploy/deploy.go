@@ -18,8 +18,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"regexp"
-	"strconv"
 	"sync"
 	"time"
 
@@ -116,6 +116,11 @@ type Options struct {
 	// mounted into the engine proxy; /var/run/docker.sock when empty, which
 	// is right for Linux engines and for Docker Desktop's VM alike.
 	DockerSocket string
+	// EngineHost is the engine's address as the person named it (--host,
+	// DOCKER_HOST or a context): an ssh:// engine is another machine's,
+	// whose load balancer and consul are reached through the engine (see
+	// remote.go). Empty for this machine's engine.
+	EngineHost string
 	// Tunnel reaches consul's port inside its container through the
 	// engine, where no address of consul's answers from this machine: on
 	// a swarm, whose consul is published nowhere, always.
@@ -182,6 +187,10 @@ type Deployer struct {
 	// httpTimeout bounds one read of consul or one check of the load
 	// balancer.
 	httpTimeout time.Duration
+	// tunnels are the HTTP transports through the engine, by container
+	// and port (tunnelTransport).
+	tunnelMu sync.Mutex
+	tunnels  map[string]*http.Transport
 }
 
 var projectName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -210,7 +219,14 @@ func New(api EngineAPI, opts Options) (*Deployer, error) {
 	if opts.DockerSocket == "" {
 		opts.DockerSocket = "/var/run/docker.sock"
 	}
-	return &Deployer{api: api, opts: opts, httpTimeout: time.Second}, nil
+	d := &Deployer{api: api, opts: opts, httpTimeout: time.Second}
+	if d.remoteHost() != "" {
+		// Each request through the engine is an exec attached over a new
+		// ssh connection (the connection helper dials one per hijack):
+		// its handshake alone took over a second on a loaded machine.
+		d.httpTimeout = 5 * time.Second
+	}
+	return d, nil
 }
 
 // Project is the project's name.
@@ -220,15 +236,7 @@ func (d *Deployer) Project() string { return d.opts.Project }
 func (d *Deployer) Options() Options { return d.opts }
 
 // LBURL is the load balancer's address as a person types it in a browser.
-func (d *Deployer) LBURL() string { return lbURL(d.opts.LBBind, d.opts.LBPort) }
-
-func lbURL(bind string, port int) string {
-	// 0.0.0.0 is where nginx listens, not an address to browse to.
-	if ip := net.ParseIP(bind); ip == nil || ip.IsUnspecified() {
-		bind = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(bind, strconv.Itoa(port))
-}
+func (d *Deployer) LBURL() string { return d.lbURL(d.opts.LBBind, d.opts.LBPort) }
 
 // ContainerName is a container's name, as Docker Compose v2 names it.
 func (d *Deployer) ContainerName(service string, number int) string {

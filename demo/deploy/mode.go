@@ -89,15 +89,18 @@ func (d *Deployer) URL(ctx context.Context) string {
 		}
 		return d.swarmLBURL(svcs)
 	}
-	if u := d.engineLBURL(ctx); u != "" {
+	if u, _ := d.engineLBURL(ctx); u != "" {
 		return u
 	}
 	return d.LBURL()
 }
 
 // swarmHost is the manager's address as the client reaches it: the host of
-// a tcp:// engine, loopback for a local socket.
+// a tcp:// or ssh:// engine, loopback for a local socket.
 func (d *Deployer) swarmHost() string {
+	if h := d.remoteHost(); h != "" {
+		return h
+	}
 	if u, err := url.Parse(d.api.DaemonHost()); err == nil && u.Scheme == "tcp" {
 		if h, _, err := net.SplitHostPort(u.Host); err == nil {
 			return h

@@ -66,7 +66,10 @@ type RegistryService struct {
 
 // LBStatus is the load balancer's address and whether it answered.
 type LBStatus struct {
-	URL      string `json:"url"`
+	URL string `json:"url"`
+	// Reach says how to get to URL from this machine when the URL alone
+	// does not: a remote engine's loopback.
+	Reach    string `json:"reach,omitempty"`
 	Answers  bool   `json:"answers"`
 	ServedBy string `json:"served_by,omitempty"`
 	Error    string `json:"error,omitempty"`
@@ -109,11 +112,11 @@ func (d *Deployer) Status(ctx context.Context) (Status, error) {
 		return st, nil
 	}
 
-	if u := d.engineLBURL(ctx); u != "" {
-		st.LB.URL = u
+	if u, reach := d.engineLBURL(ctx); u != "" {
+		st.LB.URL, st.LB.Reach = u, reach
 	}
 	d.registryStatus(ctx, &st.Registry)
-	if who, err := d.checkURL(ctx, st.LB.URL); err != nil {
+	if who, err := d.checkEngineLB(ctx, st.LB.URL); err != nil {
 		st.LB.Error = err.Error()
 	} else {
 		st.LB.Answers, st.LB.ServedBy = true, who
@@ -123,28 +126,29 @@ func (d *Deployer) Status(ctx context.Context) (Status, error) {
 
 // engineLBURL is the address the project's load balancer container
 // publishes, which may differ from the options (deployed earlier with
-// another --lb-port); empty when there is none.
-func (d *Deployer) engineLBURL(ctx context.Context) string {
+// another --lb-port), and how to reach it from here (Reach); empty when
+// there is none.
+func (d *Deployer) engineLBURL(ctx context.Context) (u, reach string) {
 	byService, err := d.containers(ctx)
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	lb := first(byService[ServiceLB])
 	if lb == nil {
-		return ""
+		return "", ""
 	}
 	in, err := d.api.ContainerInspect(ctx, lb.ID)
 	if err != nil || in.HostConfig == nil {
-		return ""
+		return "", ""
 	}
 	for _, b := range in.HostConfig.PortBindings {
 		if len(b) > 0 {
 			if p, err := strconv.Atoi(b[0].HostPort); err == nil {
-				return lbURL(b[0].HostIP, p)
+				return d.lbURL(b[0].HostIP, p), d.Reach(b[0].HostIP, p)
 			}
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // objectNames lists the names of the networks and volumes f selects.

@@ -41,6 +41,9 @@ type UpOptions struct {
 type Result struct {
 	// URL is the load balancer's address.
 	URL string
+	// Reach says how to get to URL from this machine when the URL alone
+	// does not (a remote engine's loopback); empty otherwise.
+	Reach string
 	// Ready is set when Up waited and everything answered.
 	Ready bool
 }
@@ -52,7 +55,7 @@ type Result struct {
 // created. Killed app instances are started again, as `docker compose up`
 // does.
 func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (Result, error) {
-	res := Result{URL: d.LBURL()}
+	res := Result{URL: d.LBURL(), Reach: d.Reach(d.opts.LBBind, d.opts.LBPort)}
 	if opts.Replicas < 0 || opts.Replicas > MaxReplicas {
 		return res, fmt.Errorf("%w: --replicas %d: use 1 to %d", ErrBadInput, opts.Replicas, MaxReplicas)
 	}
