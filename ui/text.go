@@ -73,3 +73,44 @@ func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, inert.LineBreak)
 	return s
 }
+
+// fit truncates plain text to w cells with an ellipsis and pads it to
+// exactly w, so columns line up with any name, unicode included.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
+
+// fitAddr fits an address to w cells keeping its end, which tells the
+// nodes of a lane apart, and cutting whole leading parts (172.23.0.3 →
+// …0.3); anything else is fitted as text.
+func fitAddr(s string, w int) string {
+	if ansi.StringWidth(s) <= w || !isAddr(s) {
+		return fit(s, w)
+	}
+	for rest := s; ; {
+		i := strings.IndexAny(rest, ".:")
+		if i < 0 {
+			return fit(s, w)
+		}
+		rest = strings.TrimLeft(rest[i+1:], ".:")
+		if cut := "…" + rest; ansi.StringWidth(cut) <= w {
+			return fit(cut, w)
+		}
+	}
+}
+
+// isAddr reports whether s is an IP address: digits, hex, dots, colons.
+func isAddr(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789abcdefABCDEF.:") == "" && strings.ContainsAny(s, ".:")
+}
+
+// padTo pads styled text to w cells.
+func padTo(s string, w int) string {
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
