@@ -129,41 +129,8 @@ func (o *IsolationOverlay) Legend(width int) string {
 	}
 	s := o.styles
 	var groups []string
-	byVia := map[string][]string{}
-	var isolated, unknown []string
-	isolatedInProject := 0
-	// The subject's own compose project comes first: on stage that is the
-	// application being shown, and a long line is cut at the end.
-	peers := append([]model.Peer(nil), o.iso.Peers...)
 	project := o.iso.Subject.Project()
-	sort.SliceStable(peers, func(i, j int) bool {
-		return o.projectOf(peers[i].ID) == project && o.projectOf(peers[j].ID) != project
-	})
-	for _, p := range peers {
-		switch {
-		case p.SameNamespace:
-			byVia["its namespace"] = append(byVia["its namespace"], p.Name)
-		case p.Reach == model.Reachable:
-			// The project's own networks by their compose names (front,
-			// not demo_front): the title already names the project.
-			nets := make([]string, len(p.Via))
-			for i, n := range p.Via {
-				nets[i] = n
-				if project != "" {
-					nets[i] = strings.TrimPrefix(n, project+"_")
-				}
-			}
-			via := strings.Join(nets, "+")
-			byVia[via] = append(byVia[via], p.Name)
-		case p.Reach == model.Isolated:
-			isolated = append(isolated, p.Name)
-			if project != "" && o.projectOf(p.ID) == project {
-				isolatedInProject++
-			}
-		default:
-			unknown = append(unknown, p.Name)
-		}
-	}
+	byVia, isolated, unknown, isolatedInProject := o.sortPeers(project)
 	vias := make([]string, 0, len(byVia))
 	for via := range byVia {
 		vias = append(vias, via)
@@ -204,6 +171,45 @@ func (o *IsolationOverlay) Legend(width int) string {
 		line = ansi.Truncate(line, max(0, width), "…")
 	}
 	return line
+}
+
+// sortPeers sorts the subject's peers by how it reaches them: by the
+// networks that carry it (or its own namespace), isolated (counting those
+// of its own project, which come first), or unknown.
+func (o *IsolationOverlay) sortPeers(project string) (byVia map[string][]string, isolated, unknown []string, isolatedInProject int) {
+	byVia = map[string][]string{}
+	// The subject's own compose project comes first: on stage that is the
+	// application being shown, and a long line is cut at the end.
+	peers := append([]model.Peer(nil), o.iso.Peers...)
+	sort.SliceStable(peers, func(i, j int) bool {
+		return o.projectOf(peers[i].ID) == project && o.projectOf(peers[j].ID) != project
+	})
+	for _, p := range peers {
+		switch {
+		case p.SameNamespace:
+			byVia["its namespace"] = append(byVia["its namespace"], p.Name)
+		case p.Reach == model.Reachable:
+			// The project's own networks by their compose names (front,
+			// not demo_front): the title already names the project.
+			nets := make([]string, len(p.Via))
+			for i, n := range p.Via {
+				nets[i] = n
+				if project != "" {
+					nets[i] = strings.TrimPrefix(n, project+"_")
+				}
+			}
+			via := strings.Join(nets, "+")
+			byVia[via] = append(byVia[via], p.Name)
+		case p.Reach == model.Isolated:
+			isolated = append(isolated, p.Name)
+			if project != "" && o.projectOf(p.ID) == project {
+				isolatedInProject++
+			}
+		default:
+			unknown = append(unknown, p.Name)
+		}
+	}
+	return byVia, isolated, unknown, isolatedInProject
 }
 
 // projectOf is the compose project of a peer container.
