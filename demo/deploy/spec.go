@@ -84,88 +84,116 @@ func (s spec) hash() string {
 // specFor builds the spec of one container of the project; selfImage is
 // topo's own image, for the app and the registrator.
 func (d *Deployer) specFor(service string, number int, selfImage string) spec {
-	front, back := d.NetworkName(NetworkFront), d.NetworkName(NetworkBack)
 	s := spec{Service: service, Number: number, Name: d.ContainerName(service, number), Aliases: []string{service}}
 	switch service {
 	case ServiceConsul:
-		// The same command works on hashicorp/consul (its entrypoint runs
-		// `consul agent ...` for a first argument `agent`) and on the test
-		// stand-in. Consul sits on both networks: the registrator and the
-		// app tier reach it on back, nginx asks its DNS on front.
-		s.Image = d.opts.Images.Consul
-		// -bind 0.0.0.0 makes the server ports it exposes (8300-8302)
-		// really listen on its networks, so a probe of the demo finds
-		// nothing "exposed but not listening"; a dev agent otherwise binds
-		// them to loopback. One node: advertising loopback is enough.
-		s.Cmd = []string{"agent", "-dev", "-client", "0.0.0.0", "-bind", "0.0.0.0", "-advertise", "127.0.0.1"}
-		s.Exposed = []int{consulHTTP}
-		s.Networks = []string{front, back}
+		d.consulSpec(&s)
 	case ServiceMongo:
-		s.Image = d.opts.Images.Mongo
-		s.Exposed = []int{mongoPort}
-		s.Networks = []string{back}
-		s.Mounts = []string{"volume:" + d.VolumeName() + ":/data/db"}
+		d.mongoSpec(&s)
 	case ServiceEngineProxy:
-		// The only container of the demo holding the engine's socket, which
-		// is root on the host whatever :ro says: it serves the registrator a
-		// read-only view of it (engineproxy's allow-list) on a socket in a
-		// volume only the two share, and has no network at all. It keeps no
-		// capability: it runs as root only because the engine's socket is
-		// root's (mode 660), and the owner needs none to open it.
-		s.Image = selfImage
-		s.Cmd = []string{engineproxy.Command, "--listen", engineproxy.SocketPath, "--engine", "/var/run/docker.sock"}
-		s.Mounts = []string{
-			"bind:" + d.opts.DockerSocket + ":/var/run/docker.sock:ro",
-			"volume:" + d.EngineVolumeName() + ":" + engineproxy.SocketDir,
-		}
-		s.Locked, s.MemoryMiB, s.Pids = true, 64, 64
+		d.engineProxySpec(&s, selfImage)
 	case ServiceRegistrator:
-		// It registers each app instance with its IP on front, the
-		// network the load balancer reaches them on, and only the
-		// project's containers, so another project's SERVICE_NAME
-		// containers never land in this registry. It reads the engine
-		// through the proxy's socket, never the engine's own.
-		s.Image = selfImage
-		s.Cmd = []string{"registrator", "--consul", consulAddr(), "--network", front,
-			"--label", LabelProject + "=" + d.opts.Project}
-		s.Env = []string{"CONSUL_HTTP_ADDR=" + consulAddr(), "DOCKER_HOST=unix://" + engineproxy.SocketPath}
-		s.Networks = []string{back}
-		s.Mounts = []string{"volume:" + d.EngineVolumeName() + ":" + engineproxy.SocketDir}
-		s.Locked, s.User, s.MemoryMiB, s.Pids = true, unprivileged, 128, 128
+		d.registratorSpec(&s, selfImage)
 	case ServiceApp:
-		s.Image = selfImage
-		s.Cmd = []string{"demo", "app"}
-		s.Env = []string{
-			"INSTANCE_NAME=" + s.Name,
-			fmt.Sprintf("APP_LISTEN=:%d", appPort),
-			fmt.Sprintf("MONGO_URI=mongodb://%s:%d", ServiceMongo, mongoPort),
-			"SERVICE_NAME=" + ServiceApp,
-			"SERVICE_PORT=" + strconv.Itoa(appPort),
-			"SERVICE_CHECK_HTTP=/health",
-			"SERVICE_CHECK_INTERVAL=1s",
-		}
-		if d.opts.AppConcurrency > 0 {
-			s.Env = append(s.Env, "APP_CONCURRENCY="+strconv.Itoa(d.opts.AppConcurrency))
-		}
-		if d.opts.AppServiceTime != 0 {
-			s.Env = append(s.Env, "APP_SERVICE_TIME="+d.opts.AppServiceTime.String())
-		}
-		s.Exposed = []int{appPort}
-		s.Networks = []string{front, back}
-		// Docker's own health, beside Consul's: topo's lanes show both.
-		// topo's binary is the only program in the image, so it probes.
-		s.Health = []string{selfEntrypoint, "demo", "healthcheck", fmt.Sprintf("http://127.0.0.1:%d/health", appPort)}
-		// A REST server on an unprivileged port that talks to mongo: it
-		// needs no capability, no root and writes no file.
-		s.Locked, s.User = true, unprivileged
+		d.appSpec(&s, selfImage)
 	case ServiceLB:
-		s.Image = d.opts.Images.Nginx
-		s.Exposed = []int{80}
-		s.Networks = []string{front}
-		s.Publish = map[int]string{80: d.opts.LBBind + ":" + strconv.Itoa(d.opts.LBPort)}
-		s.Files = map[string]string{nginxConfDir + "/" + nginxConf: NginxConf()}
+		d.lbSpec(&s)
 	}
 	return s
+}
+
+func (d *Deployer) consulSpec(s *spec) {
+	front, back := d.NetworkName(NetworkFront), d.NetworkName(NetworkBack)
+	// The same command works on hashicorp/consul (its entrypoint runs
+	// `consul agent ...` for a first argument `agent`) and on the test
+	// stand-in. Consul sits on both networks: the registrator and the
+	// app tier reach it on back, nginx asks its DNS on front.
+	s.Image = d.opts.Images.Consul
+	// -bind 0.0.0.0 makes the server ports it exposes (8300-8302)
+	// really listen on its networks, so a probe of the demo finds
+	// nothing "exposed but not listening"; a dev agent otherwise binds
+	// them to loopback. One node: advertising loopback is enough.
+	s.Cmd = []string{"agent", "-dev", "-client", "0.0.0.0", "-bind", "0.0.0.0", "-advertise", "127.0.0.1"}
+	s.Exposed = []int{consulHTTP}
+	s.Networks = []string{front, back}
+}
+
+func (d *Deployer) mongoSpec(s *spec) {
+	back := d.NetworkName(NetworkBack)
+	s.Image = d.opts.Images.Mongo
+	s.Exposed = []int{mongoPort}
+	s.Networks = []string{back}
+	s.Mounts = []string{"volume:" + d.VolumeName() + ":/data/db"}
+}
+
+func (d *Deployer) engineProxySpec(s *spec, selfImage string) {
+	// The only container of the demo holding the engine's socket, which
+	// is root on the host whatever :ro says: it serves the registrator a
+	// read-only view of it (engineproxy's allow-list) on a socket in a
+	// volume only the two share, and has no network at all. It keeps no
+	// capability: it runs as root only because the engine's socket is
+	// root's (mode 660), and the owner needs none to open it.
+	s.Image = selfImage
+	s.Cmd = []string{engineproxy.Command, "--listen", engineproxy.SocketPath, "--engine", "/var/run/docker.sock"}
+	s.Mounts = []string{
+		"bind:" + d.opts.DockerSocket + ":/var/run/docker.sock:ro",
+		"volume:" + d.EngineVolumeName() + ":" + engineproxy.SocketDir,
+	}
+	s.Locked, s.MemoryMiB, s.Pids = true, 64, 64
+}
+
+func (d *Deployer) registratorSpec(s *spec, selfImage string) {
+	front, back := d.NetworkName(NetworkFront), d.NetworkName(NetworkBack)
+	// It registers each app instance with its IP on front, the
+	// network the load balancer reaches them on, and only the
+	// project's containers, so another project's SERVICE_NAME
+	// containers never land in this registry. It reads the engine
+	// through the proxy's socket, never the engine's own.
+	s.Image = selfImage
+	s.Cmd = []string{"registrator", "--consul", consulAddr(), "--network", front,
+		"--label", LabelProject + "=" + d.opts.Project}
+	s.Env = []string{"CONSUL_HTTP_ADDR=" + consulAddr(), "DOCKER_HOST=unix://" + engineproxy.SocketPath}
+	s.Networks = []string{back}
+	s.Mounts = []string{"volume:" + d.EngineVolumeName() + ":" + engineproxy.SocketDir}
+	s.Locked, s.User, s.MemoryMiB, s.Pids = true, unprivileged, 128, 128
+}
+
+func (d *Deployer) appSpec(s *spec, selfImage string) {
+	front, back := d.NetworkName(NetworkFront), d.NetworkName(NetworkBack)
+	s.Image = selfImage
+	s.Cmd = []string{"demo", "app"}
+	s.Env = []string{
+		"INSTANCE_NAME=" + s.Name,
+		fmt.Sprintf("APP_LISTEN=:%d", appPort),
+		fmt.Sprintf("MONGO_URI=mongodb://%s:%d", ServiceMongo, mongoPort),
+		"SERVICE_NAME=" + ServiceApp,
+		"SERVICE_PORT=" + strconv.Itoa(appPort),
+		"SERVICE_CHECK_HTTP=/health",
+		"SERVICE_CHECK_INTERVAL=1s",
+	}
+	if d.opts.AppConcurrency > 0 {
+		s.Env = append(s.Env, "APP_CONCURRENCY="+strconv.Itoa(d.opts.AppConcurrency))
+	}
+	if d.opts.AppServiceTime != 0 {
+		s.Env = append(s.Env, "APP_SERVICE_TIME="+d.opts.AppServiceTime.String())
+	}
+	s.Exposed = []int{appPort}
+	s.Networks = []string{front, back}
+	// Docker's own health, beside Consul's: topo's lanes show both.
+	// topo's binary is the only program in the image, so it probes.
+	s.Health = []string{selfEntrypoint, "demo", "healthcheck", fmt.Sprintf("http://127.0.0.1:%d/health", appPort)}
+	// A REST server on an unprivileged port that talks to mongo: it
+	// needs no capability, no root and writes no file.
+	s.Locked, s.User = true, unprivileged
+}
+
+func (d *Deployer) lbSpec(s *spec) {
+	front := d.NetworkName(NetworkFront)
+	s.Image = d.opts.Images.Nginx
+	s.Exposed = []int{80}
+	s.Networks = []string{front}
+	s.Publish = map[int]string{80: d.opts.LBBind + ":" + strconv.Itoa(d.opts.LBPort)}
+	s.Files = map[string]string{nginxConfDir + "/" + nginxConf: NginxConf()}
 }
 
 func consulAddr() string { return fmt.Sprintf("%s:%d", ServiceConsul, consulHTTP) }

@@ -27,8 +27,37 @@ import (
 func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self string, replicas uint64, ingress bool) (swarm.ServiceSpec, error) {
 	s := d.specFor(service, 1, self)
 	labels := d.stackLabels(map[string]string{LabelService: service})
-	// The containers carry the labels too: the registrator selects them
-	// by the project label, and topo groups them by it.
+	cs, err := d.swarmContainer(ctx, r, service, s, labels)
+	if err != nil {
+		return swarm.ServiceSpec{}, err
+	}
+	spec := swarm.ServiceSpec{
+		Annotations: swarm.Annotations{Name: d.ServiceName(service), Labels: maps.Clone(labels)},
+		TaskTemplate: swarm.TaskSpec{
+			ContainerSpec: cs,
+			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: durationPtr(swarmRestartDelay)},
+		},
+		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
+	}
+	if s.MemoryMiB > 0 || s.Pids > 0 {
+		spec.TaskTemplate.Resources = &swarm.ResourceRequirements{Limits: &swarm.Limit{MemoryBytes: s.MemoryMiB << 20, Pids: s.Pids}}
+	}
+	for _, n := range s.Networks {
+		spec.TaskTemplate.Networks = append(spec.TaskTemplate.Networks, swarm.NetworkAttachmentConfig{Target: n, Aliases: s.Aliases})
+	}
+	d.swarmSchedule(&spec, service, s, replicas)
+	d.swarmPlacement(&spec, service, s, ingress)
+	if err := hashSpec(&spec); err != nil {
+		return swarm.ServiceSpec{}, err
+	}
+	return spec, nil
+}
+
+// swarmContainer is the container of a service's tasks: the single-engine
+// spec's image, command, health, rights, mounts and files (as configs).
+// The containers carry the labels too: the registrator selects them by
+// the project label, and topo groups them by it.
+func (d *Deployer) swarmContainer(ctx context.Context, r *reporter, service string, s spec, labels map[string]string) (*swarm.ContainerSpec, error) {
 	cs := &swarm.ContainerSpec{
 		Image: s.Image, Args: s.Cmd, Env: s.Env, Labels: labels,
 		StopGracePeriod: durationPtr(stopTimeout * time.Second),
@@ -66,101 +95,101 @@ func (d *Deployer) serviceSpec(ctx context.Context, r *reporter, service, self s
 	for _, file := range files {
 		ref, err := d.ensureConfig(ctx, r, service, file, s.Files[file])
 		if err != nil {
-			return swarm.ServiceSpec{}, err
+			return nil, err
 		}
 		cs.Configs = append(cs.Configs, ref)
 	}
-	spec := swarm.ServiceSpec{
-		Annotations: swarm.Annotations{Name: d.ServiceName(service), Labels: maps.Clone(labels)},
-		TaskTemplate: swarm.TaskSpec{
-			ContainerSpec: cs,
-			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: durationPtr(swarmRestartDelay)},
-		},
-		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
-	}
-	if s.MemoryMiB > 0 || s.Pids > 0 {
-		spec.TaskTemplate.Resources = &swarm.ResourceRequirements{Limits: &swarm.Limit{MemoryBytes: s.MemoryMiB << 20, Pids: s.Pids}}
-	}
-	for _, n := range s.Networks {
-		spec.TaskTemplate.Networks = append(spec.TaskTemplate.Networks, swarm.NetworkAttachmentConfig{Target: n, Aliases: s.Aliases})
-	}
+	return cs, nil
+}
+
+// swarmSchedule sets how many tasks a service runs and how an update
+// replaces them.
+func (d *Deployer) swarmSchedule(svc *swarm.ServiceSpec, service string, s spec, replicas uint64) {
 	// Updates (a rolling restart, new settings) replace one task at a
 	// time, watched for a second rather than the default five, and go on
 	// past a failed one: on stage a paused update is an unexplained stall.
-	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: time.Second, FailureAction: swarm.UpdateFailureActionContinue}
+	svc.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: time.Second, FailureAction: swarm.UpdateFailureActionContinue}
 	if service == ServiceApp || service == ServiceRegistrator || service == ServiceEngineProxy {
 		// The new task starts before the old one stops: the app keeps its
 		// capacity through a rolling restart, and a task stuck pulling an
 		// image that is not there (offline, until the pull times out) does
 		// not hold up its replacement. The single-instance services keep
 		// stop-first: a published port or a volume cannot be shared.
-		spec.UpdateConfig.Order = swarm.UpdateOrderStartFirst
+		svc.UpdateConfig.Order = swarm.UpdateOrderStartFirst
 	}
 	switch service {
 	case ServiceRegistrator:
 		// Every node's at once: each resyncs the registry as it starts.
-		spec.UpdateConfig.Parallelism = 0
+		svc.UpdateConfig.Parallelism = 0
 		// A registrator sees only its own engine's containers: one per node.
 		// It registers them with their IP on front, which every node's
 		// nginx reaches over the overlay.
-		spec.TaskTemplate.Networks = append(spec.TaskTemplate.Networks,
+		svc.TaskTemplate.Networks = append(svc.TaskTemplate.Networks,
 			swarm.NetworkAttachmentConfig{Target: d.NetworkName(NetworkFront), Aliases: s.Aliases})
-		spec.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
+		svc.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
 	case ServiceEngineProxy:
 		// Beside every registrator, on its node: the socket volume is a
 		// node's local volume, so each registrator meets its own node's
 		// proxy there, and no proxy is reachable over any network.
-		spec.UpdateConfig.Parallelism = 0
-		spec.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
+		svc.UpdateConfig.Parallelism = 0
+		svc.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
 	default:
 		n := uint64(1)
 		if service == ServiceApp {
 			n = replicas
 		}
-		spec.Mode = swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
+		svc.Mode = swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
 	}
+}
+
+// swarmPlacement pins the services that must run on a manager and
+// publishes the load balancer.
+func (d *Deployer) swarmPlacement(svc *swarm.ServiceSpec, service string, s spec, ingress bool) {
 	onManager := &swarm.Placement{Constraints: []string{"node.role==manager"}}
 	switch service {
 	case ServiceMongo:
 		// mongo's volume is a node's local volume: it must come back on
 		// the same kind of node, and `down --volumes` on the manager finds
 		// it.
-		spec.TaskTemplate.Placement = onManager
+		svc.TaskTemplate.Placement = onManager
 	case ServiceConsul:
 		// On a manager, so that topo, which speaks to a manager, reaches
 		// its task through the engine (Options.Tunnel). It publishes
 		// nothing: a dev agent has no ACL, and a published 8500 let anyone
 		// on the manager's network register a fake app and take the load
 		// balancer's traffic.
-		spec.TaskTemplate.Placement = onManager
+		svc.TaskTemplate.Placement = onManager
 	case ServiceLB:
 		mode := swarm.PortConfigPublishModeIngress
 		if ingress {
-			spec.EndpointSpec.Mode = swarm.ResolutionModeVIP
+			svc.EndpointSpec.Mode = swarm.ResolutionModeVIP
 		} else {
 			// Published on the node the user's client talks to.
 			mode = swarm.PortConfigPublishModeHost
-			spec.TaskTemplate.Placement = onManager
+			svc.TaskTemplate.Placement = onManager
 		}
 		for port := range s.Publish {
-			spec.EndpointSpec.Ports = append(spec.EndpointSpec.Ports, swarm.PortConfig{
+			svc.EndpointSpec.Ports = append(svc.EndpointSpec.Ports, swarm.PortConfig{
 				Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(port), PublishedPort: uint32(d.opts.LBPort),
 				PublishMode: mode,
 			})
 		}
 	}
-	// The hash of the spec, as a label: a later up compares it to find
-	// a service deployed with other settings. Replicas are not settings
-	// (scaling changes them), so they are left out of it.
-	hashed := spec
-	hashed.Mode = swarm.ServiceMode{Global: spec.Mode.Global}
+}
+
+// hashSpec labels a service with the hash of its spec: a later up
+// compares it to find a service deployed with other settings. Replicas
+// are not settings (scaling changes them), so they are left out of it.
+func hashSpec(svc *swarm.ServiceSpec) error {
+	hashed := *svc
+	hashed.Mode = swarm.ServiceMode{Global: svc.Mode.Global}
 	b, err := json.Marshal(hashed)
 	if err != nil {
-		return swarm.ServiceSpec{}, fmt.Errorf("hash the spec of service %s: %w", spec.Name, err)
+		return fmt.Errorf("hash the spec of service %s: %w", svc.Name, err)
 	}
 	sum := sha256.Sum256(b)
-	spec.Labels[labelSpec] = hex.EncodeToString(sum[:])[:16]
-	return spec, nil
+	svc.Labels[labelSpec] = hex.EncodeToString(sum[:])[:16]
+	return nil
 }
 
 func durationPtr(d time.Duration) *time.Duration { return &d }

@@ -92,7 +92,36 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 	if registries == 0 {
 		registries = deployedRegistries(existing)
 	}
-	var consulChanged bool
+	consulChanged, err := d.upInfra(ctx, r, self, registries, existing)
+	if err != nil {
+		return res, err
+	}
+	if err := d.upApps(ctx, r, self, opts.Replicas, existing); err != nil {
+		return res, err
+	}
+	if err := d.upLB(ctx, r, self, registries, existing, consulChanged); err != nil {
+		return res, err
+	}
+	if !opts.Wait {
+		r.done("ready", "deployed: "+res.URL, "not waiting for health (use --wait)")
+		return res, nil
+	}
+	timeout := opts.WaitTimeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	if err := d.waitReady(ctx, r, timeout); err != nil {
+		return res, err
+	}
+	res.Ready = true
+	r.done("ready", "ready: "+res.URL, "")
+	return res, nil
+}
+
+// upInfra makes sure of the first tier: consul (and the registries
+// beyond the first), mongo and the engine proxy; it says whether consul
+// was created or recreated.
+func (d *Deployer) upInfra(ctx context.Context, r *reporter, self string, registries int, existing map[string][]instance) (consulChanged bool, err error) {
 	err = parallel(
 		func() (err error) {
 			consulChanged, err = d.ensureContainer(ctx, r, d.specFor(ServiceConsul, 1, self), first(existing[ServiceConsul]))
@@ -111,52 +140,46 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 		},
 	)
 	if err != nil {
-		return res, err
+		return false, err
 	}
+	return consulChanged, nil
+}
+
+// upApps makes sure of the second tier: the registrator, and the app
+// instances asked for (0: as many as run, at least DefaultReplicas).
+func (d *Deployer) upApps(ctx context.Context, r *reporter, self string, replicas int, existing map[string][]instance) error {
 	apps := existing[ServiceApp]
-	want := opts.Replicas
+	want := replicas
 	if want == 0 {
 		want = max(len(apps), DefaultReplicas)
 	}
-	err = parallel(
+	return parallel(
 		func() error {
 			_, err := d.ensureContainer(ctx, r, d.specFor(ServiceRegistrator, 1, self), first(existing[ServiceRegistrator]))
 			return err
 		},
 		func() error { return d.scaleApps(ctx, r, apps, want, self, true) },
 	)
-	if err != nil {
-		return res, err
-	}
+}
 
+// upLB makes sure of the load balancer, and restarts the one that runs
+// when consul was recreated under it.
+func (d *Deployer) upLB(ctx context.Context, r *reporter, self string, registries int, existing map[string][]instance, consulChanged bool) error {
 	lb := d.specFor(ServiceLB, 1, self)
 	lb.Labels = infraLabels(ServiceLB, registries)
 	lbChanged, err := d.ensureContainer(ctx, r, lb, first(existing[ServiceLB]))
 	if err != nil {
-		return res, err
+		return err
 	}
 	if consulChanged && !lbChanged && first(existing[ServiceLB]) != nil {
 		// nginx resolved consul's name once, at start: a new consul may
 		// have another address.
 		if err := d.restart(ctx, r, first(existing[ServiceLB]).ID, d.ContainerName(ServiceLB, 1), "consul was recreated: restarting to find it"); err != nil {
-			return res, err
+			return err
 		}
 	}
 
-	if opts.Wait {
-		timeout := opts.WaitTimeout
-		if timeout == 0 {
-			timeout = time.Minute
-		}
-		if err := d.waitReady(ctx, r, timeout); err != nil {
-			return res, err
-		}
-		res.Ready = true
-		r.done("ready", "ready: "+res.URL, "")
-	} else {
-		r.done("ready", "deployed: "+res.URL, "not waiting for health (use --wait)")
-	}
-	return res, nil
+	return nil
 }
 
 // instance is one container of the project, as listed.

@@ -110,6 +110,31 @@ func Start(t testing.TB, opts Options) *Cluster {
 	for i := 1; i <= opts.Workers; i++ {
 		names = append(names, env.Name(fmt.Sprintf("w%d", i)))
 	}
+	c.startEngines(ctx, t, img, names, start)
+	c.Timings["engines up"] = time.Since(start)
+
+	c.form(ctx, t)
+	c.Timings["swarm formed"] = time.Since(start)
+	c.loadImages(ctx, t, opts.Images)
+	c.Timings["images loaded"] = time.Since(start)
+	c.WaitForNodes(t, 30*time.Second, func(nodes []swarm.Node) (bool, string) {
+		ready := 0
+		for _, n := range nodes {
+			if n.Status.State == swarm.NodeStateReady {
+				ready++
+			}
+		}
+		return ready == len(c.Nodes), fmt.Sprintf("%d of %d nodes ready", ready, len(c.Nodes))
+	})
+	c.Own(t)
+	c.Timings["swarm up"] = time.Since(start)
+	return c
+}
+
+// startEngines starts a node per name, the first the manager, and waits
+// until every node's engine answers.
+func (c *Cluster) startEngines(ctx context.Context, t testing.TB, img string, names []string, start time.Time) {
+	t.Helper()
 	for i, name := range names {
 		c.Nodes = append(c.Nodes, c.startNode(ctx, t, img, name, i == 0))
 	}
@@ -129,8 +154,14 @@ func Start(t testing.TB, opts Options) *Cluster {
 			t.Fatal(err)
 		}
 	}
-	c.Timings["engines up"] = time.Since(start)
+}
 
+// form makes the first node a swarm's manager and joins the others to it
+// as workers.
+func (c *Cluster) form(ctx context.Context, t testing.TB) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.Nodes))
 	mgr := c.Manager()
 	if _, err := mgr.Client.SwarmInit(ctx, swarm.InitRequest{
 		ListenAddr: "0.0.0.0:2377", AdvertiseAddr: mgr.IP,
@@ -164,21 +195,6 @@ func Start(t testing.TB, opts Options) *Cluster {
 			t.Fatal(err)
 		}
 	}
-	c.Timings["swarm formed"] = time.Since(start)
-	c.loadImages(ctx, t, opts.Images)
-	c.Timings["images loaded"] = time.Since(start)
-	c.WaitForNodes(t, 30*time.Second, func(nodes []swarm.Node) (bool, string) {
-		ready := 0
-		for _, n := range nodes {
-			if n.Status.State == swarm.NodeStateReady {
-				ready++
-			}
-		}
-		return ready == len(c.Nodes), fmt.Sprintf("%d of %d nodes ready", ready, len(c.Nodes))
-	})
-	c.Own(t)
-	c.Timings["swarm up"] = time.Since(start)
-	return c
 }
 
 func (c *Cluster) startNode(ctx context.Context, t testing.TB, img, name string, manager bool) *Node {

@@ -14,8 +14,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -61,8 +62,7 @@ func main() {
 // A line that is not JSON (a build error printed by the go command) is
 // copied as it is.
 func summarise(in io.Reader, out io.Writer) counts {
-	var c counts
-	buffered := map[string][]string{} // package + test -> its output so far
+	s := summary{out: out, buffered: map[string][]string{}}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
 	for sc.Scan() {
@@ -72,79 +72,95 @@ func summarise(in io.Reader, out io.Writer) counts {
 			fmt.Fprintln(out, string(line))
 			continue
 		}
-		key := ev.Package + " " + ev.Test
-		switch ev.Action {
-		case "build-output":
-			fmt.Fprint(out, ev.Output)
-		case "build-fail":
-			c.brokenPackages = append(c.brokenPackages, ev.ImportPath)
-		case "output":
-			if ev.Test == "" {
-				// The package's own lines: keep its result, drop the
-				// framing that -json adds.
-				if o := strings.TrimSpace(ev.Output); strings.HasPrefix(o, "ok ") || strings.HasPrefix(o, "FAIL") || strings.HasPrefix(o, "panic:") || strings.HasPrefix(o, "---") {
-					fmt.Fprint(out, ev.Output)
-				} else if o != "PASS" && o != "" && !strings.HasPrefix(o, "=== ") {
-					buffered[key] = append(buffered[key], ev.Output)
-				}
-				continue
-			}
-			buffered[key] = append(buffered[key], ev.Output)
-		case "pass":
-			if ev.Test != "" {
-				c.passed++
-			}
-			delete(buffered, key)
-		case "skip":
-			if ev.Test == "" {
-				delete(buffered, key)
-				continue
-			}
-			c.skipped++
-			c.skippedNames = append(c.skippedNames, ev.Test)
-			for _, l := range buffered[key] {
-				if !strings.HasPrefix(strings.TrimSpace(l), "=== ") {
-					fmt.Fprint(out, l)
-				}
-			}
-			delete(buffered, key)
-		case "fail":
-			if ev.Test == "" {
-				// A package that failed outside any test (a panic in
-				// init, a timeout): its lines are the only clue.
-				if len(buffered[key]) > 0 {
-					c.brokenPackages = append(c.brokenPackages, ev.Package)
-				}
-				for _, l := range buffered[key] {
-					fmt.Fprint(out, l)
-				}
-				delete(buffered, key)
-				continue
-			}
-			c.failed++
-			c.failedNames = append(c.failedNames, ev.Test)
-			for _, l := range buffered[key] {
-				fmt.Fprint(out, l)
-			}
-			delete(buffered, key)
+		s.take(ev)
+	}
+	s.unfinished()
+	return s.counts
+}
+
+// summary is summarise's state: the counts so far, and each test's output
+// held until its result says whether it is worth reading.
+type summary struct {
+	counts
+	out      io.Writer
+	buffered map[string][]string // package + test -> its output so far
+}
+
+func (s *summary) take(ev event) {
+	key := ev.Package + " " + ev.Test
+	switch ev.Action {
+	case "build-output":
+		fmt.Fprint(s.out, ev.Output)
+	case "build-fail":
+		s.brokenPackages = append(s.brokenPackages, ev.ImportPath)
+	case "output":
+		s.output(key, ev)
+	case "pass":
+		if ev.Test != "" {
+			s.passed++
 		}
+		delete(s.buffered, key)
+	case "skip":
+		if ev.Test == "" {
+			delete(s.buffered, key)
+			return
+		}
+		s.skipped++
+		s.skippedNames = append(s.skippedNames, ev.Test)
+		for _, l := range s.buffered[key] {
+			if !strings.HasPrefix(strings.TrimSpace(l), "=== ") {
+				fmt.Fprint(s.out, l)
+			}
+		}
+		delete(s.buffered, key)
+	case "fail":
+		s.fail(key, ev)
 	}
-	// Tests still running when the stream ended (the binary was killed):
-	// their output is all there is.
-	var left []string
-	for k := range buffered {
-		left = append(left, k)
+}
+
+func (s *summary) output(key string, ev event) {
+	if ev.Test != "" {
+		s.buffered[key] = append(s.buffered[key], ev.Output)
+		return
 	}
-	sort.Strings(left)
+	// The package's own lines: keep its result, drop the framing that
+	// -json adds.
+	if o := strings.TrimSpace(ev.Output); strings.HasPrefix(o, "ok ") || strings.HasPrefix(o, "FAIL") || strings.HasPrefix(o, "panic:") || strings.HasPrefix(o, "---") {
+		fmt.Fprint(s.out, ev.Output)
+	} else if o != "PASS" && o != "" && !strings.HasPrefix(o, "=== ") {
+		s.buffered[key] = append(s.buffered[key], ev.Output)
+	}
+}
+
+func (s *summary) fail(key string, ev event) {
+	if ev.Test == "" {
+		// A package that failed outside any test (a panic in init, a
+		// timeout): its lines are the only clue.
+		if len(s.buffered[key]) > 0 {
+			s.brokenPackages = append(s.brokenPackages, ev.Package)
+		}
+	} else {
+		s.failed++
+		s.failedNames = append(s.failedNames, ev.Test)
+	}
+	for _, l := range s.buffered[key] {
+		fmt.Fprint(s.out, l)
+	}
+	delete(s.buffered, key)
+}
+
+// unfinished counts the tests still running when the stream ended (the
+// binary was killed) as failed: their output is all there is.
+func (s *summary) unfinished() {
+	left := slices.Sorted(maps.Keys(s.buffered))
 	for _, k := range left {
 		if strings.HasSuffix(k, " ") {
 			continue
 		}
-		c.failed++
-		c.failedNames = append(c.failedNames, strings.TrimSpace(k)+" (no result)")
-		for _, l := range buffered[k] {
-			fmt.Fprint(out, l)
+		s.failed++
+		s.failedNames = append(s.failedNames, strings.TrimSpace(k)+" (no result)")
+		for _, l := range s.buffered[k] {
+			fmt.Fprint(s.out, l)
 		}
 	}
-	return c
 }
