@@ -148,6 +148,10 @@ func (c recordedRegistry) Connect(ctx context.Context, topo model.Topology) ([]u
 	return conns, err
 }
 
+func (c recordedRegistry) LookAgain(attempt int, err error) (time.Duration, bool) {
+	return c.inner.LookAgain(attempt, err)
+}
+
 // demoLine is a demo progress report as recorded: ui.DemoStep with its
 // error as text, or the end of an operation.
 type demoLine struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -119,6 +120,12 @@ func (r registryConnector) Connect(ctx context.Context, topo model.Topology) ([]
 			Auto: !target.Named, Container: target.Container, TokenWithheld: target.TokenWithheld(), Stop: cancel})
 	}
 	return conns, nil
+}
+
+// LookAgain is the registry adapter's policy for a look that found no
+// registry answering.
+func (registryConnector) LookAgain(attempt int, err error) (time.Duration, bool) {
+	return registry.LookAgain(attempt, err)
 }
 
 // remoteHost is the host of a tcp:// engine address, where that engine's

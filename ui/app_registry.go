@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"strings"
 	"time"
 
@@ -86,17 +85,6 @@ func isStart(ev *model.Event) bool {
 	return ev != nil && ev.Type == model.EventContainer && ev.BaseAction() == "start"
 }
 
-// Looking again for a registry container that did not answer (a Consul
-// still starting): after regRetryFirst, doubling up to regRetryMax, at most
-// regRetryLimit times until a container starts again. Nothing else would
-// trigger a new look when the Consul is the last container to start, as
-// on a swarm, where the app's replicas may all run on other nodes.
-const (
-	regRetryFirst = 500 * time.Millisecond
-	regRetryMax   = 5 * time.Second
-	regRetryLimit = 10
-)
-
 // registryRetryMsg asks for another look for the registry.
 type registryRetryMsg struct{}
 
@@ -155,7 +143,8 @@ func (m *Model) retryUnwatched() tea.Cmd {
 	if !m.unwatchedRegistry() {
 		return nil
 	}
-	return m.lookAgainLater()
+	// As for one that does not answer: its agent may still be starting.
+	return m.retryLater(model.ErrRegistryNotAnswering)
 }
 
 // unwatchedRegistry says a running container looks like a registry and is
@@ -176,22 +165,14 @@ func (m *Model) unwatchedRegistry() bool {
 	return false
 }
 
-// retryLater looks again, on a timer, for a registry container that did
-// not answer yet.
+// retryLater looks again, on the timer the registry adapter asks for
+// (RegistryConnector.LookAgain), for a registry container that did not
+// answer yet.
 func (m *Model) retryLater(err error) tea.Cmd {
-	if !errors.Is(err, model.ErrRegistryNotAnswering) {
+	delay, ok := m.cfg.Registry.LookAgain(m.regRetries, err)
+	if !ok {
 		return nil
 	}
-	return m.lookAgainLater()
-}
-
-// lookAgainLater asks for another look after the next delay of the
-// backoff, nil once the looks again are spent.
-func (m *Model) lookAgainLater() tea.Cmd {
-	if m.regRetries >= regRetryLimit {
-		return nil
-	}
-	delay := min(regRetryFirst<<m.regRetries, regRetryMax)
 	m.regRetries++
 	return tea.Tick(delay, func(time.Time) tea.Msg { return registryRetryMsg{} })
 }

@@ -231,6 +231,10 @@ func tick() tea.Cmd {
 // or every Consul container of the topology) and starts watching each.
 type RegistryConnector interface {
 	Connect(ctx context.Context, topo model.Topology) ([]RegistryConn, error)
+	// LookAgain says how long to wait before another look after the
+	// attempt-th look in a row (from 0) that ended in err, and false when
+	// not to look again until a container starts.
+	LookAgain(attempt int, err error) (time.Duration, bool)
 }
 
 // RegistryConn is a running watch of one registry.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/topo-dev/topo/model"
 )
@@ -15,6 +16,8 @@ func (s *seeingConnector) Connect(_ context.Context, topo model.Topology) ([]Reg
 	s.saw = len(topo.Containers)
 	return nil, model.ErrRegistryNotAnswering
 }
+
+func (s *seeingConnector) LookAgain(int, error) (time.Duration, bool) { return 0, false }
 
 // Regression: the look for a registry ran on its own goroutine over the
 // model's own container map while Update applied events to it, a data race
