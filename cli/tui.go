@@ -29,17 +29,35 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// The watch's first read of the whole topology goes out at once,
-	// alongside the probe, rather than after it: the first frame waits on
-	// both, and the probe is three round trips.
+	// alongside the check below, rather than after it: the first frame
+	// waits on the read.
 	updates := make(chan model.Update, 256)
 	go engine.Watch(ctx, updates)
 	// Contact the engine before taking over the terminal, so a failure is
-	// a plain line in the shell rather than a flash of the alternate screen.
+	// a plain line in the shell rather than a flash of the alternate
+	// screen. One round trip: the engine's version and swarm role come
+	// beside the first frame (describeLater), since the two calls behind
+	// them cost an engine with 300 containers 25-60 ms each (Docker 20.10
+	// runs runc and docker-init to answer them).
 	pingCtx, pingCancel := context.WithTimeout(ctx, pingTimeout)
-	info, err := engine.Ping(pingCtx)
+	err = engine.Reach(pingCtx)
 	pingCancel()
 	if err != nil {
 		return err
+	}
+	info := docker.Info{Host: engine.Host, Source: engine.Source}
+	var described <-chan ui.EngineDescribedMsg
+	if opts.record != "" {
+		// The recording's header says which engine, and its tee wraps
+		// the cluster's feed: both wait for the description.
+		pingCtx, pingCancel := context.WithTimeout(ctx, pingTimeout)
+		info, err = engine.Ping(pingCtx)
+		pingCancel()
+		if err != nil {
+			return err
+		}
+	} else {
+		described = describeLater(ctx, engine)
 	}
 
 	// Our theme uses the 16 ANSI colours, which the terminal adapts to its
@@ -54,6 +72,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	if err != nil {
 		return err
 	}
+	cfg.Described = described
 	if opts.record != "" {
 		// A tee of every feed, after the probe so the header can say
 		// which engine; the watch's channel holds what came meanwhile.
@@ -165,16 +184,51 @@ func tuiConfig(ctx context.Context, opts *globalOptions, engine engineConn, info
 		return cfg, err
 	}
 	cfg.Demo, cfg.Traffic = demo, trafficSource
+	cfg.Swarm, cfg.Cluster, cfg.SwarmNote = swarmFeed(ctx, engine, info)
+	return cfg, nil
+}
+
+// swarmFeed starts the cluster's watch on a manager; on a worker it says
+// why there is none.
+func swarmFeed(ctx context.Context, engine engineConn, info docker.Info) (ui.SwarmEngine, <-chan model.Cluster, string) {
 	switch {
 	case info.SwarmManager:
 		sw := docker.NewSwarm(engine.Engine)
 		clusterUpdates := make(chan model.Cluster, 16)
 		go sw.Watch(ctx, clusterUpdates)
-		cfg.Swarm, cfg.Cluster = sw, clusterUpdates
+		return sw, clusterUpdates, ""
 	case info.SwarmState == "active":
-		cfg.SwarmNote = model.ErrSwarmWorker.Error()
+		return nil, nil, model.ErrSwarmWorker.Error()
 	}
-	return cfg, nil
+	return nil, nil, ""
+}
+
+// describeLater asks for the engine's version and swarm role after the
+// terminal is taken, and hands them on once, with the cluster's watch on
+// a manager. A failed ask is repeated each second: the watch says what is
+// wrong with the engine meanwhile.
+func describeLater(ctx context.Context, engine engineConn) <-chan ui.EngineDescribedMsg {
+	ch := make(chan ui.EngineDescribedMsg, 1)
+	go func() {
+		defer close(ch)
+		for {
+			pingCtx, cancel := context.WithTimeout(ctx, pingTimeout)
+			info, err := engine.Ping(pingCtx)
+			cancel()
+			if err == nil {
+				msg := ui.EngineDescribedMsg{Version: info.Version}
+				msg.Swarm, msg.Cluster, msg.SwarmNote = swarmFeed(ctx, engine, info)
+				ch <- msg
+				return
+			}
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
 }
 
 // runProgram runs the interface in the terminal until it quits.

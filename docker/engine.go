@@ -128,6 +128,17 @@ func NewEngine(cli *client.Client, target Target) *Engine {
 // Close releases the client's connections.
 func (e *Engine) Close() error { return e.api.Close() }
 
+// Reach checks that the engine answers, with one round trip that costs
+// the engine nothing: the live view takes over the terminal on it and
+// asks for the rest (Ping) beside the first frame. Its errors are
+// Ping's.
+func (e *Engine) Reach(ctx context.Context) error {
+	if _, err := e.api.Ping(ctx); err != nil {
+		return e.explain(err)
+	}
+	return nil
+}
+
 // Ping checks that the engine answers and describes it. Its errors are
 // written for a person: what failed, why, and what to do.
 func (e *Engine) Ping(ctx context.Context) (Info, error) {

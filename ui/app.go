@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -108,6 +109,12 @@ type Model struct {
 	regAgain     bool
 	// regRetries counts the looks again for a registry that did not answer.
 	regRetries int
+	// describing says the engine's swarm role is on its way
+	// (Config.Described): keys typed meanwhile wait in early, since w and
+	// D depend on it, and are taken in order when it comes, or after
+	// describeWait.
+	describing bool
+	early      []tea.KeyMsg
 	// misplaced is what the log last said of each misplaced container,
 	// so each change is logged once.
 	misplaced map[string]string
@@ -215,6 +222,7 @@ func New(cfg Config) *Model {
 	if cfg.SwarmNote != "" {
 		m.log.Add(cfg.Now(), cfg.SwarmNote, false)
 	}
+	m.describing = cfg.Described != nil
 	m.help.Styles.ShortKey = styles.Key
 	m.help.Styles.FullKey = styles.Key
 	m.updateKeys()
@@ -226,7 +234,60 @@ func (m *Model) Init() tea.Cmd {
 	if m.replay != nil {
 		return tea.Batch(m.startReplay(), tick())
 	}
-	return tea.Batch(waitForUpdate(m.cfg.Updates), WaitForCluster(m.cfg.Cluster), tick())
+	return tea.Batch(waitForUpdate(m.cfg.Updates), WaitForCluster(m.cfg.Cluster), m.waitForDescription(), tick())
+}
+
+// describeWait bounds how long keys wait for the engine's description: an
+// engine that answers its ping but not its info (going down) must not
+// hold the keyboard.
+const describeWait = time.Second
+
+// describeWaitMsg ends the wait for the description's keys.
+type describeWaitMsg struct{}
+
+func (m *Model) waitForDescription() tea.Cmd {
+	if !m.describing {
+		return nil
+	}
+	return tea.Batch(waitForDescription(m.cfg.Described),
+		tea.Tick(describeWait, func(time.Time) tea.Msg { return describeWaitMsg{} }))
+}
+
+// holdKey keeps a key typed while the description is on its way, for
+// takeEarlyKeys. Ctrl+C always quits at once, and q does unless keys
+// wait before it (it may be part of what they type).
+func (m *Model) holdKey(msg tea.KeyMsg) bool {
+	if !m.describing || msg.Type == tea.KeyCtrlC || (len(m.early) == 0 && key.Matches(msg, m.keys.Quit)) {
+		return false
+	}
+	m.early = append(m.early, msg)
+	return true
+}
+
+// takeEarlyKeys ends the wait for the description and takes the keys
+// typed during it, in order.
+func (m *Model) takeEarlyKeys() tea.Cmd {
+	m.describing = false
+	var cmds []tea.Cmd
+	for _, k := range m.early {
+		cmds = append(cmds, m.handleKey(k))
+	}
+	m.early = nil
+	return tea.Batch(cmds...)
+}
+
+// described takes the engine's description that came after the first
+// frame: the version in the status bar, and the swarm's keys and watch.
+func (m *Model) described(msg EngineDescribedMsg) tea.Cmd {
+	m.cfg.EngineInfo.Version = inert.Text(msg.Version)
+	m.cfg.Swarm, m.cfg.Cluster = msg.Swarm, msg.Cluster
+	if msg.SwarmNote != "" {
+		m.cfg.SwarmNote = inert.Text(msg.SwarmNote)
+		m.log.Add(m.cfg.Now(), m.cfg.SwarmNote, false)
+	}
+	m.bodyDirty = true
+	m.updateKeys()
+	return tea.Batch(WaitForCluster(m.cfg.Cluster), m.takeEarlyKeys())
 }
 
 // Topology returns what the UI currently shows.
@@ -264,7 +325,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseMsg:
 		return m, m.handleMouse(msg)
 	case tea.KeyMsg:
+		if m.holdKey(msg) {
+			return m, nil
+		}
 		return m, m.handleKey(msg)
+	case describeWaitMsg:
+		return m, m.takeEarlyKeys()
 	}
 	for _, take := range []func(tea.Msg) (tea.Cmd, bool){m.feedMsg, m.resultMsg} {
 		if cmd, ok := take(msg); ok {

@@ -23,6 +23,8 @@ func (m *Model) feedMsg(msg tea.Msg) (tea.Cmd, bool) {
 	case EngineClosedMsg:
 		m.closed = true
 		return nil, true
+	case EngineDescribedMsg:
+		return m.described(msg), true
 	case RegistryConnectedMsg:
 		cmd := m.registryConnected(msg)
 		// The registry panel's height follows its content (see arrange).

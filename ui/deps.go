@@ -44,6 +44,11 @@ type Config struct {
 	Swarm     SwarmEngine
 	Cluster   <-chan model.Cluster
 	SwarmNote string
+	// Described, when set, brings the engine's version and its swarm
+	// role (the fields above) after the first frame: the engine's version
+	// and info calls cost tens of milliseconds the lanes need not wait
+	// for. One message, then the channel may close.
+	Described <-chan EngineDescribedMsg
 	// Demo and Traffic drive the reference demo (D, +, -, T, g); nil
 	// disables those keys. Context bounds their background work.
 	Demo    DemoDeployer
@@ -63,6 +68,29 @@ type Config struct {
 	Replay *Replay
 	// Screens keeps a picture of the screen (e); nil disables the key.
 	Screens ScreenSaver
+}
+
+// EngineDescribedMsg completes what the Config says about the engine:
+// its version for the status bar and, on a swarm, the cluster's adapter
+// and watch (a manager) or why there is none (a worker).
+type EngineDescribedMsg struct {
+	Version   string
+	Swarm     SwarmEngine
+	Cluster   <-chan model.Cluster
+	SwarmNote string
+}
+
+func waitForDescription(ch <-chan EngineDescribedMsg) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		msg, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return msg
+	}
 }
 
 // ScreenSaver keeps the screen as drawn, colour sequences and all, as a
