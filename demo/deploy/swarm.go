@@ -131,21 +131,7 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 			return res, err
 		}
 	}
-
-	if !opts.Wait {
-		r.done("ready", "deployed: "+res.URL, "not waiting for health (use --wait)")
-		return res, nil
-	}
-	timeout := opts.WaitTimeout
-	if timeout == 0 {
-		timeout = time.Minute
-	}
-	if err := d.waitSwarmLB(ctx, r, res.URL, timeout); err != nil {
-		return res, err
-	}
-	res.Ready = true
-	r.done("ready", "ready: "+res.URL, "")
-	return res, nil
+	return finishUp(r, opts, res, func(timeout time.Duration) error { return d.waitSwarmLB(ctx, r, res.URL, timeout) })
 }
 
 // swarmPlan is what UpSwarm settled before it walks the services.

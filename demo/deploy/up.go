@@ -102,6 +102,12 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 	if err := d.upLB(ctx, r, self, registries, existing, consulChanged); err != nil {
 		return res, err
 	}
+	return finishUp(r, opts, res, func(timeout time.Duration) error { return d.waitReady(ctx, r, timeout) })
+}
+
+// finishUp waits, when asked to (opts.Wait), until the deploy answers,
+// and says so in the last step.
+func finishUp(r *reporter, opts UpOptions, res Result, wait func(timeout time.Duration) error) (Result, error) {
 	if !opts.Wait {
 		r.done("ready", "deployed: "+res.URL, "not waiting for health (use --wait)")
 		return res, nil
@@ -110,7 +116,7 @@ func (d *Deployer) Up(ctx context.Context, opts UpOptions, progress Progress) (R
 	if timeout == 0 {
 		timeout = time.Minute
 	}
-	if err := d.waitReady(ctx, r, timeout); err != nil {
+	if err := wait(timeout); err != nil {
 		return res, err
 	}
 	res.Ready = true

@@ -44,9 +44,24 @@ const (
 // engine also answers without.
 var versioned = regexp.MustCompile(`^/v[0-9]{1,2}\.[0-9]{1,3}(/.*)$`)
 
-// containerRef is a container ID or name as the engine accepts them in a
-// path: it starts with a letter or digit, so "." and ".." never match.
-var containerRef = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$`)
+// containerRef says whether ref is a container ID or name as the engine
+// accepts them in a path: 1 to 255 letters, digits, '_', '.' and '-',
+// starting with a letter or digit, so "." and ".." never match. (Written
+// out rather than as the regular expression it is: compiling {0,254}
+// cost every topo command 4 ms and 250 KB at start.)
+func containerRef(ref string) bool {
+	if len(ref) == 0 || len(ref) > 255 {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Allowed says whether a request of method for the path and query as sent
 // (URL.EscapedPath, URL.RawQuery) may reach the engine, and if not, why.
@@ -69,7 +84,7 @@ func Allowed(method, escapedPath string) (bool, string) {
 		return true, ""
 	}
 	if ref, ok := strings.CutPrefix(p, "/containers/"); ok {
-		if id, ok := strings.CutSuffix(ref, "/json"); ok && containerRef.MatchString(id) {
+		if id, ok := strings.CutSuffix(ref, "/json"); ok && containerRef(id) {
 			return true, ""
 		}
 	}

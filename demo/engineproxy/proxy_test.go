@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -262,3 +264,24 @@ func TestListenReplacesAStaleSocketOnly(t *testing.T) {
 }
 
 func writeFile(p string) error { return os.WriteFile(p, []byte("x"), 0o600) }
+
+// containerRef accepts exactly what the engine's rule for a name or ID in
+// a path does, written as the regular expression it replaced.
+func TestContainerRefIsTheEnginesRule(t *testing.T) {
+	rule := regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$`)
+	inputs := []string{"", ".", "..", "a", "-a", "_a", "a-b_c.d", "a/b", "a%2e", "é", "a b", strings.Repeat("a", 255), strings.Repeat("a", 256)}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "aZ09_.-/%é \x00"
+	for range 5000 {
+		b := make([]byte, rnd.IntN(8))
+		for i := range b {
+			b[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		if got, want := containerRef(in), rule.MatchString(in); got != want {
+			t.Errorf("containerRef(%q) = %v, the rule says %v", in, got, want)
+		}
+	}
+}

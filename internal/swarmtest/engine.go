@@ -17,8 +17,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
-
-	"github.com/topo-dev/topo/internal/dockertest"
 )
 
 // tlsPort is where a node serving TLS listens, the port the docker CLI
@@ -133,16 +131,8 @@ func CopyFiles(ctx context.Context, cli *client.Client, id string, files map[str
 // its API; it is removed when the test ends.
 func StartEngine(t testing.TB, opts EngineOptions) *Cluster {
 	t.Helper()
-	env := dockertest.New(t)
-	img := NodeImage(t, env.Client)
-	c := &Cluster{Env: env, Timings: map[string]time.Duration{}, engine: opts}
-	t.Cleanup(func() {
-		for _, n := range c.Nodes {
-			if n.Client != nil {
-				n.Client.Close()
-			}
-		}
-	})
+	c, img := newCluster(t, opts)
+	env := c.Env
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()

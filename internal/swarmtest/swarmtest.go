@@ -81,22 +81,14 @@ type Options struct {
 // cannot be built here.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	env := dockertest.New(t)
 	switch {
 	case opts.ManagerOnly:
 		opts.Workers = 0
 	case opts.Workers == 0:
 		opts.Workers = 2
 	}
-	img := NodeImage(t, env.Client)
-	c := &Cluster{Env: env, Timings: map[string]time.Duration{}}
-	t.Cleanup(func() {
-		for _, n := range c.Nodes {
-			if n.Client != nil {
-				n.Client.Close()
-			}
-		}
-	})
+	c, img := newCluster(t, EngineOptions{})
+	env := c.Env
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
@@ -129,6 +121,24 @@ func Start(t testing.TB, opts Options) *Cluster {
 	c.Own(t)
 	c.Timings["swarm up"] = time.Since(start)
 	return c
+}
+
+// newCluster is a cluster of no node yet with the node image built (or
+// reused); the nodes' clients are closed when the test ends. engine shapes
+// a lone engine node (StartEngine); zero for a swarm.
+func newCluster(t testing.TB, engine EngineOptions) (*Cluster, string) {
+	t.Helper()
+	env := dockertest.New(t)
+	img := NodeImage(t, env.Client)
+	c := &Cluster{Env: env, Timings: map[string]time.Duration{}, engine: engine}
+	t.Cleanup(func() {
+		for _, n := range c.Nodes {
+			if n.Client != nil {
+				n.Client.Close()
+			}
+		}
+	})
+	return c, img
 }
 
 // startEngines starts a node per name, the first the manager, and waits
