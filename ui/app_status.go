@@ -17,7 +17,11 @@ func (m *Model) statusBar() string {
 	now := m.cfg.Now()
 	engine := m.cfg.EngineInfo.Host
 	if v := m.cfg.EngineInfo.Version; v != "" {
-		engine += " · Docker " + v
+		if !strings.HasPrefix(v, "Podman ") {
+			// A Podman engine's version says so itself (docker.Info).
+			v = "Docker " + v
+		}
+		engine += " · " + v
 	}
 	running, total := m.topo.Counts()
 	counts := plural(len(m.topo.Networks), "network") + fmt.Sprintf(" · %d/%d running", running, total)
