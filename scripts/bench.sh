@@ -236,17 +236,23 @@ log "dockerd without topo: $DOCKERD_BASE % ($DOCKERD_BASE_NS % by schedstat)"
 # The tmux server is started first, so its own start-up is not counted.
 tmux -L "$SOCK" new-session -d -s keep -x 80 -y 24 "cat"
 : >"$WORK/first_frame"
+: >"$WORK/first_frame_tmux"
 for r in $(seq 1 "$FIRST_FRAME_RUNS"); do
 	t0=$(now_us)
-	tmux -L "$SOCK" new-session -d -s "ff$r" -x "$W" -y "$H" "exec '$BIN'"
+	# The pane's shell notes the time just before it execs topo: the
+	# process start, which tmux's own session start does not delay.
+	tmux -L "$SOCK" new-session -d -s "ff$r" -x "$W" -y "$H" "exec bash -c 'echo \${EPOCHREALTIME/./} >$WORK/exec_us; exec $BIN'"
 	# The status bar (top line) says live and a lane below it shows a
 	# container of the set-up: the lanes themselves, not only the bar.
 	wait_screen "ff$r" '● live.*[●○‖↻✖⌫] w[0-9]\.[0-9]+ ' 30
-	echo $(((SEEN_US - t0) / 1000)) >>"$WORK/first_frame"
+	echo $(((SEEN_US - $(cat "$WORK/exec_us")) / 1000)) >>"$WORK/first_frame"
+	echo $(((SEEN_US - t0) / 1000)) >>"$WORK/first_frame_tmux"
 	tmux -L "$SOCK" kill-session -t "ff$r"
+	nap 1
 done
 read -r FF_MED _ FF_MIN FF_MAX < <(stats <"$WORK/first_frame")
-log "first frame: median $FF_MED ms (min $FF_MIN, max $FF_MAX) over $FIRST_FRAME_RUNS runs"
+read -r FFT_MED _ FFT_MIN FFT_MAX < <(stats <"$WORK/first_frame_tmux")
+log "first frame: median $FF_MED ms (min $FF_MIN, max $FF_MAX) over $FIRST_FRAME_RUNS runs from topo's exec; $FFT_MED ms from tmux new-session"
 # For reading (a): the engine-bound part alone, connect and sync without a
 # terminal (topo snapshot --json makes the same requests as the first frame,
 # but for the event subscription).
@@ -551,7 +557,7 @@ verdict() {
 	echo
 	echo "| what | measured | target | |"
 	echo "|---|---|---|---|"
-	echo "| (a) start -> first full frame | median $FF_MED ms (min $FF_MIN, max $FF_MAX; $FIRST_FRAME_RUNS runs) | <= 100 ms | $(verdict "$FF_MED" 100) |"
+	echo "| (a) start -> first full frame | median $FF_MED ms (min $FF_MIN, max $FF_MAX; $FIRST_FRAME_RUNS runs; from the exec of topo, screen polled every $POLL_MS ms; $FFT_MED ms from tmux new-session) | <= 100 ms | $(verdict "$FF_MED" 100) |"
 	echo "| (a) for reading it: \`topo snapshot --json\` (connect + sync, no terminal) | median $SNAP_MED ms (min $SNAP_MIN, max $SNAP_MAX) | | |"
 	echo "| (b) container started -> node on screen | median $ST_MED ms, p90 $ST_P90 ms, range $ST_MIN–$ST_MAX (from the engine's start event; $STC_MED / $STC_P90 ms from the \`docker start\` call; $PROBES containers) | <= 20 ms median | $(verdict "$ST_MED" 20) |"
 	echo "| (c) container removed -> node gone | median $GO_MED ms, p90 $GO_P90 ms, range $GO_MIN–$GO_MAX (from the destroy event; $GOC_MED / $GOC_P90 ms from the \`docker rm -f\` call) | <= 20 ms median | $(verdict "$GO_MED" 20) |"
@@ -614,7 +620,7 @@ verdict() {
 		done <<<"$GOBENCH"
 	fi
 	echo
-	echo "How: (a) from just before \`tmux new-session\` runs the binary to the first capture showing \"● live\" in the status bar and"
+	echo "How: (a) from the moment the pane's shell execs topo (bash's \$EPOCHREALTIME just before \`exec\`; tmux's own session start is the second figure) to the first capture showing \"● live\" in the status bar and"
 	echo "a container of the set-up on a lane (its node, e.g. \"● w1.6\"), so the lanes themselves are drawn;"
 	echo "(b) and (c) run with the filter \`/zprobe\` active (typed into topo as a user would): the lanes draw only the probe"
 	echo "containers, the 300 others are hidden but still followed (their events are applied, and counted in the status bar);"
