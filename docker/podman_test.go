@@ -163,11 +163,17 @@ func TestPodmanShowsLanesAndFollowsEvents(t *testing.T) {
 	name := "topotest-podman-app"
 	id := p.cli(t, true, "run", "-d", "--name", name, "--network", lane, img)
 	var laneID string
-	waitUpdate(t, updates, "the start event of "+name+" with its address on "+lane, func(u model.Update) bool {
-		if u.Event == nil || u.Event.Container == nil || u.Event.Container.ID != id {
+	// The start goes out as the event says, and the read that carries
+	// the address follows it as a refresh.
+	waitUpdate(t, updates, "the state of "+name+" with its address on "+lane, func(u model.Update) bool {
+		c := u.Refresh
+		if u.Event != nil {
+			c = u.Event.Container
+		}
+		if c == nil || c.ID != id {
 			return false
 		}
-		for key, ep := range u.Event.Container.Endpoints {
+		for key, ep := range c.Endpoints {
 			if ep.NetworkName == lane && ep.IP() != "" {
 				laneID = key
 				return true

@@ -91,7 +91,9 @@ func TestWatchReadsABurstTogetherAndKeepsItsOrder(t *testing.T) {
 		t.Fatalf("first update is not the snapshot: %+v", u)
 	}
 	for i, id := range ids {
-		g.msgs <- events.Message{Type: events.ContainerEventType, Action: events.ActionStart,
+		// An unpause is read before it goes out (a start is not: see
+		// TestWatchSendsAStartBeforeItsRead).
+		g.msgs <- events.Message{Type: events.ContainerEventType, Action: events.ActionUnPause,
 			Actor: events.Actor{ID: id, Attributes: map[string]string{"name": id}}, TimeNano: int64(i + 1)}
 	}
 	// Every read begins while none has returned: one after another, the
@@ -126,5 +128,47 @@ func TestWatchReadsABurstTogetherAndKeepsItsOrder(t *testing.T) {
 		if u.Event.Container == nil || u.Event.Container.State != model.StateRunning {
 			t.Errorf("event of %s without its container's state", want)
 		}
+	}
+}
+
+// A start goes out as the event says it (running) without waiting for
+// its container's read, which the engine answers only once it lets go of
+// the container; the read then follows as a refresh of the same
+// container.
+func TestWatchSendsAStartBeforeItsRead(t *testing.T) {
+	g := &gatedAPI{
+		msgs: make(chan events.Message), errs: make(chan error),
+		gates:   map[string]chan struct{}{"c0": make(chan struct{})},
+		reading: make(chan string, 4), read: make(chan string, 4),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := make(chan model.Update, 8)
+	go (&Engine{api: g}).Watch(ctx, out)
+	next := func(what string) model.Update {
+		t.Helper()
+		select {
+		case u := <-out:
+			return u
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s within 10 s", what)
+		}
+		return model.Update{}
+	}
+	if u := next("snapshot"); u.Snapshot == nil {
+		t.Fatalf("first update is not the snapshot: %+v", u)
+	}
+	g.msgs <- events.Message{Type: events.ContainerEventType, Action: events.ActionStart,
+		Actor: events.Actor{ID: "c0", Attributes: map[string]string{"name": "c0"}}, TimeNano: 1}
+	// The gate is shut: only an event that did not wait for the read
+	// can arrive.
+	u := next("start event")
+	if u.Event == nil || u.Event.BaseAction() != "start" || u.Event.Container != nil {
+		t.Fatalf("got %+v, want the start event without its container's state", u)
+	}
+	close(g.gates["c0"])
+	u = next("the start's read, as a refresh")
+	if u.Refresh == nil || u.Refresh.ID != "c0" || u.Refresh.State != model.StateRunning {
+		t.Fatalf("got %+v, want a refresh of c0, running", u)
 	}
 }
