@@ -1,6 +1,7 @@
 // Package registry is topo's adapter to the Consul service registry. It
 // decides which agent to talk to (a flag, CONSUL_HTTP_ADDR, or a Consul
-// container found on the engine), and keeps a model.Registry current with
+// container found on the engine) and when to look again for one that does
+// not answer yet (LookAgain), and keeps a model.Registry current with
 // blocking queries on the catalog and on the health of each service,
 // following the rules of consul-template's watcher; commands that ask once
 // (the demo's deployer) read it with ReadOnce and ReadService. Consul API
