@@ -17,6 +17,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,14 +45,38 @@ func TestFlowsBenchmark(t *testing.T) {
 	image := dockertest.TestServerImage(t)
 	netID := env.CreateNetwork(t, "bench", nil)
 	ctx := context.Background()
+	var mu sync.Mutex
+	var created []string
+	// Removed several at a time before the env's own cleanup, which
+	// removes one at a time within a minute: 300 containers took longer
+	// here, and the rest were left behind.
+	t.Cleanup(func() {
+		sem := make(chan struct{}, 8)
+		var wg sync.WaitGroup
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range created {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				_ = env.Client.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true})
+			}()
+		}
+		wg.Wait()
+	})
 	start := func(suffix string, envs ...string) (string, error) {
 		labels := env.Labels()
-		created, err := env.Client.ContainerCreate(ctx, &container.Config{Image: image, Env: envs, Labels: labels},
+		c, err := env.Client.ContainerCreate(ctx, &container.Config{Image: image, Env: envs, Labels: labels},
 			&container.HostConfig{NetworkMode: container.NetworkMode(netID)}, nil, nil, env.Name(suffix))
 		if err != nil {
 			return "", err
 		}
-		return created.ID, env.Client.ContainerStart(ctx, created.ID, container.StartOptions{})
+		mu.Lock()
+		created = append(created, c.ID)
+		mu.Unlock()
+		return c.ID, env.Client.ContainerStart(ctx, c.ID, container.StartOptions{})
 	}
 	errs := make(chan error, n/2+idle)
 	sem := make(chan struct{}, 8)
