@@ -233,3 +233,34 @@ func TestReaderSpreadsTheRefreshOfExpiredTables(t *testing.T) {
 		t.Errorf("third sample: %d table reads and %d PIDs answered, want 7 and all 3 (the cached still answer)", r.Reads, answered)
 	}
 }
+
+// BenchmarkProcNetFile is the cost of one read of a /proc/<pid>/net file
+// of this process's namespace, opened for the read (as the agent did) or
+// kept open and read from offset 0 (as the Reader does for dev and snmp).
+// ns/op is wall time, nearly all of it the kernel's (a busy machine adds
+// its waits); BENCHMARKS-flows.md has the CPU measured with getrusage.
+func BenchmarkProcNetFile(b *testing.B) {
+	base := "/proc/" + strconv.Itoa(os.Getpid()) + "/net/"
+	for _, name := range []string{"dev", "snmp", "sockstat", "tcp"} {
+		b.Run(name+"/opened", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := os.ReadFile(base + name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/kept", func(b *testing.B) {
+			f, err := os.Open(base + name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			buf := make([]byte, 64<<10)
+			for b.Loop() {
+				if n, _ := f.ReadAt(buf, 0); n == 0 {
+					b.Fatal("nothing read")
+				}
+			}
+		})
+	}
+}
