@@ -267,10 +267,12 @@ func (f *Flows) start(ctx context.Context) error {
 	config := &container.Config{Image: image, Cmd: flowagent.IdleArgs(), Labels: labels}
 	host := &container.HostConfig{
 		// The host's PID namespace is the whole point: /proc/<pid> of
-		// every container's process. Reading /proc/<pid>/net/tcp{,6}
-		// needs no capability (the files are world-readable and not
-		// ptrace-guarded), so every capability is dropped; the ns/net
-		// link, which is ptrace-guarded, is not needed (flowagent keys
+		// every container's process. Reading /proc/<pid>/net/tcp{,6},
+		// dev and snmp needs no capability (the files are
+		// world-readable and not ptrace-guarded), nor does watching a
+		// process's end with pidfd_open (allowed by the default seccomp
+		// profile), so every capability is dropped; the ns/net link,
+		// which is ptrace-guarded, is not needed (flowagent keys
 		// namespaces by socket inodes instead). No network of its own,
 		// nothing gained by exec'd processes, nothing written.
 		PidMode:        "host",

@@ -12,8 +12,9 @@
 // sample; the agent answers each line with one JSON Sample line. The exec
 // ends when topo closes its input. One exec per topo (not one per sample)
 // keeps a sample to a pipe round trip rather than three engine calls.
-// Within one exec a namespace's tables are read again only when its TCP
-// counters moved (see Reader): reading them is the agent's whole cost.
+// Within one exec a namespace's tables are read again only when its
+// packets and then its TCP counters moved (see Reader): reading the tables
+// is most of the agent's cost.
 //
 // What the kernel gives here: /proc/net/tcp has no byte counters (they are
 // in tcp_info, reachable only with sock_diag netlink from inside the
@@ -31,11 +32,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // Command is the hidden subcommand that runs the agent.
@@ -113,6 +112,7 @@ func Serve(proc string, in io.Reader, out io.Writer) error {
 	scanner.Buffer(make([]byte, 64<<10), 1<<20)
 	enc := json.NewEncoder(out)
 	r := NewReader(proc)
+	defer r.Close()
 	for scanner.Scan() {
 		var pids []int
 		for _, f := range strings.Fields(scanner.Text()) {
@@ -128,209 +128,9 @@ func Serve(proc string, in io.Reader, out io.Writer) error {
 }
 
 // Read takes one sample of the namespaces of pids, reading every table.
-func Read(proc string, pids []int) Sample { return (&Reader{proc: proc}).Read(pids) }
-
-// Reader takes samples, reading a namespace's socket tables again only
-// when its TCP counters moved.
-//
-// Why: /proc/<pid>/net/tcp walks the host's whole established-connection
-// hash table (one table for every namespace, sized by memory: hundreds of
-// thousands of buckets), about 4 ms of kernel time per file here, so the two
-// files of 70 namespaces once a second cost half a core. /proc/<pid>/net/snmp is
-// per namespace and cheap. A connection enters ESTABLISHED only after an
-// open was counted (ActiveOpens, PassiveOpens) and raises CurrEstab; it
-// leaves by our close (CurrEstab falls) or a reset (EstabResets). While
-// those stand still the table read last time still holds, with two
-// exceptions, both bounded by FullEvery: a connection whose peer closed and
-// whose process has not yet (CLOSE_WAIT still counts in CurrEstab) is shown
-// until the process closes it, and one open counted before the last read
-// that is established exactly as another closes. Keepalives and data do
-// not move these counters (segment counts would: every 15 s per idle Go
-// connection), so a namespace that only holds connections costs nothing.
-// A listening port moves no counter either: a container's first sample
-// reads its tables whole, which is when most ports open; one opened later
-// shows at the first connection to it, or within FullEvery. (Reading
-// net/sockstat{,6}, whose sockets in use would show it, doubled the
-// agent's cost per container and sample.)
-type Reader struct {
-	proc  string
-	cache map[int]cached
-	// FullEvery bounds how long a table is reused; 0 reads every time.
-	FullEvery time.Duration
-	// Reads counts the table reads, for tests and measurements.
-	Reads int
-	// ended are the closed connections (TIME_WAIT) of the last sample:
-	// each is reported once, in the first sample that sees it closed,
-	// not in every sample of the minute the kernel keeps it. On an
-	// engine with traffic they outnumber the established ones several
-	// times, and topo only counts the new ones anyway.
-	ended map[string]bool
-}
-
-type cached struct {
-	counters string
-	socks    []socket
-	at       time.Time
-}
-
-// NewReader returns a Reader of the tables under proc that reuses a
-// table for up to five minutes while its namespace's connections stand
-// still: each namespace's read costs about 8 ms of kernel time here, so
-// the refresh of 300 namespaces averages under 1 % of a core.
-func NewReader(proc string) *Reader {
-	return &Reader{proc: proc, cache: map[int]cached{}, FullEvery: 5 * time.Minute, ended: map[string]bool{}}
-}
-
-// Read takes one sample of the namespaces of pids.
-func (r *Reader) Read(pids []int) Sample {
-	s := Sample{Namespaces: []Namespace{}}
-	index := map[string]int{}
-	seen := map[int]bool{}
-	for _, pid := range pids {
-		seen[pid] = true
-		base := r.proc + "/" + strconv.Itoa(pid)
-		counters := ""
-		if r.cache != nil && r.FullEvery > 0 {
-			counters = tcpCounters(base)
-		}
-		if c, ok := r.cache[pid]; ok && counters != "" && c.counters == counters && time.Since(c.at) < r.FullEvery {
-			s.add(index, base, pid, c.socks)
-			continue
-		}
-		var socks []socket
-		var firstErr error
-		r.Reads++
-		for _, name := range []string{"tcp", "tcp6"} {
-			f, err := os.Open(base + "/net/" + name)
-			if err != nil {
-				// A kernel without IPv6 has no tcp6: only tcp's
-				// absence means the process is gone.
-				if name == "tcp" {
-					firstErr = err
-				}
-				continue
-			}
-			got, err := parseTable(f)
-			f.Close()
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			socks = append(socks, got...)
-		}
-		if firstErr != nil {
-			if s.Errors == nil {
-				s.Errors = map[int]string{}
-			}
-			s.Errors[pid] = firstErr.Error()
-			continue
-		}
-		if r.cache != nil && counters != "" {
-			r.cache[pid] = cached{counters: counters, socks: socks, at: time.Now()}
-		}
-		s.add(index, base, pid, socks)
-	}
-	for pid := range r.cache {
-		if !seen[pid] {
-			delete(r.cache, pid) // its container stopped or is no longer asked for
-		}
-	}
-	if r.ended != nil {
-		now := make(map[string]bool, len(r.ended))
-		for i := range s.Namespaces {
-			ns := &s.Namespaces[i]
-			var fresh []Conn
-			for _, c := range ns.Ended {
-				key := c.Local + ">" + c.Remote
-				if !r.ended[key] {
-					fresh = append(fresh, c)
-				}
-				now[key] = true
-			}
-			ns.Ended = fresh
-		}
-		r.ended = now
-	}
-	return s
-}
-
-// add puts the sockets of pid into the sample, once per namespace.
-func (s *Sample) add(index map[string]int, base string, pid int, socks []socket) {
-	key := nsKey(base, socks)
-	if i, ok := index[key]; ok {
-		s.Namespaces[i].PIDs = append(s.Namespaces[i].PIDs, pid)
-		return
-	}
-	ns := Namespace{Key: key, PIDs: []int{pid}}
-	for _, sk := range socks {
-		switch sk.state {
-		case stateEstablished:
-			ns.Conns = append(ns.Conns, Conn{Local: sk.local, Remote: sk.remote, Inode: sk.inode})
-		case stateTimeWait:
-			ns.Ended = append(ns.Ended, Conn{Local: sk.local, Remote: sk.remote})
-		case stateListen:
-			ns.Listen = append(ns.Listen, sk.local)
-		}
-	}
-	sort.Strings(ns.Listen)
-	index[key] = len(s.Namespaces)
-	s.Namespaces = append(s.Namespaces, ns)
-}
-
-// tcpCounters returns the connection counters of the namespace of the
-// process at base (from /proc/<pid>/net/snmp), "" when unreadable.
-func tcpCounters(base string) string {
-	data, err := os.ReadFile(base + "/net/snmp")
-	if err != nil {
-		return ""
-	}
-	var names, values []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if !strings.HasPrefix(line, "Tcp:") {
-			continue
-		}
-		if names == nil {
-			names = strings.Fields(line)
-		} else {
-			values = strings.Fields(line)
-			break
-		}
-	}
-	if len(values) != len(names) {
-		return ""
-	}
-	var out []string
-	for i, n := range names {
-		switch n {
-		case "ActiveOpens", "PassiveOpens", "CurrEstab", "EstabResets":
-			out = append(out, values[i])
-		}
-	}
-	if len(out) != 4 {
-		return ""
-	}
-	return strings.Join(out, " ")
-}
-
-// nsKey names the namespace of the process at base. Reading the link
-// /proc/<pid>/ns/net is a ptrace-mode read: refused to an agent without
-// CAP_SYS_PTRACE when the target holds capabilities the agent lacks (any
-// container's root does), and the agent keeps no capability. The socket
-// inodes then stand in: unique on the host, so one namespace's table
-// names it. A namespace with no socket at all is keyed by its PID alone,
-// which can only split it, never merge two: it has no connection to
-// attribute either way.
-func nsKey(base string, socks []socket) string {
-	if link, err := os.Readlink(base + "/ns/net"); err == nil {
-		return link
-	}
-	var lowest uint64
-	for _, sk := range socks {
-		if sk.inode != 0 && (lowest == 0 || sk.inode < lowest) {
-			lowest = sk.inode
-		}
-	}
-	if lowest == 0 {
-		return "pid:" + strings.TrimPrefix(base[strings.LastIndex(base, "/"):], "/")
-	}
-	return "sockets:" + strconv.FormatUint(lowest, 10)
+func Read(proc string, pids []int) Sample {
+	r := NewReader(proc)
+	defer r.Close()
+	r.FullEvery = 0
+	return r.Read(pids)
 }
