@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -88,23 +85,6 @@ func (r *faultsRecorder) View() string {
 	r.views = append(r.views, time.Now().UnixMilli())
 	r.mu.Unlock()
 	return v
-}
-
-// watchSignal writes the recording on every SIGUSR1 until ctx ends.
-func (r *faultsRecorder) watchSignal(ctx context.Context) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGUSR1)
-	defer signal.Stop(ch)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ch:
-			if err := r.write("SIGUSR1"); err != nil {
-				fmt.Fprintln(os.Stderr, "topo:", err)
-			}
-		}
-	}
 }
 
 // write replaces the file whole (a temporary file renamed), so a reader
