@@ -72,24 +72,7 @@ func TestWatchReadsABurstTogetherAndKeepsItsOrder(t *testing.T) {
 	for _, id := range ids {
 		g.gates[id] = make(chan struct{})
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := make(chan model.Update, 8)
-	go (&Engine{api: g}).Watch(ctx, out)
-
-	next := func(what string) model.Update {
-		t.Helper()
-		select {
-		case u := <-out:
-			return u
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no %s within 10 s", what)
-		}
-		return model.Update{}
-	}
-	if u := next("snapshot"); u.Snapshot == nil {
-		t.Fatalf("first update is not the snapshot: %+v", u)
-	}
+	out, next := watchGated(t, g)
 	for i, id := range ids {
 		// An unpause is read before it goes out (a start is not: see
 		// TestWatchSendsAStartBeforeItsRead).
@@ -141,8 +124,28 @@ func TestWatchSendsAStartBeforeItsRead(t *testing.T) {
 		gates:   map[string]chan struct{}{"c0": make(chan struct{})},
 		reading: make(chan string, 4), read: make(chan string, 4),
 	}
+	_, next := watchGated(t, g)
+	g.msgs <- events.Message{Type: events.ContainerEventType, Action: events.ActionStart,
+		Actor: events.Actor{ID: "c0", Attributes: map[string]string{"name": "c0"}}, TimeNano: 1}
+	// The gate is shut: only an event that did not wait for the read
+	// can arrive.
+	u := next("start event")
+	if u.Event == nil || u.Event.BaseAction() != "start" || u.Event.Container != nil {
+		t.Fatalf("got %+v, want the start event without its container's state", u)
+	}
+	close(g.gates["c0"])
+	u = next("the start's read, as a refresh")
+	if u.Refresh == nil || u.Refresh.ID != "c0" || u.Refresh.State != model.StateRunning {
+		t.Fatalf("got %+v, want a refresh of c0, running", u)
+	}
+}
+
+// watchGated runs a watch of g until the test ends and takes its
+// snapshot; next waits for the following update.
+func watchGated(t *testing.T, g *gatedAPI) (<-chan model.Update, func(what string) model.Update) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	out := make(chan model.Update, 8)
 	go (&Engine{api: g}).Watch(ctx, out)
 	next := func(what string) model.Update {
@@ -158,17 +161,5 @@ func TestWatchSendsAStartBeforeItsRead(t *testing.T) {
 	if u := next("snapshot"); u.Snapshot == nil {
 		t.Fatalf("first update is not the snapshot: %+v", u)
 	}
-	g.msgs <- events.Message{Type: events.ContainerEventType, Action: events.ActionStart,
-		Actor: events.Actor{ID: "c0", Attributes: map[string]string{"name": "c0"}}, TimeNano: 1}
-	// The gate is shut: only an event that did not wait for the read
-	// can arrive.
-	u := next("start event")
-	if u.Event == nil || u.Event.BaseAction() != "start" || u.Event.Container != nil {
-		t.Fatalf("got %+v, want the start event without its container's state", u)
-	}
-	close(g.gates["c0"])
-	u = next("the start's read, as a refresh")
-	if u.Refresh == nil || u.Refresh.ID != "c0" || u.Refresh.State != model.StateRunning {
-		t.Fatalf("got %+v, want a refresh of c0, running", u)
-	}
+	return out, next
 }

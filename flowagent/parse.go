@@ -2,6 +2,7 @@ package flowagent
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -89,4 +90,76 @@ func parseAddr(s string) (string, error) {
 		addr = netip.AddrFrom16(b).Unmap()
 	}
 	return netip.AddrPortFrom(addr, uint16(p)).String(), nil
+}
+
+// tcpCounters returns ActiveOpens, PassiveOpens, CurrEstab and
+// EstabResets from the text of /proc/<pid>/net/snmp, without allocating:
+// it is read for every namespace whose packets moved, every second.
+func tcpCounters(data []byte) (c [4]uint64, ok bool) {
+	var names, values []byte
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if !bytes.HasPrefix(line, []byte("Tcp:")) {
+			continue
+		}
+		if names == nil {
+			names = line
+		} else {
+			values = line
+			break
+		}
+	}
+	if values == nil {
+		return c, false
+	}
+	found := 0
+	for {
+		var name, value []byte
+		name, names = nextField(names)
+		value, values = nextField(values)
+		if name == nil || value == nil {
+			break
+		}
+		i := -1
+		switch string(name) { // no allocation: the compiler compares in place
+		case "ActiveOpens":
+			i = 0
+		case "PassiveOpens":
+			i = 1
+		case "CurrEstab":
+			i = 2
+		case "EstabResets":
+			i = 3
+		}
+		if i < 0 {
+			continue
+		}
+		var v uint64
+		for _, b := range value {
+			if b < '0' || b > '9' {
+				return c, false
+			}
+			v = v*10 + uint64(b-'0')
+		}
+		c[i] = v
+		found++
+	}
+	return c, found == 4
+}
+
+// nextField splits the first space-separated field off s.
+func nextField(s []byte) (field, rest []byte) {
+	s = bytes.TrimLeft(s, " ")
+	if len(s) == 0 {
+		return nil, nil
+	}
+	if i := bytes.IndexByte(s, ' '); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, nil
 }

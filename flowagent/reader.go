@@ -2,14 +2,11 @@ package flowagent
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -204,113 +201,6 @@ func (r *Reader) Read(pids []int) Sample {
 	return s
 }
 
-// exited returns the watched processes that have ended since their files
-// were opened, with the error to report for each.
-func (r *Reader) exited() map[int]error {
-	gone := map[int]error{}
-	var polled []int
-	var fds []int32
-	for pid, p := range r.procs {
-		if p.pidfd >= 0 {
-			polled = append(polled, pid)
-			fds = append(fds, p.pidfd)
-			continue
-		}
-		// No pidfd (a copy of /proc, or a kernel or seccomp profile
-		// without pidfd_open): the process directory's absence, as
-		// when every file was opened anew.
-		if _, err := os.Stat(r.proc + "/" + strconv.Itoa(pid)); err != nil {
-			gone[pid] = err
-		}
-	}
-	if len(fds) == 0 {
-		return gone
-	}
-	ended, err := pollExited(fds)
-	if err != nil {
-		// Cannot tell who ended: start over, every file opened anew
-		// (a PID gone by then fails its open).
-		for _, pid := range polled {
-			r.forget(pid)
-		}
-		return gone
-	}
-	for i, pid := range polled {
-		if ended[i] {
-			gone[pid] = fmt.Errorf("process %d: %w", pid, syscall.ESRCH)
-		}
-	}
-	return gone
-}
-
-// watch opens the files of pid, sharing its namespace's with the
-// processes already watched in it.
-func (r *Reader) watch(pid int) error {
-	base := r.proc + "/" + strconv.Itoa(pid)
-	p := &process{pidfd: -1}
-	if r.pidfd {
-		// Opened before the namespace's files, so that a process
-		// ending in between is seen ended at the next sample, never
-		// its namespace's files taken for its successor's.
-		fd, err := openPidfd(pid)
-		if errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("process %d: %w", pid, err)
-		}
-		if err == nil {
-			p.pidfd = fd
-		}
-	}
-	sp := &space{refs: 1}
-	if dev, err := os.Open(base + "/net/dev"); err == nil {
-		if ino := inode(dev); ino != 0 {
-			if shared, ok := r.spaces[ino]; ok {
-				dev.Close()
-				shared.refs++
-				p.space, p.ino = shared, ino
-				r.procs[pid] = p
-				return nil
-			}
-			sp.dev = dev
-			r.spaces[ino] = sp
-			p.ino = ino
-		} else {
-			dev.Close()
-		}
-	}
-	// Without net/dev (a copy of /proc, or a gone process: the table
-	// read tells which) the namespace is this PID's own.
-	if f, err := os.Open(base + "/net/snmp"); err == nil {
-		sp.snmp = f
-	}
-	p.space = sp
-	r.procs[pid] = p
-	return nil
-}
-
-// forget closes what the Reader keeps for pid.
-func (r *Reader) forget(pid int) {
-	p, ok := r.procs[pid]
-	if !ok {
-		return
-	}
-	delete(r.procs, pid)
-	if p.pidfd >= 0 {
-		closePidfd(p.pidfd)
-	}
-	if p.space.refs--; p.space.refs > 0 {
-		return
-	}
-	if p.space.dev != nil {
-		p.space.dev.Close()
-	}
-	if p.space.snmp != nil {
-		p.space.snmp.Close()
-	}
-	if p.ino != 0 {
-		delete(r.spaces, p.ino)
-	}
-}
-
 // refresh reads the tables of sp (through the process at base) when its
 // gate or its counters moved, or its tables are older than FullEvery.
 func (r *Reader) refresh(sp *space, base string) error {
@@ -410,78 +300,6 @@ func namespace(key string, socks []socket) Namespace {
 	}
 	sort.Strings(ns.Listen)
 	return ns
-}
-
-// tcpCounters returns ActiveOpens, PassiveOpens, CurrEstab and
-// EstabResets from the text of /proc/<pid>/net/snmp, without allocating:
-// it is read for every namespace whose packets moved, every second.
-func tcpCounters(data []byte) (c [4]uint64, ok bool) {
-	var names, values []byte
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		if !bytes.HasPrefix(line, []byte("Tcp:")) {
-			continue
-		}
-		if names == nil {
-			names = line
-		} else {
-			values = line
-			break
-		}
-	}
-	if values == nil {
-		return c, false
-	}
-	found := 0
-	for {
-		var name, value []byte
-		name, names = nextField(names)
-		value, values = nextField(values)
-		if name == nil || value == nil {
-			break
-		}
-		i := -1
-		switch string(name) { // no allocation: the compiler compares in place
-		case "ActiveOpens":
-			i = 0
-		case "PassiveOpens":
-			i = 1
-		case "CurrEstab":
-			i = 2
-		case "EstabResets":
-			i = 3
-		}
-		if i < 0 {
-			continue
-		}
-		var v uint64
-		for _, b := range value {
-			if b < '0' || b > '9' {
-				return c, false
-			}
-			v = v*10 + uint64(b-'0')
-		}
-		c[i] = v
-		found++
-	}
-	return c, found == 4
-}
-
-// nextField splits the first space-separated field off s.
-func nextField(s []byte) (field, rest []byte) {
-	s = bytes.TrimLeft(s, " ")
-	if len(s) == 0 {
-		return nil, nil
-	}
-	if i := bytes.IndexByte(s, ' '); i >= 0 {
-		return s[:i], s[i:]
-	}
-	return s, nil
 }
 
 // nsKey names the namespace of the process at base. Reading the link
