@@ -48,7 +48,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	// Contact the engine before taking over the terminal, so a failure is
 	// a plain line in the shell rather than a flash of the alternate
 	// screen. One round trip: the engine's version and swarm role come
-	// beside the first frame (describeLater), since the two calls behind
+	// once the first snapshot is in (describer), since the two calls behind
 	// them cost an engine with 300 containers 25-60 ms each (Docker 20.10
 	// runs runc and docker-init to answer them).
 	pingCtx, pingCancel := context.WithTimeout(ctx, pingTimeout)
@@ -58,7 +58,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 		return err
 	}
 	info := docker.Info{Host: engine.Host, Source: engine.Source}
-	var described <-chan ui.EngineDescribedMsg
+	var describe func() (ui.EngineDescribedMsg, bool)
 	if opts.record != "" {
 		// The recording's header says which engine, and its tee wraps
 		// the cluster's feed: both wait for the description.
@@ -69,7 +69,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 			return err
 		}
 	} else {
-		described = describeLater(ctx, engine)
+		describe = describer(ctx, engine)
 	}
 
 	// Our theme uses the 16 ANSI colours, which the terminal adapts to its
@@ -84,7 +84,7 @@ func runTUI(ctx context.Context, opts *globalOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg.Described = described
+	cfg.Describe = describe
 	if opts.record != "" {
 		// A tee of every feed, after the probe so the header can say
 		// which engine; the watch's channel holds what came meanwhile.
@@ -218,14 +218,12 @@ func swarmFeed(ctx context.Context, engine engineConn, info docker.Info) (ui.Swa
 // describeTimeout bounds one ask for the engine's description.
 const describeTimeout = 30 * time.Second
 
-// describeLater asks for the engine's version and swarm role after the
-// terminal is taken, and hands them on once, with the cluster's watch on
-// a manager. A failed ask is repeated each second: the watch says what is
-// wrong with the engine meanwhile.
-func describeLater(ctx context.Context, engine engineConn) <-chan ui.EngineDescribedMsg {
-	ch := make(chan ui.EngineDescribedMsg, 1)
-	go func() {
-		defer close(ch)
+// describer asks for the engine's version and swarm role (the interface
+// does, once its first snapshot is in) and returns them, with the
+// cluster's watch on a manager. A failed ask is repeated each second: the
+// watch says what is wrong with the engine meanwhile. False when ctx ends.
+func describer(ctx context.Context, engine engineConn) func() (ui.EngineDescribedMsg, bool) {
+	return func() (ui.EngineDescribedMsg, bool) {
 		for {
 			// Longer than the ping's bound: the engine answered, and a
 			// busy one takes its time over these two (Podman 4.3 on a
@@ -236,17 +234,15 @@ func describeLater(ctx context.Context, engine engineConn) <-chan ui.EngineDescr
 			if err == nil {
 				msg := ui.EngineDescribedMsg{Version: info.Version}
 				msg.Swarm, msg.Cluster, msg.SwarmNote = swarmFeed(ctx, engine, info)
-				ch <- msg
-				return
+				return msg, true
 			}
 			select {
 			case <-time.After(time.Second):
 			case <-ctx.Done():
-				return
+				return ui.EngineDescribedMsg{}, false
 			}
 		}
-	}()
-	return ch
+	}
 }
 
 // runProgram runs the interface in the terminal until it quits.

@@ -109,11 +109,12 @@ type Model struct {
 	// regRetries counts the looks again for a registry that did not answer.
 	regRetries int
 	// describing says the engine's swarm role is on its way
-	// (Config.Described): keys typed meanwhile wait in early, since w and
-	// D depend on it, and are taken in order when it comes, or after
-	// describeWait.
-	describing bool
-	early      []tea.KeyMsg
+	// (Config.Describe, asked for once: describeAsked): keys typed
+	// meanwhile wait in early, since w and D depend on it, and are taken
+	// in order when it comes, or after describeWait.
+	describing    bool
+	describeAsked bool
+	early         []tea.KeyMsg
 	// misplaced is what the log last said of each misplaced container,
 	// so each change is logged once.
 	misplaced map[string]string
@@ -221,7 +222,7 @@ func New(cfg Config) *Model {
 	if cfg.SwarmNote != "" {
 		m.log.Add(cfg.Now(), cfg.SwarmNote, false)
 	}
-	m.describing = cfg.Described != nil
+	m.describing = cfg.Describe != nil
 	m.help.Styles.ShortKey = styles.Key
 	m.help.Styles.FullKey = styles.Key
 	m.updateKeys()

@@ -1,7 +1,7 @@
 package ui
 
 // The engine's description (its version and swarm role) comes after the
-// first frame (Config.Described); the keys that depend on it wait for it.
+// first snapshot (Config.Describe); the keys that depend on it wait for it.
 
 import (
 	"time"
@@ -20,12 +20,22 @@ const describeWait = time.Second
 // describeWaitMsg ends the wait for the description's keys.
 type describeWaitMsg struct{}
 
+// waitForDescription bounds how long keys wait for the description.
 func (m *Model) waitForDescription() tea.Cmd {
 	if !m.describing {
 		return nil
 	}
-	return tea.Batch(waitForDescription(m.cfg.Described),
-		tea.Tick(describeWait, func(time.Time) tea.Msg { return describeWaitMsg{} }))
+	return tea.Tick(describeWait, func(time.Time) tea.Msg { return describeWaitMsg{} })
+}
+
+// askDescription asks for the engine's description once, after the first
+// snapshot.
+func (m *Model) askDescription() tea.Cmd {
+	if m.cfg.Describe == nil || m.describeAsked || !m.synced {
+		return nil
+	}
+	m.describeAsked = true
+	return describeCmd(m.cfg.Describe)
 }
 
 // holdKey keeps a key typed while the description is on its way, for

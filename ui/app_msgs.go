@@ -199,7 +199,7 @@ func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {
 	if m.on(screenStorage) {
 		m.storage.SetTopology(m.topo)
 	}
-	cmds := []tea.Cmd{m.selectionChanged()}
+	cmds := []tea.Cmd{m.selectionChanged(), m.askDescription()}
 	for _, u := range us {
 		if u.Lost == nil {
 			cmds = append(cmds, m.maybeFindRegistry(u))

@@ -46,13 +46,35 @@ func TestEngineDescribedAfterTheFirstFrame(t *testing.T) {
 	}
 }
 
+// The description is asked for once the first snapshot is in, not
+// beside it (the engine answers it more slowly), and once only.
+func TestDescriptionIsAskedForAfterTheFirstSnapshot(t *testing.T) {
+	topo := basicTopo()
+	asked := 0
+	hs := newHarnessWith(t, 200, 50, nil, func(c *Config) {
+		c.Describe = func() (EngineDescribedMsg, bool) { asked++; return EngineDescribedMsg{Version: "27.3.1"}, true }
+	})
+	if asked != 0 {
+		t.Fatalf("asked for the description %d times before any snapshot", asked)
+	}
+	hs.snapshot(topo)
+	if asked != 1 {
+		t.Fatalf("after the first snapshot: asked %d times, want once", asked)
+	}
+	hs.snapshot(topo)
+	if asked != 1 {
+		t.Errorf("asked again after a second snapshot: %d times", asked)
+	}
+}
+
 // w pressed at the first frame, before the engine said it is a manager,
 // opens the cluster view once it says so; keys are not held past
 // describeWait when no description comes; ctrl+c is never held.
 func TestKeysTypedBeforeTheDescriptionAreTakenAfterIt(t *testing.T) {
 	topo := basicTopo()
-	described := make(chan EngineDescribedMsg, 1)
-	hs := newHarnessWith(t, 200, 50, &topo, func(c *Config) { c.Described = described })
+	// The description does not come by itself: the test sends it.
+	notYet := func(c *Config) { c.Describe = func() (EngineDescribedMsg, bool) { return EngineDescribedMsg{}, false } }
+	hs := newHarnessWith(t, 200, 50, &topo, notYet)
 	hs.press("w")
 	if hs.m.on(screenCluster) || len(hs.m.early) != 1 {
 		t.Fatalf("w before the description: cluster shown %v, %d keys held; want it held", hs.m.on(screenCluster), len(hs.m.early))
@@ -64,7 +86,7 @@ func TestKeysTypedBeforeTheDescriptionAreTakenAfterIt(t *testing.T) {
 		t.Error("w typed before the description did not open the cluster view after it")
 	}
 
-	hs = newHarnessWith(t, 200, 50, &topo, func(c *Config) { c.Described = make(chan EngineDescribedMsg) })
+	hs = newHarnessWith(t, 200, 50, &topo, notYet)
 	hs.press("v")
 	if hs.m.on(screenStorage) {
 		t.Fatal("v taken before the description or its wait ended")
@@ -78,7 +100,7 @@ func TestKeysTypedBeforeTheDescriptionAreTakenAfterIt(t *testing.T) {
 		t.Error("a key after the wait ended is still held")
 	}
 
-	hs = newHarnessWith(t, 200, 50, &topo, func(c *Config) { c.Described = make(chan EngineDescribedMsg) })
+	hs = newHarnessWith(t, 200, 50, &topo, notYet)
 	if _, cmd := hs.m.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); cmd == nil {
 		t.Error("ctrl+c held while the description is on its way: want it to quit at once")
 	}
