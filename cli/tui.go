@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"runtime"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -22,17 +21,6 @@ import (
 const renderFPS = 60
 
 func runTUI(ctx context.Context, opts *globalOptions) error {
-	if os.Getenv("GOMAXPROCS") == "" {
-		// The live view's work is one loop (Update, View, the renderer)
-		// fed by goroutines that mostly wait on the engine: one P does
-		// it. With more, every goroutine made ready while a P idles wakes
-		// another thread to look for work: idle on 2 cores, 21.7 → 5.5
-		// wake-ups a second and 0.18 → 0.08 % of a core (the 1 s clock;
-		// issue 18), and the 10,000-event burst is no slower
-		// (BenchmarkEventBurst -cpu 1,2: p50 11.5-16.6 against 15.8-16.6
-		// ms). GOMAXPROCS set by the user wins.
-		runtime.GOMAXPROCS(1)
-	}
 	engine, err := dial(opts.host)
 	if err != nil {
 		return err
