@@ -96,6 +96,10 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	if err != nil {
 		return res, fmt.Errorf("ask the engine whether it is a swarm manager: %w", err)
 	}
+	// The manager's own clock when this up began: a task it made since
+	// belongs to this deploy. (Parsed from its answer, not read here: a
+	// remote manager's clock need not agree with this machine's.)
+	begun, _ := time.Parse(time.RFC3339Nano, info.SystemTime)
 	if !info.Swarm.ControlAvailable {
 		return res, fmt.Errorf("%w: this engine is not a swarm manager: point topo at a manager (docker node ls on a manager), or deploy without --swarm", ErrBadInput)
 	}
@@ -115,7 +119,7 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 	// images were copied) are retried by the swarm only after the
 	// attempt in flight gives up pulling, which offline takes its time:
 	// replaced now, they start with the images there now.
-	_, lacking := d.missingImages(ctx)
+	_, lacking := d.missingImages(ctx, time.Time{})
 	want := opts.Replicas
 	if want == 0 {
 		want = DefaultReplicas
@@ -131,7 +135,7 @@ func (d *Deployer) UpSwarm(ctx context.Context, opts UpOptions, progress Progres
 			return res, err
 		}
 	}
-	return finishUp(r, opts, res, func(timeout time.Duration) error { return d.waitSwarmLB(ctx, r, res.URL, timeout) })
+	return finishUp(r, opts, res, func(timeout time.Duration) error { return d.waitSwarmLB(ctx, r, res.URL, timeout, begun) })
 }
 
 // checkIngress says whether the load balancer can be published through
@@ -153,7 +157,7 @@ func (d *Deployer) checkIngress(ctx context.Context, r *reporter, self string) b
 	return err == nil && ok
 }
 
-func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, timeout time.Duration) error {
+func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, timeout time.Duration, begun time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	const key, title = "wait lb", "load balancer answers"
@@ -164,12 +168,17 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 	// manager alone while the registrator cannot run elsewhere, which is
 	// not the demo asked for. A failure seen for missingGrace is taken as
 	// lasting; a shorter one is an image just loaded, about to be retried.
+	// Only the tasks made since this up began count: after the images
+	// were copied, the task that replaced a rejected one may sit in
+	// preparing for longer than the grace (a worker tries to pull first,
+	// and offline that waits for its resolver), and the rejection before
+	// it is history, not news.
 	const missingGrace = 10 * time.Second
 	var missingSince time.Time
 	for i := 0; ; i++ {
 		who, err := d.checkURL(ctx, base)
 		if err == nil || i%5 == 4 {
-			if missing, _ := d.missingImages(ctx); len(missing) == 0 {
+			if missing, _ := d.missingImages(ctx, begun); len(missing) == 0 {
 				missingSince = time.Time{}
 			} else if missingSince.IsZero() {
 				missingSince = time.Now()
@@ -194,8 +203,9 @@ func (d *Deployer) waitSwarmLB(ctx context.Context, r *reporter, base string, ti
 // missingImages says, per image, on which nodes the stack's tasks failed
 // to find it: "IMAGE on NODE, NODE", sorted.
 //
-// services holds the IDs of the services with such a task.
-func (d *Deployer) missingImages(ctx context.Context) (missing []string, services map[string]bool) {
+// services holds the IDs of the services with such a task. Tasks made
+// before since (the manager's clock; zero: all) are left out.
+func (d *Deployer) missingImages(ctx context.Context, since time.Time) (missing []string, services map[string]bool) {
 	tasks, err := d.swarm().TaskList(ctx, swarm.TaskListOptions{Filters: d.stackFilter()})
 	if err != nil {
 		return nil, nil
@@ -211,6 +221,9 @@ func (d *Deployer) missingImages(ctx context.Context) (missing []string, service
 	// container made, waiting to be healthy) found its image.
 	latest := map[string]swarm.Task{}
 	for _, t := range tasks {
+		if t.Meta.CreatedAt.Before(since) {
+			continue
+		}
 		switch t.Status.State {
 		case swarm.TaskStateStarting, swarm.TaskStateRunning, swarm.TaskStateFailed, swarm.TaskStateRejected:
 		default:
