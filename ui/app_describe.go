@@ -8,8 +8,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/topo-dev/topo/internal/inert"
 )
 
 // describeWait bounds how long keys wait for the engine's description: an
@@ -63,11 +61,12 @@ func (m *Model) takeEarlyKeys() tea.Cmd {
 
 // described takes the engine's description that came after the first
 // frame: the version in the status bar, and the swarm's keys and watch.
+// Its text is inert already: Update makes every message so, once.
 func (m *Model) described(msg EngineDescribedMsg) tea.Cmd {
-	m.cfg.EngineInfo.Version = inert.Text(msg.Version)
+	m.cfg.EngineInfo.Version = msg.Version
 	m.cfg.Swarm, m.cfg.Cluster = msg.Swarm, msg.Cluster
 	if msg.SwarmNote != "" {
-		m.cfg.SwarmNote = inert.Text(msg.SwarmNote)
+		m.cfg.SwarmNote = msg.SwarmNote
 		m.log.Add(m.cfg.Now(), m.cfg.SwarmNote, false)
 	}
 	m.bodyDirty = true

@@ -105,3 +105,14 @@ func TestKeysTypedBeforeTheDescriptionAreTakenAfterIt(t *testing.T) {
 		t.Error("ctrl+c held while the description is on its way: want it to quit at once")
 	}
 }
+
+// The description is text from the engine: it reaches the status bar and
+// the log inert, like every message's text.
+func TestEngineDescriptionIsDrawnInert(t *testing.T) {
+	topo := basicTopo()
+	hs := newHarnessWith(t, 200, 50, &topo, nil)
+	hs.send(EngineDescribedMsg{Version: "27\x1b]0;owned\x07", SwarmNote: "worker\x1b[2J"})
+	if v := hs.view(); strings.Contains(v, "\x1b]0;") || strings.Contains(v, "\x1b[2J") || strings.Contains(v, "\x07") {
+		t.Errorf("the engine's description reached the screen raw:\n%q", v)
+	}
+}
