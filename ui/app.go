@@ -169,6 +169,8 @@ type Model struct {
 	// wall is the real clock: a message in the footer stays its time
 	// whatever the replay's clock does (paused, stepped back).
 	wall func() time.Time
+	// clock is the armed tick that draws the times on screen again.
+	clock screenClock
 }
 
 // New builds the root model.
@@ -206,7 +208,7 @@ func New(cfg Config) *Model {
 		demo: NewDemoPanel(styles, ctxOr(cfg.Context), cfg.Now), traffic: NewTrafficPane(styles, ctxOr(cfg.Context)),
 		flows:  NewFlowsPane(styles, ctxOr(cfg.Context)),
 		filter: filter, spinner: sp, busy: map[string]model.Action{},
-		replay: replay, wall: wall,
+		replay: replay, wall: wall, clock: newScreenClock(),
 	}
 	if replay != nil && cfg.Engine == nil {
 		m.details.SetUninspected("the recording holds no inspection of it")
@@ -232,23 +234,32 @@ func New(cfg Config) *Model {
 // Init starts the engine watch and the clock.
 func (m *Model) Init() tea.Cmd {
 	if m.replay != nil {
-		return tea.Batch(m.startReplay(), tick())
+		m.armClock()
+		return tea.Batch(m.startReplay(), m.waitForClock())
 	}
-	return tea.Batch(waitForUpdate(m.cfg.Updates), WaitForCluster(m.cfg.Cluster), m.waitForDescription(), tick())
+	m.armClock()
+	return tea.Batch(waitForUpdate(m.cfg.Updates), WaitForCluster(m.cfg.Cluster), m.waitForDescription(), m.waitForClock())
 }
 
 // Topology returns what the UI currently shows.
 func (m *Model) Topology() model.Topology { return m.topo }
 
-// Update handles one message.
+// Update handles one message, then arms the clock sooner when the message
+// put on screen a time that changes before the armed tick.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	m.rearmClock()
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Every string from outside (engine, registry, swarm, probe, demo,
 	// traffic, errors) enters the UI in a message: made inert here, once,
 	// so no pane ever holds one a terminal would obey, whichever field it
 	// draws (see internal/inert).
 	msg = inert.Value(msg)
 	switch msg.(type) {
-	case TickMsg, FlowsTickMsg, FlowsMsg:
+	case TickMsg, clockMsg, FlowsTickMsg, FlowsMsg:
 		// The clock changes the status bar only; a sample of the flows
 		// says itself whether it changed what is drawn (flowsUpdate):
 		// most seconds it does not, and the screen is not drawn again.
@@ -268,7 +279,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, m.inspectSelection()
 	case TickMsg:
-		return m, m.clockTick()
+		m.clockTick()
+		return m, nil
+	case clockMsg:
+		m.clockTick()
+		return m, m.waitForClock()
 	case tea.MouseMsg:
 		return m, m.handleMouse(msg)
 	case tea.KeyMsg:

@@ -144,30 +144,6 @@ func (m *Model) demoDone(msg DemoDoneMsg) tea.Cmd {
 	return cmd
 }
 
-// clockTick redraws what counts with the clock, once a second.
-func (m *Model) clockTick() tea.Cmd {
-	if m.flash.text != "" && m.wall().Sub(m.flash.at) > flashFor {
-		m.flash = flash{}
-		m.bodyDirty = true
-	}
-	for _, name := range m.registry.Names() {
-		if r, ok := m.registry.Registry(name); ok && r.Error != "" {
-			// "failing for 11s" counts with the clock.
-			m.bodyDirty = true
-		}
-	}
-	if m.detailsVisible() && m.details.Tick() {
-		// "running for 5m02s" counts with the clock.
-		m.bodyDirty = true
-	}
-	if shown := m.demoPanelShown(); shown != m.demoShown {
-		// A finished demo operation's panel just gave way.
-		m.resize()
-		m.bodyDirty = true
-	}
-	return tick()
-}
-
 // applyUpdates applies the watch's updates in order, then lays the panes
 // out once for all of them.
 func (m *Model) applyUpdates(us ...model.Update) tea.Cmd {

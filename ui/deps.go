@@ -247,13 +247,6 @@ func runAction(e Engine, action model.Action, id, name string) tea.Cmd {
 	}
 }
 
-// TickMsg refreshes the ages on screen once a second.
-type TickMsg time.Time
-
-func tick() tea.Cmd {
-	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return TickMsg(t) })
-}
-
 // RegistryConnector finds the service registries (the addresses named,
 // or every Consul container of the topology) and starts watching each.
 type RegistryConnector interface {

@@ -31,6 +31,11 @@ type Details struct {
 	// uninspected is said for a container with no inspection when none
 	// can be asked for (a replay); empty when one is on its way.
 	uninspected string
+	// shownStart is the start of the running container whose uptime was
+	// drawn last (zero when none shows) and shownUptime that text: the
+	// clock draws the pane again only when the text would change.
+	shownStart  time.Time
+	shownUptime string
 }
 
 // NewDetails returns an empty details pane.
@@ -59,14 +64,23 @@ func (d *Details) Show(c model.Container) {
 	d.refresh()
 }
 
-// Tick draws the pane again for the clock when what it shows counts with
-// it (a running container's uptime); it says whether it did.
+// Tick draws the pane again for the clock when the uptime it shows has
+// changed; it says whether it did.
 func (d *Details) Tick() bool {
-	if !d.container.Running() || d.container.StartedAt.IsZero() {
+	if d.shownStart.IsZero() || " for "+humanDuration(d.now().Sub(d.shownStart)) == d.shownUptime {
 		return false
 	}
 	d.refresh()
 	return true
+}
+
+// NextChange says how long until the uptime shown changes, and false
+// when no uptime shows.
+func (d *Details) NextChange(now time.Time) (time.Duration, bool) {
+	if d.shownStart.IsZero() {
+		return 0, false
+	}
+	return humanStep(now.Sub(d.shownStart)), true
 }
 
 // SetUninspected says what to show for a container with no inspection
@@ -112,6 +126,7 @@ func (d *Details) refresh() {
 func (d *Details) render() string {
 	c := d.container
 	if c.ID == "" {
+		d.shownStart, d.shownUptime = time.Time{}, ""
 		return d.styles.Muted.Render("select a container to see its details")
 	}
 	if d.detailed != nil {
@@ -130,7 +145,12 @@ func (d *Details) render() string {
 	if c.Command != "" {
 		row("command", c.Command)
 	}
-	state := s.State(c.State).Render(StateSymbol(c.State)+" "+string(c.State)) + uptime(c, d.now())
+	up := uptime(c, d.now())
+	d.shownStart, d.shownUptime = time.Time{}, up
+	if c.Running() {
+		d.shownStart = c.StartedAt
+	}
+	state := s.State(c.State).Render(StateSymbol(c.State)+" "+string(c.State)) + up
 	row("state", state)
 	if c.Health != model.HealthNone {
 		health := s.HealthBadge(c.Health) + " " + string(c.Health)
@@ -191,7 +211,9 @@ func uptime(c model.Container, now time.Time) string {
 	return " for " + humanDuration(now.Sub(c.StartedAt))
 }
 
-// humanDuration renders a duration the way `docker ps` does, coarsely.
+// humanDuration renders a duration the way `docker ps` does, coarsely:
+// seconds under a minute, then whole minutes, so that a clock showing it
+// changes once a minute rather than every second (see humanStep).
 func humanDuration(d time.Duration) string {
 	switch {
 	case d < time.Second:
@@ -199,11 +221,25 @@ func humanDuration(d time.Duration) string {
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+		return fmt.Sprintf("%dm", int(d.Minutes()))
 	case d < 48*time.Hour:
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// humanStep says how long after d humanDuration shows another value: the
+// wait of a clock that draws it.
+func humanStep(d time.Duration) time.Duration {
+	switch {
+	case d < 0:
+		return time.Second
+	case d < time.Minute:
+		return time.Second - d%time.Second
+	case d < 48*time.Hour:
+		return time.Minute - d%time.Minute
+	}
+	return time.Hour - d%time.Hour
 }
 
 // meaningfulAliases drops the aliases the engine adds by itself (the short

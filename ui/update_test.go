@@ -595,7 +595,7 @@ func TestDetailsUptimeCountsWithTheClock(t *testing.T) {
 		t.Fatalf("details lack the uptime:\n%s", v)
 	}
 	hs.now = hs.now.Add(2 * time.Minute)
-	hs.sendOnly(TickMsg(hs.now)) // (its command is the next second's tick)
+	hs.sendOnly(TickMsg(hs.now))
 	if v := hs.view(); !strings.Contains(v, "running for 1h32m") {
 		t.Errorf("a second's tick left the uptime as it was:\n%s", v)
 	}
