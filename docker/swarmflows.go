@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -72,7 +71,11 @@ type SwarmFlows struct {
 	hold     *execConn
 	holdExec string
 	holdCtr  string
-	gather   *flowagent.Gather
+	// The reading of the service's logs: gather is fed by it,
+	// followed closes when it ends, stopFollow ends it.
+	gather     *flowagent.Gather
+	followed   chan struct{}
+	stopFollow context.CancelFunc
 }
 
 // NewSwarmFlows returns a SwarmFlows on the manager of cli. binary is
@@ -105,7 +108,10 @@ func (f *SwarmFlows) serviceLabels() map[string]string {
 // a host-PID container running as root could do to root's. Swarm refuses
 // the "none" network to a service, so the task sits on the node's
 // default bridge; it listens on nothing and dials nothing. Limits: half a
-// core, 64 MiB, 16 processes; its log is capped at two files of 1 MiB.
+// core, 64 MiB, 64 threads (the agent's, plus each topo's hold, a Go
+// process of a few threads: with 16, a second topo's hold could not
+// start its threads and died, and the first Close took the service from
+// under it); its log is capped at two files of 1 MiB.
 func (f *SwarmFlows) serviceSpec(image string) swarm.ServiceSpec {
 	grace, restartDelay := 2*time.Second, 5*time.Second
 	labels := f.serviceLabels()
@@ -126,7 +132,7 @@ func (f *SwarmFlows) serviceSpec(image string) swarm.ServiceSpec {
 					BindOptions: &mount.BindOptions{NonRecursive: true}}},
 				StopGracePeriod: &grace,
 			},
-			Resources: &swarm.ResourceRequirements{Limits: &swarm.Limit{NanoCPUs: 500_000_000, MemoryBytes: 64 << 20, Pids: 16}},
+			Resources: &swarm.ResourceRequirements{Limits: &swarm.Limit{NanoCPUs: 500_000_000, MemoryBytes: 64 << 20, Pids: 64}},
 			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionOnFailure,
 				Delay: &restartDelay},
 			LogDriver: &swarm.Driver{Name: "json-file", Options: map[string]string{"max-size": "1m", "max-file": "2"}},
@@ -180,7 +186,10 @@ func (f *SwarmFlows) holdOn(ctx context.Context) {
 		return
 	}
 	created, err := f.api.ContainerExecCreate(ctx, found[0].ID, container.ExecOptions{
-		Cmd: flowagent.ServeArgs(), AttachStdin: true, AttachStdout: true, AttachStderr: true,
+		// It reads its input until this topo closes it, and is never
+		// asked anything: one thread of Go code is plenty.
+		Cmd: flowagent.ServeArgs(), Env: []string{"GOMAXPROCS=1"},
+		AttachStdin: true, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return
@@ -205,10 +214,11 @@ func (f *SwarmFlows) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
 	defer cancel()
 	service, held, exec, ctr, created := f.service, f.hold != nil, f.holdExec, f.holdCtr, f.created
-	if f.hold != nil {
-		f.hold.Close()
+	if f.stopFollow != nil {
+		f.stopFollow()
 	}
-	f.service, f.hold, f.holdExec, f.holdCtr, f.created, f.gather = "", nil, "", "", false, nil
+	f.gather, f.followed, f.stopFollow = nil, nil, nil
+	f.forget()
 	if !held && !created {
 		return nil
 	}
@@ -221,6 +231,14 @@ func (f *SwarmFlows) Close() error {
 		return fmt.Errorf("remove topo's flow service %s: %w", probeShortID(service), err)
 	}
 	return nil
+}
+
+// forget drops the service and this topo's hold on it.
+func (f *SwarmFlows) forget() {
+	if f.hold != nil {
+		f.hold.Close()
+	}
+	f.service, f.hold, f.holdExec, f.holdCtr, f.created = "", nil, "", "", false
 }
 
 // otherHolders waits for this topo's exec to end, then says whether
@@ -247,5 +265,3 @@ func (f *SwarmFlows) otherHolders(ctx context.Context, ctr, exec string) (bool, 
 	}
 	return false, nil
 }
-
-var errServiceGone = errors.New("topo's flow service is gone")

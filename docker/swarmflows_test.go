@@ -1,6 +1,7 @@
 package docker_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/topo-dev/topo/docker"
 	"github.com/topo-dev/topo/internal/dockertest"
@@ -46,17 +48,80 @@ func placed(cl *swarmtest.Cluster, name, image, net string, node *swarmtest.Node
 	return spec
 }
 
+// swarmWatch is a SwarmFlows watched by a test.
+type swarmWatch struct {
+	t       *testing.T
+	flows   *docker.SwarmFlows
+	samples chan model.FlowSample
+	done    chan error
+	stop    context.CancelFunc
+	prefix  string
+	last    model.FlowSample
+}
+
+func watchSwarmFlows(t *testing.T, cl *swarmtest.Cluster, binary string) *swarmWatch {
+	e := connectTest(t, cl.Manager().Host)
+	w := &swarmWatch{t: t, flows: docker.NewSwarmFlows(docker.SDK(e), binary, cl.Env.Labels()),
+		samples: make(chan model.FlowSample, 1), done: make(chan error, 1), prefix: cl.Env.Prefix + "-"}
+	t.Cleanup(func() { w.flows.Close() })
+	ctx, stop := context.WithCancel(context.Background())
+	w.stop = stop
+	t.Cleanup(stop)
+	go func() { w.done <- w.flows.Watch(ctx, docker.NewSwarm(e).Read, w.samples) }()
+	return w
+}
+
+// wait waits for a sample of exactly the flows want and returns when it
+// came.
+func (w *swarmWatch) wait(within time.Duration, want ...string) time.Time {
+	w.t.Helper()
+	sort.Strings(want)
+	dockertest.Eventually(w.t, within, func() (bool, string) {
+		select {
+		case w.last = <-w.samples:
+		case err := <-w.done:
+			w.t.Fatalf("Watch ended: %v", err)
+		}
+		got := swarmFlowLines(w.last, w.prefix)
+		return strings.Join(got, "\n") == strings.Join(want, "\n"), fmt.Sprintf("flows:\n%s\nwant:\n%s\nnodes: %+v",
+			strings.Join(got, "\n"), strings.Join(want, "\n"), w.last.Nodes)
+	})
+	return time.Now()
+}
+
+// end stops the watch and closes the SwarmFlows.
+func (w *swarmWatch) end() {
+	w.t.Helper()
+	w.stop()
+	if err := <-w.done; err != nil {
+		w.t.Errorf("Watch: %v", err)
+	}
+	if err := w.flows.Close(); err != nil {
+		w.t.Fatalf("Close: %v", err)
+	}
+}
+
+// flowServices counts topo's flow services on the manager.
+func flowServices(t *testing.T, cl *swarmtest.Cluster) int {
+	t.Helper()
+	left, err := cl.Manager().Client.ServiceList(context.Background(), swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelFlows+"=1"))})
+	if err != nil {
+		t.Fatalf("list the flow services: %v", err)
+	}
+	return len(left)
+}
+
 // On a manager and a worker: a server task on the worker and clients on
 // both nodes holding known numbers of connections show as exactly those
 // flows, named by task and node, through topo's global agent service,
 // read from the manager alone; a client added later shows; the agents
-// run as nobody without capability; Close removes the service and every
+// run as nobody without capability; a second topo shares the service,
+// the first Close leaves it to the second, the last removes it and every
 // agent task.
 func TestSwarmFlowsShowTheTasksOfEveryNode(t *testing.T) {
 	outer := dockertest.New(t)
 	binary := probeAgentBinary(t)
-	ctx := context.Background()
-	self, err := docker.SelfImage(ctx, outer.Client, binary)
+	self, err := docker.SelfImage(context.Background(), outer.Client, binary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,72 +134,93 @@ func TestSwarmFlowsShowTheTasksOfEveryNode(t *testing.T) {
 	cl.CreateService(t, placed(cl, "near", image, net, worker, "CONNECT="+srv+":8080", "CONNECTIONS=2", "LISTEN=8081"))
 	cl.CreateService(t, placed(cl, "far", image, net, mgr, "CONNECT="+srv+":8080", "CONNECTIONS=3", "LISTEN=8081"))
 
-	e := connectTest(t, mgr.Host)
-	sw := docker.NewSwarm(e)
-	flows := docker.NewSwarmFlows(docker.SDK(e), binary, cl.Env.Labels())
-	t.Cleanup(func() { flows.Close() })
-	watchCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	samples := make(chan model.FlowSample, 1)
-	done := make(chan error, 1)
 	began := time.Now()
-	go func() { done <- flows.Watch(watchCtx, sw.Read, samples) }()
-
-	prefix := cl.Env.Prefix + "-"
-	var last model.FlowSample
-	wait := func(within time.Duration, want ...string) time.Time {
-		t.Helper()
-		sort.Strings(want)
-		dockertest.Eventually(t, within, func() (bool, string) {
-			select {
-			case last = <-samples:
-			case err := <-done:
-				t.Fatalf("Watch ended: %v", err)
-			}
-			got := swarmFlowLines(last, prefix)
-			return strings.Join(got, "\n") == strings.Join(want, "\n"), fmt.Sprintf("flows:\n%s\nwant:\n%s\nnodes: %+v",
-				strings.Join(got, "\n"), strings.Join(want, "\n"), last.Nodes)
-		})
-		return time.Now()
+	w := watchSwarmFlows(t, cl, binary)
+	// The names carry the nodes' hostnames.
+	at := func(task string, node *swarmtest.Node) string {
+		return task + "@" + node.Name
 	}
-	mgrName, workerName := strings.TrimPrefix(mgr.Name, prefix), strings.TrimPrefix(worker.Name, prefix)
-	// The names carry the nodes' hostnames, which also have the prefix.
-	at := func(task, node string) string { return task + "@" + prefix + node }
-	first := wait(2*time.Minute, at("far.1", mgrName)+">"+at("srv.1", workerName)+":8080 x3",
-		at("near.1", workerName)+">"+at("srv.1", workerName)+":8080 x2")
+	want := []string{at("far.1", mgr) + ">" + at("srv.1", worker) + ":8080 x3", at("near.1", worker) + ">" + at("srv.1", worker) + ":8080 x2"}
+	first := w.wait(2*time.Minute, want...)
 	t.Logf("first sample with every flow %v after Watch began (service created, agents started on both nodes)", first.Sub(began).Round(time.Millisecond))
-	if last.Nodes == nil || len(last.Nodes.Reporting) != 2 || len(last.Nodes.Silent) != 0 {
-		t.Errorf("nodes = %+v, want both reporting", last.Nodes)
+	if w.last.Nodes == nil || len(w.last.Nodes.Reporting) != 2 || len(w.last.Nodes.Silent) != 0 {
+		t.Errorf("nodes = %+v, want both reporting", w.last.Nodes)
 	}
 
-	// A client started now shows within the sampling, the manager
-	// relaying the worker's agent's log.
+	// A client started now shows, the manager relaying the worker's
+	// agent's log.
 	added := time.Now()
 	cl.CreateService(t, placed(cl, "late", image, net, worker, "CONNECT="+srv+":8080", "CONNECTIONS=1", "LISTEN=8081"))
-	shown := wait(time.Minute, at("far.1", mgrName)+">"+at("srv.1", workerName)+":8080 x3",
-		at("near.1", workerName)+">"+at("srv.1", workerName)+":8080 x2",
-		at("late.1", workerName)+">"+at("srv.1", workerName)+":8080 x1")
+	want = append(want, at("late.1", worker)+">"+at("srv.1", worker)+":8080 x1")
+	shown := w.wait(time.Minute, want...)
 	t.Logf("a new task's connection shown %v after its service was created (task scheduled, started, then sampled)", shown.Sub(added).Round(time.Millisecond))
-
 	for _, n := range cl.Nodes {
 		checkAgent(t, n)
 	}
-	stop()
-	if err := <-done; err != nil {
-		t.Errorf("Watch: %v", err)
+	logRelay(t, cl)
+
+	second := watchSwarmFlows(t, cl, binary)
+	second.wait(time.Minute, want...)
+	if n := flowServices(t, cl); n != 1 {
+		t.Errorf("with two topos: %d flow services, want one shared", n)
 	}
-	if err := flows.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
+	if a, b := docker.SwarmFlowsHold(w.flows), docker.SwarmFlowsHold(second.flows); a == "" || b == "" || a == b {
+		t.Errorf("holds %q and %q, want one each", a, b)
 	}
-	left, err := mgr.Client.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelFlows+"=1"))})
-	if err != nil || len(left) != 0 {
-		t.Errorf("after Close: %d flow services (%v), want none", len(left), err)
+	w.end()
+	if n := flowServices(t, cl); n != 1 {
+		t.Errorf("after the first Close: %d flow services, want the shared one kept", n)
+	}
+	second.wait(time.Minute, want...)
+	second.end()
+	if n := flowServices(t, cl); n != 0 {
+		t.Errorf("after the last Close: %d flow services, want none", n)
 	}
 	for _, n := range cl.Nodes {
 		dockertest.Eventually(t, 30*time.Second, func() (bool, string) {
-			list, err := n.Client.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", docker.LabelFlows+"=1"))})
+			list, err := n.Client.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", docker.LabelFlows+"=1"))})
 			return err == nil && len(list) == 0, fmt.Sprintf("%s: %d agent containers left (%v)", n.Name, len(list), err)
 		})
+	}
+}
+
+// logRelay logs how long the agents' lines take from each node's log to
+// a reader of the manager's service logs (the nodes share this machine's
+// clock): the latency the swarm adds to a sample.
+func logRelay(t *testing.T, cl *swarmtest.Cluster) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list, err := cl.Manager().Client.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelFlows+"=1"))})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%d flow services (%v), want one", len(list), err)
+	}
+	logs, err := cl.Manager().Client.ServiceLogs(ctx, list[0].ID, container.LogsOptions{ShowStdout: true, Follow: true, Timestamps: true, Details: true, Tail: "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	pr, pw := io.Pipe()
+	go func() { _, err := stdcopy.StdCopy(pw, pw, logs); pw.CloseWithError(err) }()
+	delays := map[string][]time.Duration{}
+	scanner := bufio.NewScanner(pr)
+	scanner.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 0; n < 20 && scanner.Scan(); n++ {
+		now := time.Now()
+		// "TIMESTAMP com.docker.swarm.node.id=...,... {json}"
+		f := strings.SplitN(scanner.Text(), " ", 3)
+		if len(f) < 3 {
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339Nano, f[0])
+		node := strings.TrimPrefix(strings.Split(f[1], ",")[0], "com.docker.swarm.node.id=")
+		if err == nil {
+			delays[node] = append(delays[node], now.Sub(ts))
+		}
+	}
+	for node, d := range delays {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		t.Logf("node %s: agent line to manager's reader: %s", node, summarize(d))
 	}
 }
 

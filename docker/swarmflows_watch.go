@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -19,6 +20,8 @@ import (
 	"github.com/topo-dev/topo/model"
 )
 
+var errFlowsClosed = errors.New("flows across the swarm were turned off")
+
 // nodeFresh is how old a node's last sample may be and still count: its
 // agent prints one a second, and the manager relays it within one.
 const nodeFresh = 5 * time.Second
@@ -30,30 +33,21 @@ const followSince = "6s"
 
 // Watch samples every FlowInterval until ctx ends, sending each sample to
 // out; it returns the first error, or nil when ctx ends. cluster gives the
-// swarm's tasks each time (the UI's current model, or a fresh Read), to
-// attribute the connections to. Cancel ctx and no request is made any
-// more; Close removes the service.
+// swarm's tasks each time (a fresh Read), to attribute the connections
+// to. Cancel ctx and no request is made any more; Close removes the
+// service.
 func (f *SwarmFlows) Watch(ctx context.Context, cluster func(context.Context) (model.Cluster, error), out chan<- model.FlowSample) error {
 	var prev map[string]bool
-	followed := make(chan error, 1)
-	following := false
 	tick := time.NewTicker(FlowInterval)
 	defer tick.Stop()
 	for {
 		// The first round may build the agent image: minutes on a cold
 		// engine; later ones take milliseconds.
 		sampleCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		if !following {
-			if err := f.follow(ctx, sampleCtx, followed); err != nil {
-				cancel()
-				return err
-			}
-			following = true
-		}
 		cl, err := cluster(sampleCtx)
 		var s model.FlowSample
 		if err == nil {
-			s, err = f.sample(sampleCtx, cl, prev)
+			s, err = f.Sample(sampleCtx, cl, prev)
 		}
 		cancel()
 		if ctx.Err() != nil {
@@ -70,26 +64,82 @@ func (f *SwarmFlows) Watch(ctx context.Context, cluster func(context.Context) (m
 		}
 		select {
 		case <-tick.C:
-		case <-followed:
-			// The logs ended: the service was removed (by the last
-			// other topo's Close, or by hand), or the manager cut
-			// the stream. Once more, from the start.
-			if ctx.Err() != nil {
-				return nil
-			}
-			following = false
-			f.mu.Lock()
-			if gone, _ := f.gone(ctx); gone {
-				if f.hold != nil {
-					f.hold.Close()
-				}
-				f.service, f.hold, f.holdExec, f.holdCtr, f.created = "", nil, "", "", false
-			}
-			f.mu.Unlock()
 		case <-ctx.Done():
 			return nil
 		}
 	}
+}
+
+// Sample attributes what every node's agent last said to the tasks of cl
+// (prev is the previous sample's Seen). The first call starts the service
+// and the reading of its logs; so does a call after the logs ended (the
+// service removed by the last other topo's Close or by hand, or the
+// manager's stream cut). The first samples may hold no node yet: Nodes
+// says which reported.
+func (f *SwarmFlows) Sample(ctx context.Context, cl model.Cluster, prev map[string]bool) (model.FlowSample, error) {
+	if err := f.ensureFollowing(ctx); err != nil {
+		return model.FlowSample{}, err
+	}
+	return f.sample(ctx, cl, prev)
+}
+
+// ensureFollowing starts the service when needed and a reader of its
+// logs, which feeds the Gather until Close or until the logs end.
+func (f *SwarmFlows) ensureFollowing(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.followed != nil {
+		select {
+		case <-f.followed:
+			f.stopFollow()
+			f.followed = nil
+			if gone, _ := f.gone(ctx); gone {
+				f.forget()
+			}
+		default:
+			return nil
+		}
+	}
+	if f.service == "" {
+		if err := f.start(ctx); err != nil {
+			return err
+		}
+	}
+	// The reader outlives this sample's context: Close ends it.
+	followCtx, stop := context.WithCancel(context.Background())
+	logs, err := f.api.ServiceLogs(followCtx, f.service, container.LogsOptions{ShowStdout: true, Follow: true, Since: followSince})
+	if err != nil {
+		stop()
+		return fmt.Errorf("follow topo's flow service: %w", err)
+	}
+	f.gather, f.stopFollow, f.followed = flowagent.NewGather(), stop, make(chan struct{})
+	go f.read(logs, f.gather, f.followed)
+	return nil
+}
+
+// read feeds gather with the agents' lines until the logs end.
+func (f *SwarmFlows) read(logs io.ReadCloser, gather *flowagent.Gather, done chan<- struct{}) {
+	defer close(done)
+	defer logs.Close()
+	pr, pw := io.Pipe()
+	go func() {
+		// Without a TTY the stream is multiplexed; stderr (the
+		// agent's errors) comes along and is skipped as not JSON.
+		_, err := stdcopy.StdCopy(pw, pw, logs)
+		pw.CloseWithError(err)
+	}()
+	scanner := bufio.NewScanner(pr)
+	scanner.Buffer(make([]byte, 64<<10), 1<<20)
+	for scanner.Scan() {
+		var l flowagent.NodeLine
+		if json.Unmarshal(scanner.Bytes(), &l) != nil || l.Node == "" {
+			continue
+		}
+		f.mu.Lock()
+		gather.Add(l, time.Now())
+		f.mu.Unlock()
+	}
+	pr.Close()
 }
 
 // gone says whether the service no longer exists.
@@ -101,52 +151,14 @@ func (f *SwarmFlows) gone(ctx context.Context) (bool, error) {
 	return err == nil && len(found) == 0, err
 }
 
-// follow starts the service when needed and a reader of its logs, which
-// feeds the Gather until ctx ends or the logs do, then reports on done.
-func (f *SwarmFlows) follow(ctx, startCtx context.Context, done chan<- error) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.service == "" {
-		if err := f.start(startCtx); err != nil {
-			return err
-		}
-	}
-	f.gather = flowagent.NewGather()
-	logs, err := f.api.ServiceLogs(ctx, f.service, container.LogsOptions{ShowStdout: true, Follow: true, Since: followSince})
-	if err != nil {
-		return fmt.Errorf("follow topo's flow service: %w", err)
-	}
-	gather := f.gather
-	go func() {
-		pr, pw := io.Pipe()
-		go func() {
-			// Without a TTY the stream is multiplexed; stderr (the
-			// agent's errors) goes with stdout and is skipped as not
-			// JSON.
-			_, err := stdcopy.StdCopy(pw, pw, logs)
-			pw.CloseWithError(err)
-		}()
-		scanner := bufio.NewScanner(pr)
-		scanner.Buffer(make([]byte, 64<<10), 1<<20)
-		for scanner.Scan() {
-			var l flowagent.NodeLine
-			if json.Unmarshal(scanner.Bytes(), &l) != nil || l.Node == "" {
-				continue
-			}
-			f.mu.Lock()
-			gather.Add(l, time.Now())
-			f.mu.Unlock()
-		}
-		logs.Close()
-		done <- scanner.Err()
-	}()
-	return nil
-}
-
 // sample attributes what every node's agent last said to the cluster's
 // tasks.
 func (f *SwarmFlows) sample(ctx context.Context, cl model.Cluster, prev map[string]bool) (model.FlowSample, error) {
 	f.mu.Lock()
+	if f.gather == nil {
+		f.mu.Unlock()
+		return model.FlowSample{}, errFlowsClosed // Close came in between
+	}
 	f.holdOn(ctx)
 	states := f.gather.Take()
 	service, image := f.service, f.image
