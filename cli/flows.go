@@ -18,19 +18,8 @@ import (
 	"github.com/topo-dev/topo/model"
 )
 
-// newFlowsCmd is `topo flows`: the observed traffic for scripts and CI.
-func newFlowsCmd(opts *globalOptions) *cobra.Command {
-	var (
-		asJSON     bool
-		strict     bool
-		watchFor   time.Duration
-		selfBinary string
-		onSwarm    bool
-	)
-	cmd := &cobra.Command{
-		Use:   "flows",
-		Short: "Print who talks to whom (established TCP connections), held against the isolation model",
-		Long: `Flows reads the established TCP connections of every running container's
+// flowsLong is the help of `topo flows`.
+const flowsLong = `Flows reads the established TCP connections of every running container's
 network namespace from the kernel's socket tables, through one agent
 container of topo's own binary on the engine (host PID namespace, no
 network, no capability, read-only; removed on exit, shared with another topo
@@ -48,7 +37,21 @@ Without --swarm, flows are those of this engine's containers only. With
 nobody, no capability; removed on exit unless another topo uses it) and
 reads every node's output through the manager's service logs; flows name
 tasks as service.slot@node. Each node needs topo's image (no registry is
-used): a node lacking it is named, with the command that copies it.`,
+used): a node lacking it is named, with the command that copies it.`
+
+// newFlowsCmd is `topo flows`: the observed traffic for scripts and CI.
+func newFlowsCmd(opts *globalOptions) *cobra.Command {
+	var (
+		asJSON     bool
+		strict     bool
+		watchFor   time.Duration
+		selfBinary string
+		onSwarm    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "flows",
+		Short: "Print who talks to whom (established TCP connections), held against the isolation model",
+		Long:  flowsLong,
 		Example: `  topo flows
   topo flows --for 10s --json
   topo flows --strict   # exit 1 on a flagged flow
