@@ -18,6 +18,7 @@ import (
 	"github.com/topo-dev/topo/docker"
 	"github.com/topo-dev/topo/internal/dockertest"
 	"github.com/topo-dev/topo/internal/swarmtest"
+	"github.com/topo-dev/topo/internal/testenv"
 	"github.com/topo-dev/topo/internal/tmuxtest"
 	"github.com/topo-dev/topo/model"
 )
@@ -57,8 +58,9 @@ func leftFlowServices(t *testing.T, cl *swarmtest.Cluster) int {
 // `topo flows --swarm --json` on a manager prints the flows of the tasks
 // of every node (a client on the manager, one on the worker, both to a
 // server on the worker), says both nodes reported, and leaves no service
-// behind; pointed at a worker it refuses, naming the manager; with topo's
-// image gone from the worker, it names the worker and what to copy.
+// behind; pointed at a worker it refuses, naming the manager; the live
+// view offers every node's flows (inTheView); with topo's image gone from
+// the worker, it names the worker and what to copy.
 func TestFlowsSwarmJSONNamesTasksOnEveryNode(t *testing.T) {
 	bin := tmuxtest.BuildTopo(t)
 	outer := dockertest.New(t)
@@ -121,7 +123,31 @@ func TestFlowsSwarmJSONNamesTasksOnEveryNode(t *testing.T) {
 		t.Errorf("topo flows --swarm on a worker: %v, %q; want a refusal naming the manager", err, errOut)
 	}
 
+	inTheView(t, cl, bin)
 	lacking(t, cl, bin, self)
+}
+
+// inTheView: in the live view on the manager, f asks whose flows; s
+// shows every node's, titled so, with the tasks' flows; q removes the
+// service.
+func inTheView(t *testing.T, cl *swarmtest.Cluster, bin string) {
+	t.Helper()
+	term := tmuxtest.Start(t, 200, 50, []string{"DOCKER_HOST=" + cl.Manager().Host}, bin)
+	term.WaitForText(30*time.Second, "● live")
+	term.Send("f")
+	term.WaitForText(10*time.Second, "Show the flows of: e this engine only  s every node of the swarm")
+	term.Send("s")
+	term.WaitFor(testenv.Patience(90*time.Second), "every node's flows, both nodes reporting", func(s string) bool {
+		return strings.Contains(s, "every node (2 of 2 reporting)") && strings.Contains(s, "far.1@"+cl.Manager().Name)
+	})
+	if n := leftFlowServices(t, cl); n != 1 {
+		t.Errorf("with every node's flows on: %d flow services, want one", n)
+	}
+	term.Send("q")
+	term.WaitForText(30*time.Second, "[exited 0]")
+	if n := leftFlowServices(t, cl); n != 0 {
+		t.Errorf("after q: %d flow services left, want none", n)
+	}
 }
 
 // lacking removes topo's image from the worker: `topo flows --swarm`
