@@ -22,6 +22,10 @@
 // connections, and topo derives new connections per second from
 // successive samples.
 //
+// On a swarm, topo reaches no container of another node: there the agent
+// runs in the swarm mode instead (node.go), one task of a global service
+// per node, finding the node's container processes by itself.
+//
 // It depends on the standard library only.
 package flowagent
 
