@@ -137,8 +137,12 @@ func inTheView(t *testing.T, cl *swarmtest.Cluster, bin string) {
 	term.Send("f")
 	term.WaitForText(10*time.Second, "Show the flows of: e this engine only  s every node of the swarm")
 	term.Send("s")
-	term.WaitFor(testenv.Patience(90*time.Second), "every node's flows, both nodes reporting", func(s string) bool {
-		return strings.Contains(s, "every node (2 of 2 reporting)") && strings.Contains(s, "far.1@"+cl.Manager().Name)
+	// The selection is far.1, the manager's own task: its details say
+	// whom it talks to on the worker (the panel's columns clip the
+	// tests' long names).
+	term.WaitFor(testenv.Patience(90*time.Second), "every node's flows, both nodes reporting, far.1 talking to srv.1 on the worker", func(s string) bool {
+		return strings.Contains(s, "every node (2 of 2 reporting)") && strings.Contains(s, "→ "+cl.Env.Name("srv")+".1@") &&
+			strings.Contains(s, "8080 3 conns")
 	})
 	if n := leftFlowServices(t, cl); n != 1 {
 		t.Errorf("with every node's flows on: %d flow services, want one", n)
