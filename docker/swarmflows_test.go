@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,6 +135,7 @@ func TestSwarmFlowsShowTheTasksOfEveryNode(t *testing.T) {
 	cl.CreateService(t, placed(cl, "near", image, net, worker, "CONNECT="+srv+":8080", "CONNECTIONS=2", "LISTEN=8081"))
 	cl.CreateService(t, placed(cl, "far", image, net, mgr, "CONNECT="+srv+":8080", "CONNECTIONS=3", "LISTEN=8081"))
 
+	seen := watchCluster(t, cl)
 	began := time.Now()
 	w := watchSwarmFlows(t, cl, binary)
 	// The names carry the nodes' hostnames.
@@ -181,6 +183,68 @@ func TestSwarmFlowsShowTheTasksOfEveryNode(t *testing.T) {
 			list, err := n.Client.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", docker.LabelFlows+"=1"))})
 			return err == nil && len(list) == 0, fmt.Sprintf("%s: %d agent containers left (%v)", n.Name, len(list), err)
 		})
+	}
+	// A service made after the agents' removal: once the cluster's
+	// watch shows it, it has read every event before it.
+	cl.CreateService(t, placed(cl, "after", image, net, mgr))
+	seen.checkNoAgent(cl.Env.Name("after"))
+}
+
+// clusterSeen is what the cluster's watch sent while flows ran.
+type clusterSeen struct {
+	t  *testing.T
+	mu sync.Mutex
+	// agent names what of topo's flow service the watch showed: a
+	// service, a task, or an event.
+	agent []string
+	names map[string]bool
+}
+
+// watchCluster follows the cluster as the view does: topo's own flow
+// service must not show in it, nor in its events.
+func watchCluster(t *testing.T, cl *swarmtest.Cluster) *clusterSeen {
+	e := connectTest(t, cl.Manager().Host)
+	seen := &clusterSeen{t: t, names: map[string]bool{}}
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	out := make(chan model.Cluster, 16)
+	go docker.NewSwarm(e).Watch(ctx, out)
+	go func() {
+		for c := range out {
+			seen.mu.Lock()
+			for _, s := range c.Services {
+				seen.names[s.Name] = true
+				if strings.HasPrefix(s.Name, "topo-flows-") {
+					seen.agent = append(seen.agent, "service "+s.Name)
+				}
+			}
+			for _, ev := range c.Events {
+				if strings.HasPrefix(ev.Attributes["name"], "topo-flows-") {
+					seen.agent = append(seen.agent, "event "+ev.Describe())
+				}
+			}
+			for _, tk := range c.Tasks {
+				if _, ok := c.Service(tk.ServiceID); !ok {
+					seen.agent = append(seen.agent, "task "+tk.ID+" of no service shown")
+				}
+			}
+			seen.mu.Unlock()
+		}
+	}()
+	return seen
+}
+
+func (s *clusterSeen) checkNoAgent(marker string) {
+	s.t.Helper()
+	dockertest.Eventually(s.t, 30*time.Second, func() (bool, string) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.names[marker], "the cluster's watch has not shown " + marker
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.agent) > 0 {
+		s.t.Errorf("the cluster's watch showed topo's own flow service: %s", strings.Join(s.agent, "; "))
 	}
 }
 
