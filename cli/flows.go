@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -17,18 +18,8 @@ import (
 	"github.com/topo-dev/topo/model"
 )
 
-// newFlowsCmd is `topo flows`: the observed traffic for scripts and CI.
-func newFlowsCmd(opts *globalOptions) *cobra.Command {
-	var (
-		asJSON     bool
-		strict     bool
-		watchFor   time.Duration
-		selfBinary string
-	)
-	cmd := &cobra.Command{
-		Use:   "flows",
-		Short: "Print who talks to whom (established TCP connections), held against the isolation model",
-		Long: `Flows reads the established TCP connections of every running container's
+// flowsLong is the help of `topo flows`.
+const flowsLong = `Flows reads the established TCP connections of every running container's
 network namespace from the kernel's socket tables, through one agent
 container of topo's own binary on the engine (host PID namespace, no
 network, no capability, read-only; removed on exit, shared with another topo
@@ -38,10 +29,33 @@ A flow between two containers the networks say cannot reach each other, or
 one relayed across networks by a container not labelled topo.bridge, is
 flagged (!). Listening ports nobody used and ports reachable from outside
 are marked. /proc/net/tcp keeps no byte counters: flows have connection
-counts and, over --for, new connections per second.`,
+counts and, over --for, new connections per second.
+
+Without --swarm, flows are those of this engine's containers only. With
+--swarm, on a swarm manager, topo runs its agent as a global service
+(topo-flows-*: one task a node, reading the node's /proc read-only as
+nobody, no capability; removed on exit unless another topo uses it) and
+reads every node's output through the manager's service logs; flows name
+tasks as service.slot@node. Each node needs topo's image (no registry is
+used): a node lacking it is named, with the command that copies it.`
+
+// newFlowsCmd is `topo flows`: the observed traffic for scripts and CI.
+func newFlowsCmd(opts *globalOptions) *cobra.Command {
+	var (
+		asJSON     bool
+		strict     bool
+		watchFor   time.Duration
+		selfBinary string
+		onSwarm    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "flows",
+		Short: "Print who talks to whom (established TCP connections), held against the isolation model",
+		Long:  flowsLong,
 		Example: `  topo flows
   topo flows --for 10s --json
-  topo flows --strict   # exit 1 on a flagged flow`,
+  topo flows --strict   # exit 1 on a flagged flow
+  topo flows --swarm    # on a manager: every node's tasks`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if watchFor < 0 || watchFor > time.Hour {
@@ -60,11 +74,19 @@ counts and, over --for, new connections per second.`,
 			if binary == "" {
 				binary = opts.selfBinary
 			}
-			flows := docker.NewFlows(engine.sdk, binary, nil)
-			defer flows.Close()
-			tally, err := watchFlows(ctx, engine.Engine, flows, watchFor)
+			watch, closeFlows, err := flowSource(ctx, engine, binary, onSwarm)
 			if err != nil {
 				return err
+			}
+			defer closeFlows()
+			tally, err := watchFlows(ctx, watch, watchFor)
+			if err != nil {
+				return err
+			}
+			if tally.Nodes != nil {
+				for _, s := range tally.Nodes.Silent {
+					fmt.Fprintf(cmd.ErrOrStderr(), "topo flows: no flows from node %s\n", inert.Text(s))
+				}
 			}
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), tally); err != nil {
@@ -79,20 +101,67 @@ counts and, over --for, new connections per second.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the flows as JSON")
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit 1 when a flow is held against the isolation model")
 	cmd.Flags().DurationVar(&watchFor, "for", 0, "sample once a second for this long (default: one sample)")
+	cmd.Flags().BoolVar(&onSwarm, "swarm", false, "on a swarm manager: the tasks of every node, through a global service of topo's agent (default: this engine only)")
 	cmd.Flags().StringVar(&selfBinary, "self-binary", "", "static Linux build of topo for the agent container (default: this executable)")
 	return cmd
 }
 
+// flowWatch sends a sample a second to out until ctx ends.
+type flowWatch func(ctx context.Context, out chan<- model.FlowSample) error
+
+// flowSource is the sampler of this engine's containers, or with
+// onSwarm of every node's tasks, and what removes its agent.
+func flowSource(ctx context.Context, engine engineConn, binary string, onSwarm bool) (flowWatch, func() error, error) {
+	if !onSwarm {
+		flows := docker.NewFlows(engine.sdk, binary, nil)
+		watch := func(ctx context.Context, out chan<- model.FlowSample) error {
+			return flows.Watch(ctx, engine.Sync, out)
+		}
+		return watch, flows.Close, nil
+	}
+	sw := docker.NewSwarm(engine.Engine)
+	// Refuse a worker or a lone engine before anything is created.
+	if _, err := sw.Read(ctx); err != nil {
+		return nil, nil, fmt.Errorf("flows across the swarm: %w", err)
+	}
+	flows := docker.NewSwarmFlows(engine.sdk, binary, nil)
+	watch := func(ctx context.Context, out chan<- model.FlowSample) error {
+		return flows.Watch(ctx, sw.Read, out)
+	}
+	return watch, flows.Close, nil
+}
+
+// swarmFlowsWait bounds how long the first swarm sample waits for every node's
+// agent: a worker tries to pull the image before it runs the task, and
+// offline that waits on its resolver.
+const swarmFlowsWait = time.Minute
+
+// complete says whether a sample can be the first: on a swarm, every node
+// reports, or one lacks the image (which waiting does not mend).
+func complete(s model.FlowSample) bool {
+	if s.Nodes == nil || len(s.Nodes.Silent) == 0 {
+		return true
+	}
+	for _, why := range s.Nodes.Silent {
+		if strings.Contains(why, "lacks the image") {
+			return true
+		}
+	}
+	return false
+}
+
 // watchFlows samples once, or once a second for d after the first sample,
 // reading the topology again before each sample so that a container
-// started meanwhile counts.
-func watchFlows(ctx context.Context, engine *docker.Engine, flows *docker.Flows, d time.Duration) (model.FlowTally, error) {
+// started meanwhile counts. On a swarm the first sample is the first with
+// every node (or after swarmFlowsWait, whatever it holds).
+func watchFlows(ctx context.Context, watch flowWatch, d time.Duration) (model.FlowTally, error) {
 	var tally model.FlowTally
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	samples := make(chan model.FlowSample)
 	done := make(chan error, 1)
-	go func() { done <- flows.Watch(ctx, engine.Sync, samples) }()
+	go func() { done <- watch(ctx, samples) }()
+	waitUntil := time.Now().Add(swarmFlowsWait)
 	// The clock starts at the first sample, the baseline of "new": a
 	// slow first sample (the agent's image built, a loaded engine) does
 	// not eat the watch, and --for 2s always compares samples.
@@ -100,6 +169,9 @@ func watchFlows(ctx context.Context, engine *docker.Engine, flows *docker.Flows,
 	for {
 		select {
 		case s := <-samples:
+			if start.IsZero() && !complete(s) && time.Now().Before(waitUntil) {
+				continue
+			}
 			if start.IsZero() {
 				start = time.Now()
 			}

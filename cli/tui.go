@@ -178,6 +178,9 @@ func tuiConfig(ctx context.Context, opts *globalOptions, engine engineConn, info
 		// Nothing runs until f: then one agent container, removed by
 		// f again or on exit (ui.Model.Close).
 		Flows: docker.NewFlows(engine.sdk, opts.selfBinary, nil),
+		// On a manager, f may ask for every node's instead: then a
+		// global service, removed the same way.
+		SwarmFlows: docker.NewSwarmFlows(engine.sdk, opts.selfBinary, nil),
 	}
 	demo, trafficSource, err := newDemoUI(engine, opts, tunnel)
 	if err != nil {

@@ -7,3 +7,11 @@ func FlowAgent(f *Flows) string {
 	defer f.mu.Unlock()
 	return f.agent
 }
+
+// SwarmFlowsHold returns the exec by which f marks its use of the flow
+// service, "" when it holds none.
+func SwarmFlowsHold(f *SwarmFlows) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.holdExec
+}

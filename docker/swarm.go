@@ -71,6 +71,12 @@ type Swarm struct {
 	// ReconcileEvery, ReconcilePatience and ReconcileMax pace the task
 	// re-lists while a service converges; set them before Watch.
 	ReconcileEvery, ReconcilePatience, ReconcileMax time.Duration
+
+	// agents are the IDs of topo's own flow services ever read: left
+	// out of the cluster, and their events out of the log (see
+	// flowAgent), a removed one's included.
+	agentsMu sync.Mutex
+	agents   map[string]bool
 }
 
 // NewSwarm returns the swarm adapter of an engine. It does not check the
@@ -167,6 +173,10 @@ func (s *Swarm) readInto(ctx context.Context, base model.Cluster, which parts) (
 		list, err := s.api.ServiceList(ctx, swarm.ServiceListOptions{})
 		out.Services = make([]model.SwarmService, 0, len(list))
 		for _, sv := range list {
+			if flowAgent(sv.Spec.Labels) {
+				s.noteAgent(sv.ID)
+				continue
+			}
 			out.Services = append(out.Services, fromSwarmService(sv))
 		}
 		return err
@@ -175,6 +185,9 @@ func (s *Swarm) readInto(ctx context.Context, base model.Cluster, which parts) (
 		list, err := s.api.TaskList(ctx, swarm.TaskListOptions{})
 		out.Tasks = make([]model.Task, 0, len(list))
 		for _, t := range list {
+			if t.Spec.ContainerSpec != nil && flowAgent(t.Spec.ContainerSpec.Labels) {
+				continue
+			}
 			out.Tasks = append(out.Tasks, fromSwarmTask(t))
 		}
 		return err
@@ -216,6 +229,37 @@ func (s *Swarm) read(ctx context.Context, info system.Info, which parts) (model.
 		base.ID = info.Swarm.Cluster.ID
 	}
 	return s.readInto(ctx, base, which)
+}
+
+// flowAgent says whether labels are those of topo's own flow service or
+// its tasks' containers (SwarmFlows): the cluster a presenter shows is
+// the application's, as the lanes leave topo's agent containers out.
+func flowAgent(labels map[string]string) bool {
+	return labels[LabelFlows] == "1" && labels[LabelOwner] == OwnerTopo
+}
+
+func (s *Swarm) noteAgent(id string) {
+	s.agentsMu.Lock()
+	defer s.agentsMu.Unlock()
+	if s.agents == nil {
+		s.agents = map[string]bool{}
+	}
+	s.agents[id] = true
+}
+
+// ownEvents drops the events of topo's own flow services. A create comes
+// before the read that shows the service, so events are sorted after it.
+func (s *Swarm) ownEvents(evs []model.SwarmEvent) []model.SwarmEvent {
+	s.agentsMu.Lock()
+	defer s.agentsMu.Unlock()
+	out := evs[:0]
+	for _, ev := range evs {
+		if ev.Type == string(events.ServiceEventType) && s.agents[ev.ActorID] {
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
 }
 
 func (s *Swarm) explainIfDown(err error) error {

@@ -194,7 +194,7 @@ func (f *swarmFollow) refresh(which parts) error {
 		return err
 	}
 	changed := !sameCluster(f.cl, next)
-	next.Events, f.pending = f.pending, nil
+	next.Events, f.pending = f.s.ownEvents(f.pending), nil
 	if changed || len(next.Events) > 0 {
 		if !f.send(next) {
 			return f.ctx.Err()

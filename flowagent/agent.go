@@ -22,6 +22,10 @@
 // connections, and topo derives new connections per second from
 // successive samples.
 //
+// On a swarm, topo reaches no container of another node: there the agent
+// runs in the swarm mode instead (node.go), one task of a global service
+// per node, finding the node's container processes by itself.
+//
 // It depends on the standard library only.
 package flowagent
 
@@ -35,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Command is the hidden subcommand that runs the agent.
@@ -62,7 +67,10 @@ type Namespace struct {
 	// inode>" (socket inodes are unique on the host, so two namespaces
 	// never share one).
 	Key  string `json:"key"`
-	PIDs []int  `json:"pids"`
+	PIDs []int  `json:"pids,omitempty"`
+	// Containers are the IDs of the containers in the namespace, in
+	// the swarm mode (NodeLine), where the agent finds them itself.
+	Containers []string `json:"containers,omitempty"`
 	// Listen are the listening ports ("IP:port"; 0.0.0.0 or :: for any).
 	Listen []string `json:"listen,omitempty"`
 	Conns  []Conn   `json:"conns,omitempty"`
@@ -100,8 +108,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case len(args) == 2 && args[0] == "--node":
+		if err := runNode(args[1], stdout, time.Second); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", Command, err)
+			return 1
+		}
+		return 0
 	}
-	fmt.Fprintf(stderr, "usage: topo %s --serve | --idle\n", Command)
+	fmt.Fprintf(stderr, "usage: topo %s --serve | --idle | --node PROC\n", Command)
 	return 2
 }
 

@@ -86,6 +86,9 @@ type Listener struct {
 type FlowSample struct {
 	Flows     []Flow     `json:"flows"`
 	Listeners []Listener `json:"listeners"`
+	// Nodes is set on a swarm: which nodes the sample covers (nil: this
+	// engine only).
+	Nodes *FlowNodes `json:"nodes,omitempty"`
 	// Seen names every connection of the sample, for the next one's New.
 	Seen map[string]bool `json:"-"`
 }

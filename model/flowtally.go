@@ -14,8 +14,10 @@ type FlowTally struct {
 	// NewPerSecond is per flow, in Flows' order: New over Seconds
 	// (absent after a single sample, which has no "before").
 	NewPerSecond []float64 `json:"new_per_second,omitempty"`
-	flows        map[string]int
-	listeners    map[string]int
+	// Nodes is the last sample's, on a swarm.
+	Nodes     *FlowNodes `json:"nodes,omitempty"`
+	flows     map[string]int
+	listeners map[string]int
 }
 
 // Add counts one sample, taken seconds after the first.
@@ -26,6 +28,7 @@ func (t *FlowTally) Add(s FlowSample, seconds float64) {
 	first := t.Samples == 0
 	t.Samples++
 	t.Seconds = seconds
+	t.Nodes = s.Nodes
 	for _, f := range s.Flows {
 		k := f.Client.ID + "|" + f.Client.Name + "|" + f.Server.ID + "|" + f.Server.Name + "|" + strconv.Itoa(f.Port)
 		i, ok := t.flows[k]

@@ -378,9 +378,12 @@ func (m *Model) Close() {
 	m.demo.Cancel()
 	m.traffic.Stop()
 	m.logs.Close()
+	// The agents go with topo, unless another topo reads through them.
+	m.flows.Stop(nil)
 	if m.flows.Used() && m.cfg.Flows != nil {
-		// The agent goes with topo, unless another topo reads through it.
-		m.flows.Stop(nil)
 		_ = m.cfg.Flows.Close()
+	}
+	if m.flows.UsedSwarm() && m.cfg.SwarmFlows != nil {
+		_ = m.cfg.SwarmFlows.Close()
 	}
 }

@@ -241,7 +241,7 @@ func isBadEvent(ev model.Event) bool {
 // each newly flagged flow once and a sample that failed.
 func (m *Model) flowsUpdate(msg tea.Msg) tea.Cmd {
 	wasOn := m.flows.On()
-	cmd, flagged, changed := m.flows.Update(msg, m.cfg.Flows, m.topo)
+	cmd, flagged, changed := m.flows.Update(msg, m.flowSource(), m.topo)
 	if got, ok := msg.(FlowsMsg); ok && wasOn && !m.flows.On() && got.Err != nil {
 		m.log.Add(m.cfg.Now(), "flows off: "+got.Err.Error()+" (f tries again)", true)
 		m.setFlash("flows off: "+got.Err.Error(), true)

@@ -13,21 +13,53 @@ import (
 // the cluster view, the registry panel, storage, logs and flows.
 
 // toggleFlows turns the flows on or off (f): off, the agent is removed.
+// On a swarm manager it asks whose: this engine's (as anywhere else) or
+// every node's, which starts an agent on each node.
 func (m *Model) toggleFlows() tea.Cmd {
-	var cmd tea.Cmd
 	if m.flows.On() {
-		cmd = m.flows.Stop(m.cfg.Flows)
+		cmd := m.flows.Stop(m.flowSource())
 		m.lanes.Invalidate()
 		m.details.Refresh()
-	} else {
-		cmd = m.flows.Start(m.cfg.Flows, m.topo)
-		if m.focus == paneRegistry && !m.registryShown() {
-			m.focus = paneLanes
-		}
+		m.resize()
+		m.updateKeys()
+		return cmd
+	}
+	if m.cfg.Swarm == nil || m.cfg.SwarmFlows == nil {
+		return m.startFlows(false)
+	}
+	m.choose("Show the flows of:",
+		pendingChoice{key: "e", label: "this engine only", run: func() tea.Cmd { return m.startFlows(false) }},
+		pendingChoice{key: "s", label: "every node of the swarm (an agent per node, as a global service)", run: func() tea.Cmd { return m.startFlows(true) }},
+	)
+	return nil
+}
+
+// startFlows turns the flows on, of every node of the swarm or of this
+// engine only.
+func (m *Model) startFlows(swarm bool) tea.Cmd {
+	var src FlowSampler = m.cfg.Flows
+	if swarm {
+		src = clusterFlows{src: m.cfg.SwarmFlows, cluster: m.cluster.Cluster()}
+	}
+	cmd := m.flows.Start(src, m.topo, swarm)
+	if m.focus == paneRegistry && !m.registryShown() {
+		m.focus = paneLanes
 	}
 	m.resize()
 	m.updateKeys()
 	return cmd
+}
+
+// flowSource is the sampler of the flows' scope: this engine's, or every
+// node's, attributed to the cluster as the view holds it now.
+func (m *Model) flowSource() FlowSampler {
+	if !m.flows.Swarm() {
+		return m.cfg.Flows
+	}
+	if m.cfg.SwarmFlows == nil {
+		return nil
+	}
+	return clusterFlows{src: m.cfg.SwarmFlows, cluster: m.cluster.Cluster()}
 }
 
 // clusterKey handles keys while the cluster view is shown.

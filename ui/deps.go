@@ -63,6 +63,9 @@ type Config struct {
 	Volumes VolumeSizer
 	// Flows samples who talks to whom (f); nil disables the key.
 	Flows FlowSampler
+	// SwarmFlows samples who talks to whom on every node, from a
+	// manager; with Swarm set, f asks which (nil: this engine only).
+	SwarmFlows SwarmFlowSampler
 	// ReadOnly refuses every key that acts on an engine (a replay has
 	// none to act on): they say so in the footer instead.
 	ReadOnly bool
@@ -140,6 +143,30 @@ type FlowSampler interface {
 	Sample(ctx context.Context, topo model.Topology, prev map[string]bool) (model.FlowSample, error)
 	Close() error
 }
+
+// SwarmFlowSampler reads the established TCP connections of the tasks on
+// every node of a swarm, from a manager, attributed to the tasks of cl.
+// The first Sample starts an agent on every node (a global service);
+// Close removes it unless another topo uses it. cli/tui.go passes
+// docker.SwarmFlows.
+type SwarmFlowSampler interface {
+	Sample(ctx context.Context, cl model.Cluster, prev map[string]bool) (model.FlowSample, error)
+	Close() error
+}
+
+// clusterFlows is a SwarmFlowSampler seen as a FlowSampler: the cluster
+// it attributes to is the one the view held when the sample was asked
+// for (a snapshot, never changed in place).
+type clusterFlows struct {
+	src     SwarmFlowSampler
+	cluster model.Cluster
+}
+
+func (c clusterFlows) Sample(ctx context.Context, _ model.Topology, prev map[string]bool) (model.FlowSample, error) {
+	return c.src.Sample(ctx, c.cluster, prev)
+}
+
+func (c clusterFlows) Close() error { return c.src.Close() }
 
 // actionTimeout bounds one container action: stop waits up to 5 s for the
 // process before the engine kills it, so 20 s only trips on a stuck engine.

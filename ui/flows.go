@@ -73,8 +73,12 @@ type FlowsPane struct {
 	history []flowCounts
 	// flagged are the flows whose flag was already logged in this run.
 	flagged map[string]bool
-	// used says a sample was ever asked for, so the agent may exist.
-	used bool
+	// used says a sample was ever asked for, so the agent may exist;
+	// usedSwarm the same of the swarm's agents.
+	used, usedSwarm bool
+	// swarm: the flows of every node of the swarm (the run's scope, set
+	// by Start), not of this engine only.
+	swarm bool
 	// drawn is what the latest sample drew (see signature): a sample
 	// that draws the same asks for no drawing.
 	drawn string
@@ -118,16 +122,30 @@ func (p *FlowsPane) SetSize(w, h int) { p.width, p.height = w, h }
 // On reports whether flows are being sampled.
 func (p *FlowsPane) On() bool { return p.on }
 
-// Used reports whether flows were ever turned on, so the agent may exist.
+// Used reports whether flows of this engine were ever turned on, so the
+// agent may exist; UsedSwarm the same of every node's.
 func (p *FlowsPane) Used() bool { return p.used }
 
-// Start turns sampling on and asks for the first sample of topo.
-func (p *FlowsPane) Start(src FlowSampler, topo model.Topology) tea.Cmd {
+// UsedSwarm reports whether flows of every node were ever turned on.
+func (p *FlowsPane) UsedSwarm() bool { return p.usedSwarm }
+
+// Swarm reports whether the flows shown are every node's.
+func (p *FlowsPane) Swarm() bool { return p.swarm }
+
+// Start turns sampling on and asks for the first sample of topo; swarm
+// says src reads every node of the swarm.
+func (p *FlowsPane) Start(src FlowSampler, topo model.Topology, swarm bool) tea.Cmd {
 	if src == nil || p.on {
 		return nil
 	}
 	p.seq++
-	p.on, p.used, p.sample, p.history, p.flagged, p.drawn = true, true, nil, nil, map[string]bool{}, ""
+	p.on, p.sample, p.history, p.flagged, p.drawn = true, nil, nil, map[string]bool{}, ""
+	p.swarm = swarm
+	if swarm {
+		p.usedSwarm = true
+	} else {
+		p.used = true
+	}
 	return p.next(src, topo, nil)
 }
 

@@ -111,7 +111,21 @@ func (p *FlowsPane) Title() string {
 	if n := (model.FlowSample{Flows: shown}).Flagged(); n > 0 {
 		t += fmt.Sprintf(" · ! %d flagged", n)
 	}
-	return t + " · this engine"
+	return t + " · " + p.scope()
+}
+
+// scope says whose flows the pane shows: this engine's only (the
+// default), or every node's, with how many report.
+func (p *FlowsPane) scope() string {
+	if !p.swarm {
+		return "this engine"
+	}
+	n := p.sample.Nodes
+	if n == nil {
+		return "every node"
+	}
+	total := len(n.Reporting) + len(n.Silent)
+	return fmt.Sprintf("every node (%d of %d reporting)", len(n.Reporting), total)
 }
 
 // View draws exactly height lines of at most width cells: the flows
@@ -124,10 +138,11 @@ func (p *FlowsPane) View() string {
 	}
 	s := p.styles
 	if p.sample == nil {
-		return padLines([]string{
-			s.Muted.Render("starting the agent…"),
-			s.Muted.Render("one container of topo's binary reads the kernel's socket tables; f removes it"),
-		}, p.height)
+		how := "one container of topo's binary reads the kernel's socket tables; f removes it"
+		if p.swarm {
+			how = "a global service of topo's binary reads each node's socket tables; f removes it"
+		}
+		return padLines([]string{s.Muted.Render("starting the agent…"), s.Muted.Render(how)}, p.height)
 	}
 	flows := ordered(p.shown())
 	var lines []string
@@ -136,7 +151,14 @@ func (p *FlowsPane) View() string {
 	} else {
 		lines = p.rows(flows)
 	}
-	tail := p.listenerLines()
+	var tail []string
+	if p.sample.Nodes != nil {
+		// Already inert: Update makes every message so.
+		for _, why := range p.sample.Nodes.Silent {
+			tail = append(tail, s.Warning.Render("no flows from node "+why))
+		}
+	}
+	tail = append(tail, p.listenerLines()...)
 	if len(lines)+len(tail) > p.height && len(flows) > 0 {
 		lines = lines[1:]
 	}
