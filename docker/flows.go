@@ -64,6 +64,9 @@ type Flows struct {
 	conn   *execConn
 	reader *bufio.Reader
 	pids   map[string]int // container ID -> host PID of its process
+	// sent is the exec's last answer per namespace key: the agent sends
+	// a namespace unchanged since as its key alone (flowagent.elide).
+	sent map[string]flowagent.Namespace
 }
 
 // NewFlows returns a Flows on the engine of cli. binary is topo's static
@@ -199,7 +202,29 @@ func (f *Flows) ask(ctx context.Context, line string) (flowagent.Sample, error) 
 		f.closeExec()
 		return s, fmt.Errorf("read the flow agent's answer (is --self-binary a topo of this version?): %w", err)
 	}
+	if err := f.whole(&s); err != nil {
+		f.closeExec()
+		return s, err
+	}
 	return s, nil
+}
+
+// whole puts back the namespaces the agent sent as unchanged, and keeps
+// this answer for the next.
+func (f *Flows) whole(s *flowagent.Sample) error {
+	sent := make(map[string]flowagent.Namespace, len(s.Namespaces))
+	for i, ns := range s.Namespaces {
+		if ns.Same {
+			last, ok := f.sent[ns.Key]
+			if !ok {
+				return fmt.Errorf("%w: it said namespace %s is unchanged, but never sent it", errAgentGone, ns.Key)
+			}
+			s.Namespaces[i] = last
+		}
+		sent[ns.Key] = s.Namespaces[i]
+	}
+	f.sent = sent
+	return nil
 }
 
 // serve starts this Flows' exec of `flow-agent --serve` in the agent.
@@ -301,7 +326,7 @@ func (f *Flows) closeExec() {
 	if f.conn != nil {
 		f.conn.Close()
 	}
-	f.conn, f.reader = nil, nil
+	f.conn, f.reader, f.sent = nil, nil, nil
 }
 
 // drop forgets the agent after it went away.

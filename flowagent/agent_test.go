@@ -168,3 +168,40 @@ func TestReaderReportsAClosedConnectionOnce(t *testing.T) {
 		t.Errorf("third sample: ended = %+v, want only the newly closed 172.18.0.2:41398", got)
 	}
 }
+
+// A namespace as the last answer sent it goes out as its key alone, and
+// whole again once it changed; one with ended connections always whole.
+func TestServeSendsAnUnchangedNamespaceAsItsKey(t *testing.T) {
+	proc := fakeProc(t, map[int][2]string{100: {tcpTable, ""}})
+	var out bytes.Buffer
+	// The table holds a connection in TIME_WAIT: the first answer reports
+	// it as ended, so the namespace goes whole twice.
+	if err := Serve(proc, strings.NewReader("100\n100\n100\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want 3: %s", len(lines), out.String())
+	}
+	var first, second Sample
+	if err := json.Unmarshal([]byte(lines[1]), &first); err != nil || len(first.Namespaces) != 1 || first.Namespaces[0].Same {
+		t.Fatalf("first sample = %+v, %v: want the namespace whole", first, err)
+	}
+	if err := json.Unmarshal([]byte(lines[2]), &second); err != nil || len(second.Namespaces) != 1 {
+		t.Fatalf("second sample = %+v, %v", second, err)
+	}
+	if ns := second.Namespaces[0]; !ns.Same || ns.Key != first.Namespaces[0].Key || len(ns.Conns)+len(ns.Listen)+len(ns.PIDs) != 0 {
+		t.Errorf("unchanged namespace sent as %+v, want its key alone", ns)
+	}
+
+	ended := Namespace{Key: "k", Ended: []Conn{{Local: "10.0.0.2:4000", Remote: "10.0.0.3:80"}}}
+	out1, sent := elide([]Namespace{ended}, nil)
+	out2, _ := elide([]Namespace{ended}, sent)
+	if out1[0].Same || out2[0].Same {
+		t.Errorf("a namespace with ended connections was sent as unchanged")
+	}
+	changed := Namespace{Key: "k", Conns: []Conn{{Local: "10.0.0.2:4001", Remote: "10.0.0.3:80", Inode: 7}}}
+	if out3, _ := elide([]Namespace{changed}, sent); out3[0].Same {
+		t.Errorf("a changed namespace was sent as unchanged")
+	}
+}

@@ -1,8 +1,9 @@
 package model
 
 import (
+	"cmp"
 	"net/netip"
-	"sort"
+	"slices"
 	"strconv"
 )
 
@@ -136,13 +137,19 @@ func (t Topology) Flows(tables []SocketTable, prev map[string]bool) FlowSample {
 	s := group(conns, order, prev)
 	t.holdAgainstIsolation(s.Flows)
 	s.Listeners = t.judgeListeners(listeners, s.Flows)
-	sort.SliceStable(s.Flows, func(i, j int) bool { return flowLess(s.Flows[i], s.Flows[j]) })
-	sort.SliceStable(s.Listeners, func(i, j int) bool {
-		a, b := s.Listeners[i], s.Listeners[j]
-		if a.Name != b.Name {
-			return a.Name < b.Name
+	// slices, not sort.SliceStable: its reflection swapped every element
+	// through a write barrier, a visible share of a sample a second.
+	slices.SortStableFunc(s.Flows, func(a, b Flow) int {
+		switch {
+		case flowLess(a, b):
+			return -1
+		case flowLess(b, a):
+			return 1
 		}
-		return a.Addr < b.Addr
+		return 0
+	})
+	slices.SortStableFunc(s.Listeners, func(a, b Listener) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Addr, b.Addr))
 	})
 	return s
 }
